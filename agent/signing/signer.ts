@@ -1,0 +1,16 @@
+/**
+ * What signs observations, credentials and grants. Implementations: software (a P-256 key
+ * file) and TPM (a key that never leaves the chip). Every Signer passes the contract suite in
+ * test/contract/signer.contract.ts.
+ */
+export interface Signer {
+  readonly kind: 'software' | 'tpm';
+  /** The P-256 public key, uncompressed SEC1 (0x04 || X || Y, 65 bytes). */
+  publicKey(): Promise<Uint8Array>;
+  /**
+   * ES256 over `message` (RFC 9053 §2.1: ECDSA P-256 with SHA-256 of the message).
+   * Returns raw r || s, 64 bytes, with s normalised to low-S (s <= n/2).
+   */
+  sign(message: Uint8Array): Promise<Uint8Array>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,47 @@
+/**
+ * One error shape for the whole agent: a stable machine-readable `code` (SUBSYSTEM_REASON),
+ * a human sentence, and the details a user needs to act on it. Subsystems subclass it so a
+ * caller can tell where an error came from; the codes themselves never change meaning.
+ */
+export class CodedError extends Error {
+  readonly code: string;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+export function isCodedError(e: unknown): e is CodedError {
+  return e instanceof CodedError;
+}
+
+/** Error counters keyed by code, for health and metrics; bad input is counted, never dropped silently. */
+export class ErrorCounter {
+  private readonly counts = new Map<string, number>();
+
+  count(code: string, n = 1): void {
+    this.counts.set(code, (this.counts.get(code) ?? 0) + n);
+  }
+
+  get(code: string): number {
+    return this.counts.get(code) ?? 0;
+  }
+
+  total(): number {
+    let t = 0;
+    for (const v of this.counts.values()) t += v;
+    return t;
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+}
