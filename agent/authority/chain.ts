@@ -1,0 +1,87 @@
+/**
+ * Credential chain verification (DESIGN.md, chain rules): each link verifies under its
+ * parent's cnf key and the root under a configured trust anchor; a child's scope and validity
+ * lie inside its parent's; depth strictly decreases; at most 4 links; any doubt fails closed.
+ */
+import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
+import { TYP_CRED, decodeSign1, sigStructure, HDR_KID, HDR_TYP } from '../encoding/cose-sign1.ts';
+import { verifyEs256 } from '../signing/p256.ts';
+import { parseCredentialClaims, type CredentialClaims } from './credential.ts';
+import { scopeCovers, scopeExcess } from './scope.ts';
+
+export const MAX_CHAIN_LINKS = 4;
+
+export interface TrustAnchor {
+  publicKey: Uint8Array;
+  kid: Uint8Array;
+}
+
+export function trustAnchor(publicKey: Uint8Array): TrustAnchor {
+  return { publicKey, kid: coseKeyThumbprint(publicKey) };
+}
+
+export type ChainResult =
+  | { ok: true; leaf: CredentialClaims; links: CredentialClaims[] }
+  | { ok: false; code: string; reason: string; link: number };
+
+const fail = (code: string, reason: string, link: number): ChainResult => ({ ok: false, code, reason, link });
+
+function eq(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Verifies `leaf` and its `parents` (leaf's parent first) against the anchors, at time
+ * `atSec` (seconds), optionally requiring that the leaf may speak for `need.place`/`need.kind`.
+ * `link` in a failure counts from 0 at the leaf.
+ */
+export function verifyCredentialChain(
+  leaf: Uint8Array,
+  parents: Uint8Array[],
+  anchors: TrustAnchor[],
+  atSec: number,
+  need?: { place: string; kind: string },
+): ChainResult {
+  const chain = [leaf, ...parents];
+  if (chain.length > MAX_CHAIN_LINKS) return fail('CHAIN_TOO_LONG', `chain has ${chain.length} links; at most ${MAX_CHAIN_LINKS}`, 0);
+  const parsed: { claims: CredentialClaims; kid: Uint8Array; toBeSigned: Uint8Array; signature: Uint8Array }[] = [];
+  for (let i = 0; i < chain.length; i++) {
+    let s;
+    try {
+      s = decodeSign1(chain[i]!);
+    } catch (e) {
+      return fail('CHAIN_MALFORMED', `credential is not a valid COSE_Sign1: ${(e as Error).message}`, i);
+    }
+    if (s.protectedHeader.get(HDR_TYP) !== TYP_CRED) return fail('CHAIN_WRONG_TYPE', 'credential typ is not application/place-cred+cwt', i);
+    const claims = parseCredentialClaims(s.payload);
+    if (!claims) return fail('CHAIN_MALFORMED', 'credential claims are missing or mistyped', i);
+    parsed.push({ claims, kid: s.protectedHeader.get(HDR_KID) as Uint8Array, toBeSigned: sigStructure(s.protectedBytes, s.payload), signature: s.signature });
+  }
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const link = parsed[i]!;
+    const c = link.claims;
+    if (i === chain.length - 1) {
+      const anchor = anchors.find((a) => eq(a.kid, link.kid));
+      if (!anchor) return fail('CHAIN_UNKNOWN_ANCHOR', 'the root credential is not signed by a configured trust anchor', i);
+      if (!verifyEs256(link.signature, link.toBeSigned, anchor.publicKey)) return fail('CHAIN_BAD_SIGNATURE', 'root credential signature does not verify under the trust anchor', i);
+      if (c.parent) return fail('CHAIN_MISSING_PARENT', 'root credential names a parent that is not in the chain', i);
+    } else {
+      const parent = parsed[i + 1]!.claims;
+      if (!eq(link.kid, coseKeyThumbprint(parent.subjectKey))) return fail('CHAIN_KID_MISMATCH', "credential kid is not its parent's key", i);
+      if (!verifyEs256(link.signature, link.toBeSigned, parent.subjectKey)) return fail('CHAIN_BAD_SIGNATURE', "credential signature does not verify under its parent's key", i);
+      if (!c.parent || !eq(c.parent, sha256(chain[i + 1]!))) return fail('CHAIN_PARENT_MISMATCH', 'credential parent hash does not match the next credential', i);
+      if (c.depth >= parent.depth) return fail('CHAIN_DEPTH', `depth ${c.depth} does not decrease from parent's ${parent.depth}`, i);
+      if (c.nbf < parent.nbf || c.exp > parent.exp) return fail('CHAIN_VALIDITY_OUTSIDE_PARENT', "validity period lies outside the parent's", i);
+      const excess = scopeExcess(c.scope, parent.scope);
+      if (excess) return fail('CHAIN_SCOPE_OUTSIDE_PARENT', excess, i);
+    }
+    if (atSec < c.nbf) return fail('CHAIN_NOT_YET_VALID', `credential not valid before ${new Date(c.nbf * 1000).toISOString()}`, i);
+    if (atSec > c.exp) return fail('CHAIN_EXPIRED', `credential expired at ${new Date(c.exp * 1000).toISOString()}`, i);
+  }
+  const leafClaims = parsed[0]!.claims;
+  if (need) {
+    const why = scopeCovers(leafClaims.scope, need.place, need.kind);
+    if (why) return fail('CHAIN_OUT_OF_SCOPE', why, 0);
+  }
+  return { ok: true, leaf: leafClaims, links: parsed.map((p) => p.claims) };
+}

@@ -1,0 +1,98 @@
+/**
+ * Credentials (DESIGN.md, "Credential"): a CWT in a COSE_Sign1 of typ place-cred+cwt, signed
+ * by the issuing authority, binding a subject's public key (claim 8 cnf, RFC 8747 §3.2) to a
+ * scope and a validity period. Issuing is here; chain verification is in chain.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
+import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
+import { decodeCbor } from '../encoding/cbor-decode.ts';
+import { coseKeyFromPublic, coseKeyThumbprint, publicFromCoseKey, sha256 } from '../encoding/cose-key.ts';
+import { TYP_CRED, encodeSign1, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
+import type { Signer } from '../signing/signer.ts';
+import { scopeFromCbor, scopeToCbor, type Scope } from './scope.ts';
+
+// CWT claim keys, RFC 8392 §4 and the project's private labels (DESIGN.md).
+export const CWT = { iss: 1, sub: 2, exp: 4, nbf: 5, iat: 6, cti: 7, cnf: 8, scope: 9, parent: -65546, depth: -65547, level: -65548 } as const;
+
+export interface CredentialClaims {
+  iss: string;
+  sub: string;
+  /** Seconds since the Unix epoch. */
+  nbf: number;
+  exp: number;
+  iat: number;
+  cti: Uint8Array;
+  subjectKey: Uint8Array;
+  scope: Scope;
+  /** SHA-256 of the parent credential's bytes; absent for a root signed by a trust anchor. */
+  parent?: Uint8Array;
+  depth: number;
+  level: string;
+}
+
+export interface IssueRequest {
+  issuer: string;
+  subject: string;
+  subjectKey: Uint8Array;
+  scope: Scope;
+  notBefore: number;
+  notAfter: number;
+  now: number;
+  depth: number;
+  level: string;
+  parentBytes?: Uint8Array;
+}
+
+export async function issueCredential(req: IssueRequest, issuerSigner: Signer): Promise<Uint8Array> {
+  const claims = new Map<CborMapKey, CborValue>([
+    [CWT.iss, req.issuer],
+    [CWT.sub, req.subject],
+    [CWT.exp, req.notAfter],
+    [CWT.nbf, req.notBefore],
+    [CWT.iat, req.now],
+    [CWT.cti, new Uint8Array(randomBytes(16))],
+    [CWT.cnf, new Map<CborMapKey, CborValue>([[1, coseKeyFromPublic(req.subjectKey)]])],
+    [CWT.scope, scopeToCbor(req.scope)],
+    [CWT.depth, req.depth],
+    [CWT.level, req.level],
+  ]);
+  if (req.parentBytes) claims.set(CWT.parent, sha256(req.parentBytes));
+  const payload = encodeDeterministic(claims);
+  const kid = coseKeyThumbprint(await issuerSigner.publicKey());
+  const p = protectedHeader(kid, TYP_CRED);
+  const signature = await issuerSigner.sign(sigStructure(p, payload));
+  return encodeSign1({ protectedBytes: p, unprotected: new Map(), payload, signature });
+}
+
+/** Parses credential claims from a payload; undefined when a required claim is missing or mistyped. */
+export function parseCredentialClaims(payload: Uint8Array): CredentialClaims | undefined {
+  let m: CborValue;
+  try {
+    m = decodeCbor(payload);
+  } catch {
+    return undefined;
+  }
+  if (!(m instanceof Map)) return undefined;
+  const iss = m.get(CWT.iss);
+  const sub = m.get(CWT.sub);
+  const exp = m.get(CWT.exp);
+  const nbf = m.get(CWT.nbf);
+  const iat = m.get(CWT.iat);
+  const cti = m.get(CWT.cti);
+  const cnf = m.get(CWT.cnf);
+  const depth = m.get(CWT.depth);
+  const level = m.get(CWT.level);
+  const parent = m.get(CWT.parent);
+  const scope = scopeFromCbor(m.get(CWT.scope) ?? null);
+  if (typeof iss !== 'string' || typeof sub !== 'string' || typeof exp !== 'number' || typeof nbf !== 'number' || typeof iat !== 'number') return undefined;
+  if (!(cti instanceof Uint8Array) || !(cnf instanceof Map) || typeof depth !== 'number' || typeof level !== 'string' || !scope) return undefined;
+  if (parent !== undefined && !(parent instanceof Uint8Array && parent.length === 32)) return undefined;
+  let subjectKey: Uint8Array;
+  try {
+    subjectKey = publicFromCoseKey(cnf.get(1) ?? null);
+  } catch {
+    return undefined;
+  }
+  return { iss, sub, exp, nbf, iat, cti, subjectKey, scope, depth, level, ...(parent ? { parent } : {}) };
+}

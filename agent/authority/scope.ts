@@ -1,0 +1,65 @@
+/**
+ * Credential scope (DESIGN.md, "Credential" claim 9): which places (URN patterns), which
+ * observation kinds, which unit schemes a holder may speak for, and the longest reservation
+ * window it may grant. A child's scope must lie inside its parent's.
+ */
+import type { CborValue } from '../encoding/cbor-value.ts';
+
+export interface Scope {
+  /** URN patterns: exact, or ending in `*` to match any suffix (`urn:place:DEHAM:*`). */
+  places: string[];
+  /** Kinds the holder may sign; `*` for any. */
+  kinds: string[];
+  /** Unit schemes (`mmsi`, `rfid`, `plate`, ...); `*` for any. */
+  units: string[];
+  /** Longest reservation window in ms the holder may grant or attest. */
+  maxWindowMs: number;
+}
+
+export function scopeToCbor(s: Scope): CborValue {
+  return { places: s.places, kinds: s.kinds, units: s.units, max_window_ms: s.maxWindowMs };
+}
+
+export function scopeFromCbor(v: CborValue): Scope | undefined {
+  if (!(v instanceof Map)) return undefined;
+  const strs = (x: CborValue): string[] | undefined =>
+    Array.isArray(x) && x.every((e) => typeof e === 'string') ? (x as string[]) : undefined;
+  const places = strs(v.get('places'));
+  const kinds = strs(v.get('kinds'));
+  const units = strs(v.get('units'));
+  const mw = v.get('max_window_ms');
+  if (!places || !kinds || !units || typeof mw !== 'number') return undefined;
+  return { places, kinds, units, maxWindowMs: mw };
+}
+
+/** Does `pattern` match the concrete place URN? */
+export function placeMatches(pattern: string, place: string): boolean {
+  if (pattern.endsWith('*')) return place.startsWith(pattern.slice(0, -1));
+  return pattern === place;
+}
+
+/** Is every place `child` may match also matched by `parent`? */
+function patternWithin(child: string, parent: string): boolean {
+  if (parent.endsWith('*')) return child.startsWith(parent.slice(0, -1));
+  return child === parent;
+}
+
+function setWithin(child: string[], parent: string[]): boolean {
+  if (parent.includes('*')) return true;
+  return child.every((c) => c !== '*' && parent.includes(c));
+}
+
+/** The first way in which `child` is wider than `parent`, or undefined when it lies inside. */
+export function scopeExcess(child: Scope, parent: Scope): string | undefined {
+  for (const p of child.places) if (!parent.places.some((pp) => patternWithin(p, pp))) return `place pattern ${p} is outside the parent's`;
+  if (!setWithin(child.kinds, parent.kinds)) return `kinds [${child.kinds.join(', ')}] exceed the parent's [${parent.kinds.join(', ')}]`;
+  if (!setWithin(child.units, parent.units)) return `unit schemes [${child.units.join(', ')}] exceed the parent's [${parent.units.join(', ')}]`;
+  if (child.maxWindowMs > parent.maxWindowMs) return `max window ${child.maxWindowMs} ms exceeds the parent's ${parent.maxWindowMs} ms`;
+  return undefined;
+}
+
+export function scopeCovers(s: Scope, place: string, kind: string): string | undefined {
+  if (!s.places.some((p) => placeMatches(p, place))) return `place ${place} is outside the credential's scope`;
+  if (!s.kinds.includes('*') && !s.kinds.includes(kind)) return `kind ${kind} is outside the credential's scope`;
+  return undefined;
+}

@@ -1,0 +1,80 @@
+/**
+ * COSE_Sign1 (RFC 9052 §4.2) as the wire contract uses it: tagged (tag 18), ES256 (alg -7,
+ * RFC 9053 §2.1), raw r || s signature, kid = RFC 9679 thumbprint, typ (label 16, RFC 9596).
+ * The bytes to sign are Sig_structure = ["Signature1", protected, external_aad, payload]
+ * (RFC 9052 §4.4), deterministically encoded.
+ */
+import { CborTag, type CborMapKey, type CborValue } from './cbor-value.ts';
+import { encodeDeterministic } from './deterministic-cbor.ts';
+import { decodeCbor } from './cbor-decode.ts';
+import { CodedError } from '../../drivers/core/coded-error.ts';
+
+export class CoseError extends CodedError {}
+
+export const COSE_SIGN1_TAG = 18;
+export const ALG_ES256 = -7;
+export const HDR_ALG = 1;
+export const HDR_KID = 4;
+export const HDR_TYP = 16;
+export const HDR_KCWT = 13;
+export const HDR_PARENT_CREDS = -65601;
+
+export const TYP_OBS = 'application/place-obs+cwt';
+export const TYP_CRED = 'application/place-cred+cwt';
+export const TYP_GRANT = 'application/place-grant+cwt';
+
+export interface Sign1Parts {
+  protectedBytes: Uint8Array;
+  protectedHeader: Map<CborMapKey, CborValue>;
+  unprotected: Map<CborMapKey, CborValue>;
+  payload: Uint8Array;
+  signature: Uint8Array;
+}
+
+export function protectedHeader(kid: Uint8Array, typ: string): Uint8Array {
+  return encodeDeterministic(
+    new Map<CborMapKey, CborValue>([
+      [HDR_ALG, ALG_ES256],
+      [HDR_KID, kid],
+      [HDR_TYP, typ],
+    ]),
+  );
+}
+
+/** RFC 9052 §4.4 Sig_structure for COSE_Sign1, with empty external_aad. */
+export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
+  return encodeDeterministic(['Signature1', protectedBytes, new Uint8Array(0), payload]);
+}
+
+export function encodeSign1(parts: { protectedBytes: Uint8Array; unprotected: Map<CborMapKey, CborValue>; payload: Uint8Array; signature: Uint8Array }): Uint8Array {
+  return encodeDeterministic(new CborTag(COSE_SIGN1_TAG, [parts.protectedBytes, parts.unprotected, parts.payload, parts.signature]));
+}
+
+/** Parses a tagged COSE_Sign1. Throws CoseError with a reason when it is not one. */
+export function decodeSign1(bytes: Uint8Array): Sign1Parts {
+  let v: CborValue;
+  try {
+    // The envelope's unprotected map may hold nested COSE objects; require deterministic encoding throughout.
+    v = decodeCbor(bytes);
+  } catch (e) {
+    throw new CoseError('COSE_MALFORMED', `not a deterministic CBOR item: ${(e as Error).message}`, {}, { cause: e });
+  }
+  if (!(v instanceof CborTag) || v.tag !== COSE_SIGN1_TAG) throw new CoseError('COSE_NOT_SIGN1', 'not a tagged COSE_Sign1 (tag 18)');
+  const arr = v.value;
+  if (!Array.isArray(arr) || arr.length !== 4) throw new CoseError('COSE_MALFORMED', 'COSE_Sign1 must be an array of 4');
+  const [p, u, payload, signature] = arr;
+  if (!(p instanceof Uint8Array) || !(u instanceof Map) || !(payload instanceof Uint8Array) || !(signature instanceof Uint8Array)) {
+    throw new CoseError('COSE_MALFORMED', 'COSE_Sign1 members have the wrong types');
+  }
+  let ph: CborValue;
+  try {
+    ph = decodeCbor(p);
+  } catch (e) {
+    throw new CoseError('COSE_MALFORMED', 'protected header is not deterministic CBOR', {}, { cause: e });
+  }
+  if (!(ph instanceof Map)) throw new CoseError('COSE_MALFORMED', 'protected header is not a map');
+  if (ph.get(HDR_ALG) !== ALG_ES256) throw new CoseError('COSE_BAD_ALG', 'algorithm is not ES256', { alg: String(ph.get(HDR_ALG)) });
+  if (!(ph.get(HDR_KID) instanceof Uint8Array)) throw new CoseError('COSE_NO_KID', 'protected header has no kid');
+  if (signature.length !== 64) throw new CoseError('COSE_BAD_SIGNATURE', 'signature is not 64 bytes of r || s', { length: signature.length });
+  return { protectedBytes: p, protectedHeader: ph, unprotected: u, payload, signature };
+}

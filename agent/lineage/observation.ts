@@ -1,0 +1,199 @@
+/**
+ * Building and signing observations (DESIGN.md, wire contract v1): the claims map, the
+ * COSE_Sign1 around it, and the lineage fields (seq, prev, epoch) that chain them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
+import { CborFloat } from '../encoding/cbor-value.ts';
+import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
+import { HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, encodeSign1, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
+import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
+import type { Signer } from '../signing/signer.ts';
+
+// Claim labels, DESIGN.md table (RFC 8392 §4 for 1, 6, 7; RFC 9711 EAT for 10, 256, 264).
+export const CLAIM = {
+  iss: 1,
+  iat: 6,
+  cti: 7,
+  nonce: 10,
+  ueid: 256,
+  location: 264,
+  kind: -65537,
+  place: -65538,
+  seq: -65539,
+  prev: -65540,
+  epoch: -65541,
+  t: -65542,
+  tq: -65543,
+  cred: -65544,
+  body: -65545,
+} as const;
+
+export type ObservationKind = 'envelope' | 'presence' | 'reservation' | 'checkpoint' | 'gap' | 'suspension' | 'time' | 'status';
+
+export interface TimeQuality {
+  src: 'gnss' | 'ntp' | 'rtc' | 'none';
+  sync: boolean;
+  errMs: number;
+}
+
+export interface Location {
+  lat: number;
+  lon: number;
+  accuracyM: number;
+  /** ms since the Unix epoch */
+  t: number;
+}
+
+export interface ObservationDraft {
+  kind: ObservationKind;
+  place: string;
+  /** ms since the Unix epoch */
+  t: number;
+  tq: TimeQuality;
+  body: { [key: string]: CborValue };
+  location?: Location;
+  nonce?: Uint8Array;
+}
+
+export interface LineageHead {
+  seq: number;
+  hash: Uint8Array;
+  epoch: bigint;
+}
+
+export interface SignedObservation {
+  seq: number;
+  kind: ObservationKind;
+  place: string;
+  t: number;
+  epoch: bigint;
+  bytes: Uint8Array;
+  /** SHA-256 of `bytes`: the next observation's prev. */
+  hash: Uint8Array;
+}
+
+export interface Identity {
+  iss: string;
+  ueid: Uint8Array;
+  credential: Uint8Array;
+  parents: Uint8Array[];
+}
+
+export const GENESIS_PREV = new Uint8Array(32);
+
+export function buildPayload(d: ObservationDraft, id: Identity, credHash: Uint8Array, seq: number, prev: Uint8Array, epoch: bigint, cti: Uint8Array): Uint8Array {
+  const m = new Map<CborMapKey, CborValue>([
+    [CLAIM.iss, id.iss],
+    [CLAIM.iat, Math.floor(d.t / 1000)],
+    [CLAIM.cti, cti],
+    [CLAIM.ueid, id.ueid],
+    [CLAIM.kind, d.kind],
+    [CLAIM.place, d.place],
+    [CLAIM.seq, seq],
+    [CLAIM.prev, prev],
+    [CLAIM.epoch, epoch],
+    [CLAIM.t, d.t],
+    [CLAIM.tq, { src: d.tq.src, sync: d.tq.sync, err: d.tq.errMs }],
+    [CLAIM.cred, credHash],
+    [CLAIM.body, d.body],
+  ]);
+  if (d.nonce) m.set(CLAIM.nonce, d.nonce);
+  if (d.location) {
+    // EAT location claim (RFC 9711 §4.2.9): 1 latitude, 2 longitude, 4 accuracy, 8 timestamp.
+    m.set(
+      CLAIM.location,
+      new Map<CborMapKey, CborValue>([
+        [1, new CborFloat(d.location.lat)],
+        [2, new CborFloat(d.location.lon)],
+        [4, new CborFloat(d.location.accuracyM)],
+        [8, Math.floor(d.location.t / 1000)],
+      ]),
+    );
+  }
+  return encodeDeterministic(m);
+}
+
+/**
+ * Signs drafts onto one chain, strictly one after another (each prev is the hash of the one
+ * before). The caller commits each result before it advances the durable head.
+ */
+export class ObservationChain {
+  private head: LineageHead;
+  private readonly credHash: Uint8Array;
+  private protectedBytes: Uint8Array | undefined;
+  private readonly unprotected: Map<CborMapKey, CborValue>;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly signer: Signer & { signSync?: (m: Uint8Array) => Uint8Array },
+    private readonly id: Identity,
+    head: LineageHead,
+  ) {
+    this.head = { ...head };
+    this.credHash = sha256(id.credential);
+    this.unprotected = new Map<CborMapKey, CborValue>([[HDR_KCWT, id.credential]]);
+    if (id.parents.length) this.unprotected.set(HDR_PARENT_CREDS, id.parents);
+  }
+
+  current(): LineageHead {
+    return { ...this.head };
+  }
+
+  /** Puts the head back to a durable one after a failed commit, so the same seqs are signed again. */
+  rewind(head: LineageHead): void {
+    this.head = { ...head };
+  }
+
+  /** Moves the chain to a new epoch (raised at start and at checkpoints). */
+  setEpoch(epoch: bigint): void {
+    this.head = { ...this.head, epoch };
+  }
+
+  private async prot(): Promise<Uint8Array> {
+    this.protectedBytes ??= protectedHeader(coseKeyThumbprint(await this.signer.publicKey()), TYP_OBS);
+    return this.protectedBytes;
+  }
+
+  /** Signs the draft as the next link; calls are serialised in call order. */
+  append(d: ObservationDraft): Promise<SignedObservation> {
+    const run = this.tail.then(() => this.appendNow(d));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Synchronous append for signers that can sign synchronously; must not interleave with append(). */
+  appendSync(d: ObservationDraft): SignedObservation {
+    if (!this.signer.signSync || !this.protectedBytes) throw new Error('appendSync needs a synchronous signer and a primed chain');
+    return this.finish(d, this.protectedBytes, (m) => this.signer.signSync!(m));
+  }
+
+  async prime(): Promise<void> {
+    await this.prot();
+  }
+
+  get canSignSync(): boolean {
+    return typeof this.signer.signSync === 'function' && this.protectedBytes !== undefined;
+  }
+
+  private async appendNow(d: ObservationDraft): Promise<SignedObservation> {
+    const p = await this.prot();
+    const seq = this.head.seq + 1;
+    const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, new Uint8Array(randomBytes(16)));
+    const signature = await this.signer.sign(sigStructure(p, payload));
+    return this.seal(d, p, payload, signature, seq);
+  }
+
+  private finish(d: ObservationDraft, p: Uint8Array, sign: (m: Uint8Array) => Uint8Array): SignedObservation {
+    const seq = this.head.seq + 1;
+    const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, new Uint8Array(randomBytes(16)));
+    return this.seal(d, p, payload, sign(sigStructure(p, payload)), seq);
+  }
+
+  private seal(d: ObservationDraft, p: Uint8Array, payload: Uint8Array, signature: Uint8Array, seq: number): SignedObservation {
+    const bytes = encodeSign1({ protectedBytes: p, unprotected: this.unprotected, payload, signature });
+    const hash = sha256(bytes);
+    this.head = { seq, hash, epoch: this.head.epoch };
+    return { seq, kind: d.kind, place: d.place, t: d.t, epoch: this.head.epoch, bytes, hash };
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Schema migrations, applied in order inside one transaction each; PRAGMA user_version
+ * records how far a database has come. A migration is never edited once released: add one.
+ */
+export const MIGRATIONS: string[] = [
+  // 1: the chain, its head, the outbox, and inbound grants.
+  `CREATE TABLE observations (
+     seq INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL,
+     place TEXT NOT NULL,
+     t INTEGER NOT NULL,
+     epoch INTEGER NOT NULL,
+     hash BLOB NOT NULL,
+     bytes BLOB NOT NULL
+   );
+   CREATE TABLE lineage_head (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     seq INTEGER NOT NULL,
+     hash BLOB NOT NULL,
+     epoch INTEGER NOT NULL
+   );
+   CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY REFERENCES observations(seq),
+     topic TEXT NOT NULL,
+     retain INTEGER NOT NULL DEFAULT 0,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     delivered_at INTEGER
+   );
+   CREATE INDEX outbox_pending ON outbox(seq) WHERE delivered_at IS NULL;
+   CREATE TABLE grants (
+     cti BLOB PRIMARY KEY,
+     place TEXT NOT NULL,
+     reservation TEXT NOT NULL,
+     window_start INTEGER NOT NULL,
+     window_end INTEGER NOT NULL,
+     bytes BLOB NOT NULL,
+     received_at INTEGER NOT NULL
+   );
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];

@@ -1,0 +1,198 @@
+/**
+ * The durable store (DESIGN.md, "Failure semantics"): SQLite in WAL mode with
+ * synchronous=FULL. One transaction writes a batch of observations, their outbox rows and the
+ * new lineage head, so a crash leaves either all of a batch or none of it; batches are how
+ * durability avoids one fsync per observation (group commit).
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CodedError } from '../../drivers/core/coded-error.ts';
+import type { LineageHead, SignedObservation } from '../lineage/observation.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+export class StoreError extends CodedError {}
+
+export interface OutboxRow {
+  seq: number;
+  topic: string;
+  retain: boolean;
+  bytes: Uint8Array;
+  kind: string;
+}
+
+export interface StoredObservation {
+  seq: number;
+  kind: string;
+  place: string;
+  t: number;
+  epoch: bigint;
+  hash: Uint8Array;
+  bytes: Uint8Array;
+}
+
+export interface Committable {
+  obs: SignedObservation;
+  topic: string;
+  retain: boolean;
+}
+
+function wrap(e: unknown, path: string): never {
+  const code = (e as { code?: string }).code ?? '';
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new StoreError('STORE_LOCKED', `database ${path} is locked by another process`, { path }, { cause: e });
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') throw new StoreError('STORE_CORRUPT', `database ${path} is corrupt or not a database`, { path }, { cause: e });
+  if (code === 'SQLITE_FULL') throw new StoreError('STORE_FULL', `disk full writing ${path}`, { path }, { cause: e });
+  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') throw new StoreError('STORE_UNWRITABLE', `cannot write database ${path}`, { path }, { cause: e });
+  throw new StoreError('STORE_IO', `database error on ${path}: ${(e as Error).message}`, { path, sqlite: code }, { cause: e });
+}
+
+export class ObservationStore {
+  private readonly db: Database.Database;
+  private readonly insObs;
+  private readonly insOut;
+  private readonly setHead;
+  private readonly markDelivered;
+  private readonly selPending;
+  private readonly selHead;
+
+  constructor(readonly path: string) {
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path, { timeout: 2000 });
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+      this.migrate();
+      const check = this.db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new StoreError('STORE_CORRUPT', `database ${path} failed its integrity check: ${String(check)}`, { path });
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      wrap(e, path);
+    }
+    this.insObs = this.db.prepare('INSERT INTO observations (seq, kind, place, t, epoch, hash, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insOut = this.db.prepare('INSERT INTO outbox (seq, topic, retain) VALUES (?, ?, ?)');
+    this.setHead = this.db.prepare(
+      'INSERT INTO lineage_head (id, seq, hash, epoch) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, epoch = excluded.epoch',
+    );
+    this.markDelivered = this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?');
+    this.selPending = this.db.prepare(
+      'SELECT o.seq AS seq, o.topic AS topic, o.retain AS retain, b.bytes AS bytes, b.kind AS kind FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?',
+    );
+    this.selHead = this.db.prepare('SELECT seq, hash, epoch FROM lineage_head WHERE id = 1');
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new StoreError('STORE_TOO_NEW', `database schema version ${version} is newer than this agent knows (${MIGRATIONS.length})`, { path: this.path });
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  head(): LineageHead {
+    const row = this.selHead.get() as { seq: number; hash: Buffer; epoch: number } | undefined;
+    if (!row) return { seq: 0, hash: new Uint8Array(32), epoch: 0n };
+    return { seq: row.seq, hash: new Uint8Array(row.hash), epoch: BigInt(row.epoch) };
+  }
+
+  /** Records a raised epoch in the head (the counter itself lives in the file or TPM). */
+  setEpoch(epoch: bigint): void {
+    const h = this.head();
+    this.guard(() => this.setHead.run(h.seq, h.hash, epoch));
+  }
+
+  /** Commits a batch of consecutive observations with their outbox rows and the new head, in one transaction. */
+  commit(batch: Committable[]): void {
+    if (batch.length === 0) return;
+    this.guard(() =>
+      this.db.transaction(() => {
+        for (const c of batch) {
+          const o = c.obs;
+          this.insObs.run(o.seq, o.kind, o.place, o.t, o.epoch, o.hash, o.bytes);
+          this.insOut.run(o.seq, c.topic, c.retain ? 1 : 0);
+        }
+        const last = batch[batch.length - 1]!.obs;
+        this.setHead.run(last.seq, last.hash, last.epoch);
+      })(),
+    );
+  }
+
+  pending(afterSeq: number, limit: number): OutboxRow[] {
+    const rows = this.guard(() => this.selPending.all(afterSeq, limit)) as { seq: number; topic: string; retain: number; bytes: Buffer; kind: string }[];
+    return rows.map((r) => ({ seq: r.seq, topic: r.topic, retain: r.retain === 1, bytes: new Uint8Array(r.bytes), kind: r.kind }));
+  }
+
+  markDeliveredMany(seqs: number[], at: number): void {
+    if (seqs.length === 0) return;
+    this.guard(() => this.db.transaction(() => seqs.forEach((s) => this.markDelivered.run(at, s)))());
+  }
+
+  outboxStats(): { depth: number; oldestT: number | undefined } {
+    const r = this.db.prepare('SELECT COUNT(*) AS n, MIN(b.t) AS oldest FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL').get() as {
+      n: number;
+      oldest: number | null;
+    };
+    return { depth: r.n, oldestT: r.oldest ?? undefined };
+  }
+
+  /** Observations in seq order from `fromSeq`, for export and verification. */
+  *observations(fromSeq = 1): Generator<StoredObservation> {
+    for (const r of this.db.prepare('SELECT seq, kind, place, t, epoch, hash, bytes FROM observations WHERE seq >= ? ORDER BY seq').iterate(fromSeq) as Iterable<{
+      seq: number;
+      kind: string;
+      place: string;
+      t: number;
+      epoch: number;
+      hash: Buffer;
+      bytes: Buffer;
+    }>) {
+      yield { seq: r.seq, kind: r.kind, place: r.place, t: r.t, epoch: BigInt(r.epoch), hash: new Uint8Array(r.hash), bytes: new Uint8Array(r.bytes) };
+    }
+  }
+
+  saveGrant(g: { cti: Uint8Array; place: string; reservation: string; windowStart: number; windowEnd: number; bytes: Uint8Array; receivedAt: number }): boolean {
+    const r = this.guard(() =>
+      this.db
+        .prepare('INSERT OR IGNORE INTO grants (cti, place, reservation, window_start, window_end, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(g.cti, g.place, g.reservation, g.windowStart, g.windowEnd, g.bytes, g.receivedAt),
+    );
+    return r.changes === 1;
+  }
+
+  activeGrants(now: number): Uint8Array[] {
+    const rows = this.db.prepare('SELECT bytes FROM grants WHERE window_end >= ? ORDER BY window_start').all(now) as { bytes: Buffer }[];
+    return rows.map((r) => new Uint8Array(r.bytes));
+  }
+
+  getMeta(key: string): string | undefined {
+    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return r?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.guard(() => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+  }
+
+  /** Checks the database answers a write; used by the watchdog's liveness probe. */
+  probeWritable(): void {
+    this.guard(() => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('probe', String(Date.now())));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      wrap(e, this.path);
+    }
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Publishes the outbox over MQTT (DESIGN.md, "MQTT" and "Failure semantics"): QoS 1, in seq
+ * order, a row marked delivered only when its PUBACK arrives. Each connection is a fresh
+ * mqtt.js client with its own reconnect disabled: after a drop we wait a capped, jittered
+ * backoff, connect again and drain from the oldest undelivered row, so a consumer sees the
+ * chain in order (deduplicating on (iss, seq) where a drop caused a resend).
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { CodedError } from '../../drivers/core/coded-error.ts';
+import type { Logger } from '../../drivers/core/log.ts';
+import type { ObservationStore } from '../store/store.ts';
+import { Backoff } from './backoff.ts';
+import { COSE_CONTENT_TYPE, statusTopic } from './topics.ts';
+
+export interface PublisherOptions {
+  url: string;
+  clientId: string;
+  place: string;
+  protocolVersion?: 4 | 5;
+  username?: string;
+  password?: string;
+  /** Most PUBLISHes awaiting PUBACK at once. */
+  window?: number;
+  backoff?: Backoff;
+  logger: Logger;
+  /** Status payload for the retained birth message; the will says offline. */
+  birth: () => Record<string, unknown>;
+}
+
+export interface PublisherStats {
+  connected: boolean;
+  published: number;
+  acked: number;
+  reconnects: number;
+  lastError?: string;
+  /** Milliseconds from publish to PUBACK of the most recent message. */
+  lastLatencyMs?: number;
+}
+
+export class MqttPublisher {
+  private client: MqttClient | undefined;
+  private generation = 0;
+  private connected = false;
+  private stopped = false;
+  private inflight = new Set<number>();
+  private lastQueued = 0;
+  private ackBuffer: number[] = [];
+  private ackTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pumping = false;
+  private readonly backoff: Backoff;
+  private readonly window: number;
+  readonly stats: PublisherStats = { connected: false, published: 0, acked: 0, reconnects: 0 };
+  private readonly subscriptions = new Map<string, (topic: string, payload: Uint8Array) => void>();
+  private onConnectedListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly store: ObservationStore,
+    private readonly opts: PublisherOptions,
+  ) {
+    this.backoff = opts.backoff ?? new Backoff();
+    this.window = opts.window ?? 512;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Subscribes (now and after every reconnect) to a topic filter. */
+  subscribe(filter: string, handler: (topic: string, payload: Uint8Array) => void): void {
+    this.subscriptions.set(filter, handler);
+    if (this.connected) this.client?.subscribe(filter, { qos: 1 });
+  }
+
+  onConnected(fn: () => void): void {
+    this.onConnectedListeners.push(fn);
+  }
+
+  /** Publishes a message outside the chain (grants from the simulation, status). */
+  publishRaw(topic: string, payload: Uint8Array | string, opts: { retain?: boolean; expirySec?: number; contentType?: string } = {}): Promise<void> {
+    const client = this.client;
+    if (!client || !this.connected) return Promise.reject(new CodedError('MQTT_NOT_CONNECTED', 'not connected to the broker'));
+    return new Promise((resolve, reject) => {
+      client.publish(topic, Buffer.from(payload), { qos: 1, retain: opts.retain ?? false, properties: this.props(opts.contentType, opts.expirySec) }, (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
+  }
+
+  private props(contentType?: string, expirySec?: number): Record<string, unknown> | undefined {
+    if (this.opts.protocolVersion !== 5) return undefined;
+    return { contentType, ...(expirySec !== undefined ? { messageExpiryInterval: expirySec } : {}) };
+  }
+
+  private connect(): void {
+    const gen = ++this.generation;
+    const o = this.opts;
+    const will = JSON.stringify({ state: 'offline', client: o.clientId });
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      protocolVersion: o.protocolVersion ?? 5,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      ...(o.username ? { username: o.username } : {}),
+      ...(o.password ? { password: o.password } : {}),
+      will: { topic: statusTopic(o.place), payload: Buffer.from(will), qos: 1, retain: true },
+    };
+    const client = mqtt.connect(o.url, options);
+    this.client = client;
+    client.on('connect', () => {
+      if (gen !== this.generation) return;
+      this.connected = true;
+      this.stats.connected = true;
+      this.backoff.reset();
+      this.inflight.clear();
+      this.lastQueued = 0;
+      o.logger.info('connected to broker', { url: o.url });
+      client.publish(statusTopic(o.place), JSON.stringify({ state: 'online', client: o.clientId, ...o.birth() }), { qos: 1, retain: true });
+      for (const filter of this.subscriptions.keys()) client.subscribe(filter, { qos: 1 });
+      for (const fn of this.onConnectedListeners) fn();
+      this.kick();
+    });
+    client.on('message', (topic, payload) => {
+      for (const [filter, handler] of this.subscriptions) if (topicMatches(filter, topic)) handler(topic, new Uint8Array(payload));
+    });
+    client.on('error', (err) => {
+      if (gen !== this.generation) return;
+      this.stats.lastError = err.message;
+      o.logger.warn('broker connection error', { url: o.url, error: err.message });
+    });
+    client.on('close', () => {
+      if (gen !== this.generation) return;
+      this.onDrop();
+    });
+  }
+
+  private onDrop(): void {
+    const was = this.connected;
+    this.connected = false;
+    this.stats.connected = false;
+    this.client?.end(true);
+    this.client = undefined;
+    this.generation++;
+    this.inflight.clear();
+    if (this.stopped) return;
+    if (was) this.opts.logger.warn('broker connection lost; will reconnect', { url: this.opts.url });
+    const delay = this.backoff.next();
+    this.stats.reconnects++;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Tells the publisher new rows were committed. */
+  kick(): void {
+    if (!this.connected || this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pump();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pump(): void {
+    const client = this.client;
+    const gen = this.generation;
+    while (client && this.connected && this.inflight.size < this.window) {
+      const rows = this.store.pending(this.lastQueued, this.window - this.inflight.size);
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        this.lastQueued = row.seq;
+        this.inflight.add(row.seq);
+        const sentAt = performance.now();
+        this.stats.published++;
+        client.publish(row.topic, Buffer.from(row.bytes), { qos: 1, retain: row.retain, properties: this.props(COSE_CONTENT_TYPE) }, (err) => {
+          if (gen !== this.generation && err) return;
+          if (err) return; // the drop handler re-drains from the oldest undelivered row
+          this.inflight.delete(row.seq);
+          this.stats.acked++;
+          this.stats.lastLatencyMs = performance.now() - sentAt;
+          this.ackBuffer.push(row.seq);
+          this.scheduleAckFlush();
+          if (this.inflight.size < this.window / 2) setImmediate(() => this.kick());
+        });
+      }
+    }
+  }
+
+  private scheduleAckFlush(): void {
+    if (this.ackBuffer.length >= 256) return this.flushAcks();
+    this.ackTimer ??= setTimeout(() => this.flushAcks(), 10);
+  }
+
+  private flushAcks(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    const seqs = this.ackBuffer;
+    this.ackBuffer = [];
+    try {
+      this.store.markDeliveredMany(seqs, Date.now());
+    } catch (e) {
+      // Not recording a delivery only causes a resend later; count it and go on.
+      this.stats.lastError = (e as Error).message;
+      this.opts.logger.error('could not record deliveries', { error: e as Error });
+    }
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    if (client && this.connected) {
+      await new Promise<void>((resolve) => client.publish(statusTopic(this.opts.place), JSON.stringify({ state: 'offline', client: this.opts.clientId }), { qos: 1, retain: true }, () => resolve()));
+      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    } else client?.end(true);
+    this.flushAcks();
+    this.connected = false;
+    this.generation++;
+  }
+}
+
+/** MQTT topic filter matching (MQTT 5.0 §4.7: `+` one level, `#` the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
