@@ -1,0 +1,100 @@
+/**
+ * Loading and validating configuration. Every error names the field path, the value found and
+ * what was expected; loading never touches the store, so a bad config exits before anything
+ * is opened.
+ */
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from '@sinclair/typebox';
+import { parse as parseYaml } from 'yaml';
+import { CodedError } from '../../drivers/core/coded-error.ts';
+import { ConfigSchema, SourceBase, SourceSchemas, type AgentConfig, type SourceType } from './schema.ts';
+
+export const DEFAULT_CONFIG_PATH = '/etc/place-agent/config.yaml';
+
+export interface ConfigIssue {
+  path: string;
+  value: unknown;
+  expected: string;
+}
+
+export class ConfigError extends CodedError {
+  constructor(
+    code: string,
+    message: string,
+    readonly issues: ConfigIssue[] = [],
+  ) {
+    super(code, message, { issues });
+  }
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return '(missing)';
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+export function formatIssues(issues: ConfigIssue[]): string {
+  return issues.map((i) => `  ${i.path || '/'}: got ${show(i.value)}, expected ${i.expected}`).join('\n');
+}
+
+function check(schema: TSchema, value: unknown, prefix: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const e of Value.Errors(schema, value)) {
+    const path = prefix + e.path;
+    // Report one issue per path: the first is the most specific.
+    if (issues.some((i) => i.path === path)) continue;
+    const expected = e.schema.description ? `${e.message} (${e.schema.description})` : e.message;
+    issues.push({ path, value: e.value, expected: e.message === 'Unexpected property' ? 'no such key' : expected });
+  }
+  return issues;
+}
+
+/** Validates an already-parsed document, applying defaults. Throws ConfigError listing every issue. */
+export function validateConfig(doc: unknown): AgentConfig {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError('CONFIG_INVALID', 'configuration must be a mapping', [{ path: '/', value: doc, expected: 'a mapping of settings' }]);
+  }
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(doc)) as Record<string, unknown>;
+  const issues = check(ConfigSchema, withDefaults, '');
+  const sources = Array.isArray(withDefaults.sources) ? withDefaults.sources : [];
+  const ids = new Set<string>();
+  sources.forEach((src, i) => {
+    const at = `/sources/${i}`;
+    const base = check(SourceBase, src, at);
+    if (base.length) return issues.push(...base);
+    const s = src as { id: string; type: string };
+    const schema = SourceSchemas[s.type as SourceType];
+    if (!schema) {
+      issues.push({ path: `${at}/type`, value: s.type, expected: `one of ${Object.keys(SourceSchemas).join(', ')}` });
+      return;
+    }
+    sources[i] = Value.Default(schema, src);
+    issues.push(...check(schema, sources[i], at));
+    if (ids.has(s.id)) issues.push({ path: `${at}/id`, value: s.id, expected: 'a source id not used by another source' });
+    ids.add(s.id);
+  });
+  if (issues.length) throw new ConfigError('CONFIG_INVALID', `configuration is invalid:\n${formatIssues(issues)}`, issues);
+  return withDefaults as unknown as AgentConfig;
+}
+
+export function loadConfigFile(path: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError('CONFIG_UNREADABLE', `cannot read configuration ${path}: ${(e as Error).message}`, [{ path: '/', value: path, expected: 'a readable YAML file' }]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { uniqueKeys: true, prettyErrors: true });
+  } catch (e) {
+    throw new ConfigError('CONFIG_YAML', `configuration ${path} is not valid YAML: ${(e as Error).message}`);
+  }
+  try {
+    return validateConfig(doc);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(e.code, `${path}: ${e.message}`, e.issues);
+    throw e;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The configuration schema: one TypeBox definition is both the TypeScript type (Static<>) and
+ * the validator. Unknown keys are rejected everywhere (additionalProperties: false).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+const PlaceUrn = Type.String({ pattern: '^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^/#+\\s]+$', description: 'a place URN such as urn:place:DEHAM:berth:42' });
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const Seconds = (min: number, max: number, def?: number) => Type.Number({ minimum: min, maximum: max, ...(def !== undefined ? { default: def } : {}) });
+
+const SerialPortSpec = {
+  port: Type.String({ minLength: 1, description: 'device path (prefer /dev/serial/by-id/... or /dev/place/...) or tcp://host:port' }),
+  baudRate: Type.Integer({ minimum: 300, maximum: 4_000_000, default: 9600 }),
+  staleSeconds: Seconds(1, 3600, 30),
+};
+
+export const SourceSchemas = {
+  'nmea-serial': Type.Object({ id: Type.String({ minLength: 1 }), type: Type.Literal('nmea-serial'), ...SerialPortSpec }, strict),
+  gpsd: Type.Object(
+    {
+      id: Type.String({ minLength: 1 }),
+      type: Type.Literal('gpsd'),
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Optional(Port),
+      staleSeconds: Seconds(1, 3600, 30),
+    },
+    strict,
+  ),
+  'ais-serial': Type.Object({ id: Type.String({ minLength: 1 }), type: Type.Literal('ais-serial'), ...SerialPortSpec }, strict),
+  'rfid-em4100': Type.Object(
+    {
+      id: Type.String({ minLength: 1 }),
+      type: Type.Literal('rfid-em4100'),
+      ...SerialPortSpec,
+      framing: Type.Union([Type.Literal('rdm6300'), Type.Literal('id12')], { default: 'rdm6300' }),
+      holdSeconds: Seconds(0.1, 600, 5),
+    },
+    strict,
+  ),
+  modbus: Type.Object(
+    {
+      id: Type.String({ minLength: 1 }),
+      type: Type.Literal('modbus'),
+      ...SerialPortSpec,
+      pollSeconds: Seconds(0.1, 3600, 5),
+      timeoutMs: Type.Integer({ minimum: 10, maximum: 10_000, default: 500 }),
+      slaves: Type.Array(
+        Type.Object({ unit: Type.Integer({ minimum: 1, maximum: 247 }), profile: Type.String({ minLength: 1 }), name: Type.Optional(Type.String()) }, strict),
+        { minItems: 1 },
+      ),
+    },
+    strict,
+  ),
+  mcu: Type.Object(
+    {
+      id: Type.String({ minLength: 1 }),
+      type: Type.Literal('mcu'),
+      ...SerialPortSpec,
+      heartbeatSeconds: Seconds(0.1, 600, 2),
+    },
+    strict,
+  ),
+} as const;
+
+export type SourceType = keyof typeof SourceSchemas;
+export type SourceConfig = { [K in SourceType]: Static<(typeof SourceSchemas)[K]> }[SourceType];
+
+/** Base source shape: checked first, then the schema of its `type`. */
+export const SourceBase = Type.Object({ id: Type.String({ minLength: 1 }), type: Type.String() });
+
+export const ConfigSchema = Type.Object(
+  {
+    place: PlaceUrn,
+    stateDir: Type.String({ minLength: 1, default: '/var/lib/place-agent', description: 'key, epoch counter, credential and database live here' }),
+    signer: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('software'), Type.Literal('tpm')], { default: 'software' }),
+        keyFile: Type.Optional(Type.String({ minLength: 1, description: 'software key; default <stateDir>/device.key' })),
+        tcti: Type.Optional(Type.String({ minLength: 1, description: 'tpm2-tools TCTI syntax: device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321' })),
+        handle: Type.Optional(Type.Integer({ minimum: 0x81000000, maximum: 0x817fffff })),
+        nvIndex: Type.Optional(Type.Integer({ minimum: 0x01000000, maximum: 0x01ffffff })),
+        ownerAuthFile: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { ...strict, default: {} },
+    ),
+    credential: Type.Object(
+      {
+        file: Type.Optional(Type.String({ minLength: 1, description: 'leaf device credential; default <stateDir>/device.cred' })),
+        parents: Type.Array(Type.String({ minLength: 1 }), { default: [], maxItems: 3 }),
+      },
+      { ...strict, default: {} },
+    ),
+    trustAnchors: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'trust anchor public keys (COSE_Key files) for inbound grants' }),
+    mqtt: Type.Object(
+      {
+        url: Type.String({ pattern: '^(mqtts?|tcp|tls)://', default: 'mqtt://127.0.0.1:1883' }),
+        clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+        protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], { default: 5 }),
+        username: Type.Optional(Type.String()),
+        passwordFile: Type.Optional(Type.String()),
+      },
+      { ...strict, default: {} },
+    ),
+    store: Type.Object(
+      {
+        path: Type.Optional(Type.String({ minLength: 1, description: 'default <stateDir>/agent.db' })),
+        retentionDays: Type.Number({ minimum: 1, maximum: 3650, default: 30 }),
+      },
+      { ...strict, default: {} },
+    ),
+    lineage: Type.Object(
+      {
+        checkpointEvery: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 1000 }),
+        checkpointSeconds: Seconds(10, 86_400, 300),
+      },
+      { ...strict, default: {} },
+    ),
+    envelope: Type.Object(
+      {
+        intervalSeconds: Seconds(1, 3600, 10),
+        lengthM: Type.Optional(Type.Number({ minimum: 0 })),
+        draftM: Type.Optional(Type.Number({ minimum: 0 })),
+        maxPowerKw: Type.Optional(Type.Number({ minimum: 0 })),
+      },
+      { ...strict, default: {} },
+    ),
+    presence: Type.Object(
+      {
+        holdSeconds: Seconds(1, 86_400, 60),
+        anchor: Type.Optional(Type.Object({ lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) }, strict)),
+      },
+      { ...strict, default: {} },
+    ),
+    sources: Type.Array(Type.Unknown(), { default: [] }),
+    metrics: Type.Object(
+      {
+        listen: Type.String({ pattern: '^[^:]+:\\d+$', default: '127.0.0.1:9464' }),
+        enabled: Type.Boolean({ default: true }),
+      },
+      { ...strict, default: {} },
+    ),
+    log: Type.Object({ level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }) }, { ...strict, default: {} }),
+  },
+  strict,
+);
+
+export type AgentConfig = Omit<Static<typeof ConfigSchema>, 'sources'> & { sources: SourceConfig[] };
+export type { TSchema };

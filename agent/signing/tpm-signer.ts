@@ -1,0 +1,133 @@
+/**
+ * The TPM-backed Signer: an ECC P-256 ECDSA-SHA256 key that never leaves the TPM, created
+ * once as a primary under the owner hierarchy and persisted at a handle
+ * (default 0x81010001, DEFAULT_SIGNING_KEY_HANDLE). Each signature is TPM2_Sign over
+ * SHA-256(message) (TPM 2.0 Part 3 §20.2), emitted as raw r || s with s normalised to low-S.
+ * A lost connection (swtpm restarted, TPM reset) is reconnected by the client; the key is
+ * then re-read from its persistent handle and must be the same key, or signing stops.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { Logger } from '../../drivers/core/log.ts';
+import { silentLogger } from '../../drivers/core/log.ts';
+import { TpmClient } from '../../drivers/tpm/client.ts';
+import { authValue } from '../../drivers/tpm/command.ts';
+import { readPublic } from '../../drivers/tpm/commands/object.ts';
+import { sign as tpmSign } from '../../drivers/tpm/commands/sign.ts';
+import { isHighS, rawLowS } from '../../drivers/tpm/ecdsa.ts';
+import { ensurePersistentKey, prepareTpm } from '../../drivers/tpm/provision.ts';
+import { SIGNING_KEY_ATTRIBUTES, sec1FromXY } from '../../drivers/tpm/public-area.ts';
+import { acquireTpmClient } from '../../drivers/tpm/shared-client.ts';
+import { TpmError } from '../../drivers/tpm/tpm-error.ts';
+import type { TpmTransport } from '../../drivers/tpm/transport.ts';
+import type { Signer } from './signer.ts';
+
+/** Default persistent handle of the device signing key (owner range, TCG Handle Registry). */
+export const DEFAULT_SIGNING_KEY_HANDLE = 0x81010001;
+
+export interface TpmSignerOptions {
+  /** tpm2-tools TCTI: `swtpm:host=127.0.0.1,port=2321` or `device:/dev/tpmrm0`. */
+  tcti?: string;
+  /** A transport instead of a TCTI (tests wrap one to add latency or faults). */
+  transport?: TpmTransport;
+  handle?: number;
+  /** Owner hierarchy authorisation, needed only to create and persist the key. Never logged. */
+  ownerAuth?: string | Uint8Array;
+  logger?: Logger;
+  timeoutMs?: number;
+}
+
+export interface CoseKeyFields {
+  kty: 2;
+  crv: 1;
+  x: Uint8Array;
+  y: Uint8Array;
+}
+
+export interface TpmSignerStats {
+  signatures: number;
+  /** Signatures the TPM returned with s > n/2, flipped before emitting. */
+  highS: number;
+  /** Times the key was re-read after the client reconnected. */
+  reloads: number;
+}
+
+export class TpmSigner implements Signer {
+  readonly kind = 'tpm' as const;
+  readonly stats: TpmSignerStats = { signatures: 0, highS: 0, reloads: 0 };
+  private seenReconnects: number;
+  private closed = false;
+
+  constructor(
+    readonly tpm: TpmClient,
+    readonly handle: number,
+    private readonly pub: Uint8Array,
+    private readonly release: () => Promise<void>,
+    private readonly log: Logger,
+  ) {
+    this.seenReconnects = tpm.stats.reconnects;
+  }
+
+  async publicKey(): Promise<Uint8Array> {
+    return this.pub.slice();
+  }
+
+  /** The public key's COSE_Key fields (RFC 9053 §7.1.1: kty EC2 = 2, crv P-256 = 1). */
+  publicKeyCose(): CoseKeyFields {
+    return { kty: 2, crv: 1, x: this.pub.slice(1, 33), y: this.pub.slice(33, 65) };
+  }
+
+  async sign(message: Uint8Array): Promise<Uint8Array> {
+    if (this.closed) throw new TpmError('TPM_TRANSPORT_CLOSED', 'TpmSigner is closed', { sent: false });
+    const digest = sha256(message);
+    const sig = await tpmSign(this.tpm, this.handle, digest);
+    if (this.tpm.stats.reconnects !== this.seenReconnects) await this.reload();
+    this.stats.signatures++;
+    if (isHighS(sig)) this.stats.highS++;
+    return rawLowS(sig);
+  }
+
+  /** After a reconnect the TPM may be another instance: the handle must still hold our key. */
+  private async reload(): Promise<void> {
+    this.seenReconnects = this.tpm.stats.reconnects;
+    this.stats.reloads++;
+    const key = await readPublic(this.tpm, this.handle);
+    const now = sec1FromXY(key.pub.x, key.pub.y);
+    if (Buffer.compare(Buffer.from(now), Buffer.from(this.pub)) !== 0) {
+      throw new TpmError('TPM_KEY_MISMATCH', `after reconnecting, handle 0x${this.handle.toString(16)} holds a different key; refusing to sign`, { handle: this.handle });
+    }
+    this.log.info('TPM reconnected; signing key reloaded from its persistent handle', { handle: '0x' + this.handle.toString(16) });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.release();
+  }
+}
+
+export async function openTpmSigner(opts: TpmSignerOptions): Promise<TpmSigner> {
+  const log = (opts.logger ?? silentLogger).child('tpm-signer');
+  const handle = opts.handle ?? DEFAULT_SIGNING_KEY_HANDLE;
+  let tpm: TpmClient;
+  let release: () => Promise<void>;
+  if (opts.transport) {
+    const client = new TpmClient(opts.transport, { logger: log, timeoutMs: opts.timeoutMs });
+    tpm = client;
+    release = () => client.close();
+  } else if (opts.tcti) {
+    const lease = acquireTpmClient(opts.tcti, { logger: log, timeoutMs: opts.timeoutMs });
+    tpm = lease.client;
+    release = lease.release;
+  } else {
+    throw new TpmError('TPM_CONFIG', 'openTpmSigner needs a tcti or a transport', { field: 'tcti' });
+  }
+  try {
+    await prepareTpm(tpm, log);
+    const { key, created } = await ensurePersistentKey(tpm, handle, SIGNING_KEY_ATTRIBUTES, authValue(opts.ownerAuth), log);
+    log.info(created ? 'TPM signing key created and persisted' : 'TPM signing key loaded', { handle: '0x' + handle.toString(16) });
+    return new TpmSigner(tpm, handle, sec1FromXY(key.pub.x, key.pub.y), release, log);
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}

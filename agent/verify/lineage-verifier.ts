@@ -1,0 +1,76 @@
+/**
+ * Lineage checks over a stream of verified observations (DESIGN.md, "Lineage"): per issuer,
+ * seq starts at 1 and rises by one, prev is the hash of the previous observation, epoch never
+ * goes back. An identical repeat (at-least-once delivery) is a duplicate, not a failure; the
+ * same seq with other bytes is a fork; a seq that jumps is a gap; one that goes back is a
+ * reorder.
+ */
+import { GENESIS_PREV } from '../lineage/observation.ts';
+import type { ObservationClaims } from './observation-verifier.ts';
+
+export interface LineageFailure {
+  iss: string;
+  seq: number;
+  code: 'LINEAGE_GAP' | 'LINEAGE_FORK' | 'LINEAGE_REORDER' | 'LINEAGE_BROKEN_LINK' | 'LINEAGE_EPOCH_ROLLBACK' | 'LINEAGE_BAD_GENESIS';
+  reason: string;
+}
+
+interface IssuerState {
+  lastSeq: number;
+  lastHash: Uint8Array;
+  lastEpoch: bigint;
+  seen: Map<number, string>;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export class LineageVerifier {
+  private readonly issuers = new Map<string, IssuerState>();
+  duplicates = 0;
+  accepted = 0;
+
+  /** Feeds one verified observation; returns the failures it reveals (empty when it links). */
+  add(c: ObservationClaims, hash: Uint8Array, opts: { allowStartAfterGenesis?: boolean } = {}): LineageFailure[] {
+    const h = hex(hash);
+    let st = this.issuers.get(c.iss);
+    if (!st) {
+      st = { lastSeq: 0, lastHash: GENESIS_PREV, lastEpoch: 0n, seen: new Map() };
+      this.issuers.set(c.iss, st);
+      if (c.seq !== 1 && opts.allowStartAfterGenesis) {
+        st.lastSeq = c.seq - 1;
+        st.lastHash = c.prev;
+      }
+    }
+    const seenHash = st.seen.get(c.seq);
+    if (seenHash !== undefined) {
+      if (seenHash === h) {
+        this.duplicates++;
+        return [];
+      }
+      return [{ iss: c.iss, seq: c.seq, code: 'LINEAGE_FORK', reason: `two different observations claim seq ${c.seq}` }];
+    }
+    const out: LineageFailure[] = [];
+    if (c.seq <= st.lastSeq) {
+      out.push({ iss: c.iss, seq: c.seq, code: 'LINEAGE_REORDER', reason: `seq ${c.seq} arrived after seq ${st.lastSeq}` });
+      st.seen.set(c.seq, h);
+      return out;
+    }
+    if (c.seq === 1 && hex(c.prev) !== hex(GENESIS_PREV)) out.push({ iss: c.iss, seq: 1, code: 'LINEAGE_BAD_GENESIS', reason: 'seq 1 does not start from 32 zero bytes' });
+    if (c.seq > st.lastSeq + 1) {
+      out.push({ iss: c.iss, seq: c.seq, code: 'LINEAGE_GAP', reason: `seqs ${st.lastSeq + 1}..${c.seq - 1} are missing` });
+    } else if (hex(c.prev) !== hex(st.lastHash)) {
+      out.push({ iss: c.iss, seq: c.seq, code: 'LINEAGE_BROKEN_LINK', reason: `prev does not match the hash of seq ${st.lastSeq}` });
+    }
+    if (c.epoch < st.lastEpoch) out.push({ iss: c.iss, seq: c.seq, code: 'LINEAGE_EPOCH_ROLLBACK', reason: `epoch ${c.epoch} is below the earlier ${st.lastEpoch}` });
+    st.lastSeq = c.seq;
+    st.lastHash = hash;
+    st.lastEpoch = c.epoch;
+    st.seen.set(c.seq, h);
+    this.accepted++;
+    return out;
+  }
+
+  heads(): { iss: string; seq: number; epoch: bigint }[] {
+    return [...this.issuers].map(([iss, s]) => ({ iss, seq: s.lastSeq, epoch: s.lastEpoch }));
+  }
+}
