@@ -1,0 +1,38 @@
+import type { DecodeEvent, StreamDecoder } from '../core/stream-decoder.ts';
+import { createNmeaLineFramer, type FrameEvent } from '../framing/line-framer.ts';
+import { decodeNmeaSentence } from './codec.ts';
+import type { EnvelopeOptions } from './envelope.ts';
+
+export interface NmeaStreamDecoderOptions extends EnvelopeOptions {
+  /** Longest sentence kept by the framer (default 256). */
+  maxLength?: number;
+}
+
+const latin1 = new TextDecoder('latin1');
+
+/**
+ * What `place-agent decode nmea` drives: raw bytes in; each sentence out as a plain JSON
+ * object (`{talker, sentence, ...fields}`), each rejected sentence or discarded run of bytes
+ * out with its code and reason. Framing discards use code `NMEA_FRAMING` with the framer's reason.
+ */
+export function createNmeaStreamDecoder(options: NmeaStreamDecoderOptions = {}): StreamDecoder {
+  const framer = createNmeaLineFramer(options.maxLength);
+  const toEvents = (frames: FrameEvent[]): DecodeEvent[] => {
+    const out: DecodeEvent[] = [];
+    for (const f of frames) {
+      const raw = latin1.decode(f.bytes);
+      if (f.kind === 'discarded') {
+        out.push({ ok: false, code: 'NMEA_FRAMING', reason: f.reason, raw });
+        continue;
+      }
+      const r = decodeNmeaSentence(raw, options);
+      if (r.ok) out.push({ ok: true, message: { ...r.sentence } });
+      else out.push({ ok: false, code: r.error.code, reason: r.error.message, raw });
+    }
+    return out;
+  };
+  return {
+    push: (chunk) => toEvents(framer.push(chunk)),
+    flush: () => toEvents(framer.flush()),
+  };
+}
