@@ -1,0 +1,169 @@
+import { systemClock, type Clock } from '../core/clock.ts';
+import { ErrorCounter } from '../core/coded-error.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import type { Reading, ReadingSource, SourceHealth } from '../core/reading.ts';
+import type { ByteLink } from '../serial/binding.ts';
+import { AisDecoder, type AisLineResult } from './ais-decoder.ts';
+import { AisErrorCode } from './errors.ts';
+import { LineFramer } from './line-framer.ts';
+import type { AisMessage } from './messages/types.ts';
+import { AIS_MAX_LINE } from './stream-decoder.ts';
+
+export interface AisSourceOptions {
+  id: string;
+  link: ByteLink;
+  clock?: Clock;
+  logger?: Logger;
+  /** No decoded message for this long makes the source 'stale' (default 60 s: Class A reports every 2 to 10 s, but a quiet berth may hear only Class B every 3 min). */
+  staleAfterMs?: number;
+  /** Reopen backoff after the link vanished: first delay, doubling up to the cap. */
+  reopenMinMs?: number;
+  reopenMaxMs?: number;
+}
+
+/** ITU-R M.1371-5 Table 46: position accuracy flag 1 = better than 10 m (DGNSS), 0 = worse than 10 m. */
+export const AIS_HIGH_ACCURACY_M = 10;
+/** For flag 0 the standard only says "> 10 m"; we assume unaugmented GNSS at a conservative 100 m. */
+export const AIS_LOW_ACCURACY_M = 100;
+
+/** An AIS receiver on a byte link (serial or TCP): NMEA lines in, one Reading of modality 'ais' per decoded message. */
+export class AisSource implements ReadingSource {
+  readonly id: string;
+  private readonly link: ByteLink;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly errors = new ErrorCounter();
+  private readonly decoder: AisDecoder;
+  private readonly framer: LineFramer;
+  private readonly staleAfterMs: number;
+  private readonly reopenMinMs: number;
+  private readonly reopenMaxMs: number;
+  private state: SourceHealth['state'] = 'starting';
+  private readings = 0;
+  private discarded = 0;
+  private lastReadingAt: number | undefined;
+  private detail: string | undefined;
+  private onReading: ((r: Reading) => void) | undefined;
+  private stopped = false;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private reopenDelay: number;
+
+  constructor(options: AisSourceOptions) {
+    this.id = options.id;
+    this.link = options.link;
+    this.clock = options.clock ?? systemClock;
+    this.log = (options.logger ?? silentLogger).child(`ais:${options.id}`);
+    this.staleAfterMs = options.staleAfterMs ?? 60_000;
+    this.reopenMinMs = options.reopenMinMs ?? 1_000;
+    this.reopenMaxMs = options.reopenMaxMs ?? 30_000;
+    this.reopenDelay = this.reopenMinMs;
+    this.decoder = new AisDecoder({ clock: this.clock, type24: 'merge' });
+    this.framer = new LineFramer(AIS_MAX_LINE, (dropped) => {
+      this.errors.count(AisErrorCode.LineTooLong);
+      this.discarded += dropped;
+    });
+    this.link.onData((chunk) => this.handle(chunk));
+    this.link.onClose((error) => this.handleClose(error));
+  }
+
+  async start(onReading: (r: Reading) => void): Promise<void> {
+    this.onReading = onReading;
+    this.stopped = false;
+    await this.link.open();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = undefined;
+    if (this.link.isOpen) await this.link.close();
+  }
+
+  health(): SourceHealth {
+    let state = this.state;
+    if (state === 'up' && this.lastReadingAt !== undefined && this.clock.now() - this.lastReadingAt > this.staleAfterMs) state = 'stale';
+    return {
+      source: this.id,
+      state,
+      readings: this.readings,
+      errors: this.errors.snapshot(),
+      discardedBytes: this.discarded,
+      ...(this.lastReadingAt !== undefined ? { lastReadingAt: this.lastReadingAt } : {}),
+      ...(this.detail ? { detail: this.detail } : {}),
+    };
+  }
+
+  private handle(chunk: Uint8Array): void {
+    for (const line of this.framer.push(chunk)) this.consume(this.decoder.pushLine(line), line.length + 1);
+    this.consume(this.decoder.expire(), 0);
+  }
+
+  private consume(results: AisLineResult[], lineBytes: number): void {
+    for (const r of results) {
+      if (!r.ok) {
+        this.errors.count(r.error.code);
+        // A line that is not a sentence at all is bytes thrown away while resynchronising.
+        if (r.error.code === AisErrorCode.NotASentence) this.discarded += lineBytes;
+        this.log.debug(() => `rejected: ${r.error.message}`, { code: r.error.code });
+        continue;
+      }
+      this.emit(r.message, r.own, r.channel);
+    }
+  }
+
+  private emit(message: AisMessage, own: boolean, channel: string): void {
+    const t = this.clock.now();
+    this.readings++;
+    this.lastReadingAt = t;
+    this.state = 'up';
+    this.reopenDelay = this.reopenMinMs;
+    const hasPosition = typeof message.lon === 'number' && typeof message.lat === 'number';
+    // ITU-R M.1371-5 Table 46: lon 181 / lat 91 mean "not available".
+    const positionOk = !hasPosition || (Math.abs(message.lon as number) <= 180 && Math.abs(message.lat as number) <= 90);
+    const reading: Reading<AisMessage> = {
+      source: this.id,
+      modality: 'ais',
+      t,
+      value: message,
+      quality: {
+        ok: positionOk,
+        ...(hasPosition && typeof message.accuracy === 'boolean' ? { accuracyM: message.accuracy ? AIS_HIGH_ACCURACY_M : AIS_LOW_ACCURACY_M } : {}),
+        status: `type ${message.type}${own ? ' own' : ''}${channel ? ` ch ${channel}` : ''}`,
+      },
+    };
+    this.onReading?.(reading);
+  }
+
+  private handleClose(error?: Error): void {
+    if (this.stopped || !error) {
+      this.state = 'down';
+      this.detail = 'closed';
+      return;
+    }
+    this.state = 'down';
+    this.detail = `link lost: ${error.message}`;
+    this.errors.count('AIS_LINK_LOST');
+    this.log.warn('link lost, reopening', { endpoint: this.link.endpoint, delayMs: this.reopenDelay });
+    this.scheduleReopen();
+  }
+
+  private scheduleReopen(): void {
+    if (this.stopped || this.reopenTimer) return;
+    const delay = this.reopenDelay;
+    this.reopenDelay = Math.min(this.reopenMaxMs, this.reopenDelay * 2);
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
+      this.link.open().then(
+        () => {
+          this.detail = 'reopened';
+          if (this.state === 'down') this.state = 'starting';
+        },
+        (e: unknown) => {
+          this.errors.count('AIS_REOPEN_FAILED');
+          this.detail = `reopen failed: ${(e as Error).message}`;
+          this.scheduleReopen();
+        },
+      );
+    }, delay);
+  }
+}

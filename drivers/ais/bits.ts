@@ -1,0 +1,69 @@
+import { AisError, AisErrorCode } from './errors.ts';
+
+/**
+ * The de-armoured message bits. Payload characters carry 6 bits each
+ * (ITU-R M.1371-5 Annex 8 / IEC 61162-1 Table 7: '0'..'W' = 0..39, '`'..'w' = 40..63);
+ * the last character's trailing `fillBits` are padding.
+ */
+export class AisBits {
+  private constructor(
+    private readonly sixes: Uint8Array,
+    readonly length: number,
+  ) {}
+
+  static fromPayload(payload: string, fillBits: number): AisBits {
+    const sixes = new Uint8Array(payload.length);
+    for (let i = 0; i < payload.length; i++) {
+      const v = dearmour(payload.charCodeAt(i));
+      if (v < 0) {
+        throw new AisError(AisErrorCode.BadArmour, `payload character '${payload[i]}' at ${i} is outside the 6-bit alphabet`, { index: i });
+      }
+      sixes[i] = v;
+    }
+    const length = Math.max(0, payload.length * 6 - fillBits);
+    return new AisBits(sixes, length);
+  }
+
+  /** Unsigned field of `width` (<= 32) bits at `start`; bits past the end read as 0. */
+  u(start: number, width: number): number {
+    let v = 0;
+    for (let i = start; i < start + width; i++) v = v * 2 + this.bit(i);
+    return v;
+  }
+
+  /** Two's-complement signed field. */
+  s(start: number, width: number): number {
+    const v = this.u(start, width);
+    const half = 2 ** (width - 1);
+    return v >= half ? v - 2 * half : v;
+  }
+
+  flag(start: number): boolean {
+    return this.bit(start) === 1;
+  }
+
+  /**
+   * 6-bit ASCII text (ITU-R M.1371-5 Table 47): 0..31 map to '@'..'_', 32..63 to ' '..'?'.
+   * Trailing '@' (not available) and spaces are padding and are trimmed, as gpsd does.
+   */
+  text(start: number, chars: number): string {
+    let s = '';
+    for (let i = 0; i < chars; i++) {
+      const c = this.u(start + i * 6, 6);
+      s += String.fromCharCode(c < 32 ? c + 64 : c);
+    }
+    return s.replace(/[@ ]+$/, '');
+  }
+
+  private bit(i: number): number {
+    if (i >= this.length) return 0;
+    const six = this.sixes[(i / 6) | 0] ?? 0;
+    return (six >> (5 - (i % 6))) & 1;
+  }
+}
+
+function dearmour(code: number): number {
+  if (code >= 48 && code <= 87) return code - 48;
+  if (code >= 96 && code <= 119) return code - 56;
+  return -1;
+}

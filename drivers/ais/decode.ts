@@ -1,0 +1,75 @@
+import { AisBits } from './bits.ts';
+import { AisError, AisErrorCode } from './errors.ts';
+import { decodePositionReportA, POSITION_REPORT_A_MIN_BITS } from './messages/position-report-a.ts';
+import {
+  decodeExtendedPositionReportB,
+  decodePositionReportB,
+  EXTENDED_POSITION_REPORT_B_MIN_BITS,
+  POSITION_REPORT_B_MIN_BITS,
+} from './messages/position-report-b.ts';
+import { decodeStaticPartA, decodeStaticPartB, STATIC_PART_A_MIN_BITS, STATIC_PART_B_MIN_BITS } from './messages/static-data-report.ts';
+import { decodeStaticVoyage, STATIC_VOYAGE_MIN_BITS } from './messages/static-voyage.ts';
+import type { AisFields, AisMessage } from './messages/types.ts';
+import { scaleAisFields } from './scale.ts';
+
+export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 5, 18, 19, 24];
+
+export interface AisPayloadOptions {
+  /** gpsd `-j` (scaled, default) or `-u -j` (raw integers). */
+  scaled?: boolean;
+}
+
+/**
+ * Decodes one complete, de-armoured AIS message (all fragments joined). Throws AisError
+ * (AIS_UNSUPPORTED_TYPE with the type number, AIS_TOO_SHORT, AIS_BAD_ARMOUR).
+ */
+export function decodeAisPayload(payload: string, fillBits: number, options: AisPayloadOptions = {}): AisMessage {
+  const b = AisBits.fromPayload(payload, fillBits);
+  if (b.length < 38) throw new AisError(AisErrorCode.TooShort, `message of ${b.length} bits has no header`, { bits: b.length });
+  const type = b.u(0, 6);
+  const repeat = b.u(6, 2);
+  const mmsi = b.u(8, 30);
+  const need = (min: number): void => {
+    if (b.length < min) throw new AisError(AisErrorCode.TooShort, `type ${type} needs ${min} bits, got ${b.length}`, { type, bits: b.length, min });
+  };
+  let fields: AisFields;
+  switch (type) {
+    case 1:
+    case 2:
+    case 3:
+      need(POSITION_REPORT_A_MIN_BITS);
+      fields = decodePositionReportA(b);
+      break;
+    case 5:
+      need(STATIC_VOYAGE_MIN_BITS);
+      fields = decodeStaticVoyage(b);
+      break;
+    case 18:
+      need(POSITION_REPORT_B_MIN_BITS);
+      fields = decodePositionReportB(b);
+      break;
+    case 19:
+      need(EXTENDED_POSITION_REPORT_B_MIN_BITS);
+      fields = decodeExtendedPositionReportB(b);
+      break;
+    case 24: {
+      need(40);
+      const part = b.u(38, 2);
+      // Parts C and D (2, 3) are not defined by ITU-R M.1371-5 Table 72.
+      if (part === 0) {
+        need(STATIC_PART_A_MIN_BITS);
+        fields = decodeStaticPartA(b);
+      } else if (part === 1) {
+        need(STATIC_PART_B_MIN_BITS);
+        fields = decodeStaticPartB(b, mmsi);
+      } else {
+        throw new AisError(AisErrorCode.UnsupportedType, `type 24 part ${part} is not defined`, { type, part });
+      }
+      break;
+    }
+    default:
+      throw new AisError(AisErrorCode.UnsupportedType, `AIS message type ${type} is not supported`, { type, mmsi });
+  }
+  const scaled = options.scaled ?? true;
+  return { class: 'AIS', type, repeat, mmsi, scaled, ...(scaled ? scaleAisFields(type, fields) : fields) };
+}

@@ -1,0 +1,45 @@
+import type { AisFields } from './messages/types.ts';
+
+/** ITU-R M.1371-5 Table 46: positions in 1/10 000 minute. */
+const POSITION_DIVISOR = 600_000;
+
+/**
+ * Converts raw fields to gpsd's scaled units: degrees, knots, degrees of course and metres
+ * of draught. Sentinels ("not available" codes) are scaled like any value, except rate of
+ * turn, whose codes gpsd renders as words.
+ */
+export function scaleAisFields(type: number, raw: AisFields): AisFields {
+  const out: AisFields = { ...raw };
+  const div = (k: string, d: number): void => {
+    const v = raw[k];
+    if (typeof v === 'number') out[k] = v / d;
+  };
+  div('lon', POSITION_DIVISOR);
+  div('lat', POSITION_DIVISOR);
+  div('course', 10);
+  if (typeof raw.speed === 'number') out.speed = scaleSpeedOverGround(raw.speed);
+  if (type === 5) div('draught', 10);
+  if (typeof raw.turn === 'number') out.turn = scaleRateOfTurn(raw.turn);
+  return out;
+}
+
+/** ITU-R M.1371-5 Table 46: SOG in 1/10 knot; 1023 = not available, 1022 = 102.2 knots or more (gpsd: "nan", "fast"). */
+export function scaleSpeedOverGround(raw: number): number | string {
+  if (raw === 1023) return 'nan';
+  if (raw === 1022) return 'fast';
+  return raw / 10;
+}
+
+/**
+ * ITU-R M.1371-5 Table 46, rate of turn: ROT_AIS = 4.733 * sqrt(ROT_sensor) in deg/min,
+ * signed; -128 = not available, +-127 = turning faster than 5 deg / 30 s with no sensor.
+ * gpsd 3.22 prints the magnitude only; we keep the sign (negative = turning left), as the
+ * standard defines it.
+ */
+export function scaleRateOfTurn(raw: number): number | string {
+  if (raw === -128) return 'nan';
+  if (raw === 127) return 'fastright';
+  if (raw === -127) return 'fastleft';
+  const r = raw / 4.733;
+  return Math.round(Math.sign(raw) * r * r);
+}

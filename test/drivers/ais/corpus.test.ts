@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../drivers/core/clock.ts';
+import type { DecodeEvent } from '../../../drivers/core/stream-decoder.ts';
+import { SUPPORTED_AIS_TYPES } from '../../../drivers/ais/decode.ts';
+import { createAisStreamDecoder } from '../../../drivers/ais/stream-decoder.ts';
+import { gpsdCorpus } from './corpus.ts';
+
+// Fixture: gpsd 3.22 test/sample.aivdm with gpsdecode -j / -u -j outputs (../shared/corpus/gpsd).
+const sample = readFileSync(path.join(gpsdCorpus, 'sample.aivdm'));
+const chk = (name: string): Record<string, unknown>[] =>
+  readFileSync(path.join(gpsdCorpus, name), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+function decodeAll(scaled: boolean): DecodeEvent[] {
+  const d = createAisStreamDecoder({ clock: new ManualClock(0), scaled });
+  // Feed in odd-sized chunks so line framing across chunk borders is exercised too.
+  const out: DecodeEvent[] = [];
+  for (let i = 0; i < sample.length; i += 97) out.push(...d.push(sample.subarray(i, i + 97)));
+  out.push(...d.flush());
+  return out;
+}
+
+// gpsd's *_text fields are lookup tables we do not reproduce; class/device are envelope fields.
+const IGNORED = (k: string): boolean => k === 'device' || k.endsWith('_text');
+
+function compare(ours: Record<string, unknown>, theirs: Record<string, unknown>, tolerance: number): void {
+  for (const [k, v] of Object.entries(theirs)) {
+    if (IGNORED(k)) continue;
+    const mine = ours[k];
+    const where = `type ${String(theirs.type)} mmsi ${String(theirs.mmsi)} field ${k}`;
+    if (typeof v === 'number' && typeof mine === 'number' && tolerance > 0) {
+      // gpsd prints lon/lat with %.6f, course/speed/draught with %.1f.
+      expect(Math.abs(mine - v), where).toBeLessThanOrEqual(tolerance);
+    } else {
+      expect(mine, where).toEqual(v);
+    }
+  }
+}
+
+describe('AIS conformance on gpsd sample.aivdm', () => {
+  for (const [scaled, file] of [
+    [true, 'sample.aivdm.js.chk'],
+    [false, 'sample.aivdm.ju.chk'],
+  ] as const) {
+    it(`decodes every supported message to the fields of ${file}`, () => {
+      const expected = chk(file).filter((m) => SUPPORTED_AIS_TYPES.includes(m.type as number));
+      const ours = decodeAll(scaled).flatMap((e) => (e.ok ? [e.message] : []));
+      expect(expected.length).toBe(15);
+      expect(ours.map((m) => [m.type, m.mmsi])).toEqual(expected.map((m) => [m.type, m.mmsi]));
+      ours.forEach((m, i) => compare(m, expected[i]!, scaled ? 5.1e-7 : 0));
+    });
+  }
+
+  it('rejects every unsupported message with AIS_UNSUPPORTED_TYPE naming its type, in gpsd order', () => {
+    const unsupportedInChk = chk('sample.aivdm.js.chk')
+      .map((m) => m.type as number)
+      .filter((t) => !SUPPORTED_AIS_TYPES.includes(t));
+    const rejected = decodeAll(true).filter((e): e is Extract<DecodeEvent, { ok: false }> => !e.ok && e.code === 'AIS_UNSUPPORTED_TYPE');
+    const types = rejected.map((e) => Number(/type (\d+)/.exec(e.reason)?.[1]));
+    expect(types).toEqual(unsupportedInChk);
+    expect(rejected.every((e) => e.raw.startsWith('!AIVD'))).toBe(true);
+  });
+
+  it('reports type 24 part B sentences without a part A, as gpsd does in its collision tests', () => {
+    const unpaired = decodeAll(true).filter((e) => !e.ok && e.code === 'AIS_TYPE24_UNPAIRED');
+    expect(unpaired.map((e) => (e.ok ? '' : e.reason))).toEqual([
+      'type 24 part B from 271041815 without part A',
+      'type 24 part B from 271020195 without part A',
+    ]);
+  });
+
+  it('rejects the fragment the sample marks as "misses part 1" (no start delimiter) and leaves no partial message behind', () => {
+    const events = decodeAll(true);
+    const line = events.find((e) => !e.ok && e.raw === 'AIVDM,2,2,1,B,00000000000,2*26');
+    expect(line && !line.ok && line.code).toBe('AIS_NOT_A_SENTENCE');
+    expect(events.some((e) => !e.ok && (e.code === 'AIS_FRAGMENT_MISSING' || e.code === 'AIS_FRAGMENT_OUT_OF_ORDER'))).toBe(false);
+  });
+
+  it('rejects a corpus sentence with one payload character changed as AIS_BAD_CHECKSUM', () => {
+    const good = '!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A';
+    const bad = good.replace('15RTgt', '15RTgu');
+    const d = createAisStreamDecoder({ clock: new ManualClock(0) });
+    const ev = [...d.push(Buffer.from(`${bad}\r\n${good}\r\n`)), ...d.flush()];
+    expect(ev[0]).toMatchObject({ ok: false, code: 'AIS_BAD_CHECKSUM', raw: bad });
+    expect(ev[0]!.ok ? '' : ev[0]!.reason).toMatch(/checksum 4A does not match computed/);
+    expect(ev[1]).toMatchObject({ ok: true, message: { mmsi: 371798000 } });
+  });
+});

@@ -1,0 +1,6 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** gpsd 3.22 recordings (BSD, see COPYING.gpsd beside them), read in place. */
+export const gpsdCorpus = path.resolve(repoRoot, '..', 'shared', 'corpus', 'gpsd');
