@@ -1,0 +1,152 @@
+/**
+ * Provisioning, enrolment (Certify by the AK), PCR quotes and the NV epoch counter against a
+ * real swtpm started for this file.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { p256 } from '@noble/curves/nist.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
+import { createEnrollment, createQuote, tpmKeysInit, tpmKeysShow, verifyEnrollment, type TpmEnrollment } from '../../agent/signing/tpm-enroll.ts';
+import { openTpmEpochCounter } from '../../agent/signing/tpm-epoch.ts';
+import { openTpmSigner } from '../../agent/signing/tpm-signer.ts';
+import { parseAttest } from '../../drivers/tpm/commands/attest.ts';
+import { ST } from '../../drivers/tpm/constants.ts';
+import { TpmError } from '../../drivers/tpm/tpm-error.ts';
+
+let tpm: SwtpmInstance;
+
+beforeAll(async () => {
+  tpm = await startSwtpm();
+});
+
+afterAll(async () => {
+  await tpm?.stop();
+});
+
+describe('TPM provisioning and enrolment on swtpm', () => {
+  it('keys show before init says the TPM is not provisioned', async () => {
+    const err = await tpmKeysShow({ tcti: tpm.tcti }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TpmError);
+    expect((err as TpmError).code).toBe('TPM_NOT_PROVISIONED');
+  });
+
+  it('keys init is idempotent and keys show reports the same keys', async () => {
+    const first = await tpmKeysInit({ tcti: tpm.tcti });
+    expect(first.created).toEqual({ key: true, counter: true, ak: true });
+    expect(first.handle).toBe(0x81010001);
+    expect(first.akHandle).toBe(0x81010002);
+    expect(first.nvIndex).toBe(0x01500101);
+    const second = await tpmKeysInit({ tcti: tpm.tcti });
+    expect(second.created).toEqual({ key: false, counter: false, ak: false });
+    expect(Buffer.from(second.publicKey).equals(Buffer.from(first.publicKey))).toBe(true);
+    expect(Buffer.from(second.akPublicKey).equals(Buffer.from(first.akPublicKey))).toBe(true);
+    expect(Buffer.from(first.publicKey).equals(Buffer.from(first.akPublicKey))).toBe(false);
+    const shown = await tpmKeysShow({ tcti: tpm.tcti });
+    expect(Buffer.from(shown.publicKey).equals(Buffer.from(first.publicKey))).toBe(true);
+    expect(shown.counter).toBe(first.counter);
+    const signer = await openTpmSigner({ tcti: tpm.tcti });
+    try {
+      expect(Buffer.from(await signer.publicKey()).equals(Buffer.from(first.publicKey))).toBe(true);
+    } finally {
+      await signer.close();
+    }
+  });
+
+  it('an enrolment verifies, echoes the challenge, and every tampered variant fails', async () => {
+    await tpmKeysInit({ tcti: tpm.tcti });
+    const challenge = sha256(new TextEncoder().encode('authority challenge 1'));
+    const e = await createEnrollment({ tcti: tpm.tcti, qualifyingData: challenge });
+    const ok = verifyEnrollment(e, { qualifyingData: challenge });
+    expect(ok).toMatchObject({ valid: true });
+    if (!ok.valid) throw new Error(ok.reason);
+    expect(ok.attest.type).toBe(ST.ATTEST_CERTIFY);
+    expect(Buffer.from(ok.attest.extraData).equals(Buffer.from(challenge))).toBe(true);
+
+    const flip = (b: Uint8Array, i: number) => {
+      const c = b.slice();
+      c[i] = c[i]! ^ 1;
+      return c;
+    };
+    const other = p256.getPublicKey(p256.utils.randomSecretKey(), false);
+    const tampered: [string, TpmEnrollment, RegExp][] = [
+      ['other device key', { ...e, devicePublicKey: other }, /certified Name/],
+      ['other AK', { ...e, akPublicKey: other }, /does not verify/],
+      ['flipped attest byte', { ...e, certifyInfo: flip(e.certifyInfo, e.certifyInfo.length - 3) }, /does not verify/],
+      ['flipped magic', { ...e, certifyInfo: flip(e.certifyInfo, 0) }, /not a TPMS_ATTEST/],
+      ['flipped signature', { ...e, certifySignature: flip(e.certifySignature, 10) }, /does not verify/],
+    ];
+    for (const [what, t, reason] of tampered) {
+      const v = verifyEnrollment(t, { qualifyingData: challenge });
+      expect(v.valid, what).toBe(false);
+      if (!v.valid) expect(v.reason, what).toMatch(reason);
+    }
+    const wrongChallenge = verifyEnrollment(e, { qualifyingData: sha256(new TextEncoder().encode('another challenge')) });
+    expect(wrongChallenge).toMatchObject({ valid: false, reason: expect.stringMatching(/challenge/) });
+  });
+
+  it('a signature over a fake TPMS_ATTEST from a software key does not pass as an enrolment', async () => {
+    await tpmKeysInit({ tcti: tpm.tcti });
+    const e = await createEnrollment({ tcti: tpm.tcti });
+    // An attacker with a software "AK" re-signs the genuine attestation bytes.
+    const sk = p256.utils.randomSecretKey();
+    const forged: TpmEnrollment = {
+      ...e,
+      akPublicKey: p256.getPublicKey(sk, false),
+      certifySignature: p256.sign(e.certifyInfo, sk),
+    };
+    const v = verifyEnrollment(forged);
+    expect(v).toMatchObject({ valid: false, reason: expect.stringMatching(/qualifiedSigner/) });
+  });
+
+  it('quotes SHA-256 PCRs over a nonce with the AK', async () => {
+    await tpmKeysInit({ tcti: tpm.tcti });
+    const nonce = sha256(new TextEncoder().encode('quote nonce'));
+    const q = await createQuote({ tcti: tpm.tcti }, nonce, [0, 1, 7]);
+    const a = parseAttest(q.quoted);
+    expect(a.type).toBe(ST.ATTEST_QUOTE);
+    expect(Buffer.from(a.extraData).equals(Buffer.from(nonce))).toBe(true);
+    expect(a.quote!.selection[0]!.pcrs).toEqual([0, 1, 7]);
+    expect(a.quote!.pcrDigest.length).toBe(32);
+    expect(p256.verify(q.signature, q.quoted, q.akPublicKey)).toBe(true);
+  });
+
+  it('the epoch counter only goes up, across reopen and across an swtpm restart', async () => {
+    const c = await openTpmEpochCounter({ tcti: tpm.tcti, nvIndex: 0x01500155 });
+    let last: bigint;
+    try {
+      expect(c.kind).toBe('tpm-nv');
+      const start = await c.read();
+      const a = await c.increment();
+      expect(a).toBeGreaterThan(start);
+      const b = await c.increment();
+      expect(b).toBe(a + 1n);
+      expect(await c.read()).toBe(b);
+      last = b;
+    } finally {
+      await c.close();
+    }
+    await tpm.kill();
+    await tpm.restart();
+    const d = await openTpmEpochCounter({ tcti: tpm.tcti, nvIndex: 0x01500155 });
+    try {
+      expect(await d.read()).toBe(last);
+      expect(await d.increment()).toBe(last + 1n);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('signer and epoch counter share one swtpm connection in the same process', async () => {
+    const s = await openTpmSigner({ tcti: tpm.tcti });
+    const c = await openTpmEpochCounter({ tcti: tpm.tcti });
+    try {
+      expect(s.tpm).toBe(c.tpm);
+      const [sig, n] = await Promise.all([s.sign(new TextEncoder().encode('x')), c.increment()]);
+      expect(p256.verify(sig, new TextEncoder().encode('x'), await s.publicKey())).toBe(true);
+      expect(n).toBeGreaterThan(0n);
+    } finally {
+      await c.close();
+      await s.close();
+    }
+  });
+});
