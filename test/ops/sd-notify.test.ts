@@ -32,7 +32,7 @@ const datagram = (hexLine: string): string => Buffer.from(hexLine, 'hex').toStri
 
 /** Runs the stand-in agent the way /usr/bin/place-agent does under systemd: via notify-exec.pl. */
 function startAgent(notifySocketAddress: string, watchdogUsec = '300000'): { child: ChildProcess; out: LineLog } {
-  const env = { ...process.env, NOTIFY_SOCKET: notifySocketAddress, WATCHDOG_USEC: watchdogUsec };
+  const env: NodeJS.ProcessEnv = { ...process.env, NOTIFY_SOCKET: notifySocketAddress, WATCHDOG_USEC: watchdogUsec };
   delete env.PLACE_AGENT_NOTIFY_FD;
   const child = start('perl', [
     join(repo, 'agent/ops/notify-exec.pl'),
