@@ -1,0 +1,35 @@
+import { encodeNmeaSentence } from '../../../drivers/nmea/checksum.ts';
+
+/** Polls until `cond` holds; the test's own timeout bounds it, no timing is asserted. */
+export async function waitFor(cond: () => boolean, what: string, limitMs = 30_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > limitMs) throw new Error(`gave up waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function pad(n: number, w: number): string {
+  return String(n).padStart(w, '0');
+}
+
+/**
+ * One receiver epoch (RMC, GGA, GSA) at `now`, a few metres north of Hamburg's Burchardkai
+ * berth each step. Sentences are built from the NMEA 0183 layouts with our own checksum encoder.
+ */
+export function simulatedEpoch(step: number, now: Date): string {
+  const hh = pad(now.getUTCHours(), 2);
+  const mm = pad(now.getUTCMinutes(), 2);
+  const ss = pad(now.getUTCSeconds(), 2);
+  const cs = pad(Math.floor(now.getUTCMilliseconds() / 10), 2);
+  const time = `${hh}${mm}${ss}.${cs}`;
+  const date = `${pad(now.getUTCDate(), 2)}${pad(now.getUTCMonth() + 1, 2)}${pad(now.getUTCFullYear() % 100, 2)}`;
+  const latMin = (31.5 + (step % 100) * 0.001).toFixed(5);
+  const lat = `53${latMin.padStart(8, '0')}`;
+  const lon = '00956.12345';
+  return (
+    encodeNmeaSentence(`GPRMC,${time},A,${lat},N,${lon},E,0.5,12.0,${date},,,A`) +
+    encodeNmeaSentence(`GPGGA,${time},${lat},N,${lon},E,1,08,0.9,12.3,M,40.1,M,,`) +
+    encodeNmeaSentence('GPGSA,A,3,01,02,03,04,05,06,07,08,,,,,1.5,0.9,1.2')
+  );
+}
