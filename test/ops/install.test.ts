@@ -142,7 +142,7 @@ describe('install.sh / uninstall.sh', () => {
     const rx = spawn('perl', [join(repo, 'test/ops/fixtures/notify-receiver.pl'), socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new LineLog(rx.stdout!, 'receiver').waitFor((l) => l === 'bound');
-      const env = { ...process.env, PLACE_AGENT_APP_DIR: join(root, 'usr/lib/place-agent'), PLACE_AGENT_NODE: process.execPath, NOTIFY_SOCKET: socketPath };
+      const env: NodeJS.ProcessEnv = { ...process.env, PLACE_AGENT_APP_DIR: join(root, 'usr/lib/place-agent'), PLACE_AGENT_NODE: process.execPath, NOTIFY_SOCKET: socketPath };
       delete env.PLACE_AGENT_NOTIFY_FD;
       const call = (args: string[], e: NodeJS.ProcessEnv): { argv: string[]; notifyFd: string | null } => {
         const r = spawnSync(wrapper, args, { encoding: 'utf8', env: e });
