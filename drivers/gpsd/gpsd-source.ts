@@ -1,0 +1,196 @@
+import { systemClock, type Clock } from '../core/clock.ts';
+import { ErrorCounter } from '../core/coded-error.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import type { Reading, ReadingQuality, ReadingSource, SourceHealth } from '../core/reading.ts';
+import { LineFramer } from '../framing/line-framer.ts';
+import { DEFAULT_UERE_M } from '../nmea/fix-accumulator.ts';
+import type { FixQuality } from '../nmea/fix-quality.ts';
+import type { GnssValue } from '../nmea/gnss-reading.ts';
+import { checkGnssTime, type GnssTimeCheckOptions } from '../nmea/gnss-time.ts';
+import type { BackoffOptions } from '../serial/backoff.ts';
+import { ReconnectingLink } from '../serial/reconnecting-link.ts';
+import { TcpLink } from '../serial/tcp-link.ts';
+import type { Timers } from '../serial/timers.ts';
+import { decodeGpsdLine, type GpsdGst, type GpsdSky, type GpsdTpv } from './gpsd-json.ts';
+
+/*
+ * Why not node-gpsd-client (it is installed): its reconnect is a setInterval that is never
+ * cleared (a stopped source keeps the process alive and keeps reconnecting), it reads the wall
+ * clock directly (no injected clock or timers), it only reconnects after a silence threshold
+ * rather than on close, its line buffer grows without bound on input without newlines, and a
+ * malformed line is emitted as an 'error' event that throws when nobody listens. gpsd's
+ * protocol is newline-delimited JSON over TCP, so the source speaks it over our own TcpLink
+ * under the same ReconnectingLink supervisor (capped backoff with jitter) as serial ports.
+ */
+
+export interface GpsdSourceOptions {
+  id: string;
+  host?: string;
+  port?: number;
+  /** Only reports from this gpsd device path (gpsd may serve several receivers). */
+  device?: string;
+  clock?: Clock;
+  timers?: Timers;
+  backoff?: BackoffOptions;
+  /** No reading for longer than this (ms) → `stale`. Default 5000. */
+  staleAfterMs?: number;
+  uereM?: Partial<Record<FixQuality, number>>;
+  time?: GnssTimeCheckOptions;
+  logger?: Logger;
+}
+
+/** gpsd TPV `status` → NMEA-style fix quality (gpsd_json(5), TPV "status"). */
+const STATUS_QUALITY: Record<number, FixQuality> = { 1: 'gps', 2: 'dgps', 3: 'rtk-fixed', 4: 'rtk-float', 5: 'estimated', 6: 'estimated', 7: 'invalid', 8: 'simulator' };
+/** Longest gpsd line kept; a SKY report with 60+ satellites is a few kB. */
+const MAX_LINE = 65_536;
+/** A GST is used for a TPV when their times are this close (gpsd sends GST after the TPV of its epoch). */
+const GST_MATCH_MS = 1500;
+
+/**
+ * GNSS through a gpsd daemon: subscribes with `?WATCH={"enable":true,"json":true}`, merges
+ * TPV with the latest SKY (HDOP, satellites) and GST (1σ lat/lon errors) into Readings, and
+ * survives gpsd restarts by reconnecting with backoff and re-subscribing.
+ *
+ * Accuracy (DRMS, as for NMEA): GST sqrt(σlat² + σlon²) when a GST matches the TPV's epoch;
+ * else SKY HDOP × UERE(fix quality) (see DEFAULT_UERE_M); else gpsd's `eph` / 2, since eph is
+ * a 95 % (≈ 2DRMS) figure.
+ */
+export class GpsdSource implements ReadingSource {
+  readonly id: string;
+  private readonly link: ReconnectingLink;
+  private readonly framer = new LineFramer({ maxLength: MAX_LINE });
+  private readonly errors = new ErrorCounter();
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly uere: Partial<Record<FixQuality, number>>;
+  private onReading: ((r: Reading) => void) | undefined;
+  private sky: GpsdSky | undefined;
+  private gst: GpsdGst | undefined;
+  private readings = 0;
+  private lastReadingAt: number | undefined;
+  private lastMode: number | undefined;
+  private subscribed = 0;
+
+  constructor(private readonly options: GpsdSourceOptions) {
+    this.id = options.id;
+    this.clock = options.clock ?? systemClock;
+    this.log = (options.logger ?? silentLogger).child(`gpsd:${options.id}`);
+    this.uere = { ...DEFAULT_UERE_M, ...options.uereM };
+    const host = options.host ?? '127.0.0.1';
+    const port = options.port ?? 2947;
+    const linkOptions: ConstructorParameters<typeof ReconnectingLink>[0] = {
+      path: `tcp://${host}:${port}`,
+      createLink: () => new TcpLink({ host, port }),
+      resolvePath: (p) => Promise.resolve(p),
+      backoff: options.backoff ?? { initialMs: 250, maxMs: 10_000 },
+      clock: this.clock,
+      logger: options.logger ?? silentLogger,
+    };
+    if (options.timers) linkOptions.timers = options.timers;
+    this.link = new ReconnectingLink(linkOptions);
+    this.link.onData((chunk) => this.push(chunk));
+    this.link.onStateChange((s) => {
+      if (s !== 'open') return;
+      // A fresh connection: drop any half line from the previous one, then subscribe again.
+      if (this.framer.flush().length > 0) this.errors.count('GPSD_PARTIAL_LINE');
+      this.subscribed++;
+      this.link.write(new TextEncoder().encode('?WATCH={"enable":true,"json":true}\n')).catch((e: Error) => {
+        this.errors.count('GPSD_WATCH_FAILED');
+        this.log.warn('could not subscribe', { error: e.message });
+      });
+    });
+  }
+
+  async start(onReading: (r: Reading) => void): Promise<void> {
+    this.onReading = onReading;
+    await this.link.open();
+  }
+
+  async stop(): Promise<void> {
+    this.onReading = undefined;
+    await this.link.close();
+  }
+
+  health(): SourceHealth {
+    const link = this.link.health();
+    const now = this.clock.now();
+    let state: SourceHealth['state'];
+    if (link.state === 'down' || link.state === 'closed') state = 'down';
+    else if (link.state === 'connecting' || link.state === 'idle') state = link.opens === 0 ? 'starting' : 'down';
+    else if (this.lastReadingAt === undefined) state = 'starting';
+    else if (now - this.lastReadingAt > (this.options.staleAfterMs ?? 5000)) state = 'stale';
+    else state = 'up';
+    const h: SourceHealth = {
+      source: this.id,
+      state,
+      readings: this.readings,
+      errors: { ...link.errors, ...this.errors.snapshot() },
+      discardedBytes: this.framer.discardedBytes,
+    };
+    if (this.lastReadingAt !== undefined) h.lastReadingAt = this.lastReadingAt;
+    const details = [`gpsd ${link.endpoint}`, `connections ${link.opens}`];
+    if (link.lastError && state !== 'up') details.push(link.lastError);
+    if (this.lastMode !== undefined && this.lastMode < 2) details.push('gpsd reports no fix');
+    h.detail = details.join('; ');
+    return h;
+  }
+
+  private push(chunk: Uint8Array): void {
+    for (const ev of this.framer.push(chunk)) {
+      if (ev.kind === 'discarded') {
+        this.errors.count('GPSD_LINE_TOO_LONG');
+        continue;
+      }
+      const r = decodeGpsdLine(new TextDecoder().decode(ev.bytes));
+      if (!r.ok) {
+        // VERSION, DEVICES, WATCH and friends are expected replies; only count them.
+        this.errors.count(r.code);
+        if (r.code !== 'GPSD_UNSUPPORTED') this.log.debug(r.reason, { code: r.code });
+        continue;
+      }
+      const rep = r.report;
+      if (this.options.device !== undefined && rep.device !== undefined && rep.device !== this.options.device) continue;
+      if (rep.class === 'SKY') this.sky = rep;
+      else if (rep.class === 'GST') this.gst = rep;
+      else this.tpv(rep);
+    }
+  }
+
+  private tpv(t: GpsdTpv): void {
+    this.lastMode = t.mode;
+    if (t.mode < 2 || t.lat === undefined || t.lon === undefined) {
+      this.errors.count('GNSS_NO_FIX');
+      return;
+    }
+    const fixQuality = STATUS_QUALITY[t.status ?? 1] ?? 'gps';
+    const value: GnssValue = { lat: t.lat, lon: t.lon, fixMode: t.mode === 3 ? '3d' : '2d' };
+    if (t.altMslM !== undefined) value.alt = t.altMslM;
+    if (t.speedMps !== undefined) value.speedMps = t.speedMps;
+    if (t.trackDeg !== undefined) value.trackDeg = t.trackDeg;
+    const now = this.clock.now();
+    if (t.timeMs !== undefined) {
+      const check = checkGnssTime(t.timeMs, now, this.options.time);
+      value.gnssTime = check.ms;
+      value.gnssTimeStatus = check.status;
+      if (check.status === 'implausible') this.errors.count('GNSS_TIME_IMPLAUSIBLE');
+    }
+    const ok = fixQuality !== 'estimated' && fixQuality !== 'invalid' && fixQuality !== 'simulator';
+    const quality: ReadingQuality = { ok, status: `${value.fixMode} ${fixQuality}` };
+    const gst = this.gst;
+    const hdop = this.sky?.hdop;
+    if (hdop !== undefined) quality.hdop = hdop;
+    if (gst?.latSigmaM !== undefined && gst.lonSigmaM !== undefined && gst.timeMs !== undefined && t.timeMs !== undefined && Math.abs(gst.timeMs - t.timeMs) <= GST_MATCH_MS) {
+      quality.accuracyM = Math.hypot(gst.latSigmaM, gst.lonSigmaM);
+      quality.status += ' accuracy:gst';
+    } else if (hdop !== undefined && this.uere[fixQuality] !== undefined) {
+      quality.accuracyM = hdop * this.uere[fixQuality]!;
+      quality.status += ' accuracy:hdop';
+    } else if (t.ephM !== undefined) {
+      quality.accuracyM = t.ephM / 2;
+      quality.status += ' accuracy:eph';
+    }
+    this.readings++;
+    this.lastReadingAt = now;
+    this.onReading?.({ source: this.id, modality: 'gnss', t: now, value, quality });
+  }
+}
