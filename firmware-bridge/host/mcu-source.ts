@@ -1,0 +1,536 @@
+/**
+ * McuSource: the place's microcontroller as a ReadingSource. It runs the session on top of
+ * McuLink: HELLO version negotiation, TIME_SYNC, a watchdog on silence (report, then RESET
+ * and a DTR pulse, then a new handshake), reopening a vanished port, and SENSOR_REPORT →
+ * Reading with host time and its uncertainty. A report is ACKed only after it was handed to
+ * `onReading`, and a retransmitted report (same boot, same seq) is ACKed again but not
+ * emitted twice, so no acknowledged report is lost or doubled.
+ */
+import type { Clock } from '../../drivers/core/clock.ts';
+import { systemClock } from '../../drivers/core/clock.ts';
+import { isCodedError } from '../../drivers/core/coded-error.ts';
+import type { Logger } from '../../drivers/core/log.ts';
+import { silentLogger } from '../../drivers/core/log.ts';
+import type { Modality, Reading, ReadingSource, SourceHealth } from '../../drivers/core/reading.ts';
+import type { ByteLink } from '../../drivers/serial/binding.ts';
+import { McuBridgeError, McuErrorCode } from './errors.ts';
+import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from './frame.ts';
+import type { McuLinkCounters } from './mcu-link.ts';
+import { McuLink } from './mcu-link.ts';
+import type { ChannelDescriptor, FrameOf, McuFrame } from './message.ts';
+import { Capability, ConfigKey, HEARTBEAT_FLAG_SESSION, NakReason, ReportStatus } from './message.ts';
+import type { TickMapping, TimeSyncSample } from './time-sync.ts';
+import { bestSample, mappingFromSample, readingTime, tickToHost } from './time-sync.ts';
+
+const MODALITY_BY_CODE: Record<number, Modality> = { 0: 'mcu', 1: 'door', 2: 'range', 3: 'meter' };
+const UNIT_BY_CODE: Record<number, string> = { 0: 'none', 1: 'bool', 2: 'mm', 3: 'degC', 4: 'W', 5: 'pct' };
+const STATUS_BY_CODE: Record<number, string> = { 0: 'ok', 1: 'stale', 2: 'fault', 3: 'out_of_range' };
+
+export interface McuChannelOverride {
+  /** Name carried in the reading value, e.g. `dock-door`. */
+  name?: string;
+  /** Overrides the modality the MCU declares in HELLO_REPLY. */
+  modality?: Modality;
+}
+
+export interface McuSourceOptions {
+  /** Source id in Readings and health, e.g. `mcu:dock-3`. */
+  id: string;
+  link: ByteLink;
+  clock?: Clock;
+  log?: Logger;
+  /** Per-attempt reply timeout (ms, default 200) and retransmissions (default 3). */
+  requestTimeoutMs?: number;
+  requestRetries?: number;
+  /** Silence longer than heartbeatMs × silenceFactor (default 3, at least minSilenceMs) trips the watchdog. */
+  silenceFactor?: number;
+  minSilenceMs?: number;
+  /** Pause between failed handshakes (default 250 ms); every resetEvery-th failure resets again. */
+  handshakeRetryMs?: number;
+  resetEvery?: number;
+  /** How the watchdog resets the MCU (default 'both'). */
+  resetStrategy?: 'message' | 'dtr' | 'both';
+  /** TIME_SYNC round every timeSyncIntervalMs (default 5000) of timeSyncSamples exchanges (default 4). */
+  timeSyncIntervalMs?: number;
+  timeSyncSamples?: number;
+  /** Assumed worst-case MCU oscillator error (default 100 ppm). */
+  driftPpm?: number;
+  /** Applied with CONFIG_SET after every handshake. */
+  config?: { heartbeatMs?: number; reportMs?: number; channelMask?: number };
+  channels?: Record<number, McuChannelOverride>;
+  /** Reopen backoff after the port vanished (default 100 ms doubling to 5 s). */
+  reopenMinMs?: number;
+  reopenMaxMs?: number;
+}
+
+export interface McuReadingValue {
+  channel: number;
+  name?: string;
+  /** raw × 10^exponent, in `unit`. */
+  value: number;
+  raw: number;
+  exponent: number;
+  unit: string;
+  tick: number;
+  seq: number;
+  bootId: number;
+  deviceId: number;
+}
+
+export interface McuInfo {
+  deviceId: number;
+  bootId: number;
+  firmware: string;
+  protocolVersion: number;
+  capabilities: number;
+  heartbeatMs: number;
+  tickHz: number;
+  channels: ChannelDescriptor[];
+  /** From the last HEARTBEAT: reports the MCU dropped from a full queue, and its receive errors. */
+  dropped: number;
+  rxErrors: number;
+  queued: number;
+}
+
+export interface McuHealth extends SourceHealth {
+  link: McuLinkCounters & {
+    duplicates: number;
+    resets: number;
+    reboots: number;
+    handshakes: number;
+    silences: number;
+    reopens: number;
+  };
+  mcu?: McuInfo;
+  timeSync?: { uncertaintyMs: number; rttMs: number; at: number };
+}
+
+interface Session {
+  info: McuInfo;
+  mapping?: TickMapping;
+}
+
+export class McuSource implements ReadingSource {
+  readonly id: string;
+  private readonly o: Required<Omit<McuSourceOptions, 'config' | 'channels' | 'clock' | 'log' | 'link'>>;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly byteLink: ByteLink;
+  readonly link: McuLink;
+  private onReading: (r: Reading) => void = () => {};
+  private running = false;
+  private state: SourceHealth['state'] = 'starting';
+  private detail: string | undefined;
+  private session: Session | undefined;
+  private lastInfo: McuInfo | undefined;
+  /** Seqs already emitted for the current boot id. */
+  private seen = { bootId: -1, seqs: new Set<number>(), order: [] as number[] };
+  private readings = 0;
+  private lastReadingAt: number | undefined;
+  private readonly extra = { duplicates: 0, resets: 0, reboots: 0, handshakes: 0, silences: 0, reopens: 0 };
+  private watchdog: NodeJS.Timeout | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private handshaking = false;
+  private reopening = false;
+  private wakers = new Set<() => void>();
+
+  constructor(private readonly opts: McuSourceOptions) {
+    this.id = opts.id;
+    this.clock = opts.clock ?? systemClock;
+    this.log = (opts.log ?? silentLogger).child(opts.id);
+    this.byteLink = opts.link;
+    this.o = {
+      id: opts.id,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 200,
+      requestRetries: opts.requestRetries ?? 3,
+      silenceFactor: opts.silenceFactor ?? 3,
+      minSilenceMs: opts.minSilenceMs ?? 300,
+      handshakeRetryMs: opts.handshakeRetryMs ?? 250,
+      resetEvery: opts.resetEvery ?? 4,
+      resetStrategy: opts.resetStrategy ?? 'both',
+      timeSyncIntervalMs: opts.timeSyncIntervalMs ?? 5000,
+      timeSyncSamples: opts.timeSyncSamples ?? 4,
+      driftPpm: opts.driftPpm ?? 100,
+      reopenMinMs: opts.reopenMinMs ?? 100,
+      reopenMaxMs: opts.reopenMaxMs ?? 5000,
+    };
+    this.link = new McuLink(opts.link, { clock: this.clock, log: this.log, requestTimeoutMs: this.o.requestTimeoutMs, requestRetries: this.o.requestRetries });
+    this.link.onFrame((f) => this.onFrame(f));
+    opts.link.onClose((err) => this.onLinkClosed(err));
+  }
+
+  async start(onReading: (r: Reading) => void): Promise<void> {
+    this.onReading = onReading;
+    this.running = true;
+    this.state = 'starting';
+    this.watchdog = setInterval(() => this.checkWatchdog(), 25);
+    this.watchdog.unref?.();
+    if (!this.byteLink.isOpen) {
+      try {
+        await this.byteLink.open();
+      } catch (e) {
+        this.fault(McuErrorCode.LINK, `cannot open ${this.byteLink.endpoint}`, e);
+        void this.reopenLoop();
+        return;
+      }
+    }
+    void this.handshakeLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.watchdog);
+    clearTimeout(this.syncTimer);
+    for (const w of this.wakers) w();
+    this.link.abortAll(McuErrorCode.STOPPED, 'source stopped');
+    this.session = undefined;
+    this.state = 'down';
+    this.detail = 'stopped';
+    if (this.byteLink.isOpen) await this.byteLink.close().catch(() => {});
+  }
+
+  health(): McuHealth {
+    const h: McuHealth = {
+      source: this.id,
+      state: this.state,
+      readings: this.readings,
+      errors: this.link.errors.snapshot(),
+      discardedBytes: this.link.counters.discardedBytes,
+      link: { ...this.link.counters, ...this.extra },
+    };
+    if (this.lastReadingAt !== undefined) h.lastReadingAt = this.lastReadingAt;
+    if (this.detail !== undefined) h.detail = this.detail;
+    const info = this.session?.info ?? this.lastInfo;
+    if (info) h.mcu = { ...info, channels: info.channels.map((c) => ({ ...c })) };
+    const m = this.session?.mapping;
+    if (m) h.timeSync = { uncertaintyMs: tickToHost(m, m.tick).uncertaintyMs, rttMs: m.rttMs, at: m.hostMs };
+    return h;
+  }
+
+  /** The current tick → host-time mapping (undefined before the first TIME_SYNC of a session). */
+  timeMapping(): TickMapping | undefined {
+    return this.session?.mapping;
+  }
+
+  async configSet(key: number, value: number): Promise<void> {
+    await this.link.request('CONFIG_SET', { key, value }, ['ACK']);
+    if (key === ConfigKey.HEARTBEAT_MS && this.session) this.session.info.heartbeatMs = value;
+  }
+
+  async configGet(key: number): Promise<number> {
+    const { frame } = await this.link.request('CONFIG_GET', { key }, ['CONFIG_VALUE']);
+    return (frame as FrameOf<'CONFIG_VALUE'>).body.value;
+  }
+
+  /** One TIME_SYNC round; resolves with the new mapping. */
+  async timeSync(): Promise<TickMapping> {
+    const s = this.session;
+    if (!s) throw new McuBridgeError(McuErrorCode.TIMEOUT, 'no session');
+    const samples: TimeSyncSample[] = [];
+    for (let i = 0; i < this.o.timeSyncSamples; i++) {
+      try {
+        // No retransmission: an answer to an earlier attempt would make the round trip look shorter than it was.
+        const { frame, sentAt } = await this.link.request('TIME_SYNC', {}, ['TIME_SYNC_REPLY'], { retries: 0 });
+        samples.push({ sentAt, receivedAt: this.clock.now(), tick: (frame as FrameOf<'TIME_SYNC_REPLY'>).body.tick });
+      } catch (e) {
+        if (!isCodedError(e) || e.code !== McuErrorCode.TIMEOUT) throw e;
+      }
+    }
+    const best = bestSample(samples);
+    if (!best) throw new McuBridgeError(McuErrorCode.TIMEOUT, 'no TIME_SYNC answered');
+    const m = mappingFromSample(best, s.info.tickHz, this.o.driftPpm);
+    if (this.session === s) s.mapping = m;
+    return m;
+  }
+
+  /** Sends RESET (and pulses DTR), then re-handshakes; what the watchdog does. */
+  async reset(why = 'requested'): Promise<void> {
+    this.extra.resets++;
+    this.log.warn('resetting MCU', { why });
+    this.session = undefined;
+    if (this.o.resetStrategy !== 'dtr') {
+      try {
+        this.link.send('RESET', {});
+      } catch {
+        /* encode of an empty body cannot fail */
+      }
+    }
+    if (this.o.resetStrategy !== 'message' && this.byteLink.setSignals) {
+      await this.byteLink.setSignals({ dtr: false }).catch(() => {});
+      await this.sleep(20);
+      await this.byteLink.setSignals({ dtr: true }).catch(() => {});
+    }
+    void this.handshakeLoop();
+  }
+
+  // ---- session ----
+
+  private async handshakeLoop(): Promise<void> {
+    if (this.handshaking) return;
+    this.handshaking = true;
+    let failures = 0;
+    try {
+      while (this.running && !this.session && this.byteLink.isOpen) {
+        try {
+          const { frame } = await this.link.request('HELLO', { minVersion: PROTOCOL_VERSION_MIN, maxVersion: PROTOCOL_VERSION_MAX }, ['HELLO_REPLY'], { retries: 1 });
+          await this.beginSession(frame as FrameOf<'HELLO_REPLY'>);
+          failures = 0;
+        } catch (e) {
+          this.session = undefined;
+          if (!this.running) return;
+          failures++;
+          if (isCodedError(e) && e.code === McuErrorCode.NAK && e.details['reason'] === NakReason.BAD_VERSION) {
+            this.fault(McuErrorCode.VERSION_MISMATCH, `MCU speaks no protocol version in ${PROTOCOL_VERSION_MIN}..${PROTOCOL_VERSION_MAX}`);
+            this.state = 'down';
+          } else if (failures >= 2) {
+            this.state = this.state === 'starting' ? 'starting' : 'down';
+            this.detail = this.link.bytesSinceValid > 0
+              ? `bytes arrive but no valid frame (${this.link.bytesSinceValid} since the last): check baud rate and wiring`
+              : `no answer to HELLO (${failures} attempts)`;
+          }
+          if (failures % this.o.resetEvery === 0 && this.o.resetStrategy !== 'message' && this.byteLink.setSignals) {
+            this.extra.resets++;
+            await this.byteLink.setSignals({ dtr: false }).catch(() => {});
+            await this.sleep(20);
+            await this.byteLink.setSignals({ dtr: true }).catch(() => {});
+          }
+          await this.sleep(this.o.handshakeRetryMs);
+        }
+      }
+    } finally {
+      this.handshaking = false;
+    }
+  }
+
+  private async beginSession(f: FrameOf<'HELLO_REPLY'>): Promise<void> {
+    const b = f.body;
+    if (b.version < PROTOCOL_VERSION_MIN || b.version > PROTOCOL_VERSION_MAX) {
+      throw new McuBridgeError(McuErrorCode.NAK, `MCU chose version ${b.version}`, { reason: NakReason.BAD_VERSION });
+    }
+    this.extra.handshakes++;
+    if (this.lastInfo && this.lastInfo.bootId !== b.bootId) {
+      this.extra.reboots++;
+      this.link.errors.count(McuErrorCode.REBOOTED);
+      this.log.warn('MCU rebooted', { before: this.lastInfo.bootId, now: b.bootId });
+    }
+    if (this.seen.bootId !== b.bootId) this.seen = { bootId: b.bootId, seqs: new Set(), order: [] };
+    this.link.version = b.version;
+    const info: McuInfo = {
+      deviceId: b.deviceId,
+      bootId: b.bootId,
+      firmware: `${b.fwMajor}.${b.fwMinor}.${b.fwPatch}`,
+      protocolVersion: b.version,
+      capabilities: b.capabilities,
+      heartbeatMs: b.heartbeatMs,
+      tickHz: b.tickHz > 0 ? b.tickHz : 1000,
+      channels: b.channels,
+      dropped: 0,
+      rxErrors: 0,
+      queued: 0,
+    };
+    const session: Session = { info };
+    this.session = session;
+    this.lastInfo = info;
+    const c = this.opts.config;
+    if (c?.heartbeatMs !== undefined) await this.configSet(ConfigKey.HEARTBEAT_MS, c.heartbeatMs);
+    if (c?.reportMs !== undefined) await this.configSet(ConfigKey.REPORT_MS, c.reportMs);
+    if (c?.channelMask !== undefined) await this.configSet(ConfigKey.CHANNEL_MASK, c.channelMask);
+    if (b.capabilities & Capability.TIME_SYNC) await this.timeSync();
+    if (this.session !== session) return;
+    this.state = 'up';
+    this.detail = undefined;
+    this.log.info('MCU session up', { deviceId: info.deviceId, bootId: info.bootId, firmware: info.firmware });
+    this.scheduleTimeSync(session);
+  }
+
+  private scheduleTimeSync(s: Session): void {
+    clearTimeout(this.syncTimer);
+    if (!(s.info.capabilities & Capability.TIME_SYNC)) return;
+    this.syncTimer = setTimeout(() => {
+      if (!this.running || this.session !== s) return;
+      this.timeSync()
+        .catch((e: unknown) => {
+          this.link.errors.count('MCUB_TIMESYNC_FAILED');
+          this.log.warn('time sync failed', { error: e });
+        })
+        .finally(() => {
+          if (this.session === s) this.scheduleTimeSync(s);
+        });
+    }, this.o.timeSyncIntervalMs);
+    this.syncTimer.unref?.();
+  }
+
+  private onFrame(f: McuFrame): void {
+    try {
+      switch (f.type) {
+        case 'SENSOR_REPORT':
+          this.onReport(f);
+          return;
+        case 'HEARTBEAT':
+          this.onHeartbeat(f);
+          return;
+        case 'LOG':
+          this.log.info(`mcu: ${f.body.text}`, { level: f.body.level, tick: f.body.tick });
+          return;
+        default:
+          // Late replies to requests that already timed out, or host-bound echoes: nothing to do.
+          return;
+      }
+    } catch (e) {
+      this.link.errors.count('MCUB_INTERNAL');
+      this.log.error('frame handler failed', { error: e });
+    }
+  }
+
+  private onHeartbeat(f: FrameOf<'HEARTBEAT'>): void {
+    const s = this.session;
+    if (!s) return;
+    s.info.dropped = f.body.dropped;
+    s.info.rxErrors = f.body.rxErrors;
+    s.info.queued = f.body.queued;
+    if (!(f.body.flags & HEARTBEAT_FLAG_SESSION) && !this.handshaking) {
+      // The MCU restarted (or lost its session) between two of our frames.
+      this.link.errors.count(McuErrorCode.REBOOTED);
+      this.detail = 'MCU reports no session: re-handshaking';
+      this.session = undefined;
+      void this.handshakeLoop();
+    }
+  }
+
+  private onReport(f: FrameOf<'SENSOR_REPORT'>): void {
+    const s = this.session;
+    // Not ACKed: the MCU keeps retransmitting until the session (and time sync) is up.
+    if (!s) return;
+    const synced = s.mapping !== undefined;
+    if (!synced && s.info.capabilities & Capability.TIME_SYNC) return;
+    if (this.seen.seqs.has(f.seq)) {
+      this.extra.duplicates++;
+      this.link.ack(f.seq);
+      return;
+    }
+    const b = f.body;
+    const override = this.opts.channels?.[b.channel];
+    const declared = s.info.channels.find((c) => c.id === b.channel);
+    const time = s.mapping ? readingTime(s.mapping, b.tick) : { t: this.clock.now(), uncertaintyMs: undefined };
+    const value: McuReadingValue = {
+      channel: b.channel,
+      value: scale(b.value, b.exponent),
+      raw: b.value,
+      exponent: b.exponent,
+      unit: UNIT_BY_CODE[b.unit] ?? `unit_${b.unit}`,
+      tick: b.tick,
+      seq: f.seq,
+      bootId: s.info.bootId,
+      deviceId: s.info.deviceId,
+    };
+    if (override?.name !== undefined) value.name = override.name;
+    const reading: Reading<McuReadingValue> = {
+      source: this.id,
+      modality: override?.modality ?? (declared ? MODALITY_BY_CODE[declared.modality] : undefined) ?? 'mcu',
+      t: Math.round(time.t),
+      value,
+      quality: {
+        ok: b.status === ReportStatus.OK,
+        status: (STATUS_BY_CODE[b.status] ?? `status_${b.status}`) + (synced ? '' : ',unsynced'),
+      },
+    };
+    // t is rounded to whole ms, which adds up to 0.5 ms.
+    if (time.uncertaintyMs !== undefined) reading.quality.timeUncertaintyMs = time.uncertaintyMs + 0.5;
+    try {
+      this.onReading(reading);
+    } catch (e) {
+      this.link.errors.count('MCUB_CONSUMER');
+      this.log.error('reading consumer threw', { error: e });
+    }
+    this.remember(f.seq);
+    this.readings++;
+    this.lastReadingAt = this.clock.now();
+    this.link.ack(f.seq);
+  }
+
+  private remember(seq: number): void {
+    this.seen.seqs.add(seq);
+    this.seen.order.push(seq);
+    if (this.seen.order.length > 256) this.seen.seqs.delete(this.seen.order.shift()!);
+  }
+
+  // ---- watchdog and link faults ----
+
+  private checkWatchdog(): void {
+    const s = this.session;
+    if (!this.running || !s || !this.byteLink.isOpen) return;
+    const limit = Math.max(this.o.minSilenceMs, s.info.heartbeatMs * this.o.silenceFactor);
+    const quiet = this.clock.now() - this.link.lastValidRxAt;
+    if (quiet <= limit) return;
+    this.extra.silences++;
+    const garbled = this.link.bytesSinceValid > 0;
+    this.fault(
+      garbled ? McuErrorCode.GARBLED : McuErrorCode.SILENT,
+      garbled
+        ? `${this.link.bytesSinceValid} bytes but no valid frame in ${quiet} ms: check baud rate and wiring`
+        : `MCU silent for ${quiet} ms (heartbeat ${s.info.heartbeatMs} ms)`,
+    );
+    this.state = 'stale';
+    this.session = undefined;
+    this.link.abortAll(McuErrorCode.SILENT, 'MCU silent');
+    void this.reset(garbled ? 'garbled line' : 'silent');
+  }
+
+  private onLinkClosed(err?: Error): void {
+    this.session = undefined;
+    this.link.abortAll(McuErrorCode.LINK, 'link closed');
+    if (!this.running) return;
+    this.fault(McuErrorCode.LINK, `${this.byteLink.endpoint} closed${err ? `: ${err.message}` : ''}`, err);
+    this.state = 'down';
+    void this.reopenLoop();
+  }
+
+  private async reopenLoop(): Promise<void> {
+    if (this.reopening) return;
+    this.reopening = true;
+    let wait = this.o.reopenMinMs;
+    try {
+      while (this.running && !this.byteLink.isOpen) {
+        await this.sleep(wait);
+        if (!this.running) return;
+        try {
+          this.extra.reopens++;
+          await this.byteLink.open();
+          this.link.resetReceiver();
+        } catch (e) {
+          this.link.errors.count(McuErrorCode.LINK);
+          this.log.debug('reopen failed', { error: e });
+          wait = Math.min(wait * 2, this.o.reopenMaxMs);
+        }
+      }
+    } finally {
+      this.reopening = false;
+    }
+    if (this.running) void this.handshakeLoop();
+  }
+
+  private fault(code: McuErrorCode, message: string, cause?: unknown): void {
+    this.link.errors.count(code);
+    this.detail = message;
+    this.log.warn(message, { code, ...(cause ? { error: cause } : {}) });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(t);
+        self.wakers.delete(done);
+        resolve();
+      }
+      this.wakers.add(done);
+    });
+  }
+}
+
+/** raw × 10^exponent without binary noise for the usual decimal exponents. */
+function scale(raw: number, exponent: number): number {
+  if (exponent === 0) return raw;
+  return exponent < 0 ? Number((raw / 10 ** -exponent).toFixed(-exponent)) : raw * 10 ** exponent;
+}
