@@ -163,7 +163,9 @@ function encodeInto(out: ByteSink, v: CborValue): void {
     case 'number':
       if (Object.is(v, -0)) encodeFloat(out, v);
       else if (Number.isSafeInteger(v)) encodeInteger(out, BigInt(v));
-      else if (Number.isInteger(v) && Math.abs(v) <= Number(U64_MAX)) encodeInteger(out, BigInt(v));
+      // Number(U64_MAX) rounds up to 2^64, which is one past the range of major type 0; compare
+      // against the exact powers of two so 2^64 falls through to a float (RFC 8949 §3.1).
+      else if (Number.isInteger(v) && v >= -(2 ** 64) && v < 2 ** 64) encodeInteger(out, BigInt(v));
       else encodeFloat(out, v);
       return;
     case 'bigint':
