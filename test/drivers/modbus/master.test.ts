@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../drivers/core/clock.ts';
+import type { Reading } from '../../../drivers/core/reading.ts';
+import { ModbusRtuMaster } from '../../../drivers/modbus/master.ts';
+import { ModbusSource, type ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
+import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
+import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
+import { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
+import { openPtyPair, until, type PtyPair } from './pty-pair.ts';
+
+const BAUD = 19_200;
+
+describe('Modbus RTU master against a simulated slave over a real pty', () => {
+  let pty: PtyPair;
+  let slave: SimulatedModbusSlave;
+  let link: SerialPortLink;
+
+  beforeEach(async () => {
+    pty = await openPtyPair();
+    slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
+    await slave.open();
+    link = new SerialPortLink({ path: pty.a, baudRate: BAUD });
+  });
+
+  afterEach(async () => {
+    await link.close();
+    await slave.close();
+    await pty.close();
+  });
+
+  it('reads holding and input registers and writes single and multiple registers', async () => {
+    slave.addUnit(1, { holding: { 0: 10, 1: 11, 2: 12, 3: 13 }, input: { 100: 0xbeef, 101: 7 } });
+    await link.open();
+    const m = new ModbusRtuMaster({ link, baudRate: BAUD });
+    expect(m.t35Ms).toBeCloseTo((3.5 * 10 * 1000) / BAUD, 6);
+    expect([...(await m.readHoldingRegisters(1, 0, 4))]).toEqual([10, 11, 12, 13]);
+    expect([...(await m.readInputRegisters(1, 100, 2))]).toEqual([0xbeef, 7]);
+    await m.writeSingleRegister(1, 2, 0xabcd);
+    await m.writeMultipleRegisters(1, 0, [1, 2]);
+    expect([...(await m.readHoldingRegisters(1, 0, 4))]).toEqual([1, 2, 0xabcd, 13]);
+    expect(slave.requests.map((r) => r.function)).toEqual([3, 4, 6, 16, 3]);
+  });
+
+  it('turns exception responses into coded errors and keeps the slave up', async () => {
+    slave.addUnit(1, { holding: { 0: 1 } });
+    await link.open();
+    const m = new ModbusRtuMaster({ link, baudRate: BAUD });
+    await expect(m.readHoldingRegisters(1, 40, 1)).rejects.toMatchObject({ code: 'MODBUS_EXCEPTION_2', details: { exception: 2 } });
+    slave.defineBehavior((req) => (req.function === 6 ? Uint8Array.of(1, 0x86, 4, 0x43, 0xa3) : undefined));
+    await expect(m.writeSingleRegister(1, 0, 5)).rejects.toMatchObject({ code: 'MODBUS_EXCEPTION_4' });
+    expect(m.slaveHealth(1)).toMatchObject({ state: 'up', consecutiveFailures: 0 });
+  });
+
+  it('reports a garbled answer as MODBUS_CRC', async () => {
+    slave.addUnit(1, { holding: { 0: 1 } });
+    slave.defineBehavior(() => Uint8Array.of(1, 3, 2, 0, 1, 0, 0));
+    await link.open();
+    const m = new ModbusRtuMaster({ link, baudRate: BAUD });
+    await expect(m.readHoldingRegisters(1, 0, 1)).rejects.toMatchObject({ code: 'MODBUS_CRC' });
+  });
+
+  it('marks a silent slave down after its timeouts, refuses it without bus time until the backoff elapses, and recovers it', async () => {
+    slave.addUnit(1, { holding: { 0: 1 } });
+    slave.addUnit(2, { holding: { 0: 2 } });
+    slave.setSilent(2, true);
+    await link.open();
+    const clock = new ManualClock(0);
+    const m = new ModbusRtuMaster({ link, baudRate: BAUD, timeoutMs: 100, clock, failuresBeforeDown: 2, backoffMinMs: 10_000 });
+    for (let i = 0; i < 2; i++) await expect(m.readHoldingRegisters(2, 0, 1)).rejects.toMatchObject({ code: 'MODBUS_TIMEOUT' });
+    expect(m.slaveHealth(2)).toMatchObject({ state: 'down', nextProbeAt: 10_000 });
+    const before = slave.requests.length;
+    await expect(m.readHoldingRegisters(2, 0, 1)).rejects.toMatchObject({ code: 'MODBUS_SLAVE_DOWN' });
+    expect(slave.requests.length).toBe(before);
+    expect([...(await m.readHoldingRegisters(1, 0, 1))]).toEqual([1]);
+    clock.set(10_000);
+    await expect(m.readHoldingRegisters(2, 0, 1)).rejects.toMatchObject({ code: 'MODBUS_TIMEOUT' });
+    expect(m.slaveHealth(2)).toMatchObject({ state: 'down', nextProbeAt: 30_000 });
+    slave.setSilent(2, false);
+    clock.set(30_000);
+    expect([...(await m.readHoldingRegisters(2, 0, 1))]).toEqual([2]);
+    expect(m.slaveHealth(2).state).toBe('up');
+  });
+
+  it('ModbusSource keeps reading a range sensor and an energy meter while a third slave is silent', async () => {
+    const range = loadBuiltinProfile('ultrasonic-range');
+    const meter = loadBuiltinProfile('energy-meter');
+    slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
+    slave.addUnit(2, { input: {} });
+    slave.setFloat32(2, 'input', 0, 231.5);
+    slave.setFloat32(2, 'input', 52, 7250);
+    slave.setFloat32(2, 'input', 72, 1234.5);
+    slave.addUnit(3, { holding: { 256: 1000, 257: 0 } });
+    slave.setSilent(3, true);
+    const src = new ModbusSource({
+      id: 'mb0',
+      link,
+      baudRate: BAUD,
+      timeoutMs: 100,
+      intervalMs: 20,
+      failuresBeforeDown: 1,
+      backoffMinMs: 60_000,
+      slaves: [
+        { unit: 3, profile: range, name: 'dead' },
+        { unit: 1, profile: range, name: 'bay-1' },
+        { unit: 2, profile: meter, name: 'charger-meter' },
+      ],
+    });
+    const got: Reading<ModbusPointReading>[] = [];
+    await src.start((r) => got.push(r as Reading<ModbusPointReading>));
+    await until(() => src.completedRounds >= 3, 'three polling rounds');
+    await src.stop();
+    const latest = (unit: number, point: string): Reading<ModbusPointReading> | undefined =>
+      got.filter((r) => r.value.unit === unit && r.value.point === point).at(-1);
+    expect(latest(1, 'distance')).toMatchObject({ modality: 'range', value: { value: 4.25, unitOfMeasure: 'm' }, quality: { ok: true } });
+    expect(latest(2, 'active_power')).toMatchObject({ modality: 'meter', value: { value: 7.25, unitOfMeasure: 'kW' } });
+    expect(latest(2, 'available_power')!.value.value).toBeCloseTo(14.75, 6);
+    expect(latest(2, 'voltage_l1')!.value.value).toBeCloseTo(231.5, 4);
+    expect(got.some((r) => r.value.unit === 3)).toBe(false);
+    // Each round after the first reads slave 1 and 2 again; slave 3 cost one timeout, then was skipped.
+    expect(got.filter((r) => r.value.unit === 1 && r.value.point === 'distance').length).toBeGreaterThanOrEqual(3);
+    expect(slave.requests.filter((r) => r.slave === 3).length).toBe(1);
+    const h = src.health();
+    expect(h.state).toBe('up');
+    expect(h.detail).toMatch(/slaves down: 3 \(MODBUS_TIMEOUT\)/);
+    expect(h.errors.MODBUS_TIMEOUT).toBe(1);
+  });
+});

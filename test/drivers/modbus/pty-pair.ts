@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface PtyPair {
+  a: string;
+  b: string;
+  close(): Promise<void>;
+}
+
+/** Two connected ptys from socat (raw, no echo), links in a fresh temporary directory. */
+export async function openPtyPair(): Promise<PtyPair> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'place-pty-'));
+  const a = path.join(dir, 'a');
+  const b = path.join(dir, 'b');
+  const proc: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  // socat prints "starting data transfer loop" once both ends exist.
+  await new Promise<void>((resolve, reject) => {
+    const check = (): void => {
+      if (stderr.includes('starting data transfer loop') && existsSync(a) && existsSync(b)) resolve();
+      else if (proc.exitCode !== null) reject(new Error(`socat exited: ${stderr}`));
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+  return {
+    a,
+    b,
+    close: async () => {
+      if (proc.exitCode === null) {
+        const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves once `cond` holds, checking every few ms; the test's own timeout bounds it. */
+export async function until(cond: () => boolean, what = 'condition'): Promise<void> {
+  const started = Date.now();
+  while (!cond()) {
+    if (Date.now() - started > 20_000) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
