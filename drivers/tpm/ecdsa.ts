@@ -9,31 +9,67 @@ import { TpmError } from './tpm-error.ts';
 
 const N = p256.Point.CURVE().n;
 const HALF_N = N / 2n;
-
-function toBig(b: Uint8Array): bigint {
-  return b.length === 0 ? 0n : BigInt('0x' + Buffer.from(b).toString('hex'));
-}
+const N_BYTES = to32(N);
+const HALF_N_BYTES = to32(HALF_N);
 
 function to32(v: bigint): Uint8Array {
-  const h = v.toString(16).padStart(64, '0');
-  if (h.length > 64) throw new TpmError('TPM_MALFORMED_RESPONSE', 'signature component exceeds 32 bytes');
-  return Uint8Array.from(Buffer.from(h, 'hex'));
+  const out = new Uint8Array(32);
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  if (v !== 0n) throw new TpmError('TPM_MALFORMED_RESPONSE', 'signature component exceeds 32 bytes');
+  return out;
+}
+
+/** A TPM2B component left-padded to 32 bytes (the TPM drops leading zero bytes). */
+function pad32(b: Uint8Array): Uint8Array {
+  let start = 0;
+  while (start < b.length && b[start] === 0) start++;
+  const len = b.length - start;
+  if (len > 32) throw new TpmError('TPM_MALFORMED_RESPONSE', 'signature component exceeds 32 bytes');
+  const out = new Uint8Array(32);
+  out.set(b.subarray(start), 32 - len);
+  return out;
+}
+
+/** Big-endian compare of two 32-byte values. */
+function cmp32(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+const isZero = (a: Uint8Array) => a.every((x) => x === 0);
+
+/** n - s over 32-byte big-endian values, s < n (byte-wise: no BigInt or string garbage per signature). */
+function subFromN(s: Uint8Array): Uint8Array {
+  const out = new Uint8Array(32);
+  let borrow = 0;
+  for (let i = 31; i >= 0; i--) {
+    let d = N_BYTES[i]! - s[i]! - borrow;
+    borrow = d < 0 ? 1 : 0;
+    if (d < 0) d += 256;
+    out[i] = d;
+  }
+  return out;
 }
 
 /** Whether the TPM's s is above n/2 (about half of all TPM signatures). */
 export function isHighS(sig: EcdsaSignature): boolean {
-  return toBig(sig.s) > HALF_N;
+  return cmp32(pad32(sig.s), HALF_N_BYTES) > 0;
 }
 
 /** raw r || s, 64 bytes, each left-padded to 32, with s replaced by n - s when s > n/2. */
 export function rawLowS(sig: EcdsaSignature): Uint8Array {
-  const r = toBig(sig.r);
-  let s = toBig(sig.s);
-  if (r <= 0n || r >= N || s <= 0n || s >= N) throw new TpmError('TPM_MALFORMED_RESPONSE', 'ECDSA signature component out of range');
-  if (s > HALF_N) s = N - s;
+  const r = pad32(sig.r);
+  let s = pad32(sig.s);
+  if (isZero(r) || cmp32(r, N_BYTES) >= 0 || isZero(s) || cmp32(s, N_BYTES) >= 0) {
+    throw new TpmError('TPM_MALFORMED_RESPONSE', 'ECDSA signature component out of range');
+  }
+  if (cmp32(s, HALF_N_BYTES) > 0) s = subFromN(s);
   const out = new Uint8Array(64);
-  out.set(to32(r), 0);
-  out.set(to32(s), 32);
+  out.set(r, 0);
+  out.set(s, 32);
   return out;
 }
 
