@@ -10,6 +10,8 @@ import { decodeBody, encodeBody, MAX_PAYLOAD, MessageTypeCode, messageTypeOf } f
 
 export const PROTOCOL_VERSION_MIN = 1;
 export const PROTOCOL_VERSION_MAX = 1;
+/** Header version outside a session and of HELLO / HELLO_REPLY: frozen so any two revisions can negotiate (PROTOCOL.md §6). */
+export const HANDSHAKE_VERSION = 1;
 export const HEADER_LEN = 4;
 export const CRC_LEN = 2;
 export const MAX_FRAME = HEADER_LEN + MAX_PAYLOAD + CRC_LEN;

@@ -12,7 +12,7 @@ import { silentLogger } from '../../drivers/core/log.ts';
 import { McuBridgeError, McuErrorCode } from './errors.ts';
 import type { FrameEvent } from './frame-decoder.ts';
 import { FrameDecoder } from './frame-decoder.ts';
-import { encodeWire, PROTOCOL_VERSION_MAX } from './frame.ts';
+import { encodeWire, HANDSHAKE_VERSION } from './frame.ts';
 import type { McuFrame, MessageBodies, MessageType } from './message.ts';
 import { BodyRangeError } from './message.ts';
 
@@ -67,7 +67,7 @@ export class McuLink {
   };
   readonly errors = new ErrorCounter();
   /** Header version of outgoing frames other than HELLO; set by the handshake. */
-  version = PROTOCOL_VERSION_MAX;
+  version = HANDSHAKE_VERSION;
   /** Host time of the last valid frame. */
   lastValidRxAt: number;
   /** Bytes received since the last valid frame: non-zero with no valid frame means a garbled line. */
@@ -115,7 +115,7 @@ export class McuLink {
   }
 
   private encode<K extends MessageType>(type: K, body: MessageBodies[K], seq: number): Uint8Array {
-    const version = type === 'HELLO' ? PROTOCOL_VERSION_MAX : this.version;
+    const version = type === 'HELLO' ? HANDSHAKE_VERSION : this.version;
     try {
       return encodeWire({ version, type, seq, body } as McuFrame);
     } catch (e) {

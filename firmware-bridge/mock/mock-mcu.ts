@@ -7,7 +7,7 @@
  */
 import type { ByteLink } from '../../drivers/serial/binding.ts';
 import { FrameDecoder } from '../host/frame-decoder.ts';
-import { encodeWire } from '../host/frame.ts';
+import { encodeWire, HANDSHAKE_VERSION } from '../host/frame.ts';
 import type { ChannelDescriptor, McuFrame, MessageBodies, MessageType } from '../host/message.ts';
 import { Capability, ConfigKey, HEARTBEAT_FLAG_SESSION, NakReason } from '../host/message.ts';
 
@@ -115,7 +115,8 @@ export class MockMcu {
   send<K extends MessageType>(type: K, body: MessageBodies[K]): number {
     const seq = this.seq;
     this.seq = (this.seq + 1) & 0xffff;
-    const frame = { version: this.session ? this.version : this.versions.max, type, seq, body } as McuFrame;
+    const version = this.session && type !== 'HELLO_REPLY' ? this.version : HANDSHAKE_VERSION;
+    const frame = { version, type, seq, body } as McuFrame;
     if (this.behaviours.some((b) => b.onTransmit?.(this, frame) === true)) return seq;
     if (this.link.isOpen) void this.link.write(encodeWire(frame)).catch(() => {});
     return seq;

@@ -20,7 +20,7 @@ static void send(pm_device_t *d, pm_msg_t *m)
 {
     uint8_t wire[PM_MAX_WIRE];
     size_t len = 0;
-    m->version = d->session ? d->version : PM_PROTO_VERSION_MAX;
+    m->version = (d->session && m->type != PM_HELLO_REPLY) ? d->version : PM_HANDSHAKE_VERSION;
     m->seq = d->tx_seq++;
     if (pm_msg_encode_wire(m, wire, sizeof wire, &len) == PM_OK) transmit(d, wire, len);
 }

@@ -7,6 +7,9 @@
 
 #define PM_PROTO_VERSION_MIN 1u
 #define PM_PROTO_VERSION_MAX 1u
+/* Header version of every frame sent outside a session and of HELLO/HELLO_REPLY: frozen at 1
+ * so any two revisions can always negotiate (PROTOCOL.md §6). */
+#define PM_HANDSHAKE_VERSION 1u
 
 #define PM_HEADER_LEN 4u
 #define PM_CRC_LEN 2u
