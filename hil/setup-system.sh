@@ -15,6 +15,8 @@ have mosquitto || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 have tmux || need+=(tmux)
 have gcc || need+=(gcc)
 have make || need+=(make)
+have systemd-analyze || need+=(systemd)
+have perl || need+=(perl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -54,7 +54,10 @@ export interface TpmSignerStats {
 export class TpmSigner implements Signer {
   readonly kind = 'tpm' as const;
   readonly stats: TpmSignerStats = { signatures: 0, highS: 0, reloads: 0 };
-  private seenReconnects: number;
+  private seenEpoch: number;
+  private reloading: Promise<void> | undefined;
+  /** Set once the persistent handle no longer holds our key: the signer stays failed. */
+  private keyLost: TpmError | undefined;
   private closed = false;
 
   constructor(
@@ -64,7 +67,7 @@ export class TpmSigner implements Signer {
     private readonly release: () => Promise<void>,
     private readonly log: Logger,
   ) {
-    this.seenReconnects = tpm.stats.reconnects;
+    this.seenEpoch = tpm.connectionEpoch();
   }
 
   async publicKey(): Promise<Uint8Array> {
@@ -78,9 +81,15 @@ export class TpmSigner implements Signer {
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
     if (this.closed) throw new TpmError('TPM_TRANSPORT_CLOSED', 'TpmSigner is closed', { sent: false });
+    if (this.keyLost) throw this.keyLost;
     const digest = sha256(message);
     const sig = await tpmSign(this.tpm, this.handle, digest);
-    if (this.tpm.stats.reconnects !== this.seenReconnects) await this.reload();
+    if (this.tpm.connectionEpoch() !== this.seenEpoch) {
+      this.seenEpoch = this.tpm.connectionEpoch();
+      this.reloading = this.reload().finally(() => (this.reloading = undefined));
+    }
+    // Every signature made around a reconnect waits for the key check before it is emitted.
+    if (this.reloading) await this.reloading;
     this.stats.signatures++;
     if (isHighS(sig)) this.stats.highS++;
     return rawLowS(sig);
@@ -88,12 +97,13 @@ export class TpmSigner implements Signer {
 
   /** After a reconnect the TPM may be another instance: the handle must still hold our key. */
   private async reload(): Promise<void> {
-    this.seenReconnects = this.tpm.stats.reconnects;
     this.stats.reloads++;
     const key = await readPublic(this.tpm, this.handle);
     const now = sec1FromXY(key.pub.x, key.pub.y);
     if (Buffer.compare(Buffer.from(now), Buffer.from(this.pub)) !== 0) {
-      throw new TpmError('TPM_KEY_MISMATCH', `after reconnecting, handle 0x${this.handle.toString(16)} holds a different key; refusing to sign`, { handle: this.handle });
+      this.keyLost = new TpmError('TPM_KEY_MISMATCH', `after reconnecting, handle 0x${this.handle.toString(16)} holds a different key; refusing to sign`, { handle: this.handle });
+      this.log.error(this.keyLost.message, { handle: '0x' + this.handle.toString(16) });
+      throw this.keyLost;
     }
     this.log.info('TPM reconnected; signing key reloaded from its persistent handle', { handle: '0x' + this.handle.toString(16) });
   }

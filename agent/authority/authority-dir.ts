@@ -1,0 +1,63 @@
+/**
+ * A development/test place authority kept in a directory: `anchor.key` (the trust anchor's
+ * private key, 0600), `anchor.cose` (its public COSE_Key, what verifiers are given) and
+ * `root.cred` (the self-signed root credential). Production authorities keep their keys
+ * elsewhere; this exists so tests and `npm start` can issue credentials and grants.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
+import { decodeCbor } from '../encoding/cbor-decode.ts';
+import { coseKeyFromPublic, publicFromCoseKey } from '../encoding/cose-key.ts';
+import { createKeyFile, loadKeyFile, type SoftwareSigner } from '../signing/software-signer.ts';
+import { CodedError } from '../../drivers/core/coded-error.ts';
+import { issueCredential } from './credential.ts';
+import { trustAnchor, type TrustAnchor } from './chain.ts';
+import type { Scope } from './scope.ts';
+
+export interface Authority {
+  name: string;
+  signer: SoftwareSigner;
+  rootCredential: Uint8Array;
+  anchor: TrustAnchor;
+}
+
+const YEAR_S = 365 * 86_400;
+
+export async function initAuthority(dir: string, name: string, nowSec: number, scope: Scope): Promise<Authority> {
+  if (existsSync(join(dir, 'anchor.key'))) throw new CodedError('AUTHORITY_EXISTS', `an authority already exists in ${dir}`, { dir });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const signer = createKeyFile(join(dir, 'anchor.key'));
+  const pub = await signer.publicKey();
+  const rootCredential = await issueCredential(
+    { issuer: name, subject: name, subjectKey: pub, scope, notBefore: nowSec - 60, notAfter: nowSec + 10 * YEAR_S, now: nowSec, depth: 3, level: 'authority' },
+    signer,
+  );
+  writeFileSync(join(dir, 'root.cred'), rootCredential);
+  writeFileSync(join(dir, 'anchor.cose'), encodeDeterministic(coseKeyFromPublic(pub)));
+  writeFileSync(join(dir, 'name'), name + '\n');
+  return { name, signer, rootCredential, anchor: trustAnchor(pub) };
+}
+
+export function loadAuthority(dir: string): Authority {
+  const signer = loadKeyFile(join(dir, 'anchor.key'));
+  const rootCredential = new Uint8Array(readFileSync(join(dir, 'root.cred')));
+  const name = readFileSync(join(dir, 'name'), 'utf8').trim();
+  return { name, signer, rootCredential, anchor: loadTrustAnchor(join(dir, 'anchor.cose')) };
+}
+
+/** Reads a trust anchor public key: a COSE_Key file (CBOR) or a 65-byte raw point. */
+export function loadTrustAnchor(path: string): TrustAnchor {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new CodedError('ANCHOR_UNREADABLE', `cannot read trust anchor ${path}`, { path }, { cause: e });
+  }
+  try {
+    if (bytes.length === 65 && bytes[0] === 4) return trustAnchor(bytes);
+    return trustAnchor(publicFromCoseKey(decodeCbor(bytes)));
+  } catch (e) {
+    throw new CodedError('ANCHOR_MALFORMED', `trust anchor ${path} is not a P-256 COSE_Key`, { path }, { cause: e });
+  }
+}

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createKeyFile, loadKeyFile } from '../signing/software-signer.ts';
+import { coseKeyThumbprint } from '../encoding/cose-key.ts';
+import { FileEpochCounter } from '../signing/file-epoch.ts';
+import { tpmKeysInit, tpmKeysShow } from '../signing/tpm-enroll.ts';
+import { loadOrCreateUeid, issuerUrn } from '../runtime/identity.ts';
+import { CodedError } from '../../drivers/core/coded-error.ts';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export async function keysCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: { state: { type: 'string', default: 'var' }, tpm: { type: 'string' }, json: { type: 'boolean', default: false }, 'owner-auth': { type: 'string' } },
+  });
+  const stateDir = resolve(values.state!);
+  const ownerAuth = values['owner-auth'] ?? process.env.PLACE_AGENT_OWNER_AUTH;
+  if (sub === 'init') {
+    const ueid = loadOrCreateUeid(stateDir);
+    if (values.tpm) {
+      const r = await tpmKeysInit({ tcti: values.tpm, ...(ownerAuth ? { ownerAuth } : {}) });
+      process.stdout.write(`TPM key at handle 0x${r.handle.toString(16)}; kid ${hex(coseKeyThumbprint(r.publicKey))}; counter ${r.counter}; issuer ${issuerUrn(ueid)}\n`);
+      return 0;
+    }
+    const path = join(stateDir, 'device.key');
+    if (existsSync(path)) {
+      const s = loadKeyFile(path);
+      process.stdout.write(`key exists at ${path}; kid ${hex(coseKeyThumbprint(await s.publicKey()))}\n`);
+      return 0;
+    }
+    const s = createKeyFile(path);
+    process.stdout.write(`created ${path} (mode 0600); kid ${hex(coseKeyThumbprint(await s.publicKey()))}; issuer ${issuerUrn(ueid)}\n`);
+    return 0;
+  }
+  if (sub === 'show') {
+    let info: Record<string, unknown>;
+    if (values.tpm) {
+      const r = await tpmKeysShow({ tcti: values.tpm });
+      info = { kind: 'tpm', kid: hex(coseKeyThumbprint(r.publicKey)), publicKey: hex(r.publicKey), handle: `0x${r.handle.toString(16)}`, counter: String(r.counter) };
+    } else {
+      const s = loadKeyFile(join(stateDir, 'device.key'));
+      const pub = await s.publicKey();
+      info = { kind: 'software', kid: hex(coseKeyThumbprint(pub)), publicKey: hex(pub), keyFile: join(stateDir, 'device.key'), counter: String(await new FileEpochCounter(join(stateDir, 'epoch')).read()) };
+    }
+    if (existsSync(join(stateDir, 'device.id'))) info.issuer = issuerUrn(loadOrCreateUeid(stateDir));
+    process.stdout.write(values.json ? JSON.stringify(info) + '\n' : Object.entries(info).map(([k, v]) => `${k.padEnd(10)} ${String(v)}`).join('\n') + '\n');
+    return 0;
+  }
+  throw new CodedError('USAGE', 'usage: place-agent keys init|show [--state DIR] [--tpm TCTI] [--json]');
+}

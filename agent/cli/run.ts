@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { createLogger, type LogLevel } from '../../drivers/core/log.ts';
+import { loadConfigFile, DEFAULT_CONFIG_PATH } from '../config/load.ts';
+import { bootEmbedded, bootFromConfig, type Running } from '../runtime/boot.ts';
+import { createSources } from '../runtime/sources.ts';
+import { CodedError } from '../../drivers/core/coded-error.ts';
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      embedded: { type: 'boolean', default: false },
+      config: { type: 'string' },
+      port: { type: 'string' },
+      tpm: { type: 'string' },
+      state: { type: 'string' },
+      broker: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'warn' },
+    },
+  });
+  const port = values.port !== undefined ? Number(values.port) : undefined;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CodedError('USAGE', `--port must be a port number, got ${values.port}`);
+  let running: Running;
+  if (values.embedded && !values.config) {
+    const logger = createLogger('place-agent', values['log-level'] as LogLevel);
+    process.stdout.write('place-agent: embedded demo (simulated berth, development authority, in-process broker); Ctrl-C stops\n');
+    running = await bootEmbedded({
+      logger,
+      print: !values.quiet,
+      ...(values.state ? { stateDir: values.state } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(values.tpm ? { tcti: values.tpm } : {}),
+      ...(values.broker ? { brokerUrl: values.broker } : {}),
+    });
+    process.stdout.write(`place-agent: broker ${running.brokerUrl}; observations on pm/v1/urn:place:DEMO:berth:1/#\n`);
+  } else {
+    // The configuration is validated before anything is opened: a bad file exits 2 untouched.
+    const cfg = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
+    const logger = createLogger('place-agent', cfg.log.level);
+    running = await bootFromConfig(cfg, { logger, sources: await createSources(cfg, logger), print: !values.quiet && process.stdout.isTTY });
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  process.stdout.write('place-agent: stopping\n');
+  await running.stop();
+  return 0;
+}

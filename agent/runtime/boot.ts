@@ -1,0 +1,160 @@
+/**
+ * The composition root: builds a running agent either on the embedded defaults (simulated
+ * berth, software key or TPM, development authority, in-process broker under ./var) or from a
+ * configuration file.
+ */
+import { join, resolve } from 'node:path';
+import { systemClock, type Clock } from '../../drivers/core/clock.ts';
+import type { Logger } from '../../drivers/core/log.ts';
+import type { ReadingSource } from '../../drivers/core/reading.ts';
+import { ObservationStore } from '../store/store.ts';
+import { FileEpochCounter } from '../signing/file-epoch.ts';
+import { loadKeyFile } from '../signing/software-signer.ts';
+import type { Signer } from '../signing/signer.ts';
+import type { EpochCounter } from '../lineage/epoch.ts';
+import type { SignedObservation } from '../lineage/observation.ts';
+import { loadTrustAnchor } from '../authority/authority-dir.ts';
+import type { AgentConfig } from '../config/schema.ts';
+import { PlaceAgent } from './place-agent.ts';
+import { loadIdentity } from './identity.ts';
+import { embeddedPaths, provisionEmbedded } from './provision.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
+import { BerthScript, simulatedBerthSources } from '../sim/simulated-berth.ts';
+import { ReservationCycle } from '../sim/reservation-cycle.ts';
+import { openTpmSigner } from '../signing/tpm-signer.ts';
+import { openTpmEpochCounter } from '../signing/tpm-epoch.ts';
+import { readFileSync } from 'node:fs';
+import { hostTimeQuality } from './time-quality.ts';
+import { createConsolePrinter } from './console-printer.ts';
+
+export interface Running {
+  agent: PlaceAgent;
+  stop(): Promise<void>;
+  brokerUrl: string;
+}
+
+export const EMBEDDED_PLACE = 'urn:place:DEMO:berth:1';
+
+export interface EmbeddedOptions {
+  stateDir?: string;
+  port?: number;
+  /** Connect to this broker instead of starting the in-process one. */
+  brokerUrl?: string;
+  tcti?: string;
+  logger: Logger;
+  clock?: Clock;
+  print?: boolean;
+  onObservation?: (o: SignedObservation) => void;
+  /** Extra sources next to the simulated ones (tests add bursts). */
+  sources?: ReadingSource[];
+  envelopeIntervalMs?: number;
+  reservationPeriodMs?: number;
+  simulate?: boolean;
+}
+
+async function openTpm(tcti: string, logger: Logger, o: { handle?: number; nvIndex?: number; ownerAuth?: string } = {}): Promise<{ signer: Signer; epoch: EpochCounter }> {
+  const signer = await openTpmSigner({ tcti, logger: logger.child('tpm'), ...o });
+  try {
+    const epoch = await openTpmEpochCounter({ tcti, logger, ...(o.nvIndex !== undefined ? { nvIndex: o.nvIndex } : {}), ...(o.ownerAuth ? { ownerAuth: o.ownerAuth } : {}) });
+    return { signer, epoch };
+  } catch (e) {
+    await signer.close();
+    throw e;
+  }
+}
+
+export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
+  const clock = o.clock ?? systemClock;
+  const stateDir = resolve(o.stateDir ?? 'var');
+  const paths = embeddedPaths(stateDir);
+  const tpm = o.tcti ? await openTpm(o.tcti, o.logger) : undefined;
+  const { authority, signer } = await provisionEmbedded(stateDir, EMBEDDED_PLACE, clock.now(), tpm?.signer);
+  const store = new ObservationStore(join(stateDir, 'agent.db'));
+  let broker: EmbeddedBroker | undefined;
+  try {
+    broker = o.brokerUrl ? undefined : await startEmbeddedBroker(o.port ?? 1883);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const brokerUrl = o.brokerUrl ?? broker!.url;
+  const anchor = { lat: 53.5453, lon: 9.9668 };
+  const script = new BerthScript(anchor);
+  const simulate = o.simulate ?? true;
+  const printer = o.print ? createConsolePrinter([authority.anchor]) : undefined;
+  const agent = new PlaceAgent({
+    place: EMBEDDED_PLACE,
+    identity: loadIdentity(stateDir, paths.credFile, [paths.parentFile]),
+    signer,
+    epoch: tpm?.epoch ?? new FileEpochCounter(join(stateDir, 'epoch')),
+    store,
+    sources: [...(simulate ? simulatedBerthSources(script, clock) : []), ...(o.sources ?? [])],
+    anchors: [authority.anchor],
+    clock,
+    logger: o.logger,
+    mqtt: { url: brokerUrl, clientId: `place-agent-demo-${process.pid}`, protocolVersion: broker ? 4 : 5 },
+    envelope: { intervalMs: o.envelopeIntervalMs ?? 5000, lengthM: 320, draftM: 14.5 },
+    presence: { holdMs: 4000, anchor },
+    checkpoint: { every: 1000, intervalMs: 60_000 },
+    timeQuality: hostTimeQuality,
+    onObservation: (ob) => {
+      printer?.(ob);
+      o.onObservation?.(ob);
+    },
+  });
+  await agent.start();
+  const cycle = simulate ? new ReservationCycle(authority, EMBEDDED_PLACE, script, agent.publisher, clock, o.logger.child('sim'), o.reservationPeriodMs ?? 30_000) : undefined;
+  if (cycle) agent.publisher.onConnected(() => undefined);
+  cycle?.start();
+  return {
+    agent,
+    brokerUrl,
+    stop: async () => {
+      cycle?.stop();
+      await agent.stop();
+      store.close();
+      await broker?.close();
+    },
+  };
+}
+
+export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; clock?: Clock; sources: ReadingSource[]; print?: boolean }): Promise<Running> {
+  const clock = o.clock ?? systemClock;
+  const stateDir = resolve(cfg.stateDir);
+  const tpm = cfg.signer.kind === 'tpm' ? await openTpm(cfg.signer.tcti ?? 'device:/dev/tpmrm0', o.logger, {
+          ...(cfg.signer.handle !== undefined ? { handle: cfg.signer.handle } : {}),
+          ...(cfg.signer.nvIndex !== undefined ? { nvIndex: cfg.signer.nvIndex } : {}),
+          ...(cfg.signer.ownerAuthFile ? { ownerAuth: readFileSync(cfg.signer.ownerAuthFile, 'utf8').trim() } : {}),
+        }) : undefined;
+  const signer = tpm?.signer ?? loadKeyFile(cfg.signer.keyFile ?? join(stateDir, 'device.key'));
+  const identity = loadIdentity(stateDir, cfg.credential.file ?? join(stateDir, 'device.cred'), cfg.credential.parents);
+  const anchors = cfg.trustAnchors.map(loadTrustAnchor);
+  const store = new ObservationStore(cfg.store.path ?? join(stateDir, 'agent.db'));
+  const printer = o.print ? createConsolePrinter(anchors) : undefined;
+  const agent = new PlaceAgent({
+    place: cfg.place,
+    identity,
+    signer,
+    epoch: tpm?.epoch ?? new FileEpochCounter(join(stateDir, 'epoch')),
+    store,
+    sources: o.sources,
+    anchors,
+    clock,
+    logger: o.logger,
+    mqtt: { url: cfg.mqtt.url, clientId: cfg.mqtt.clientId ?? `place-agent-${identity.iss.slice(-12)}`, protocolVersion: cfg.mqtt.protocolVersion },
+    envelope: { intervalMs: cfg.envelope.intervalSeconds * 1000, ...(cfg.envelope.lengthM !== undefined ? { lengthM: cfg.envelope.lengthM } : {}), ...(cfg.envelope.draftM !== undefined ? { draftM: cfg.envelope.draftM } : {}), ...(cfg.envelope.maxPowerKw !== undefined ? { maxPowerKw: cfg.envelope.maxPowerKw } : {}) },
+    presence: { holdMs: cfg.presence.holdSeconds * 1000, ...(cfg.presence.anchor ? { anchor: cfg.presence.anchor } : {}) },
+    checkpoint: { every: cfg.lineage.checkpointEvery, intervalMs: cfg.lineage.checkpointSeconds * 1000 },
+    timeQuality: hostTimeQuality,
+    ...(printer ? { onObservation: printer } : {}),
+  });
+  await agent.start();
+  return {
+    agent,
+    brokerUrl: cfg.mqtt.url,
+    stop: async () => {
+      await agent.stop();
+      store.close();
+    },
+  };
+}

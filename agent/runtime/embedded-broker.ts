@@ -1,0 +1,36 @@
+/** The in-process MQTT broker (aedes) of the embedded default, on loopback only. */
+import { createServer, type Server } from 'node:net';
+import { Aedes } from 'aedes';
+import { CodedError } from '../../drivers/core/coded-error.ts';
+
+export interface EmbeddedBroker {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedBroker(port: number, host = '127.0.0.1'): Promise<EmbeddedBroker> {
+  const aedes = await Aedes.createBroker();
+  const server: Server = createServer(aedes.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new CodedError('BROKER_PORT_IN_USE', `port ${port} on ${host} is in use; start with --port N to pick another`, { port })
+          : new CodedError('BROKER_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${e.message}`, { port }, { cause: e }),
+      ),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as { port: number }).port;
+  return {
+    url: `mqtt://${host}:${actual}`,
+    port: actual,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        aedes.close(() => undefined);
+        // Connected clients keep the server open; aedes.close ends them.
+      }),
+  };
+}

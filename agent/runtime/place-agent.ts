@@ -1,0 +1,217 @@
+/**
+ * The composition root's running agent: readings from sources feed the envelope and presence
+ * logic; their claims are signed onto the chain, committed, and published; inbound grants are
+ * verified and drive presence settlement. All I/O objects are passed in.
+ */
+import { createHash } from 'node:crypto';
+import type { Reading, ReadingSource, SourceHealth } from '../../drivers/core/reading.ts';
+import type { Logger } from '../../drivers/core/log.ts';
+import { ErrorCounter } from '../../drivers/core/coded-error.ts';
+import type { Clock } from '../../drivers/core/clock.ts';
+import { ObservationChain, type Identity, type ObservationDraft, type SignedObservation, type TimeQuality } from '../lineage/observation.ts';
+import { ObservationLog } from '../lineage/observation-log.ts';
+import type { EpochCounter } from '../lineage/epoch.ts';
+import type { ObservationStore } from '../store/store.ts';
+import type { Signer } from '../signing/signer.ts';
+import { MqttPublisher, type PublisherOptions } from '../transport/mqtt-publisher.ts';
+import { grantFilter } from '../transport/topics.ts';
+import type { TrustAnchor } from '../authority/chain.ts';
+import { verifyGrant } from '../authority/grant.ts';
+import { computeEnvelope, envelopeBody, type EnvelopeStatic } from '../domain/envelope.ts';
+import { distanceM } from '../domain/evidence.ts';
+import { PresenceTracker, type PresenceEvidence } from '../domain/presence.ts';
+import { presenceDraft } from './claims-to-drafts.ts';
+
+export interface PlaceAgentOptions {
+  place: string;
+  identity: Identity;
+  signer: Signer;
+  epoch: EpochCounter;
+  store: ObservationStore;
+  sources: ReadingSource[];
+  anchors: TrustAnchor[];
+  clock: Clock;
+  logger: Logger;
+  mqtt: Omit<PublisherOptions, 'logger' | 'birth' | 'place'>;
+  envelope: EnvelopeStatic & { intervalMs: number };
+  presence: { holdMs: number; anchor?: { lat: number; lon: number } };
+  checkpoint: { every: number; intervalMs: number };
+  timeQuality: () => TimeQuality;
+  /** Called with each committed observation (console printer, metrics). */
+  onObservation?: (o: SignedObservation) => void;
+  /** Freshness age for readings in the envelope, ms. */
+  freshnessMs?: number;
+}
+
+export class PlaceAgent {
+  readonly chain: ObservationChain;
+  readonly log: ObservationLog;
+  readonly publisher: MqttPublisher;
+  readonly presence: PresenceTracker;
+  readonly errors = new ErrorCounter();
+  private readonly latest = new Map<string, Reading>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private sinceCheckpoint = 0;
+  readingsSeen = 0;
+  lastReadingAt: number | undefined;
+  epoch = 0n;
+  private stopping = false;
+
+  constructor(private readonly o: PlaceAgentOptions) {
+    this.chain = new ObservationChain(o.signer, o.identity, o.store.head());
+    this.presence = new PresenceTracker(o.presence.holdMs);
+    this.publisher = new MqttPublisher(o.store, {
+      ...o.mqtt,
+      place: o.place,
+      logger: o.logger.child('mqtt'),
+      birth: () => ({ iss: o.identity.iss, head: this.chain.current().seq, epoch: String(this.epoch) }),
+    });
+    this.log = new ObservationLog(this.chain, o.store, {
+      logger: o.logger.child('log'),
+      onCommitted: (batch) => {
+        this.publisher.kick();
+        for (const ob of batch) {
+          this.o.onObservation?.(ob);
+          if (ob.kind !== 'checkpoint' && ++this.sinceCheckpoint >= o.checkpoint.every) void this.checkpoint();
+        }
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    // The epoch rises at every start (DESIGN.md, "Lineage"): a restored database shows up as a
+    // chain whose epoch went back.
+    this.epoch = await this.o.epoch.increment();
+    this.chain.setEpoch(this.epoch);
+    this.o.store.setEpoch(this.epoch);
+    await this.chain.prime();
+    for (const g of this.o.store.activeGrants(this.o.clock.now())) this.acceptGrant(g, 'store');
+    this.publisher.subscribe(grantFilter(this.o.place), (_topic, payload) => this.acceptGrant(payload, 'mqtt'));
+    this.publisher.start();
+    await this.emit({ kind: 'status', body: { event: 'started', epoch_kind: this.o.epoch.kind, signer: this.o.signer.kind, head_before: this.chain.current().seq } });
+    for (const src of this.o.sources) {
+      await src.start((r) => this.onReading(r)).catch((e) => {
+        this.errors.count('SOURCE_START_FAILED');
+        this.o.logger.error('source failed to start; it will be reported down', { source: src.id, error: e as Error });
+      });
+    }
+    this.timers.push(setInterval(() => void this.envelopeTick(), this.o.envelope.intervalMs));
+    this.timers.push(setInterval(() => this.presenceTick(), 1000));
+    this.timers.push(setInterval(() => void this.checkpoint(), this.o.checkpoint.intervalMs));
+  }
+
+  private draft(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): ObservationDraft {
+    return { place: this.o.place, t: d.t ?? this.o.clock.now(), tq: this.o.timeQuality(), ...d };
+  }
+
+  emit(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): Promise<SignedObservation | undefined> {
+    return this.log.submit(this.draft(d)).catch((e) => {
+      this.errors.count((e as { code?: string }).code ?? 'EMIT_FAILED');
+      this.o.logger.error('observation not recorded', { kind: d.kind, error: e as Error });
+      return undefined;
+    });
+  }
+
+  onReading(r: Reading): void {
+    if (this.stopping) return;
+    this.readingsSeen++;
+    this.lastReadingAt = r.t;
+    this.latest.set(r.source, r);
+    const ev = this.presenceEvidence(r);
+    if (!ev) return;
+    for (const c of this.presence.observe(ev)) void this.log.submit(presenceDraft(c, this.o.place, this.o.clock.now(), this.o.timeQuality())).catch(() => this.errors.count('PRESENCE_EMIT_FAILED'));
+  }
+
+  /** Which readings place a unit: AIS positions (distance to the place anchor) and RFID sightings (within reader range). */
+  private presenceEvidence(r: Reading): PresenceEvidence | undefined {
+    const v = r.value as Record<string, unknown> | undefined;
+    if (!v || !r.quality.ok) return undefined;
+    const digest = createHash('sha256').update(JSON.stringify({ s: r.source, t: r.t, v })).digest('hex');
+    if (r.modality === 'ais' && typeof v.mmsi === 'number' && typeof v.lat === 'number' && typeof v.lon === 'number' && this.o.presence.anchor) {
+      const d = distanceM({ lat: v.lat, lon: v.lon }, this.o.presence.anchor) + (r.quality.accuracyM ?? 10);
+      return { unit: ['mmsi', String(v.mmsi)], t: r.t, distanceM: d, source: r.source, digest };
+    }
+    if (r.modality === 'rfid' && typeof v.tag === 'string') {
+      return { unit: ['rfid', v.tag], t: r.t, distanceM: typeof v.rangeM === 'number' ? v.rangeM : 5, source: r.source, digest };
+    }
+    return undefined;
+  }
+
+  acceptGrant(bytes: Uint8Array, via: 'mqtt' | 'store'): boolean {
+    if (bytes.length === 0) return false; // a cleared retained message
+    const now = this.o.clock.now();
+    const r = verifyGrant(bytes, this.o.anchors, now, this.o.place);
+    if (!r.ok) {
+      this.errors.count(r.code);
+      this.o.logger.warn('grant rejected', { code: r.code, reason: r.reason, via });
+      return false;
+    }
+    const g = r.grant;
+    if (g.window[1] + g.graceMs < now) {
+      this.errors.count('GRANT_EXPIRED');
+      return false;
+    }
+    if (!this.presence.addGrant(g)) return false;
+    if (via === 'mqtt') {
+      try {
+        this.o.store.saveGrant({ cti: g.cti, place: g.place, reservation: g.reservation, windowStart: g.window[0], windowEnd: g.window[1] + g.graceMs, bytes, receivedAt: now });
+      } catch (e) {
+        this.errors.count((e as { code?: string }).code ?? 'GRANT_STORE_FAILED');
+      }
+    }
+    this.o.logger.info('grant accepted', { reservation: g.reservation, unit: g.unit.join(':'), window: g.window });
+    return true;
+  }
+
+  private async envelopeTick(): Promise<void> {
+    const now = this.o.clock.now();
+    const e = computeEnvelope(this.latest, this.o.envelope, now, this.o.freshnessMs ?? 30_000);
+    await this.emit({ kind: 'envelope', body: envelopeBody(e) });
+  }
+
+  private presenceTick(): void {
+    const now = this.o.clock.now();
+    for (const c of this.presence.tick(now)) void this.log.submit(presenceDraft(c, this.o.place, now, this.o.timeQuality())).catch(() => this.errors.count('PRESENCE_EMIT_FAILED'));
+  }
+
+  private checkpointing = false;
+  async checkpoint(): Promise<void> {
+    if (this.checkpointing || this.stopping) return;
+    this.checkpointing = true;
+    try {
+      this.sinceCheckpoint = 0;
+      await this.log.drain();
+      const head = this.chain.current();
+      this.epoch = await this.o.epoch.increment();
+      this.chain.setEpoch(this.epoch);
+      await this.emit({ kind: 'checkpoint', body: { head_seq: head.seq, head_hash: head.hash, epoch: this.epoch, counter: this.o.epoch.kind } });
+    } catch (e) {
+      this.errors.count('CHECKPOINT_FAILED');
+      this.o.logger.error('checkpoint failed', { error: e as Error });
+    } finally {
+      this.checkpointing = false;
+    }
+  }
+
+  sourceHealth(): SourceHealth[] {
+    return this.o.sources.map((s) => s.health());
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.allSettled(this.o.sources.map((s) => s.stop()));
+    await this.emit({ kind: 'status', body: { event: 'stopping' } });
+    this.stopping = true;
+    await this.log.drain();
+    // Give the broker a moment to acknowledge what is in flight; the rest stays in the outbox.
+    const deadline = Date.now() + 2000;
+    while (this.publisher.isConnected && (this.publisher.inflightCount > 0 || this.o.store.outboxStats().depth > 0) && Date.now() < deadline) {
+      this.publisher.kick();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.publisher.stop();
+    await this.o.epoch.close();
+    await this.o.signer.close();
+  }
+}
