@@ -1,0 +1,11 @@
+export { encodeNmeaSentence, nmeaChecksum } from './checksum.ts';
+export { decodeNmeaSentence, SUPPORTED_FORMATTERS, type NmeaDecodeResult } from './codec.ts';
+export { NmeaError, type NmeaErrorCode } from './errors.ts';
+export type { CalendarDate } from './fields.ts';
+export { DEFAULT_UERE_M, GnssFixAccumulator, type FixMode, type GnssFix, type GnssFixAccumulatorOptions } from './fix-accumulator.ts';
+export type { FixQuality, ModeIndicator } from './fix-quality.ts';
+export { gnssReadingFromFix, type GnssReading, type GnssValue } from './gnss-reading.ts';
+export { checkGnssTime, GPS_WEEK_ROLLOVER_MS, type GnssTimeCheck, type GnssTimeCheckOptions, type GnssTimeStatus } from './gnss-time.ts';
+export { NmeaSerialSource, type NmeaSerialSourceOptions } from './nmea-serial-source.ts';
+export type * from './sentence.ts';
+export { createNmeaStreamDecoder, type NmeaStreamDecoderOptions } from './stream-decoder.ts';
