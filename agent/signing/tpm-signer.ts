@@ -83,16 +83,27 @@ export class TpmSigner implements Signer {
     if (this.closed) throw new TpmError('TPM_TRANSPORT_CLOSED', 'TpmSigner is closed', { sent: false });
     if (this.keyLost) throw this.keyLost;
     const digest = sha256(message);
-    const sig = await tpmSign(this.tpm, this.handle, digest);
+    let sig;
+    try {
+      sig = await tpmSign(this.tpm, this.handle, digest);
+    } catch (e) {
+      // A failure right after a reconnect may mean another key sits at our handle: say so.
+      await this.checkKeyIfReconnected();
+      throw e;
+    }
+    await this.checkKeyIfReconnected();
+    this.stats.signatures++;
+    if (isHighS(sig)) this.stats.highS++;
+    return rawLowS(sig);
+  }
+
+  /** Every signature made around a reconnect waits for the key check before it is emitted. */
+  private async checkKeyIfReconnected(): Promise<void> {
     if (this.tpm.connectionEpoch() !== this.seenEpoch) {
       this.seenEpoch = this.tpm.connectionEpoch();
       this.reloading = this.reload().finally(() => (this.reloading = undefined));
     }
-    // Every signature made around a reconnect waits for the key check before it is emitted.
     if (this.reloading) await this.reloading;
-    this.stats.signatures++;
-    if (isHighS(sig)) this.stats.highS++;
-    return rawLowS(sig);
   }
 
   /** After a reconnect the TPM may be another instance: the handle must still hold our key. */

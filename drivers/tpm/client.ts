@@ -57,6 +57,14 @@ export class TpmClient {
     return new TpmClient(t, opts);
   }
 
+  /**
+   * Changes whenever the client may be talking to a TPM that restarted since: a new
+   * connection was opened, or the TPM asked for TPM2_Startup.
+   */
+  connectionEpoch(): number {
+    return (this.transport.connections ?? 0) + this.stats.reconnects + this.stats.startups;
+  }
+
   /** Queues a command and resolves with its parsed successful response. */
   execute(spec: CommandSpec, opts: ExecOptions): Promise<ParsedResponse> {
     const run = this.tail.then(

@@ -14,6 +14,7 @@ export class DeviceTransport implements TpmTransport {
   readonly description: string;
   private fh: FileHandle | undefined;
   private closed = false;
+  connections = 0;
 
   constructor(private readonly path: string) {
     this.description = `device:${path}`;
@@ -23,7 +24,11 @@ export class DeviceTransport implements TpmTransport {
     if (this.closed) throw new TpmError('TPM_TRANSPORT_CLOSED', `${this.description}: transport closed`, { sent: false });
     let fh: FileHandle;
     try {
-      fh = this.fh ??= await open(this.path, 'r+');
+      if (!this.fh) {
+        this.fh = await open(this.path, 'r+');
+        this.connections++;
+      }
+      fh = this.fh;
     } catch (e) {
       throw new TpmError('TPM_TRANSPORT', `${this.description}: cannot open: ${(e as Error).message}`, { sent: false }, { cause: e });
     }

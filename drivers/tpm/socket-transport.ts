@@ -28,6 +28,7 @@ export class SocketTransport implements TpmTransport {
   private pending: Pending | undefined;
   private closed = false;
   private readonly connectTimeoutMs: number;
+  connections = 0;
 
   constructor(private readonly opts: SocketTransportOptions) {
     this.description = `swtpm:host=${opts.host},port=${opts.port}`;
@@ -117,6 +118,7 @@ export class SocketTransport implements TpmTransport {
       try {
         const s = await this.connectOnce();
         this.socket = s;
+        this.connections++;
         return s;
       } catch (e) {
         last = e;

@@ -15,6 +15,11 @@ export interface TpmTransport {
   /** Drops the current connection; the next transmit opens a new one. */
   reset(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * How many connections this transport has opened. A change means the TPM on the other
+   * side may have restarted (transient objects gone, persistent handles to re-check).
+   */
+  readonly connections?: number;
 }
 
 /** TPM 2.0 Part 1 §18.2: every response starts with tag u16 and size u32 (the whole response). */

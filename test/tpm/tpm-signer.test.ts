@@ -12,7 +12,8 @@ import { TpmClient } from '../../drivers/tpm/client.ts';
 import { getHandles } from '../../drivers/tpm/commands/context.ts';
 import { createPrimary } from '../../drivers/tpm/commands/object.ts';
 import { TRANSIENT_FIRST } from '../../drivers/tpm/constants.ts';
-import { eccTemplate, SIGNING_KEY_ATTRIBUTES } from '../../drivers/tpm/public-area.ts';
+import { ATTESTATION_KEY_ATTRIBUTES, eccTemplate, SIGNING_KEY_ATTRIBUTES } from '../../drivers/tpm/public-area.ts';
+import { ensurePersistentKey, removePersistentKey } from '../../drivers/tpm/provision.ts';
 import { SocketTransport } from '../../drivers/tpm/socket-transport.ts';
 import { SwtpmControl } from '../../drivers/tpm/swtpm-control.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
@@ -44,6 +45,9 @@ class SlowTransport implements TpmTransport {
     this.commands++;
     await new Promise((r) => setTimeout(r, this.delayMs));
     return this.inner.transmit(command, timeoutMs);
+  }
+  get connections(): number | undefined {
+    return this.inner.connections;
   }
   reset(): Promise<void> {
     return this.inner.reset();
@@ -92,6 +96,7 @@ describe('TpmSigner on swtpm', () => {
     try {
       const pub = await s.publicKey();
       const before = await s.sign(enc('before crash'));
+      const epoch = s.tpm.connectionEpoch();
       expect(p256.verify(before, enc('before crash'), pub)).toBe(true);
       await tpm.kill();
       const msgs = Array.from({ length: 10 }, (_, i) => enc(`during restart ${i}`));
@@ -99,13 +104,35 @@ describe('TpmSigner on swtpm', () => {
       await tpm.restart();
       const sigs = await Promise.all(pending);
       sigs.forEach((sig, i) => expect(p256.verify(sig, msgs[i]!, pub)).toBe(true));
-      expect(s.tpm.stats.reconnects).toBeGreaterThan(0);
+      expect(s.tpm.connectionEpoch()).toBeGreaterThan(epoch);
       expect(s.stats.reloads).toBeGreaterThan(0);
       const after = await s.sign(enc('after restart'));
       expect(p256.verify(after, enc('after restart'), pub)).toBe(true);
     } finally {
       await s.close();
     }
+  });
+
+  it('after a reconnect, refuses to sign if the persistent handle now holds a different key', async () => {
+    const handle = 0x81010040;
+    const s = await openTpmSigner({ tcti: tpm.tcti, handle });
+    try {
+      expect(p256.verify(await s.sign(enc('first')), enc('first'), await s.publicKey())).toBe(true);
+      // Someone replaces the key at our handle (here: with an AK-shaped key), then the link drops.
+      await removePersistentKey(s.tpm, handle, new Uint8Array(0));
+      await ensurePersistentKey(s.tpm, handle, ATTESTATION_KEY_ATTRIBUTES, new Uint8Array(0));
+      await s.tpm.transport.reset();
+      await expect(s.sign(enc('second'))).rejects.toMatchObject({ code: 'TPM_KEY_MISMATCH' });
+      await expect(s.sign(enc('third'))).rejects.toMatchObject({ code: 'TPM_KEY_MISMATCH' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('talks to the swtpm control channel', async () => {
+    const caps = await new SwtpmControl(tpm.host, tpm.ctrlPort).capabilities();
+    // swtpm's PTM_CAP_INIT (bit 0) and PTM_CAP_SHUTDOWN (bit 1) are always offered.
+    expect(caps & 0x3).toBe(0x3);
   });
 
   it('re-sends TPM2_Startup after a reset through the swtpm control channel, and goes on signing', async () => {

@@ -16,7 +16,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
 import { openTpmSigner } from '../../agent/signing/tpm-signer.ts';
 import { openTpmEpochCounter } from '../../agent/signing/tpm-epoch.ts';
-import { templateName } from '../../agent/signing/tpm-enroll.ts';
+import { templateName, tpmKeysInit } from '../../agent/signing/tpm-enroll.ts';
 import { readEcdsaSignature } from '../../drivers/tpm/commands/sign.ts';
 import { rawLowS } from '../../drivers/tpm/ecdsa.ts';
 import { TpmReader } from '../../drivers/tpm/marshal.ts';
@@ -120,5 +120,18 @@ describe('interop with tpm2-tools on the same swtpm', () => {
     expect(handles.trim()).toBe('');
     const persistent = (await run('tpm2_getcap', ['handles-persistent'], { env: { ...process.env, TPM2TOOLS_TCTI: tpm.tcti } })).stdout.toString();
     expect(persistent).toContain('0x81010020');
+  });
+
+  it('uses a configured owner auth set by tpm2_changeauth, and reports a missing one with its decoded code', async () => {
+    await tool('tpm2_changeauth', ['-c', 'owner', 'owner-secret']);
+    try {
+      const cfg = { tcti: tpm.tcti, handle: 0x81010030, akHandle: 0x81010031, nvIndex: 0x01500130 };
+      const err = await tpmKeysInit(cfg).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'TPM_RC_BAD_AUTH', message: expect.stringContaining('(session 1)') });
+      const ok = await tpmKeysInit({ ...cfg, ownerAuth: 'owner-secret' });
+      expect(ok.created).toEqual({ key: true, counter: true, ak: true });
+    } finally {
+      await tool('tpm2_changeauth', ['-c', 'owner', '-p', 'owner-secret']);
+    }
   });
 });
