@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../drivers/core/clock.ts';
+import type { Reading } from '../../../drivers/core/reading.ts';
+import { RfidSource } from '../../../drivers/rfid/rfid-source.ts';
+import type { Sighting } from '../../../drivers/rfid/sightings.ts';
+import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
+import { SimulatedRfidReader } from '../../../hil/rfid-reader.ts';
+import { openPtyPair, until, type PtyPair } from '../modbus/pty-pair.ts';
+
+describe('RfidSource through a real pty', () => {
+  let pty: PtyPair;
+  beforeEach(async () => {
+    pty = await openPtyPair();
+  });
+  afterEach(async () => {
+    await pty.close();
+  });
+
+  for (const format of ['rdm6300', 'id12'] as const) {
+    it(`${format}: turns frames with garbage between them into sightings and counts the discarded bytes`, async () => {
+      const reader = new SimulatedRfidReader({ path: pty.b, format });
+      await reader.open();
+      const clock = new ManualClock(10_000);
+      const src = new RfidSource({ id: 'door-1', protocol: 'em4100', link: new SerialPortLink({ path: pty.a, baudRate: 9600 }), holdMs: 1_000, clock });
+      const got: Reading<Sighting>[] = [];
+      await src.start((r) => got.push(r as Reading<Sighting>));
+      await reader.sendGarbage(Uint8Array.from([0x00, 0xff, 0x02, 0x13]));
+      await reader.sendTag('0415AB3C9E');
+      await reader.sendGarbage(Uint8Array.from([0x55, 0x55, 0x55]));
+      await reader.sendTag('0415AB3C9E');
+      await reader.sendTag('0415AB3C9E', { badChecksum: true });
+      await reader.sendTag('0A0B0C0D0E');
+      await until(() => src.rawReads === 3 && (src.health().errors.RFID_BAD_CHECKSUM ?? 0) === 1, 'three reads and one bad frame');
+      expect(got.map((r) => [r.modality, r.value.tag, r.value.state])).toEqual([
+        ['rfid', '0415AB3C9E', 'open'],
+        ['rfid', '0A0B0C0D0E', 'open'],
+      ]);
+      clock.advance(1_001);
+      src.tick();
+      expect(got.slice(2).map((r) => [r.value.tag, r.value.state, r.value.count])).toEqual([
+        ['0415AB3C9E', 'closed', 2],
+        ['0A0B0C0D0E', 'closed', 1],
+      ]);
+      const h = src.health();
+      expect(h.discardedBytes).toBe(reader.sent.garbageBytes);
+      expect(h.errors.RFID_BAD_CHECKSUM).toBe(1);
+      await src.stop();
+      await reader.close();
+    });
+  }
+});
