@@ -49,7 +49,7 @@ describe('GpsdSource against a real gpsd reading a pty', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('emits gnss readings from TPV with SKY HDOP, and recovers after gpsd is killed and restarted', async () => {
+  it('emits gnss readings from TPV with SKY HDOP and GST accuracy, and recovers after gpsd is killed and restarted', async () => {
     await waitFor(() => readings.some((r) => r.value.fixMode === '3d' && r.quality.hdop !== undefined), 'a 3D reading with SKY hdop');
     const r = readings.find((x) => x.value.fixMode === '3d' && x.quality.hdop !== undefined)!;
     expect(r.modality).toBe('gnss');
@@ -59,7 +59,11 @@ describe('GpsdSource against a real gpsd reading a pty', () => {
     expect(r.value.alt).toBeCloseTo(12.3, 3);
     expect(r.quality.ok).toBe(true);
     expect(r.quality.hdop).toBeCloseTo(0.9, 6);
-    expect(r.quality.accuracyM).toBeCloseTo(0.9 * 5, 6);
+    // GST (σlat 1.2 m, σlon 0.9 m) wins over HDOP × UERE once gpsd has reported one for the epoch.
+    await waitFor(() => readings.some((x) => x.quality.status?.includes('accuracy:gst') === true), 'a reading with GST accuracy');
+    expect(readings.find((x) => x.quality.status?.includes('accuracy:gst'))!.quality.accuracyM).toBeCloseTo(1.5, 6);
+    const byHdop = readings.find((x) => x.quality.status?.includes('accuracy:hdop'));
+    if (byHdop) expect(byHdop.quality.accuracyM).toBeCloseTo(0.9 * 5, 6);
     expect(r.value.gnssTimeStatus).toBe('ok');
     expect(source.health().state).toBe('up');
 

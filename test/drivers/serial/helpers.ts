@@ -14,7 +14,7 @@ function pad(n: number, w: number): string {
 }
 
 /**
- * One receiver epoch (RMC, GGA, GSA, GSV) at `now`, a few metres north of Hamburg's Burchardkai
+ * One receiver epoch (RMC, GGA, GSA, GST, GSV) at `now`, a few metres north of Hamburg's Burchardkai
  * berth each step. Sentences are built from the NMEA 0183 layouts with our own checksum encoder.
  */
 export function simulatedEpoch(step: number, now: Date): string {
@@ -31,6 +31,7 @@ export function simulatedEpoch(step: number, now: Date): string {
     encodeNmeaSentence(`GPRMC,${time},A,${lat},N,${lon},E,0.5,12.0,${date},,,A`) +
     encodeNmeaSentence(`GPGGA,${time},${lat},N,${lon},E,1,08,0.9,12.3,M,40.1,M,,`) +
     encodeNmeaSentence('GPGSA,A,3,01,02,03,04,05,06,07,08,,,,,1.5,0.9,1.2') +
+    encodeNmeaSentence(`GPGST,${time},2.1,1.5,1.0,35.0,1.2,0.9,2.4`) +
     encodeNmeaSentence('GPGSV,2,1,08,01,40,083,46,02,17,308,41,03,07,344,39,04,59,123,45') +
     encodeNmeaSentence('GPGSV,2,2,08,05,33,210,44,06,21,045,40,07,62,271,47,08,12,150,38')
   );

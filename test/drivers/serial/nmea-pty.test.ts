@@ -59,6 +59,8 @@ describe('NmeaSerialSource through a real socat pty', () => {
     expect(first.value.fixMode).toBe('3d');
     expect(first.value.lat).toBeGreaterThan(53.5);
     expect(first.value.gnssTimeStatus).toBe('ok');
+    expect(first.quality.accuracyM).toBeCloseTo(1.5, 9); // GST: sqrt(1.2² + 0.9²)
+    expect(first.quality.hdop).toBe(0.9);
     expect(source.health().state).toBe('up');
     const firstPort = source.health().detail;
 
