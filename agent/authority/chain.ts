@@ -70,7 +70,11 @@ export function verifyCredentialChain(
       if (!eq(link.kid, coseKeyThumbprint(parent.subjectKey))) return fail('CHAIN_KID_MISMATCH', "credential kid is not its parent's key", i);
       if (!verifyEs256(link.signature, link.toBeSigned, parent.subjectKey)) return fail('CHAIN_BAD_SIGNATURE', "credential signature does not verify under its parent's key", i);
       if (!c.parent || !eq(c.parent, sha256(chain[i + 1]!))) return fail('CHAIN_PARENT_MISMATCH', 'credential parent hash does not match the next credential', i);
-      if (c.depth >= parent.depth) return fail('CHAIN_DEPTH', `depth ${c.depth} does not decrease from parent's ${parent.depth}`, i);
+      // Depth counts the delegations that may still follow, so it is a non-negative integer: a
+      // parent at depth 0 may not delegate, and a child at -1 must not get past the "decreases" test.
+      if (!Number.isInteger(c.depth) || c.depth < 0 || c.depth >= parent.depth) {
+        return fail('CHAIN_DEPTH', `depth ${c.depth} does not decrease from parent's ${parent.depth} while staying at or above 0`, i);
+      }
       if (c.nbf < parent.nbf || c.exp > parent.exp) return fail('CHAIN_VALIDITY_OUTSIDE_PARENT', "validity period lies outside the parent's", i);
       const excess = scopeExcess(c.scope, parent.scope);
       if (excess) return fail('CHAIN_SCOPE_OUTSIDE_PARENT', excess, i);
