@@ -33,6 +33,7 @@ import {
 import { RC, rcBase } from '../../drivers/tpm/response-code.ts';
 import { acquireTpmClient } from '../../drivers/tpm/shared-client.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
+import { coseKeyThumbprint } from '../encoding/cose-key.ts';
 import { DEFAULT_EPOCH_NV_INDEX, readCounterOrZero } from './tpm-epoch.ts';
 import { DEFAULT_SIGNING_KEY_HANDLE } from './tpm-signer.ts';
 
@@ -53,6 +54,8 @@ export interface TpmKeysInfo {
   handle: number;
   /** Uncompressed SEC1, 65 bytes. */
   publicKey: Uint8Array;
+  /** RFC 9679 COSE_Key thumbprint of the signing key (the `kid` of our COSE_Sign1). */
+  kid: Uint8Array;
   nvIndex: number;
   counter: bigint;
   akHandle: number;
@@ -97,9 +100,11 @@ export async function tpmKeysInit(cfg: TpmKeysConfig): Promise<TpmKeysInitResult
     const key = await ensurePersistentKey(tpm, handle, SIGNING_KEY_ATTRIBUTES, owner, log);
     const counter = await ensureCounter(tpm, nvIndex, owner, log);
     const ak = await ensurePersistentKey(tpm, akHandle, ATTESTATION_KEY_ATTRIBUTES, owner, log);
+    const publicKey = sec1FromXY(key.key.pub.x, key.key.pub.y);
     return {
       handle,
-      publicKey: sec1FromXY(key.key.pub.x, key.key.pub.y),
+      publicKey,
+      kid: coseKeyThumbprint(publicKey),
       nvIndex,
       counter: await readCounterOrZero(tpm, nvIndex),
       akHandle,
@@ -124,14 +129,18 @@ async function readKey(tpm: TpmClient, handle: number, what: string): Promise<Ui
 /** Reads what `tpmKeysInit` made, changing nothing. */
 export async function tpmKeysShow(cfg: TpmKeysConfig): Promise<TpmKeysInfo> {
   const { handle, nvIndex, akHandle } = resolved(cfg);
-  return withTpm(cfg, async (tpm) => ({
-    handle,
-    publicKey: await readKey(tpm, handle, 'signing key'),
-    nvIndex,
-    counter: await readCounterOrZero(tpm, nvIndex),
-    akHandle,
-    akPublicKey: await readKey(tpm, akHandle, 'attestation key'),
-  }));
+  return withTpm(cfg, async (tpm) => {
+    const publicKey = await readKey(tpm, handle, 'signing key');
+    return {
+      handle,
+      publicKey,
+      kid: coseKeyThumbprint(publicKey),
+      nvIndex,
+      counter: await readCounterOrZero(tpm, nvIndex),
+      akHandle,
+      akPublicKey: await readKey(tpm, akHandle, 'attestation key'),
+    };
+  });
 }
 
 /**

@@ -19,6 +19,8 @@ import { SIGNING_KEY_ATTRIBUTES, sec1FromXY } from '../../drivers/tpm/public-are
 import { acquireTpmClient } from '../../drivers/tpm/shared-client.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
 import type { TpmTransport } from '../../drivers/tpm/transport.ts';
+import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
+import { coseKeyFromPublic } from '../encoding/cose-key.ts';
 import type { Signer } from './signer.ts';
 
 /** Default persistent handle of the device signing key (owner range, TCG Handle Registry). */
@@ -77,6 +79,11 @@ export class TpmSigner implements Signer {
   /** The public key's COSE_Key fields (RFC 9053 §7.1.1: kty EC2 = 2, crv P-256 = 1). */
   publicKeyCose(): CoseKeyFields {
     return { kty: 2, crv: 1, x: this.pub.slice(1, 33), y: this.pub.slice(33, 65) };
+  }
+
+  /** The public key as a COSE_Key map ({1: 2, -1: 1, -2: x, -3: y}). */
+  publicKeyCoseKey(): Map<CborMapKey, CborValue> {
+    return coseKeyFromPublic(this.pub);
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {

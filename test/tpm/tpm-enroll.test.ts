@@ -9,7 +9,8 @@ import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
 import { createEnrollment, createQuote, tpmKeysInit, tpmKeysShow, verifyEnrollment, type TpmEnrollment } from '../../agent/signing/tpm-enroll.ts';
 import { openTpmEpochCounter } from '../../agent/signing/tpm-epoch.ts';
 import { openTpmSigner } from '../../agent/signing/tpm-signer.ts';
-import { parseAttest } from '../../drivers/tpm/commands/attest.ts';
+import { parseAttest, pcrRead } from '../../drivers/tpm/commands/attest.ts';
+import { acquireTpmClient } from '../../drivers/tpm/shared-client.ts';
 import { ST } from '../../drivers/tpm/constants.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
 
@@ -44,6 +45,8 @@ describe('TPM provisioning and enrolment on swtpm', () => {
     const shown = await tpmKeysShow({ tcti: tpm.tcti });
     expect(Buffer.from(shown.publicKey).equals(Buffer.from(first.publicKey))).toBe(true);
     expect(shown.counter).toBe(first.counter);
+    expect(shown.kid.length).toBe(32);
+    expect(Buffer.from(shown.kid).equals(Buffer.from(first.kid))).toBe(true);
     const signer = await openTpmSigner({ tcti: tpm.tcti });
     try {
       expect(Buffer.from(await signer.publicKey()).equals(Buffer.from(first.publicKey))).toBe(true);
@@ -108,6 +111,15 @@ describe('TPM provisioning and enrolment on swtpm', () => {
     expect(a.quote!.selection[0]!.pcrs).toEqual([0, 1, 7]);
     expect(a.quote!.pcrDigest.length).toBe(32);
     expect(p256.verify(q.signature, q.quoted, q.akPublicKey)).toBe(true);
+    // Part 3 §18.4: pcrDigest is the hash of the selected PCR values, concatenated in order.
+    const lease = acquireTpmClient(tpm.tcti);
+    try {
+      const pcrs = await pcrRead(lease.client, [0, 1, 7]);
+      expect(pcrs.digests.length).toBe(3);
+      expect(Buffer.from(a.quote!.pcrDigest).equals(Buffer.from(sha256(Buffer.concat(pcrs.digests))))).toBe(true);
+    } finally {
+      await lease.release();
+    }
   });
 
   it('the epoch counter only goes up, across reopen and across an swtpm restart', async () => {

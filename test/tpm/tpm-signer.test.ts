@@ -9,9 +9,9 @@ import { signerContract } from '../contract/signer.contract.ts';
 import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
 import { openTpmSigner } from '../../agent/signing/tpm-signer.ts';
 import { TpmClient } from '../../drivers/tpm/client.ts';
-import { getHandles } from '../../drivers/tpm/commands/context.ts';
+import { getHandles, getProperties } from '../../drivers/tpm/commands/context.ts';
 import { createPrimary } from '../../drivers/tpm/commands/object.ts';
-import { TRANSIENT_FIRST } from '../../drivers/tpm/constants.ts';
+import { PT, TRANSIENT_FIRST } from '../../drivers/tpm/constants.ts';
 import { ATTESTATION_KEY_ATTRIBUTES, eccTemplate, SIGNING_KEY_ATTRIBUTES } from '../../drivers/tpm/public-area.ts';
 import { ensurePersistentKey, removePersistentKey } from '../../drivers/tpm/provision.ts';
 import { SocketTransport } from '../../drivers/tpm/socket-transport.ts';
@@ -86,6 +86,10 @@ describe('TpmSigner on swtpm', () => {
       expect(cose.kty).toBe(2);
       expect(cose.crv).toBe(1);
       expect(Buffer.concat([Buffer.of(4), cose.x, cose.y]).equals(Buffer.from(pubA))).toBe(true);
+      const map = b.publicKeyCoseKey();
+      expect(map.get(1)).toBe(2);
+      expect(map.get(-1)).toBe(1);
+      expect(map.get(-2)).toEqual(cose.x);
     } finally {
       await b.close();
     }
@@ -152,6 +156,9 @@ describe('TpmSigner on swtpm', () => {
   it('recovers when leftovers fill all transient slots: the signer flushes them at open', async () => {
     const raw = new TpmClient(new SocketTransport({ host: tpm.host, port: tpm.port }));
     try {
+      // TPM 2.0 Part 2 §6.13: TPM_PT_HR_TRANSIENT_MIN, the guaranteed number of loaded objects.
+      const slots = (await getProperties(raw, PT.HR_TRANSIENT_MIN, 1)).get(PT.HR_TRANSIENT_MIN)!;
+      expect(slots).toBeGreaterThanOrEqual(3);
       const filled: number[] = [];
       let full: unknown;
       for (let i = 0; i < 8 && !full; i++) {
@@ -163,7 +170,7 @@ describe('TpmSigner on swtpm', () => {
       }
       expect(full).toBeInstanceOf(TpmError);
       expect((full as TpmError).code).toBe('TPM_RC_OBJECT_MEMORY');
-      expect(filled.length).toBeGreaterThanOrEqual(3);
+      expect(filled.length).toBeGreaterThanOrEqual(slots);
     } finally {
       await raw.close(); // the objects stay loaded: swtpm has no resource manager
     }
