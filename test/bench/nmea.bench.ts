@@ -43,16 +43,24 @@ function timeGpsdecode(bytes: Uint8Array): Promise<number> {
   });
 }
 
-export async function benchNmea(targetSentences = 200_000): Promise<Record<string, number>> {
+export async function benchNmea(targetSentences = 200_000, rounds = 3): Promise<Record<string, number>> {
   const { bytes, sentences } = buildInput(targetSentences);
   timeOurs(bytes.subarray(0, Math.min(bytes.length, 200_000))); // JIT warm-up
-  const ours = timeOurs(bytes);
-  const startupMs = await timeGpsdecode(new Uint8Array(0));
-  const gpsdecodeMs = await timeGpsdecode(bytes);
+  // Interleaved rounds, best of each: the machine is shared, the minimum is the least disturbed run.
+  let ours = timeOurs(bytes);
+  let startupMs = await timeGpsdecode(new Uint8Array(0));
+  let gpsdecodeMs = await timeGpsdecode(bytes);
+  for (let round = 1; round < rounds; round++) {
+    const o = timeOurs(bytes);
+    if (o.ms < ours.ms) ours = o;
+    startupMs = Math.min(startupMs, await timeGpsdecode(new Uint8Array(0)));
+    gpsdecodeMs = Math.min(gpsdecodeMs, await timeGpsdecode(bytes));
+  }
   const netMs = Math.max(1e-3, gpsdecodeMs - startupMs);
   const oursPerSec = sentences / (ours.ms / 1000);
   const gpsdecodePerSec = sentences / (netMs / 1000);
   return {
+    rounds,
     sentences,
     bytes: bytes.length,
     oursDecoded: ours.decoded,
