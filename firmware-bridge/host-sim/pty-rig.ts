@@ -48,6 +48,8 @@ export interface FirmwareBoot {
   bootId: number;
   /** Host wall-clock ms (CLOCK_REALTIME) at which the MCU tick counter read 0. */
   tick0UnixMs: number;
+  /** How far tick0UnixMs may be off (the firmware brackets its clock reads). */
+  tick0ErrMs: number;
 }
 
 export interface FirmwareOptions {
@@ -81,8 +83,8 @@ export class FirmwareProcess {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        const m = /PM-SIM ready boot_id=(\d+) tick0_unix_ms=([\d.]+)/.exec(line);
-        if (m) fw.boots.push({ bootId: Number(m[1]), tick0UnixMs: Number(m[2]) });
+        const m = /PM-SIM ready boot_id=(\d+) tick0_unix_ms=([\d.]+) tick0_err_ms=([\d.]+)/.exec(line);
+        if (m) fw.boots.push({ bootId: Number(m[1]), tick0UnixMs: Number(m[2]), tick0ErrMs: Number(m[3]) });
       }
     });
     fw.proc.stderr!.on('data', (c: Buffer) => {

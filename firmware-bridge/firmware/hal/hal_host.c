@@ -6,7 +6,7 @@
  * usage: pm-sim --port PATH [--baud N] [--device-id N] [--heartbeat-ms N] [--report-ms N]
  *               [--silent-after-ms N] [--sensor-fault CH] [--ack-log PATH]
  * On start it prints one line to stdout:
- *   PM-SIM ready boot_id=<n> tick0_unix_ms=<ms with µs decimals>
+ *   PM-SIM ready boot_id=<n> tick0_unix_ms=<ms with µs decimals> tick0_err_ms=<bound>
  * so a test knows the true host time of tick 0 and can check TIME_SYNC against it. */
 #define _DEFAULT_SOURCE
 #include "../core/pm_channels.h"
@@ -170,12 +170,26 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
 
-    struct timespec real0;
-    clock_gettime(CLOCK_MONOTONIC, &mono0);
-    clock_gettime(CLOCK_REALTIME, &real0);
+    /* Wall-clock time of tick 0: bracket the monotonic read between two realtime reads and
+     * keep the tightest of a few tries, so a preemption cannot skew what tests compare with. */
+    double tick0 = 0, tick0_err = 1e9;
+    struct timespec real0 = { 0, 0 };
+    for (int i = 0; i < 20 && tick0_err > 0.05; i++) {
+        struct timespec r1, m, r2;
+        clock_gettime(CLOCK_REALTIME, &r1);
+        clock_gettime(CLOCK_MONOTONIC, &m);
+        clock_gettime(CLOCK_REALTIME, &r2);
+        double err = (ts_ms(&r2) - ts_ms(&r1)) / 2;
+        if (err < tick0_err) {
+            tick0_err = err;
+            tick0 = (ts_ms(&r1) + ts_ms(&r2)) / 2;
+            mono0 = m;
+            real0 = r2;
+        }
+    }
     boot_id = (uint32_t)(real0.tv_nsec ^ (real0.tv_sec << 10) ^ ((long)getpid() << 20));
     if (boot_id == 0) boot_id = 1;
-    printf("PM-SIM ready boot_id=%u tick0_unix_ms=%.3f\n", boot_id, ts_ms(&real0));
+    printf("PM-SIM ready boot_id=%u tick0_unix_ms=%.3f tick0_err_ms=%.3f\n", boot_id, tick0, tick0_err);
     fflush(stdout);
 
     static pm_device_t dev;
