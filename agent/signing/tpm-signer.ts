@@ -11,7 +11,9 @@ import type { Logger } from '../../drivers/core/log.ts';
 import { silentLogger } from '../../drivers/core/log.ts';
 import { TpmClient } from '../../drivers/tpm/client.ts';
 import { authValue } from '../../drivers/tpm/command.ts';
+import { flushTransientLeftovers } from '../../drivers/tpm/commands/context.ts';
 import { readPublic } from '../../drivers/tpm/commands/object.ts';
+import { RC } from '../../drivers/tpm/response-code.ts';
 import { sign as tpmSign } from '../../drivers/tpm/commands/sign.ts';
 import { isHighS, rawLowS } from '../../drivers/tpm/ecdsa.ts';
 import { ensurePersistentKey, prepareTpm } from '../../drivers/tpm/provision.ts';
@@ -51,11 +53,13 @@ export interface TpmSignerStats {
   highS: number;
   /** Times the key was re-read after the client reconnected. */
   reloads: number;
+  /** Times a Sign met TPM_RC_OBJECT_MEMORY and leftovers were flushed. */
+  slotRecoveries: number;
 }
 
 export class TpmSigner implements Signer {
   readonly kind = 'tpm' as const;
-  readonly stats: TpmSignerStats = { signatures: 0, highS: 0, reloads: 0 };
+  readonly stats: TpmSignerStats = { signatures: 0, highS: 0, reloads: 0, slotRecoveries: 0 };
   private seenEpoch: number;
   private reloading: Promise<void> | undefined;
   /** Set once the persistent handle no longer holds our key: the signer stays failed. */
@@ -92,7 +96,7 @@ export class TpmSigner implements Signer {
     const digest = sha256(message);
     let sig;
     try {
-      sig = await tpmSign(this.tpm, this.handle, digest);
+      sig = await this.signDigest(digest);
     } catch (e) {
       // A failure right after a reconnect may mean another key sits at our handle: say so.
       await this.checkKeyIfReconnected();
@@ -102,6 +106,23 @@ export class TpmSigner implements Signer {
     this.stats.signatures++;
     if (isHighS(sig)) this.stats.highS++;
     return rawLowS(sig);
+  }
+
+  /**
+   * TPM2_Sign on a persistent key still needs a free object slot inside the TPM: objects
+   * leaked by others (tools without a resource manager) give TPM_RC_OBJECT_MEMORY. We hold no
+   * transient objects between commands, so the leftovers are flushed and the Sign sent again.
+   */
+  private async signDigest(digest: Uint8Array) {
+    try {
+      return await tpmSign(this.tpm, this.handle, digest);
+    } catch (e) {
+      if (!(e instanceof TpmError && e.rc === RC.OBJECT_MEMORY)) throw e;
+      const flushed = await flushTransientLeftovers(this.tpm);
+      this.stats.slotRecoveries++;
+      this.log.warn('TPM object memory full during Sign; flushed leftover transient objects', { count: flushed.length });
+      return await tpmSign(this.tpm, this.handle, digest);
+    }
   }
 
   /** Every signature made around a reconnect waits for the key check before it is emitted. */

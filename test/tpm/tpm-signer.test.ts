@@ -185,6 +185,20 @@ describe('TpmSigner on swtpm', () => {
     }
   });
 
+  it('recovers when the slots fill while it is open: Sign meets TPM_RC_OBJECT_MEMORY, flushes, signs', async () => {
+    const s = await openTpmSigner({ tcti: tpm.tcti });
+    try {
+      // Leaked objects on the same connection, as a tool without a resource manager leaves them.
+      for (let i = 0; i < 3; i++) await createPrimary(s.tpm, eccTemplate(SIGNING_KEY_ATTRIBUTES), new Uint8Array(0));
+      const sig = await s.sign(enc('slots full'));
+      expect(p256.verify(sig, enc('slots full'), await s.publicKey())).toBe(true);
+      expect(s.stats.slotRecoveries).toBe(1);
+      expect(await getHandles(s.tpm, TRANSIENT_FIRST)).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('reports a wrong owner auth with its decoded response code and never logs the auth', async () => {
     const lines: string[] = [];
     const logger = createLogger('test', 'debug', (l) => lines.push(l));
