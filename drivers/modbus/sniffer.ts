@@ -117,6 +117,8 @@ export class ModbusFrameScanner {
       pos++;
     }
     this.buf = b.slice(pos);
+    // Skipped bytes are final once passed: report them now rather than with the next frame.
+    this.emitRun(out);
     return out;
   }
 
