@@ -215,3 +215,36 @@ export function verifyEnrollment(e: TpmEnrollment, opts: { qualifyingData?: Uint
   if (opts.qualifyingData && !same(attest.extraData, opts.qualifyingData)) return { valid: false, reason: 'extraData does not echo the challenge' };
   return { valid: true, attest };
 }
+
+/** An enrolment as JSON for the CLI and the authority: each byte string base64url, no padding. */
+export interface TpmEnrollmentJson {
+  devicePublicKey: string;
+  akPublicKey: string;
+  certifyInfo: string;
+  certifySignature: string;
+}
+
+const ENROLLMENT_FIELDS = ['devicePublicKey', 'akPublicKey', 'certifyInfo', 'certifySignature'] as const;
+
+export function enrollmentToJson(e: TpmEnrollment): TpmEnrollmentJson {
+  const b = (u: Uint8Array) => Buffer.from(u).toString('base64url');
+  return { devicePublicKey: b(e.devicePublicKey), akPublicKey: b(e.akPublicKey), certifyInfo: b(e.certifyInfo), certifySignature: b(e.certifySignature) };
+}
+
+/** Parses an enrolment's JSON strictly: exactly the four fields, base64url, plausible lengths. */
+export function enrollmentFromJson(v: unknown): TpmEnrollment {
+  const bad = (field: string, why: string) => new TpmError('TPM_ENROLLMENT_MALFORMED', `enrolment field "${field}" ${why}`, { field });
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('(root)', 'is not an object');
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!(ENROLLMENT_FIELDS as readonly string[]).includes(k)) throw bad(k, 'is not allowed');
+  const out: Partial<TpmEnrollment> = {};
+  for (const f of ENROLLMENT_FIELDS) {
+    const s = o[f];
+    if (typeof s !== 'string' || !/^[A-Za-z0-9_-]*$/.test(s)) throw bad(f, 'is not a base64url string');
+    out[f] = new Uint8Array(Buffer.from(s, 'base64url'));
+  }
+  if (out.devicePublicKey!.length !== 65) throw bad('devicePublicKey', 'is not a 65-byte uncompressed point');
+  if (out.akPublicKey!.length !== 65) throw bad('akPublicKey', 'is not a 65-byte uncompressed point');
+  if (out.certifySignature!.length !== 64) throw bad('certifySignature', 'is not 64 bytes r || s');
+  return out as TpmEnrollment;
+}

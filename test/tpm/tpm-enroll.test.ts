@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
-import { createEnrollment, createQuote, tpmKeysInit, tpmKeysShow, verifyEnrollment, type TpmEnrollment } from '../../agent/signing/tpm-enroll.ts';
+import { createEnrollment, createQuote, enrollmentFromJson, enrollmentToJson, tpmKeysInit, tpmKeysShow, verifyEnrollment, type TpmEnrollment } from '../../agent/signing/tpm-enroll.ts';
 import { openTpmEpochCounter } from '../../agent/signing/tpm-epoch.ts';
 import { openTpmSigner } from '../../agent/signing/tpm-signer.ts';
 import { parseAttest, pcrRead } from '../../drivers/tpm/commands/attest.ts';
@@ -83,6 +83,11 @@ describe('TPM provisioning and enrolment on swtpm', () => {
       expect(v.valid, what).toBe(false);
       if (!v.valid) expect(v.reason, what).toMatch(reason);
     }
+    const roundTrip = enrollmentFromJson(JSON.parse(JSON.stringify(enrollmentToJson(e))));
+    expect(verifyEnrollment(roundTrip, { qualifyingData: challenge })).toMatchObject({ valid: true });
+    expect(() => enrollmentFromJson({ ...enrollmentToJson(e), extra: 'x' })).toThrow(expect.objectContaining({ code: 'TPM_ENROLLMENT_MALFORMED' }));
+    expect(() => enrollmentFromJson({ ...enrollmentToJson(e), certifySignature: 'AAAA' })).toThrow(expect.objectContaining({ details: { field: 'certifySignature' } }));
+
     const wrongChallenge = verifyEnrollment(e, { qualifyingData: sha256(new TextEncoder().encode('another challenge')) });
     expect(wrongChallenge).toMatchObject({ valid: false, reason: expect.stringMatching(/challenge/) });
   });
