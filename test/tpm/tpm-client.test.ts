@@ -4,6 +4,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { TpmClient } from '../../drivers/tpm/client.ts';
 import { getRandom } from '../../drivers/tpm/commands/context.ts';
 import { sign } from '../../drivers/tpm/commands/sign.ts';
@@ -13,6 +18,7 @@ import { DeviceTransport } from '../../drivers/tpm/device-transport.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
 import type { TpmTransport } from '../../drivers/tpm/transport.ts';
 
+const run = promisify(execFile);
 const h = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const RANDOM_OK = h('8001 00000010 00000000 0004 deadbeef');
 const SIGN_OK = h('8002 00000023 00000000 00000010 0018 000b 0004 01020304 0004 05060708 0000 01 0000');
@@ -161,6 +167,23 @@ describe('SocketTransport framing', () => {
 });
 
 describe('DeviceTransport', () => {
+  it('does one whole write and one whole read per command (a FIFO stands in for the device and echoes)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tpm-fifo-'));
+    const path = join(dir, 'tpm0');
+    await run('mkfifo', [path]);
+    const t = new DeviceTransport(path);
+    try {
+      const cmd = h('8001 0000000c 0000017b 0004');
+      expect(await t.transmit(cmd, 2_000)).toEqual(cmd);
+      expect(t.connections).toBe(1);
+      expect(await t.transmit(cmd, 2_000)).toEqual(cmd);
+      expect(t.connections).toBe(1);
+    } finally {
+      await t.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports a missing device as a transport error before anything is sent', async () => {
     const t = new DeviceTransport('/nonexistent/tpmrm0');
     const err = await t.transmit(h('8001 0000000c 0000017b 0004'), 100).catch((e: unknown) => e);
