@@ -1,5 +1,16 @@
+import { realpath, stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import type { ByteLink, ByteLinkOptions } from './binding.ts';
+
+export interface SerialPortLinkExtras {
+  /**
+   * How often (ms) to check that the device node still exists; 0 disables. node-serialport
+   * only notices a vanished port when a read fails, and an idle port whose pty or USB device
+   * went away may never see one (seen with socat ptys: no EIO until the first byte had been
+   * read). A missing node closes the link with ENODEV. Default 1000.
+   */
+  presenceCheckMs?: number;
+}
 
 /**
  * A real serial port (or pty) through node-serialport. A port that vanishes (USB unplugged,
@@ -11,8 +22,13 @@ export class SerialPortLink implements ByteLink {
   private readonly dataListeners: Array<(chunk: Uint8Array) => void> = [];
   private readonly closeListeners: Array<(error?: Error) => void> = [];
   private closing = false;
+  private vanishedError: Error | undefined;
+  private presenceTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly options: ByteLinkOptions) {
+  constructor(
+    private readonly options: ByteLinkOptions,
+    private readonly extras: SerialPortLinkExtras = {},
+  ) {
     this.endpoint = options.path;
   }
 
@@ -44,6 +60,19 @@ export class SerialPortLink implements ByteLink {
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     this.port = port;
     this.closing = false;
+    this.vanishedError = undefined;
+    const devicePath = await realpath(o.path).catch(() => o.path);
+    const every = this.extras.presenceCheckMs ?? 1000;
+    if (every > 0) {
+      this.presenceTimer = setInterval(() => {
+        stat(devicePath).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT' || this.port !== port || !port.isOpen) return;
+          this.vanishedError = Object.assign(new Error(`${devicePath} disappeared`), { code: 'ENODEV' });
+          port.close(() => {});
+        });
+      }, every);
+      this.presenceTimer.unref();
+    }
     port.on('data', (chunk: Buffer) => {
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       for (const l of this.dataListeners) l(bytes);
@@ -51,7 +80,9 @@ export class SerialPortLink implements ByteLink {
     // 'error' after open is followed by 'close' with the error when the port vanished; listening keeps it from throwing.
     port.on('error', () => {});
     port.on('close', (err?: Error & { disconnected?: boolean }) => {
-      const vanished = err ?? (this.closing ? undefined : new Error(`${this.endpoint} closed unexpectedly`));
+      if (this.presenceTimer !== undefined) clearInterval(this.presenceTimer);
+      this.presenceTimer = undefined;
+      const vanished = err ?? this.vanishedError ?? (this.closing ? undefined : new Error(`${this.endpoint} closed unexpectedly`));
       if (this.port === port) this.port = undefined;
       for (const l of this.closeListeners) l(vanished);
     });

@@ -83,5 +83,16 @@ describe('NmeaSerialSource through a real socat pty', () => {
     const last = readings.at(-1)! as Reading<GnssValue>;
     expect(last.quality.ok).toBe(true);
   });
+
+  it('recovers again when socat is SIGKILLed and its link is left dangling', async () => {
+    const vanishedBefore = source.health().errors['SERIAL_VANISHED'] ?? 0;
+    await pair.kill('SIGKILL');
+    await waitFor(() => source.health().state === 'down', 'source reports the port down');
+    expect(source.health().errors['SERIAL_VANISHED']).toBeGreaterThan(vanishedBefore);
+    const before = readings.length;
+    await pair.start();
+    await waitFor(() => readings.length >= before + 5, 'readings after the second recovery');
+    expect(source.health().state).toBe('up');
+  });
 });
 
