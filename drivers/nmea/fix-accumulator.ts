@@ -88,6 +88,8 @@ function emptyEpoch(): Epoch {
 }
 
 const HALF_DAY_MS = 43_200_000;
+/** More than any receiver sends per epoch (a 4-constellation receiver with GSV for each: ~40). */
+export const MAX_SENTENCES_PER_EPOCH = 100;
 const DAY_MS = 86_400_000;
 
 /**
@@ -112,7 +114,11 @@ export class GnssFixAccumulator {
   push(s: NmeaSentence): GnssFix | undefined {
     let closed: GnssFix | undefined;
     const t = 'timeOfDayMs' in s ? s.timeOfDayMs : undefined;
-    if (t !== undefined && this.epoch.timeOfDayMs !== undefined && t !== this.epoch.timeOfDayMs) {
+    if (
+      (t !== undefined && this.epoch.timeOfDayMs !== undefined && t !== this.epoch.timeOfDayMs) ||
+      // A receiver without a fix may send no time at all; an epoch never grows without bound.
+      this.epoch.sentences.length >= MAX_SENTENCES_PER_EPOCH
+    ) {
       closed = this.flush();
     }
     const e = this.epoch;

@@ -76,6 +76,12 @@ describe('GnssFixAccumulator', () => {
   });
 });
 
+it('closes an epoch that never sees a time after MAX_SENTENCES_PER_EPOCH sentences', () => {
+  const fixes = run(Array.from({ length: 250 }, () => 'GPGSA,A,1,,,,,,,,,,,,,99.9,99.9,99.9'));
+  expect(fixes.map((f) => f.sentences.length)).toEqual([100, 100, 50]);
+  expect(fixes.every((f) => !f.valid && f.fixMode === 'none')).toBe(true);
+});
+
 describe('checkGnssTime', () => {
   const host = Date.parse('2026-03-01T12:00:00Z');
   it('accepts a time close to the host', () => {
