@@ -6,28 +6,38 @@ import { AisError, AisErrorCode } from './errors.ts';
  * the last character's trailing `fillBits` are padding.
  */
 export class AisBits {
+  /** One byte per bit: simple and fast enough for messages of at most a few hundred bits. */
   private constructor(
-    private readonly sixes: Uint8Array,
+    private readonly bits: Uint8Array,
     readonly length: number,
   ) {}
 
   static fromPayload(payload: string, fillBits: number): AisBits {
-    const sixes = new Uint8Array(payload.length);
+    const bits = new Uint8Array(payload.length * 6);
     for (let i = 0; i < payload.length; i++) {
       const v = dearmour(payload.charCodeAt(i));
       if (v < 0) {
         throw new AisError(AisErrorCode.BadArmour, `payload character '${payload[i]}' at ${i} is outside the 6-bit alphabet`, { index: i });
       }
-      sixes[i] = v;
+      const o = i * 6;
+      bits[o] = (v >> 5) & 1;
+      bits[o + 1] = (v >> 4) & 1;
+      bits[o + 2] = (v >> 3) & 1;
+      bits[o + 3] = (v >> 2) & 1;
+      bits[o + 4] = (v >> 1) & 1;
+      bits[o + 5] = v & 1;
     }
     const length = Math.max(0, payload.length * 6 - fillBits);
-    return new AisBits(sixes, length);
+    return new AisBits(bits, length);
   }
 
   /** Unsigned field of `width` (<= 32) bits at `start`; bits past the end read as 0. */
   u(start: number, width: number): number {
+    const end = Math.min(start + width, this.length);
     let v = 0;
-    for (let i = start; i < start + width; i++) v = v * 2 + this.bit(i);
+    for (let i = start; i < end; i++) v = v * 2 + this.bits[i]!;
+    // Missing trailing bits read as zeros.
+    for (let i = Math.max(end, start); i < start + width; i++) v *= 2;
     return v;
   }
 
@@ -56,9 +66,7 @@ export class AisBits {
   }
 
   private bit(i: number): number {
-    if (i >= this.length) return 0;
-    const six = this.sixes[(i / 6) | 0] ?? 0;
-    return (six >> (5 - (i % 6))) & 1;
+    return i < this.length ? this.bits[i]! : 0;
   }
 }
 
