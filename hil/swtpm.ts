@@ -84,10 +84,12 @@ export async function startSwtpm(opts: { stateDir?: string } = {}): Promise<Swtp
     );
     c.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child = c;
-    const exited = new Promise<never>((_, reject) => c.once('exit', (code) => reject(new Error(`swtpm exited (${code}): ${stderr}`))));
-    exited.catch(() => {});
+    let failure: Error | undefined;
+    c.once('exit', (code) => (failure ??= new Error(`swtpm exited (${code}): ${stderr}`)));
+    // ENOENT when swtpm is not installed (hil/setup-system.sh installs it).
+    c.once('error', (e) => (failure ??= new Error(`cannot start swtpm: ${e.message}`)));
     for (let i = 0; i < 200; i++) {
-      if (c.exitCode !== null) await exited;
+      if (failure) throw failure;
       // Probe the control port: the data port serves one client at a time.
       if (await canConnect(host, ctrlPort)) return;
       await new Promise((r) => setTimeout(r, 25));
