@@ -24,6 +24,7 @@ import { bestSample, mappingFromSample, readingTime, tickToHost } from './time-s
 
 const MODALITY_BY_CODE: Record<number, Modality> = { 0: 'mcu', 1: 'door', 2: 'range', 3: 'meter' };
 const UNIT_BY_CODE: Record<number, string> = { 0: 'none', 1: 'bool', 2: 'mm', 3: 'degC', 4: 'W', 5: 'pct' };
+const WATCHDOG_PERIOD_MS = 25;
 const STATUS_BY_CODE: Record<number, string> = { 0: 'ok', 1: 'stale', 2: 'fault', 3: 'out_of_range' };
 
 export interface McuChannelOverride {
@@ -133,6 +134,8 @@ export class McuSource implements ReadingSource {
   private handshaking = false;
   private reopening = false;
   private wakers = new Set<() => void>();
+  private lastWatchdogAt = 0;
+  private silenceSuspected = false;
 
   constructor(private readonly opts: McuSourceOptions) {
     this.id = opts.id;
@@ -163,7 +166,8 @@ export class McuSource implements ReadingSource {
     this.onReading = onReading;
     this.running = true;
     this.state = 'starting';
-    this.watchdog = setInterval(() => this.checkWatchdog(), 25);
+    this.lastWatchdogAt = this.clock.now();
+    this.watchdog = setInterval(() => this.checkWatchdog(), WATCHDOG_PERIOD_MS);
     this.watchdog.unref?.();
     if (!this.byteLink.isOpen) {
       try {
@@ -369,6 +373,9 @@ export class McuSource implements ReadingSource {
         case 'HEARTBEAT':
           this.onHeartbeat(f);
           return;
+        case 'HELLO_REPLY':
+          this.onStrayHelloReply(f);
+          return;
         case 'LOG':
           this.log.info(`mcu: ${f.body.text}`, { level: f.body.level, tick: f.body.tick });
           return;
@@ -380,6 +387,22 @@ export class McuSource implements ReadingSource {
       this.link.errors.count('MCUB_INTERNAL');
       this.log.error('frame handler failed', { error: e });
     }
+  }
+
+  /**
+   * A HELLO_REPLY no request is waiting for: the answer to a retransmitted HELLO. If it names
+   * another boot, the MCU restarted after answering the first copy (RESET and HELLO in flight
+   * together), and reports from here on belong to that boot: drop the session at once, before
+   * any of them is ACKed under the old boot's identity, and handshake again.
+   */
+  private onStrayHelloReply(f: FrameOf<'HELLO_REPLY'>): void {
+    const s = this.session;
+    if (!s || f.body.bootId === s.info.bootId) return;
+    this.link.errors.count(McuErrorCode.REBOOTED);
+    this.detail = 'MCU answered from a new boot: re-handshaking';
+    this.session = undefined;
+    this.link.abortAll(McuErrorCode.REBOOTED, 'MCU rebooted');
+    void this.handshakeLoop();
   }
 
   private onHeartbeat(f: FrameOf<'HEARTBEAT'>): void {
@@ -457,11 +480,24 @@ export class McuSource implements ReadingSource {
   // ---- watchdog and link faults ----
 
   private checkWatchdog(): void {
+    const now = this.clock.now();
+    const sinceLastCheck = now - this.lastWatchdogAt;
+    this.lastWatchdogAt = now;
     const s = this.session;
     if (!this.running || !s || !this.byteLink.isOpen) return;
     const limit = Math.max(this.o.minSilenceMs, s.info.heartbeatMs * this.o.silenceFactor);
-    const quiet = this.clock.now() - this.link.lastValidRxAt;
-    if (quiet <= limit) return;
+    const quiet = now - this.link.lastValidRxAt;
+    // A late check means this process was starved, and bytes may be waiting unread: that is
+    // not the MCU's silence. Only a verdict confirmed by the next on-time check counts.
+    if (quiet <= limit || sinceLastCheck > WATCHDOG_PERIOD_MS * 4) {
+      this.silenceSuspected = false;
+      return;
+    }
+    if (!this.silenceSuspected) {
+      this.silenceSuspected = true;
+      return;
+    }
+    this.silenceSuspected = false;
     this.extra.silences++;
     const garbled = this.link.bytesSinceValid > 0;
     this.fault(

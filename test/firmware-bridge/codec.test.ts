@@ -185,3 +185,10 @@ describe('tick to host time', () => {
     expect(readingTime(m, 4000).t).toBe(m.hostMs - 1000);
   });
 });
+
+describe('PROTOCOL.md examples', () => {
+  it('shows the exact wire bytes of every vector (regenerate with vectors/generate.ts)', () => {
+    const doc = readFileSync(new URL('../../firmware-bridge/PROTOCOL.md', import.meta.url), 'utf8');
+    for (const v of vectors) expect(doc, v.name).toContain(v.hex.match(/../g)!.join(' '));
+  });
+});

@@ -181,3 +181,23 @@ describe('McuSource against the mock MCU', () => {
     expect(source.health().errors['MCUB_CONSUMER']).toBe(1);
   });
 });
+
+describe('McuSource: boot identity of reports', () => {
+  it('a reply from a new boot to a retransmitted HELLO drops the stale session before any report is ACKed', async () => {
+    const { mcu, source, readings } = await rig();
+    await waitUntil('up', () => source.health().state === 'up');
+    mcu.report(1, 7);
+    await waitUntil('first boot report', () => readings.length === 1);
+    // The MCU restarts and answers a HELLO the host is no longer waiting for, then reports
+    // with seqs the old boot also used.
+    mcu.reboot();
+    mcu.session = true;
+    mcu.send('HELLO_REPLY', { reSeq: 0xfff0, version: 1, fwMajor: 1, fwMinor: 0, fwPatch: 0, deviceId: mcu.deviceId, bootId: mcu.bootId, capabilities: 0x0f, heartbeatMs: 50, tickHz: 1000, channels: mcu.channels });
+    mcu.report(1, 8);
+    await waitUntil('re-handshaken with the new boot', () => source.health().mcu?.bootId === 2 && source.health().state === 'up');
+    await waitUntil('new report', () => readings.length === 2);
+    expect(readings[1]!.value).toMatchObject({ raw: 8, bootId: 2 });
+    for (const a of mcu.acked) expect(readings.some((r) => r.value.bootId === a.bootId && r.value.seq === a.seq)).toBe(true);
+    expect(source.health().errors['MCUB_REBOOTED']).toBeGreaterThanOrEqual(1);
+  });
+});

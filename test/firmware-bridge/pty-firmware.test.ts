@@ -40,7 +40,7 @@ describe('host ↔ C firmware over a pty', () => {
 
   beforeAll(async () => {
     rig = await startPtyRig({ firmware: { deviceId: 0x4242, heartbeatMs: 200, reportMs: 50 } });
-    source = new McuSource({ id: 'mcu:pty', link: new SerialPortLink({ path: rig.hostPath, baudRate: 115200 }), timeSyncIntervalMs: 500 });
+    source = new McuSource({ id: 'mcu:pty', link: new SerialPortLink({ path: rig.hostPath, baudRate: 115200 }), timeSyncIntervalMs: 500, silenceFactor: 5 });
     await source.start((r) => readings.push(r as McuReading));
   });
   afterAll(async () => {
@@ -67,13 +67,18 @@ describe('host ↔ C firmware over a pty', () => {
     expect(byChannel(2)[0]).toMatchObject({ modality: 'mcu', value: { unit: 'degC', exponent: -2 } });
     // The simulated range sensor ramps by 1 mm per sample: never repeated or reordered, and
     // any gap is a report the MCU itself dropped from its full queue and says so (HEARTBEAT).
-    const ramp = byChannel(1).map((r) => r.value.raw);
-    let missing = 0;
-    for (let i = 1; i < ramp.length; i++) {
-      expect(ramp[i]).toBeGreaterThan(ramp[i - 1]!);
-      missing += ramp[i]! - ramp[i - 1]! - 1;
+    // (Per boot: a starved test machine may trip the watchdog, whose RESET restarts the ramp.)
+    const boots = new Set(readings.map((r) => r.value.bootId));
+    const lastBoot = [...boots].at(-1)!;
+    for (const boot of boots) {
+      const ramp = byChannel(1).filter((r) => r.value.bootId === boot).map((r) => r.value.raw);
+      let missing = 0;
+      for (let i = 1; i < ramp.length; i++) {
+        expect(ramp[i]).toBeGreaterThan(ramp[i - 1]!);
+        missing += ramp[i]! - ramp[i - 1]! - 1;
+      }
+      if (missing > 0 && boot === lastBoot) await waitUntil('MCU reports its drops', () => (source.health().mcu?.dropped ?? 0) >= missing);
     }
-    if (missing > 0) await waitUntil('MCU reports its drops', () => (source.health().mcu?.dropped ?? 0) >= missing);
     expect(byChannel(2)[0]!.value.value).toBeCloseTo(byChannel(2)[0]!.value.raw / 100, 10);
   });
 
@@ -86,8 +91,9 @@ describe('host ↔ C firmware over a pty', () => {
   });
 
   it('TIME_SYNC: every reading time lies within its stated uncertainty of the true tick time', async () => {
+    await waitUntil('up', () => source.health().state === 'up');
     const mapping = await source.timeSync();
-    const boot = rig.firmware.boots[0]!;
+    const boot = rig.firmware.bootById(source.health().mcu!.bootId)!;
     // The firmware printed the wall-clock time of tick 0, so the truth for tick T is tick0 + T ms.
     // The truth itself is known to within tick0ErrMs (the firmware brackets its clock reads).
     const anchorErr = Math.abs(tickToHost(mapping, mapping.tick).t - (boot.tick0UnixMs + mapping.tick));
@@ -96,9 +102,10 @@ describe('host ↔ C firmware over a pty', () => {
     const n = readings.length;
     await waitUntil('30 more readings', () => readings.length >= n + 30);
     for (const r of readings) {
-      const truth = boot.tick0UnixMs + r.value.tick;
+      const b = rig.firmware.bootById(r.value.bootId)!;
+      const truth = b.tick0UnixMs + r.value.tick;
       expect(r.quality.timeUncertaintyMs).toBeGreaterThan(0);
-      expect(Math.abs(r.t - truth), `reading seq ${r.value.seq} tick ${r.value.tick}`).toBeLessThanOrEqual(r.quality.timeUncertaintyMs! + boot.tick0ErrMs);
+      expect(Math.abs(r.t - truth), `reading seq ${r.value.seq} tick ${r.value.tick}`).toBeLessThanOrEqual(r.quality.timeUncertaintyMs! + b.tick0ErrMs);
     }
     // Stated bound is useful, not vacuous: a pty round trip is a few ms.
     expect(source.health().timeSync!.uncertaintyMs).toBeLessThan(50);
@@ -129,9 +136,12 @@ describe('faults on the link (relay between two pty pairs)', () => {
     for (const mode of ['noise', 'drop', 'duplicate'] as const) {
       const before = readings.length;
       relay.set(mode, 0.003);
-      await waitUntil(`readings flow under ${mode}`, () => readings.length >= before + 60, 15_000);
+      try {
+        await waitUntil(`readings flow under ${mode}`, () => readings.length >= before + 60, 15_000);
+      } finally {
+        relay.set('pass');
+      }
     }
-    relay.set('pass');
     expect(relay.stats.flipped).toBeGreaterThan(0);
     expect(relay.stats.dropped).toBeGreaterThan(0);
     expect(relay.stats.duplicated).toBeGreaterThan(0);
@@ -144,11 +154,15 @@ describe('faults on the link (relay between two pty pairs)', () => {
   });
 
   it('baud mismatch: reported as a garbled line, recovers by itself once fixed', async () => {
+    const garbledBefore = source.health().errors['MCUB_GARBLED'] ?? 0;
     rig.relay!.set('garble');
-    await waitUntil('garbled reported', () => (source.health().errors['MCUB_GARBLED'] ?? 0) > 0, 10_000);
-    await waitUntil('not up', () => source.health().state !== 'up');
-    expect(source.health().detail).toMatch(/baud/);
-    rig.relay!.set('pass');
+    try {
+      await waitUntil('garbled reported', () => (source.health().errors['MCUB_GARBLED'] ?? 0) > garbledBefore, 10_000);
+      await waitUntil('not up', () => source.health().state !== 'up');
+      expect(source.health().detail).toMatch(/baud/);
+    } finally {
+      rig.relay!.set('pass');
+    }
     const before = readings.length;
     await waitUntil('recovered', () => source.health().state === 'up' && readings.length > before + 10, 10_000);
     checkNoAckedReportLost(ackLog, readings);
@@ -160,10 +174,12 @@ describe('faults on the link (relay between two pty pairs)', () => {
     await rig.restartFirmware({ heartbeatMs: 100, reportMs: 50, ackLog });
     const newBoot = rig.firmware.boots[0]!.bootId;
     expect(newBoot).not.toBe(oldBoot);
-    await waitUntil('new boot up', () => source.health().state === 'up' && source.health().mcu?.bootId === newBoot, 10_000);
-    await waitUntil('new boot readings', () => readings.filter((r) => r.value.bootId === newBoot).length >= 20);
+    // (A RESET from a watchdog on a starved machine would re-execute it: any boot of the new process counts.)
+    const ofNewProcess = (id: number | undefined): boolean => rig.firmware.boots.some((b) => b.bootId === id);
+    await waitUntil('new boot up', () => source.health().state === 'up' && ofNewProcess(source.health().mcu?.bootId), 10_000);
+    await waitUntil('new boot readings', () => readings.filter((r) => ofNewProcess(r.value.bootId)).length >= 20);
     const h = source.health();
-    expect(h.link.reboots).toBe(bootsBefore + 1);
+    expect(h.link.reboots).toBeGreaterThanOrEqual(bootsBefore + 1);
     expect(h.errors['MCUB_REBOOTED']).toBeGreaterThanOrEqual(1);
     checkNoAckedReportLost(ackLog, readings);
   });
@@ -175,8 +191,9 @@ describe('faults on the link (relay between two pty pairs)', () => {
     await waitUntil('silence detected', () => source.health().link.silences > silencesBefore, 10_000);
     // RESET makes pm-sim exec itself without the fault flag: a second boot on the same process.
     await waitUntil('reset reboot', () => fw.boots.length >= 2, 10_000);
-    const rebooted = fw.boots.at(-1)!.bootId;
-    await waitUntil('up on the reset boot', () => source.health().state === 'up' && source.health().mcu?.bootId === rebooted, 10_000);
+    const first = fw.boots[0]!.bootId;
+    await waitUntil('up on a reset boot', () => source.health().state === 'up' && fw.boots.slice(1).some((b) => b.bootId === source.health().mcu?.bootId), 10_000);
+    expect(source.health().mcu!.bootId).not.toBe(first);
     expect(source.health().errors['MCUB_SILENT']).toBeGreaterThanOrEqual(1);
     expect(source.health().link.resets).toBeGreaterThanOrEqual(1);
     const before = readings.length;
