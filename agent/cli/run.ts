@@ -16,6 +16,8 @@ export async function runCommand(args: string[]): Promise<number> {
       state: { type: 'string' },
       broker: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      // Envelope period of the demo; small values make a burst (power-loss and outage tests use it).
+      'envelope-interval-ms': { type: 'string' },
       'log-level': { type: 'string', default: 'warn' },
     },
   });
@@ -32,6 +34,7 @@ export async function runCommand(args: string[]): Promise<number> {
       ...(port !== undefined ? { port } : {}),
       ...(values.tpm ? { tcti: values.tpm } : {}),
       ...(values.broker ? { brokerUrl: values.broker } : {}),
+      ...(values['envelope-interval-ms'] ? { envelopeIntervalMs: Math.max(1, Number(values['envelope-interval-ms'])) } : {}),
     });
     process.stdout.write(`place-agent: broker ${running.brokerUrl}; observations on pm/v1/urn:place:DEMO:berth:1/#\n`);
   } else {

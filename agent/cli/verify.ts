@@ -39,7 +39,8 @@ async function collectFromBroker(url: string, place: string, count: number, time
     await new Promise<void>((resolve) => {
       let idle = setTimeout(resolve, timeoutS * 1000);
       client.on('message', (topic, payload) => {
-        if (topic.endsWith('/status') || topic.includes('/grants/')) return;
+        // The status topic also carries the JSON birth and will; observations are tagged COSE_Sign1 (0xd2).
+        if (topic.includes('/grants/') || payload[0] !== 0xd2) return;
         items.push(new Uint8Array(payload));
         clearTimeout(idle);
         if (items.length >= count) return resolve();
