@@ -58,12 +58,14 @@ export function parseObservationClaims(payload: Uint8Array): ObservationClaims |
   const body = m.get(CLAIM.body);
   const nonce = m.get(CLAIM.nonce);
   if (typeof iss !== 'string') return 'iss (1) missing or not text';
-  if (typeof seq !== 'number' || seq < 1) return 'seq (-65539) missing or not a positive integer';
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) return 'seq (-65539) missing or not a positive integer';
   if (!(prev instanceof Uint8Array) || prev.length !== 32) return 'prev (-65540) missing or not 32 bytes';
-  if (typeof epoch !== 'number' && typeof epoch !== 'bigint') return 'epoch (-65541) missing';
+  // BigInt() below throws on a fractional number, and this runs before the signature is checked:
+  // untrusted bytes must get a reason, not an exception.
+  if (!((typeof epoch === 'number' && Number.isInteger(epoch) && epoch >= 0) || (typeof epoch === 'bigint' && epoch >= 0n))) return 'epoch (-65541) missing or not an unsigned integer';
   if (typeof kind !== 'string') return 'kind (-65537) missing';
   if (typeof place !== 'string') return 'place (-65538) missing';
-  if (typeof t !== 'number') return 't (-65542) missing';
+  if (typeof t !== 'number' || !Number.isInteger(t)) return 't (-65542) missing or not an integer';
   if (typeof iat !== 'number') return 'iat (6) missing';
   if (!(cti instanceof Uint8Array) || cti.length !== 16) return 'cti (7) missing or not 16 bytes';
   if (!(body instanceof Map)) return 'body (-65545) missing or not a map';
