@@ -135,6 +135,8 @@ export class AisSource implements ReadingSource {
   }
 
   private handleClose(error?: Error): void {
+    // A partial line from a closed link never completes; judge it now so it is counted, not glued to the next line.
+    for (const line of this.framer.flush()) this.consume(this.decoder.pushLine(line), line.length);
     if (this.stopped || !error) {
       this.state = 'down';
       this.detail = 'closed';

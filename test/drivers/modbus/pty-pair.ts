@@ -6,12 +6,15 @@ import path from 'node:path';
 export interface PtyPair {
   a: string;
   b: string;
-  close(): Promise<void>;
+  close(keepDir?: boolean): Promise<void>;
 }
 
-/** Two connected ptys from socat (raw, no echo), links in a fresh temporary directory. */
-export async function openPtyPair(): Promise<PtyPair> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'place-pty-'));
+/**
+ * Two connected ptys from socat (raw, no echo), links in a fresh temporary directory, or in
+ * `reuseDir` to recreate a pair under the same names (a device coming back after unplug).
+ */
+export async function openPtyPair(reuseDir?: string): Promise<PtyPair & { dir: string }> {
+  const dir = reuseDir ?? mkdtempSync(path.join(tmpdir(), 'place-pty-'));
   const a = path.join(dir, 'a');
   const b = path.join(dir, 'b');
   const proc: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -29,13 +32,15 @@ export async function openPtyPair(): Promise<PtyPair> {
   return {
     a,
     b,
-    close: async () => {
+    dir,
+    /** Stops socat (both ptys vanish); `keepDir` leaves the directory for a recreated pair. */
+    close: async (keepDir = false) => {
       if (proc.exitCode === null) {
         const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
         proc.kill('SIGTERM');
         await exited;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

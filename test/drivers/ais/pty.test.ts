@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SerialPort } from 'serialport';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AisSource } from '../../../drivers/ais/ais-source.ts';
+import type { AisMessage } from '../../../drivers/ais/messages/types.ts';
+import type { Reading } from '../../../drivers/core/reading.ts';
+import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
+import { openPtyPair, until, type PtyPair } from '../modbus/pty-pair.ts';
+import { gpsdCorpus } from './corpus.ts';
+
+async function openWriter(p: string): Promise<SerialPort> {
+  const port = new SerialPort({ path: p, baudRate: 38_400, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+  port.on('error', () => {});
+  return port;
+}
+const write = (port: SerialPort, data: string | Buffer): Promise<void> =>
+  new Promise((resolve, reject) => {
+    port.write(data, (e) => (e ? reject(e) : undefined));
+    port.drain((e) => (e ? reject(e) : resolve()));
+  });
+const closePort = (port: SerialPort): Promise<void> => new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
+
+describe('AisSource through a real pty', () => {
+  let pty: PtyPair & { dir: string };
+  afterEach(async () => {
+    await pty.close();
+  });
+
+  it('decodes the gpsd sample fed through the pty, then survives the pty vanishing and coming back', async () => {
+    pty = await openPtyPair();
+    let writer = await openWriter(pty.b);
+    const src = new AisSource({ id: 'ais-pty', link: new SerialPortLink({ path: pty.a, baudRate: 38_400 }), reopenMinMs: 50, reopenMaxMs: 200 });
+    const got: Reading<AisMessage>[] = [];
+    await src.start((r) => got.push(r as Reading<AisMessage>));
+    await write(writer, readFileSync(path.join(gpsdCorpus, 'sample.aivdm')));
+    // 15 messages of supported types in the sample (see corpus.test.ts).
+    await until(() => got.length === 15, 'the sample decoded');
+    expect(got[0]!.value).toMatchObject({ type: 1, mmsi: 371798000 });
+    expect(src.health().errors.AIS_UNSUPPORTED_TYPE).toBeGreaterThan(50);
+
+    // Unplug: socat goes away, both ptys vanish; then the device comes back under the same name.
+    await closePort(writer);
+    await pty.close(true);
+    await until(() => src.health().state === 'down', 'link reported down');
+    pty = await openPtyPair(pty.dir);
+    writer = await openWriter(pty.b);
+    await until(() => (src.health().detail ?? '') === 'reopened', 'source reopened the port');
+    await write(writer, '!AIVDM,1,1,,A,B52KB8h006fu`Q6:g1McCwb5oP06,0*00\r\n');
+    await until(() => got.length === 16, 'a message after recovery');
+    expect(got[15]!.value).toMatchObject({ type: 18, mmsi: 338088483 });
+    expect(src.health()).toMatchObject({ state: 'up', errors: { AIS_LINK_LOST: 1 } });
+    await src.stop();
+    await closePort(writer);
+  });
+});
