@@ -129,14 +129,15 @@ export class MockMcu {
     this.pump();
   }
 
-  /** Restart: new boot id, no session, queue and outstanding report lost (never ACKed). */
-  reboot(): void {
+  /** Restart: new boot id, no session, queue and outstanding report lost (never ACKed).
+   * `announce: false` skips the boot heartbeat (it may be lost on a real line). */
+  reboot(opts: { announce?: boolean } = {}): void {
     this.bootId = (this.bootId + 1) >>> 0;
     this.session = false;
     this.seq = 0;
     this.queue.length = 0;
     this.outstanding = undefined;
-    this.heartbeat();
+    if (opts.announce !== false) this.heartbeat();
   }
 
   heartbeat(): void {

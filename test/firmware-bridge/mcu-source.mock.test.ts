@@ -190,7 +190,7 @@ describe('McuSource: boot identity of reports', () => {
     await waitUntil('first boot report', () => readings.length === 1);
     // The MCU restarts and answers a HELLO the host is no longer waiting for, then reports
     // with seqs the old boot also used.
-    mcu.reboot();
+    mcu.reboot({ announce: false });
     mcu.session = true;
     mcu.send('HELLO_REPLY', { reSeq: 0xfff0, version: 1, fwMajor: 1, fwMinor: 0, fwPatch: 0, deviceId: mcu.deviceId, bootId: mcu.bootId, capabilities: 0x0f, heartbeatMs: 50, tickHz: 1000, channels: mcu.channels });
     mcu.report(1, 8);
