@@ -3,10 +3,10 @@ import { ErrorCounter } from '../core/coded-error.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../core/reading.ts';
 import type { ByteLink } from '../serial/binding.ts';
-import { Em4100Framer } from './em4100.ts';
+import { Em4100Framer, type Em4100Event } from './em4100.ts';
 import { RfidErrorCode } from './errors.ts';
 import { SightingDebouncer, type Sighting } from './sightings.ts';
-import { UhfR200Framer } from './uhf-r200.ts';
+import { UhfR200Framer, type UhfEvent } from './uhf-r200.ts';
 
 export interface RfidSourceOptions {
   id: string;
@@ -19,6 +19,9 @@ export interface RfidSourceOptions {
   holdMs?: number;
   /** How often quiet sightings are checked for closing (default holdMs / 2). */
   expireEveryMs?: number;
+  /** Reopen backoff after the link vanished: first delay, doubling up to the cap. */
+  reopenMinMs?: number;
+  reopenMaxMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -47,6 +50,11 @@ export class RfidSource implements ReadingSource {
   private discarded = 0;
   private lastReadingAt: number | undefined;
   private detail: string | undefined;
+  private stopped = false;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private readonly reopenMinMs: number;
+  private readonly reopenMaxMs: number;
+  private reopenDelay: number;
 
   constructor(o: RfidSourceOptions) {
     this.id = o.id;
@@ -59,15 +67,45 @@ export class RfidSource implements ReadingSource {
     this.debouncer = new SightingDebouncer(this.clock, this.holdMs);
     this.framer = o.protocol === 'em4100' ? new Em4100Framer() : new UhfR200Framer();
     this.link.onData((c) => this.handle(c));
+    this.reopenMinMs = o.reopenMinMs ?? 1_000;
+    this.reopenMaxMs = o.reopenMaxMs ?? 30_000;
+    this.reopenDelay = this.reopenMinMs;
     this.link.onClose((e) => {
       this.state = 'down';
       this.detail = e ? `link lost: ${e.message}` : 'closed';
-      if (e) this.errors.count(RfidErrorCode.LinkLost);
+      // A frame cut off by the unplug never completes: account for its bytes now.
+      this.account(this.framer.flush());
+      if (e && !this.stopped) {
+        this.errors.count(RfidErrorCode.LinkLost);
+        this.scheduleReopen();
+      }
     });
+  }
+
+  private scheduleReopen(): void {
+    if (this.stopped || this.reopenTimer) return;
+    const delay = this.reopenDelay;
+    this.reopenDelay = Math.min(this.reopenMaxMs, this.reopenDelay * 2);
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
+      this.link.open().then(
+        () => {
+          this.state = 'up';
+          this.detail = 'reopened';
+          this.reopenDelay = this.reopenMinMs;
+        },
+        (err: unknown) => {
+          this.errors.count('RFID_REOPEN_FAILED');
+          this.detail = `reopen failed: ${(err as Error).message}`;
+          this.scheduleReopen();
+        },
+      );
+    }, delay);
   }
 
   async start(onReading: (r: Reading) => void): Promise<void> {
     this.onReading = onReading;
+    this.stopped = false;
     await this.link.open();
     this.state = 'up';
     this.timer = setInterval(() => this.tick(), this.expireEveryMs);
@@ -75,8 +113,10 @@ export class RfidSource implements ReadingSource {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.timer = this.reopenTimer = undefined;
     for (const s of this.debouncer.closeAll()) this.emit(s);
     if (this.link.isOpen) await this.link.close();
   }
@@ -104,7 +144,11 @@ export class RfidSource implements ReadingSource {
   }
 
   private handle(chunk: Uint8Array): void {
-    for (const ev of this.framer.push(chunk)) {
+    this.account(this.framer.push(chunk));
+  }
+
+  private account(events: (Em4100Event | UhfEvent)[]): void {
+    for (const ev of events) {
       if (!ev.ok) {
         this.errors.count(ev.error.code);
         if (ev.error.code === RfidErrorCode.Discarded) this.discarded += ev.bytes.length;
