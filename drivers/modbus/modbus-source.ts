@@ -123,6 +123,18 @@ export class ModbusSource implements ReadingSource {
   }
 
   private async pollRound(): Promise<void> {
+    if (!this.link.isOpen) {
+      // The port vanished (USB unplugged): try to reopen once per round, so the poll interval paces it.
+      try {
+        await this.link.open();
+        this.linkDown = false;
+        this.log.info('link reopened', { endpoint: this.link.endpoint });
+      } catch (e) {
+        this.errors.count('MODBUS_REOPEN_FAILED');
+        this.log.debug(() => `reopen failed: ${(e as Error).message}`);
+        return;
+      }
+    }
     for (const { cfg, blocks } of this.slaves) {
       for (const block of blocks) {
         if (!this.running) return;

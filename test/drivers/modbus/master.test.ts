@@ -125,3 +125,36 @@ describe('Modbus RTU master against a simulated slave over a real pty', () => {
     expect(h.errors.MODBUS_TIMEOUT).toBe(1);
   });
 });
+
+describe('ModbusSource when the port vanishes', () => {
+  it('reports the link down, reopens it when the device comes back and resumes polling', async () => {
+    let pty = await openPtyPair();
+    let slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
+    await slave.open();
+    slave.addUnit(1, { holding: { 256: 1500, 257: 0 } });
+    const src = new ModbusSource({
+      id: 'mb-unplug',
+      link: new SerialPortLink({ path: pty.a, baudRate: BAUD }),
+      baudRate: BAUD,
+      timeoutMs: 100,
+      intervalMs: 30,
+      slaves: [{ unit: 1, profile: loadBuiltinProfile('ultrasonic-range') }],
+    });
+    const got: Reading<ModbusPointReading>[] = [];
+    await src.start((r) => got.push(r as Reading<ModbusPointReading>));
+    await until(() => got.length >= 2, 'first readings');
+    await slave.close();
+    await pty.close(true);
+    await until(() => src.health().state === 'down', 'link down');
+    pty = await openPtyPair(pty.dir);
+    slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
+    await slave.open();
+    slave.addUnit(1, { holding: { 256: 2500, 257: 0 } });
+    await until(() => got.some((r) => r.value.point === 'distance' && r.value.value === 2.5), 'a reading after the device came back');
+    expect(src.health().errors.MODBUS_LINK_LOST).toBe(1);
+    expect(src.health().state).toBe('up');
+    await src.stop();
+    await slave.close();
+    await pty.close();
+  });
+});
