@@ -276,7 +276,12 @@ export class McuSource implements ReadingSource {
     try {
       while (this.running && !this.session && this.byteLink.isOpen) {
         try {
-          const { frame } = await this.link.request('HELLO', { minVersion: PROTOCOL_VERSION_MIN, maxVersion: PROTOCOL_VERSION_MAX }, ['HELLO_REPLY'], { retries: 1 });
+          // Each attempt is a new HELLO with a new seq, never a retransmission: a copy reaching an
+          // MCU that restarted in between would open a session the host does not know about,
+          // and that boot's reports would be taken for the old boot's. A reply to an earlier
+          // attempt is stray and ignored (see onStrayHelloReply).
+          const hello = { minVersion: PROTOCOL_VERSION_MIN, maxVersion: PROTOCOL_VERSION_MAX };
+          const { frame } = await this.link.request('HELLO', hello, ['HELLO_REPLY'], { retries: 0, timeoutMs: this.o.requestTimeoutMs * 2 });
           await this.beginSession(frame as FrameOf<'HELLO_REPLY'>);
           failures = 0;
         } catch (e) {
