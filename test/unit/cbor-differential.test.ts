@@ -160,10 +160,10 @@ function genValue(r: Prng, depth: number): CborValue {
 }
 
 describe('deterministic CBOR vs cborg rfc8949EncodeOptions', () => {
-  it('produces the same bytes on 6,000 generated values', () => {
+  it('produces the same bytes on 5,000 generated values', () => {
     const r = new Prng(0x5eed_cb0e);
     let compared = 0;
-    for (let i = 0; i < 6000; i++) {
+    for (let i = 0; i < 5000; i++) {
       const v = genValue(r, 0);
       const ours = hex(encodeDeterministic(v));
       const theirs = hex(cborgEncode(toCborg(v), rfc8949EncodeOptions));
@@ -174,7 +174,7 @@ describe('deterministic CBOR vs cborg rfc8949EncodeOptions', () => {
       }
       compared++;
     }
-    expect(compared).toBe(6000);
+    expect(compared).toBe(5000);
   });
 
   it('agrees on every integer argument boundary, both signs, as number and bigint', () => {
@@ -258,13 +258,15 @@ describe('deterministic CBOR vs cborg rfc8949EncodeOptions', () => {
 });
 
 describe('strict decoder', () => {
-  it('round-trips 3,000 generated values to the same bytes', () => {
+  it('round-trips 2,000 generated values to the same bytes', () => {
     const r = new Prng(0xdec0de);
-    for (let i = 0; i < 3000; i++) {
+    const differing: string[] = [];
+    for (let i = 0; i < 2000; i++) {
       const bytes = encodeDeterministic(genValue(r, 0));
       const back = decodeCbor(bytes, { wrapFloats: true });
-      expect(hex(encodeDeterministic(back))).toBe(hex(bytes));
+      if (hex(encodeDeterministic(back)) !== hex(bytes)) differing.push(hex(bytes));
     }
+    expect(differing).toEqual([]);
   });
 
   it('decodes integers beyond 2^53 as bigint and within as number', () => {
@@ -332,12 +334,13 @@ describe('strict decoder', () => {
     expect(() => [...decodeCborSequence(unhex('01 8201'))]).toThrow(expect.objectContaining({ code: 'CBOR_TRUNCATED' }));
   });
 
-  it('on 24,000 random and mutated inputs throws nothing but coded errors, and accepts only canonical bytes', () => {
+  it('on 20,000 random and mutated inputs throws nothing but coded errors, and accepts only canonical bytes', () => {
     const r = new Prng(0xf022);
     const seeds = Array.from({ length: 200 }, () => encodeDeterministic(genValue(r, 0)));
     let accepted = 0;
     let rejected = 0;
-    for (let i = 0; i < 24_000; i++) {
+    const nonCanonical: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
       let input: Uint8Array;
       const mode = r.int(4);
       if (mode === 0) input = r.bytes(r.int(40));
@@ -356,15 +359,15 @@ describe('strict decoder', () => {
       try {
         const v = decodeCbor(input, { wrapFloats: true });
         // The deterministic decoder must only accept bytes it would itself produce.
-        expect(hex(encodeDeterministic(v))).toBe(hex(input));
+        if (hex(encodeDeterministic(v)) !== hex(input)) nonCanonical.push(hex(input));
         accepted++;
       } catch (e) {
-        if (!(e instanceof CodedError)) expect.fail(`input ${hex(input)} threw ${String(e)}`);
-        expect(e.code).toMatch(/^CBOR_/);
+        if (!(e instanceof CodedError) || !e.code.startsWith('CBOR_')) expect.fail(`input ${hex(input)} threw ${String(e)}`);
         rejected++;
       }
     }
-    expect(accepted + rejected).toBe(24_000);
+    expect(nonCanonical).toEqual([]);
+    expect(accepted + rejected).toBe(20_000);
     expect(accepted).toBeGreaterThan(100);
     expect(rejected).toBeGreaterThan(10_000);
   });
