@@ -26,6 +26,13 @@ export type ChainResult =
 
 const fail = (code: string, reason: string, link: number): ChainResult => ({ ok: false, code, reason, link });
 
+// Date#toISOString throws a RangeError past ±8.64e15 ms (ECMA-262 §21.4.1.31); a credential's
+// times are only numbers, so an absurd one must still give a reason, not an exception.
+function when(sec: number): string {
+  const d = new Date(sec * 1000);
+  return Number.isNaN(d.getTime()) ? `${sec} s after the epoch` : d.toISOString();
+}
+
 function eq(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -79,8 +86,8 @@ export function verifyCredentialChain(
       const excess = scopeExcess(c.scope, parent.scope);
       if (excess) return fail('CHAIN_SCOPE_OUTSIDE_PARENT', excess, i);
     }
-    if (atSec < c.nbf) return fail('CHAIN_NOT_YET_VALID', `credential not valid before ${new Date(c.nbf * 1000).toISOString()}`, i);
-    if (atSec > c.exp) return fail('CHAIN_EXPIRED', `credential expired at ${new Date(c.exp * 1000).toISOString()}`, i);
+    if (atSec < c.nbf) return fail('CHAIN_NOT_YET_VALID', `credential not valid before ${when(c.nbf)}`, i);
+    if (atSec > c.exp) return fail('CHAIN_EXPIRED', `credential expired at ${when(c.exp)}`, i);
   }
   const leafClaims = parsed[0]!.claims;
   if (need) {

@@ -96,6 +96,13 @@ describe('credential chain', () => {
     expect(f.link).toBe(1);
   });
 
+  it('gives a reason, not an exception, for validity times a Date cannot hold', async () => {
+    const past = await makeChain([{ notBefore: -2e20, notAfter: -1e20 }]);
+    expect(failure(verifyCredentialChain(past.leaf.bytes, [], [past.anchor], NOW)).code).toBe('CHAIN_EXPIRED');
+    const future = await makeChain([{ notBefore: 1e20, notAfter: 2e20 }]);
+    expect(failure(verifyCredentialChain(future.leaf.bytes, [], [future.anchor], NOW)).code).toBe('CHAIN_NOT_YET_VALID');
+  });
+
   it("fails a leaf whose validity reaches outside its parent's with CHAIN_VALIDITY_OUTSIDE_PARENT", async () => {
     const late = await makeChain([{}, { notAfter: NOW + 60 * DAY }]);
     expect(failure(verifyCredentialChain(late.leaf.bytes, late.parents, [late.anchor], NOW)).code).toBe('CHAIN_VALIDITY_OUTSIDE_PARENT');
