@@ -97,8 +97,16 @@ export class SimulatedModbusSlave {
       if (r === 'silent') return undefined;
       if (r) return r;
     }
-    // Broadcasts are never answered (Modbus over Serial Line §2.1); unknown units are not on the bus.
-    if (req.slave === 0 || !unit || unit.silent) return undefined;
+    // Broadcast writes are carried out by every unit and never answered (Modbus over Serial Line §2.1).
+    if (req.slave === 0) {
+      for (const u of this.units.values()) {
+        if (req.function === 6 && u.holding.has(req.address)) u.holding.set(req.address, req.value);
+        if (req.function === 16) req.values.forEach((v, i) => u.holding.has(req.address + i) && u.holding.set(req.address + i, v));
+      }
+      return undefined;
+    }
+    // Unknown units are not on the bus.
+    if (!unit || unit.silent) return undefined;
     const ex = (code: number): Uint8Array => withCrc(Uint8Array.of(req.slave, req.function | 0x80, code));
     const be = (v: number): [number, number] => [(v >> 8) & 0xff, v & 0xff];
     switch (req.function) {

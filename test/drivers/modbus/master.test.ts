@@ -59,6 +59,27 @@ describe('Modbus RTU master against a simulated slave over a real pty', () => {
     await expect(m.readHoldingRegisters(1, 0, 1)).rejects.toMatchObject({ code: 'MODBUS_CRC' });
   });
 
+  it('ends a short answer at the inter-frame silence instead of waiting for the request timeout', async () => {
+    slave.addUnit(1, { holding: { 0: 1, 1: 2 } });
+    // Three bytes of a five-register answer, then nothing: a slave that browned out mid-frame.
+    slave.defineBehavior(() => Uint8Array.of(1, 3, 10));
+    await link.open();
+    const m = new ModbusRtuMaster({ link, baudRate: BAUD, timeoutMs: 30_000 });
+    await expect(m.readHoldingRegisters(1, 0, 5)).rejects.toMatchObject({ code: 'MODBUS_BAD_RESPONSE' });
+    expect(m.errors.get('MODBUS_TIMEOUT')).toBe(0);
+  });
+
+  it('sends a broadcast write that every unit applies without answering', async () => {
+    slave.addUnit(1, { holding: { 5: 0 } });
+    slave.addUnit(2, { holding: { 5: 0 } });
+    await link.open();
+    const m = new ModbusRtuMaster({ link, baudRate: BAUD, turnaroundMs: 20 });
+    await m.writeSingleRegister(0, 5, 77);
+    expect([...(await m.readHoldingRegisters(1, 5, 1))]).toEqual([77]);
+    expect([...(await m.readHoldingRegisters(2, 5, 1))]).toEqual([77]);
+    expect(m.discardedBytes).toBe(0);
+  });
+
   it('marks a silent slave down after its timeouts, refuses it without bus time until the backoff elapses, and recovers it', async () => {
     slave.addUnit(1, { holding: { 0: 1 } });
     slave.addUnit(2, { holding: { 0: 2 } });
