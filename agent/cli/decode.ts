@@ -3,11 +3,14 @@ import type { StreamDecoder, DecodeEvent } from '../../drivers/core/stream-decod
 import { createNmeaStreamDecoder } from '../../drivers/nmea/stream-decoder.ts';
 import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
 import { createModbusStreamDecoder } from '../../drivers/modbus/sniffer.ts';
+import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../drivers/rfid/stream-decoder.ts';
 import { CodedError } from '../../drivers/core/coded-error.ts';
 
 const DECODERS: Record<string, () => StreamDecoder> = {
   nmea: () => createNmeaStreamDecoder(),
   ais: () => createAisStreamDecoder(),
+  'rfid-em4100': () => createEm4100StreamDecoder(),
+  'rfid-uhf-r200': () => createUhfR200StreamDecoder(),
   modbus: () => createModbusStreamDecoder(),
 };
 
