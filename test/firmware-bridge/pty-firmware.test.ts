@@ -40,7 +40,7 @@ describe('host ↔ C firmware over a pty', () => {
 
   beforeAll(async () => {
     rig = await startPtyRig({ firmware: { deviceId: 0x4242, heartbeatMs: 200, reportMs: 50 } });
-    source = new McuSource({ id: 'mcu:pty', link: new SerialPortLink({ path: rig.hostPath, baudRate: 115200 }), timeSyncIntervalMs: 500, silenceFactor: 5 });
+    source = new McuSource({ id: 'mcu:pty', link: new SerialPortLink({ path: rig.hostPath, baudRate: 115200 }), timeSyncIntervalMs: 500, silenceFactor: 5, requestTimeoutMs: 500 });
     await source.start((r) => readings.push(r as McuReading));
   });
   afterAll(async () => {
@@ -83,6 +83,7 @@ describe('host ↔ C firmware over a pty', () => {
   });
 
   it('CONFIG_SET round trip: the MCU applies it and CONFIG_GET reads it back; a bad value is refused', async () => {
+    await waitUntil('up', () => source.health().state === 'up');
     await source.configSet(ConfigKey.REPORT_MS, 40);
     expect(await source.configGet(ConfigKey.REPORT_MS)).toBe(40);
     await expect(source.configSet(ConfigKey.HEARTBEAT_MS, 1)).rejects.toMatchObject({ code: 'MCUB_NAK', details: { reason: 4 } });
