@@ -1,0 +1,115 @@
+/**
+ * The observation pipeline against its baselines, all in one run on one broker (mosquitto):
+ * signed + committed + published observations/s vs raw mqtt.js QoS 1 publishing of unsigned
+ * payloads of the same size; group commit vs one transaction per observation; node:crypto vs
+ * @noble/curves P-256 signing (why the hot path uses node:crypto).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { p256 } from '@noble/curves/nist.js';
+import { startMosquitto } from '../../hil/mosquitto.ts';
+import { SoftwareSigner } from '../../agent/signing/software-signer.ts';
+import { issueCredential } from '../../agent/authority/credential.ts';
+import { ObservationChain, type ObservationDraft } from '../../agent/lineage/observation.ts';
+import { ObservationLog } from '../../agent/lineage/observation-log.ts';
+import { ObservationStore } from '../../agent/store/store.ts';
+import { MqttPublisher } from '../../agent/transport/mqtt-publisher.ts';
+import { silentLogger } from '../../drivers/core/log.ts';
+import { CborFloat } from '../../agent/encoding/cbor-value.ts';
+
+const PLACE = 'urn:place:BENCH:berth:1';
+
+async function identity(signer: SoftwareSigner) {
+  const now = Math.floor(Date.now() / 1000);
+  const root = SoftwareSigner.generate();
+  const rootCred = await issueCredential(
+    { issuer: 'urn:a', subject: 'urn:a', subjectKey: await root.publicKey(), scope: { places: ['*'], kinds: ['*'], units: ['*'], maxWindowMs: 1e9 }, notBefore: now - 10, notAfter: now + 3600, now, depth: 2, level: 'authority' },
+    root,
+  );
+  const cred = await issueCredential(
+    { issuer: 'urn:a', subject: 'urn:place-agent:bench', subjectKey: await signer.publicKey(), scope: { places: [PLACE], kinds: ['*'], units: ['*'], maxWindowMs: 1e8 }, notBefore: now - 10, notAfter: now + 3600, now, depth: 0, level: 'gateway', parentBytes: rootCred },
+    root,
+  );
+  return { iss: 'urn:place-agent:bench', ueid: new Uint8Array(17).fill(1), credential: cred, parents: [rootCred] };
+}
+
+const draft = (i: number): ObservationDraft => ({
+  kind: 'envelope',
+  place: PLACE,
+  t: Date.now(),
+  tq: { src: 'ntp', sync: true, errMs: 100 },
+  body: { dims: { occupied: { value: i % 2 === 0, conf: new CborFloat(0.97), sources: ['radar'] } } },
+});
+
+export async function benchPipeline(n = 20_000): Promise<Record<string, number>> {
+  const broker = await startMosquitto();
+  const dir = mkdtempSync(join(tmpdir(), 'pa-bench-'));
+  const out: Record<string, number> = {};
+  try {
+    const signer = SoftwareSigner.generate();
+    const id = await identity(signer);
+    // 1. The agent's pipeline.
+    const store = new ObservationStore(join(dir, 'a.db'));
+    const chain = new ObservationChain(signer, id, store.head());
+    await chain.prime();
+    const pub = new MqttPublisher(store, { url: broker.url, clientId: 'bench-agent', place: PLACE, logger: silentLogger, birth: () => ({}) });
+    const log = new ObservationLog(chain, store, { logger: silentLogger, onCommitted: () => pub.kick() });
+    pub.start();
+    await new Promise<void>((r) => pub.onConnected(r));
+    let t0 = performance.now();
+    const all: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i++) all.push(log.submit(draft(i)));
+    await Promise.all(all);
+    while (store.outboxStats().depth > 0) await new Promise((r) => setTimeout(r, 5));
+    const agentSecs = (performance.now() - t0) / 1000;
+    out.agent_obs_per_s = Math.round(n / agentSecs);
+    const size = store.pending(0, 1).length ? 0 : [...store.observations(1)][0]!.bytes.length;
+    out.observation_bytes = size;
+    await pub.stop();
+    store.close();
+
+    // 2. Baseline: raw mqtt.js QoS 1 publishing of unsigned payloads of the same size.
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'bench-raw', protocolVersion: 5 });
+    const payload = Buffer.alloc(size, 0x5a);
+    t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, () => client.publishAsync(`pm/v1/${PLACE}/raw`, payload, { qos: 1 })));
+    const rawSecs = (performance.now() - t0) / 1000;
+    await client.endAsync();
+    out.raw_mqtt_qos1_per_s = Math.round(n / rawSecs);
+    out.ratio_agent_vs_raw_mqtt = Math.round((rawSecs / agentSecs) * 1000) / 1000;
+
+    // 3. Commit strategy: group commit vs one transaction (one fsync) per observation.
+    const m = 2000;
+    for (const mode of ['group', 'single'] as const) {
+      const s = new ObservationStore(join(dir, `${mode}.db`));
+      const c = new ObservationChain(signer, id, s.head());
+      await c.prime();
+      const start = performance.now();
+      if (mode === 'group') {
+        const rows = Array.from({ length: m }, (_, i) => c.appendSync(draft(i)));
+        for (let i = 0; i < m; i += 256) s.commit(rows.slice(i, i + 256).map((obs) => ({ obs, topic: 't', retain: false })));
+      } else for (let i = 0; i < m; i++) s.commit([{ obs: c.appendSync(draft(i)), topic: 't', retain: false }]);
+      out[`commit_${mode}_per_s`] = Math.round(m / ((performance.now() - start) / 1000));
+      s.close();
+    }
+    out.ratio_group_vs_single_commit = Math.round((out.commit_group_per_s! / out.commit_single_per_s!) * 100) / 100;
+
+    // 4. Signing primitive.
+    const msg = new Uint8Array(300).fill(7);
+    const k = 2000;
+    let st = performance.now();
+    for (let i = 0; i < k; i++) signer.signSync(msg);
+    out.sign_node_crypto_per_s = Math.round(k / ((performance.now() - st) / 1000));
+    const priv = p256.utils.randomSecretKey();
+    st = performance.now();
+    for (let i = 0; i < k / 4; i++) p256.sign(msg, priv);
+    out.sign_noble_per_s = Math.round(k / 4 / ((performance.now() - st) / 1000));
+    out.ratio_node_crypto_vs_noble = Math.round((out.sign_node_crypto_per_s / out.sign_noble_per_s) * 10) / 10;
+  } finally {
+    await broker.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
