@@ -29,38 +29,35 @@ export function decodeAisPayload(payload: string, fillBits: number, options: Ais
   const type = b.u(0, 6);
   const repeat = b.u(6, 2);
   const mmsi = b.u(8, 30);
-  const need = (min: number): void => {
-    if (b.length < min) throw new AisError(AisErrorCode.TooShort, `type ${type} needs ${min} bits, got ${b.length}`, { type, bits: b.length, min });
-  };
   let fields: AisFields;
   switch (type) {
     case 1:
     case 2:
     case 3:
-      need(POSITION_REPORT_A_MIN_BITS);
+      need(b, type, POSITION_REPORT_A_MIN_BITS);
       fields = decodePositionReportA(b);
       break;
     case 5:
-      need(STATIC_VOYAGE_MIN_BITS);
+      need(b, type, STATIC_VOYAGE_MIN_BITS);
       fields = decodeStaticVoyage(b);
       break;
     case 18:
-      need(POSITION_REPORT_B_MIN_BITS);
+      need(b, type, POSITION_REPORT_B_MIN_BITS);
       fields = decodePositionReportB(b);
       break;
     case 19:
-      need(EXTENDED_POSITION_REPORT_B_MIN_BITS);
+      need(b, type, EXTENDED_POSITION_REPORT_B_MIN_BITS);
       fields = decodeExtendedPositionReportB(b);
       break;
     case 24: {
-      need(40);
+      need(b, type, 40);
       const part = b.u(38, 2);
       // Parts C and D (2, 3) are not defined by ITU-R M.1371-5 Table 72.
       if (part === 0) {
-        need(STATIC_PART_A_MIN_BITS);
+        need(b, type, STATIC_PART_A_MIN_BITS);
         fields = decodeStaticPartA(b);
       } else if (part === 1) {
-        need(STATIC_PART_B_MIN_BITS);
+        need(b, type, STATIC_PART_B_MIN_BITS);
         fields = decodeStaticPartB(b, mmsi);
       } else {
         throw new AisError(AisErrorCode.UnsupportedType, `type 24 part ${part} is not defined`, { type, part });
@@ -71,5 +68,10 @@ export function decodeAisPayload(payload: string, fillBits: number, options: Ais
       throw new AisError(AisErrorCode.UnsupportedType, `AIS message type ${type} is not supported`, { type, mmsi });
   }
   const scaled = options.scaled ?? true;
-  return { class: 'AIS', type, repeat, mmsi, scaled, ...(scaled ? scaleAisFields(type, fields) : fields) };
+  const message: AisMessage = { class: 'AIS', type, repeat, mmsi, scaled };
+  return Object.assign(message, scaled ? scaleAisFields(type, fields) : fields);
+}
+
+function need(b: AisBits, type: number, min: number): void {
+  if (b.length < min) throw new AisError(AisErrorCode.TooShort, `type ${type} needs ${min} bits, got ${b.length}`, { type, bits: b.length, min });
 }

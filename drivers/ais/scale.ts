@@ -9,16 +9,12 @@ const POSITION_DIVISOR = 600_000;
  * turn, whose codes gpsd renders as words.
  */
 export function scaleAisFields(type: number, raw: AisFields): AisFields {
-  const out: AisFields = { ...raw };
-  const div = (k: string, d: number): void => {
-    const v = raw[k];
-    if (typeof v === 'number') out[k] = v / d;
-  };
-  div('lon', POSITION_DIVISOR);
-  div('lat', POSITION_DIVISOR);
-  div('course', 10);
+  const out: AisFields = Object.assign({}, raw);
+  if (typeof raw.lon === 'number') out.lon = raw.lon / POSITION_DIVISOR;
+  if (typeof raw.lat === 'number') out.lat = raw.lat / POSITION_DIVISOR;
+  if (typeof raw.course === 'number') out.course = raw.course / 10;
   if (typeof raw.speed === 'number') out.speed = scaleSpeedOverGround(raw.speed);
-  if (type === 5) div('draught', 10);
+  if (type === 5 && typeof raw.draught === 'number') out.draught = raw.draught / 10;
   if (typeof raw.turn === 'number') out.turn = scaleRateOfTurn(raw.turn);
   return out;
 }

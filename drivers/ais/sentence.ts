@@ -31,18 +31,27 @@ export function nmeaChecksum(body: string): number {
  * ignored: some recordings carry escaped line ends there, and the checksum already
  * covers every byte that carries meaning.
  */
+function fail(code: AisErrorCode, msg: string, details: Record<string, unknown> = {}): Result<AisSentence> {
+  return { ok: false, error: new AisError(code, msg, details) };
+}
+
+/** `!` + two upper-case talker letters + `VDM,` or `VDO,`. */
+function isVdmStart(line: string): boolean {
+  if (line.length < 7 || line.charCodeAt(0) !== 0x21) return false;
+  const t1 = line.charCodeAt(1);
+  const t2 = line.charCodeAt(2);
+  if (t1 < 0x41 || t1 > 0x5a || t2 < 0x41 || t2 > 0x5a) return false;
+  return line.startsWith('VDM,', 3) || line.startsWith('VDO,', 3);
+}
+
 export function parseAisSentence(line: string): Result<AisSentence> {
-  const fail = (code: AisErrorCode, msg: string, details: Record<string, unknown> = {}): Result<AisSentence> => ({
-    ok: false,
-    error: new AisError(code, msg, details),
-  });
-  if (line.length < 7 || line[0] !== '!' || !/^[A-Z]{2}VD[MO],/.test(line.slice(1, 7))) {
+  if (!isVdmStart(line)) {
     return fail(AisErrorCode.NotASentence, 'not an !xxVDM or !xxVDO sentence');
   }
   const star = line.indexOf('*');
   if (star < 0) return fail(AisErrorCode.Malformed, 'checksum field missing');
   const sumText = line.slice(star + 1, star + 3);
-  if (!HEX.test(sumText)) return fail(AisErrorCode.Malformed, 'checksum is not two hex digits');
+  if (sumText.length !== 2 || !HEX.test(sumText)) return fail(AisErrorCode.Malformed, 'checksum is not two hex digits');
   const body = line.slice(1, star);
   const expected = parseInt(sumText, 16);
   const actual = nmeaChecksum(body);
