@@ -21,7 +21,11 @@ export interface LinkHealth {
   opens: number;
   /** Failed open attempts since the last successful one. */
   failedAttempts: number;
-  /** Counts by code: SERIAL_OPEN_FAILED, SERIAL_VANISHED, SERIAL_STALE, SERIAL_PATH_MOVED, SERIAL_PATH_GONE. */
+  /**
+   * Counts by code: SERIAL_OPEN_FAILED, SERIAL_VANISHED, SERIAL_STALE, SERIAL_PATH_MOVED, SERIAL_PATH_GONE.
+   * SERIAL_VANISHED counts every loss of an open port, whichever noticed it first: a close with
+   * an error, or the watchdog finding the path gone (then SERIAL_PATH_GONE is counted too).
+   */
   errors: Record<string, number>;
   lastError?: string;
 }
@@ -234,12 +238,18 @@ export class ReconnectingLink implements ByteLink {
     }, delay);
   }
 
-  /** Drops the open port (its close event is ignored) and goes back through the reopen path. */
-  private async recycle(code: string, why: string): Promise<void> {
+  /**
+   * Drops the open port (its close event is ignored) and goes back through the reopen path.
+   * `vanished`: the port is gone, not merely to be reopened. It is then counted
+   * `SERIAL_VANISHED` as well, since the close event that would otherwise count it (EIO/EBADF,
+   * often later than the watchdog under load) is ignored from here on.
+   */
+  private async recycle(code: string, why: string, vanished = false): Promise<void> {
     const link = this.current;
     this.current = undefined;
     this.gen++;
     this.errors.count(code);
+    if (vanished) this.errors.count('SERIAL_VANISHED');
     this.lastError = `${code}: ${why}`;
     this.log.warn('recycling port', { path: this.options.path, code, why });
     this.setState('down');
@@ -265,7 +275,7 @@ export class ReconnectingLink implements ByteLink {
       now = undefined;
     }
     if (gen !== this.gen || !this.current) return;
-    if (now === undefined) return this.recycle('SERIAL_PATH_GONE', `${this.options.path} no longer resolves`);
+    if (now === undefined) return this.recycle('SERIAL_PATH_GONE', `${this.options.path} no longer resolves`, true);
     if (now !== this.resolvedPath) return this.recycle('SERIAL_PATH_MOVED', `${this.options.path} now points at ${now}, not ${this.resolvedPath}`);
     if (this.isStale()) {
       if (this.state !== 'stale') {

@@ -106,6 +106,33 @@ describe('ReconnectingLink (port supervisor)', () => {
     await link.close();
   });
 
+  it('counts a port the watchdog finds gone as vanished, once, whether the watchdog or the failing fd notices first', async () => {
+    // Watchdog first (a loaded machine: the by-id link is gone before the read fails).
+    const a = rig({ watchdogMs: 500 });
+    await a.link.open();
+    a.fsLinks.delete('/dev/serial/by-id/usb-u-blox_GNSS');
+    a.timers.advance(500);
+    await settle();
+    expect(a.link.health().state).toBe('down');
+    expect(a.link.health().errors).toMatchObject({ SERIAL_PATH_GONE: 1, SERIAL_VANISHED: 1 });
+    expect(a.links[0]!.isOpen).toBe(false);
+    a.links[0]!.vanish(); // the late EIO from the dropped fd
+    expect(a.link.health().errors['SERIAL_VANISHED']).toBe(1);
+    await a.link.close();
+
+    // The fd first: counted by the close, and the watchdog has nothing left to drop.
+    const b = rig({ watchdogMs: 500 });
+    await b.link.open();
+    b.fsLinks.delete('/dev/serial/by-id/usb-u-blox_GNSS');
+    b.links[0]!.vanish();
+    b.timers.advance(500);
+    await settle();
+    expect(b.link.health().state).toBe('down');
+    expect(b.link.health().errors['SERIAL_VANISHED']).toBe(1);
+    expect(b.link.health().errors['SERIAL_PATH_GONE']).toBeUndefined();
+    await b.link.close();
+  });
+
   it('reports a silent port as stale, clears it on data, and reopens a stale port when asked', async () => {
     const { clock, timers, links, link } = rig({ staleAfterMs: 2000, watchdogMs: 500 });
     await link.open();
