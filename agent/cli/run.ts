@@ -4,6 +4,9 @@ import { loadConfigFile, DEFAULT_CONFIG_PATH } from '../config/load.ts';
 import { bootEmbedded, bootFromConfig, type Running } from '../runtime/boot.ts';
 import { createSources } from '../runtime/sources.ts';
 import { CodedError } from '../../drivers/core/coded-error.ts';
+import { systemClock } from '../../drivers/core/clock.ts';
+import type { Logger } from '../../drivers/core/log.ts';
+import { startOperations, type Operations } from '../runtime/operations.ts';
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -19,13 +22,18 @@ export async function runCommand(args: string[]): Promise<number> {
       // Envelope period of the demo; small values make a burst (power-loss and outage tests use it).
       'envelope-interval-ms': { type: 'string' },
       'log-level': { type: 'string', default: 'warn' },
+      metrics: { type: 'string', default: '127.0.0.1:9464' },
     },
   });
   const port = values.port !== undefined ? Number(values.port) : undefined;
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CodedError('USAGE', `--port must be a port number, got ${values.port}`);
   let running: Running;
+  let logger: Logger;
+  let listen: string | undefined;
+  let mode: 'live' | 'simulation' = 'simulation';
   if (values.embedded && !values.config) {
-    const logger = createLogger('place-agent', values['log-level'] as LogLevel);
+    logger = createLogger('place-agent', values['log-level'] as LogLevel);
+    listen = values.metrics === 'off' ? undefined : values.metrics;
     process.stdout.write('place-agent: embedded demo (simulated berth, development authority, in-process broker); Ctrl-C stops\n');
     running = await bootEmbedded({
       logger,
@@ -40,15 +48,28 @@ export async function runCommand(args: string[]): Promise<number> {
   } else {
     // The configuration is validated before anything is opened: a bad file exits 2 untouched.
     const cfg = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
-    const logger = createLogger('place-agent', cfg.log.level);
+    logger = createLogger('place-agent', cfg.log.level);
+    listen = cfg.metrics.enabled ? cfg.metrics.listen : undefined;
+    mode = 'live';
     running = await bootFromConfig(cfg, { logger, sources: await createSources(cfg, logger), print: !values.quiet && process.stdout.isTTY });
   }
+  let ops: Operations | undefined;
+  try {
+    ops = await startOperations({ agent: running.agent, clock: systemClock, logger, brokerUrl: running.brokerUrl, mode, ...(listen ? { listen } : {}) });
+  } catch (e) {
+    // Metrics are for operators; a taken port must not stop the agent from signing.
+    logger.warn('operations endpoint not started', { error: e as Error, listen });
+    ops = await startOperations({ agent: running.agent, clock: systemClock, logger, brokerUrl: running.brokerUrl, mode });
+  }
+  if (ops.url) process.stdout.write(`place-agent: metrics ${ops.url}/metrics, health ${ops.url}/healthz, status: place-agent status --url ${ops.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   process.stdout.write('place-agent: stopping\n');
+  await ops.stopping();
   await running.stop();
+  await ops.close();
   return 0;
 }

@@ -56,8 +56,11 @@ export class PlaceAgent {
   lastReadingAt: number | undefined;
   epoch = 0n;
   private stopping = false;
+  private readonly listeners: ((o: SignedObservation) => void)[] = [];
+  readonly startedAt: number;
 
   constructor(private readonly o: PlaceAgentOptions) {
+    this.startedAt = o.clock.now();
     this.chain = new ObservationChain(o.signer, o.identity, o.store.head());
     this.presence = new PresenceTracker(o.presence.holdMs);
     this.publisher = new MqttPublisher(o.store, {
@@ -72,6 +75,7 @@ export class PlaceAgent {
         this.publisher.kick();
         for (const ob of batch) {
           this.o.onObservation?.(ob);
+          for (const l of this.listeners) l(ob);
           if (ob.kind !== 'checkpoint' && ++this.sinceCheckpoint >= o.checkpoint.every) void this.checkpoint();
         }
       },
@@ -191,6 +195,42 @@ export class PlaceAgent {
     } finally {
       this.checkpointing = false;
     }
+  }
+
+  /** Adds a listener for committed observations (metrics, status). */
+  onObservation(l: (o: SignedObservation) => void): void {
+    this.listeners.push(l);
+  }
+
+  get place(): string {
+    return this.o.place;
+  }
+
+  get identity(): Identity {
+    return this.o.identity;
+  }
+
+  get signerKind(): 'software' | 'tpm' {
+    return this.o.signer.kind;
+  }
+
+  get store(): ObservationStore {
+    return this.o.store;
+  }
+
+  get sourceCount(): number {
+    return this.o.sources.length;
+  }
+
+  timeQuality(): TimeQuality {
+    return this.o.timeQuality();
+  }
+
+  /** Liveness of the signer: one signature over a fixed message. */
+  async probeSigner(): Promise<number> {
+    const t0 = performance.now();
+    await this.o.signer.sign(new TextEncoder().encode('place-agent liveness probe'));
+    return performance.now() - t0;
   }
 
   sourceHealth(): SourceHealth[] {

@@ -53,6 +53,12 @@ export class MqttPublisher {
   readonly stats: PublisherStats = { connected: false, published: 0, acked: 0, reconnects: 0 };
   private readonly subscriptions = new Map<string, (topic: string, payload: Uint8Array) => void>();
   private onConnectedListeners: (() => void)[] = [];
+  private deliveredListeners: ((seq: number, latencyMs: number) => void)[] = [];
+
+  /** Called on each PUBACK with the publish-to-PUBACK latency (metrics). */
+  onDelivered(fn: (seq: number, latencyMs: number) => void): void {
+    this.deliveredListeners.push(fn);
+  }
 
   constructor(
     private readonly store: ObservationStore,
@@ -181,6 +187,7 @@ export class MqttPublisher {
           this.inflight.delete(row.seq);
           this.stats.acked++;
           this.stats.lastLatencyMs = performance.now() - sentAt;
+          for (const l of this.deliveredListeners) l(row.seq, this.stats.lastLatencyMs);
           this.ackBuffer.push(row.seq);
           this.scheduleAckFlush();
           if (this.inflight.size < this.window / 2) setImmediate(() => this.kick());

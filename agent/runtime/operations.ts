@@ -1,0 +1,151 @@
+/**
+ * Operations around a running agent (issue 6): Prometheus metrics, /healthz and /status.json
+ * on loopback, and the systemd notify protocol — READY once the pipeline is up, STATUS with a
+ * one-line summary, WATCHDOG only while the pipeline, the store and the signer really answer,
+ * STOPPING at shutdown.
+ */
+import type { Logger } from '../../drivers/core/log.ts';
+import type { Clock } from '../../drivers/core/clock.ts';
+import { AgentMetrics } from '../ops/agent-metrics.ts';
+import { startOpsServer, type OpsServer } from '../ops/http.ts';
+import { buildHealthReport, type ComponentCheck } from '../ops/health.ts';
+import { SdNotifier, createNotifyTransport, watchdogTimeoutMs } from '../ops/sd-notify.ts';
+import { Watchdog, componentProbe, pipelineProbe, type ProbeResult } from '../ops/watchdog.ts';
+import type { AgentStatus } from '../ops/status.ts';
+import type { PlaceAgent } from './place-agent.ts';
+import { decodeSign1 } from '../encoding/cose-sign1.ts';
+import { parseCredentialClaims } from '../authority/credential.ts';
+
+export interface OperationsOptions {
+  agent: PlaceAgent;
+  clock: Clock;
+  logger: Logger;
+  brokerUrl: string;
+  mode: 'live' | 'simulation';
+  /** host:port for /metrics, /healthz, /status.json; undefined disables the server. */
+  listen?: string;
+  version?: string;
+  /** Silence past this (ms) with sources configured means a wedged pipeline. */
+  maxSilenceMs?: number;
+}
+
+export interface Operations {
+  url?: string;
+  metrics: AgentMetrics;
+  status(): AgentStatus;
+  stopping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startOperations(o: OperationsOptions): Promise<Operations> {
+  const { agent, clock } = o;
+  const metrics = new AgentMetrics({ version: o.version ?? '0.1.0', startedAtMs: agent.startedAt });
+  metrics.watchSources(() => agent.sourceHealth(), () => clock.now());
+  agent.onObservation((ob) => {
+    metrics.observationSigned(ob.kind, ob.seq, Number(ob.epoch));
+    if (ob.kind === 'suspension') metrics.budgetSuspension('unit');
+  });
+  metrics.tpmState(agent.signerKind === 'tpm' ? 'ok' : 'software');
+  let lastProbes: ProbeResult[] = [];
+  let reconnectsSeen = 0;
+
+  const cred = (() => {
+    try {
+      const c = parseCredentialClaims(decodeSign1(agent.identity.credential).payload);
+      return c ? { valid: true, subject: c.sub, notBefore: c.nbf * 1000, expiresAt: c.exp * 1000 } : { valid: false, detail: 'unreadable credential' };
+    } catch {
+      return { valid: false, detail: 'unreadable credential' };
+    }
+  })();
+
+  const refresh = (): void => {
+    const now = clock.now();
+    const { depth, oldestT } = agent.store.outboxStats();
+    metrics.outbox(depth, oldestT !== undefined ? Math.max(0, (now - oldestT) / 1000) : 0);
+    const p = agent.publisher.stats;
+    metrics.brokerState(p.connected ? 'connected' : 'connecting');
+    for (; reconnectsSeen < p.reconnects; reconnectsSeen++) metrics.brokerReconnect();
+    const head = agent.chain.current();
+    metrics.chainHead(head.seq, Number(head.epoch));
+    metrics.timeQuality(agent.timeQuality());
+  };
+
+  metrics.registry.onCollect(refresh);
+  agent.publisher.onDelivered((_seq, ms) => metrics.delivered(ms / 1000));
+
+  const status = (): AgentStatus => {
+    refresh();
+    const now = clock.now();
+    const head = agent.chain.current();
+    const { depth, oldestT } = agent.store.outboxStats();
+    const tq = agent.timeQuality();
+    return {
+      agent: { iss: agent.identity.iss, place: agent.place, version: o.version ?? '0.1.0', startedAt: agent.startedAt, now, pid: process.pid, mode: o.mode },
+      sources: agent.sourceHealth(),
+      outbox: { depth, ...(oldestT !== undefined ? { oldestUndeliveredAt: oldestT } : {}), broker: agent.publisher.isConnected ? 'connected' : 'connecting', brokerUrl: o.brokerUrl },
+      chain: { headSeq: head.seq, epoch: Number(head.epoch), headDigestHex: Buffer.from(head.hash).toString('hex') },
+      credential: { ...cred, valid: cred.valid && (cred.expiresAt === undefined || cred.expiresAt > now) },
+      time: { src: tq.src, sync: tq.sync, errMs: tq.errMs },
+      signer: { kind: agent.signerKind, state: lastProbes.find((r) => r.name === 'signer')?.ok === false ? 'not answering' : 'ok' },
+      probes: lastProbes.map((r) => ({ name: r.name, ok: r.ok, ...(r.detail ? { detail: r.detail } : {}) })),
+    };
+  };
+
+  const components = (): ComponentCheck[] => [
+    { name: 'broker', ok: agent.publisher.isConnected, ...(agent.publisher.isConnected ? {} : { detail: agent.publisher.stats.lastError ?? 'connecting' }) },
+    ...lastProbes.map((r) => ({ name: r.name, ok: r.ok, ...(r.detail ? { detail: r.detail } : {}) })),
+  ];
+
+  let server: OpsServer | undefined;
+  if (o.listen) {
+    const [host, port] = [o.listen.slice(0, o.listen.lastIndexOf(':')), Number(o.listen.slice(o.listen.lastIndexOf(':') + 1))];
+    server = await startOpsServer({
+      host,
+      port,
+      registry: metrics.registry,
+      health: () => buildHealthReport(agent.sourceHealth(), components(), clock.now()),
+      status,
+      log: o.logger.child('ops'),
+    });
+  }
+
+  const notifier = new SdNotifier(createNotifyTransport(process.env, o.logger), o.logger);
+  const summary = (): string => {
+    const s = status();
+    return `head ${s.chain.headSeq} epoch ${s.chain.epoch}, outbox ${s.outbox.depth}, broker ${s.outbox.broker}, ${s.sources.filter((x) => x.state === 'up').length}/${s.sources.length} sources up`;
+  };
+  const timer = setInterval(() => void notifier.setStatus(summary()).catch(() => undefined), 10_000);
+  const wdTimeout = watchdogTimeoutMs();
+  let watchdog: Watchdog | undefined;
+  const probes = [
+    pipelineProbe({ clock, lastActivityAt: () => agent.lastReadingAt, maxSilenceMs: o.maxSilenceMs ?? 120_000, idleByDesign: () => agent.sourceCount === 0, startedAt: agent.startedAt }),
+    componentProbe('store', async () => agent.store.probeWritable()),
+    componentProbe('signer', async () => metrics.signerLatencySeconds(agent.signerKind, (await agent.probeSigner()) / 1000)),
+  ];
+  if (wdTimeout) {
+    watchdog = new Watchdog({
+      notifier,
+      timeoutMs: wdTimeout,
+      log: o.logger.child('watchdog'),
+      onRound: (round) => {
+        lastProbes = round.results;
+        metrics.watchdogRound(round);
+      },
+    });
+    for (const p of probes) watchdog.register(p);
+    watchdog.start();
+  }
+  await notifier.ready(summary());
+  return {
+    ...(server ? { url: server.url } : {}),
+    metrics,
+    status,
+    stopping: () => notifier.stopping('stopping: flushing the outbox and closing the store'),
+    close: async () => {
+      clearInterval(timer);
+      watchdog?.stop();
+      await server?.close();
+      notifier.close();
+    },
+  };
+}
