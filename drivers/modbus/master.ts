@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { ErrorCounter } from '../core/coded-error.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { ByteLink } from '../serial/binding.ts';
+import { crcOk } from './crc16.ts';
 import { ModbusError, ModbusErrorCode } from './errors.ts';
 import { decodeResponse, encodeRequest, responseLength, type ModbusRequest } from './frames.ts';
 
@@ -187,17 +188,34 @@ export class ModbusRtuMaster {
       return;
     }
     for (const b of chunk) this.rx.push(b);
-    const want = this.rx.length >= 2 && (this.rx[1]! & 0x80) !== 0 ? 5 : responseLength(job.req);
-    if (this.rx.length >= want) {
-      this.discarded += this.rx.length - want;
-      this.completeFrame(job, Uint8Array.from(this.rx.slice(0, want)));
-      return;
-    }
+    if (this.tryComplete(job)) return;
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
     // A frame that stops short ends at the inter-frame silence, not at the request timeout.
     this.silenceTimer = setTimeout(() => {
       if (this.current === job) this.completeFrame(job, Uint8Array.from(this.rx));
     }, Math.ceil(this.silenceMs));
+  }
+
+  /**
+   * Looks for the answer in what arrived: it starts with the slave address and the function
+   * (or its exception form) and carries a valid CRC. Line noise before it is skipped and
+   * counted as discarded, so a glitch on the bus does not cost a good response.
+   */
+  private tryComplete(job: Job): boolean {
+    const rx = this.rx;
+    const fn = job.req.fn;
+    for (let k = 0; k + 1 < rx.length; k++) {
+      if (rx[k] !== job.req.slave || (rx[k + 1] !== fn && rx[k + 1] !== (fn | 0x80))) continue;
+      const want = rx[k + 1] === fn ? responseLength(job.req) : 5;
+      if (rx.length - k < want) return false;
+      const frame = Uint8Array.from(rx.slice(k, k + want));
+      if (crcOk(frame)) {
+        this.discarded += rx.length - want;
+        this.completeFrame(job, frame);
+        return true;
+      }
+    }
+    return false;
   }
 
   private completeFrame(job: Job, frame: Uint8Array): void {

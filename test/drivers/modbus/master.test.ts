@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../drivers/core/clock.ts';
 import type { Reading } from '../../../drivers/core/reading.ts';
+import { withCrc } from '../../../drivers/modbus/crc16.ts';
 import { ModbusRtuMaster } from '../../../drivers/modbus/master.ts';
 import { ModbusSource, type ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
@@ -67,6 +68,20 @@ describe('Modbus RTU master against a simulated slave over a real pty', () => {
     const m = new ModbusRtuMaster({ link, baudRate: BAUD, timeoutMs: 30_000 });
     await expect(m.readHoldingRegisters(1, 0, 5)).rejects.toMatchObject({ code: 'MODBUS_BAD_RESPONSE' });
     expect(m.errors.get('MODBUS_TIMEOUT')).toBe(0);
+  });
+
+  it('finds the answer behind line noise and counts the noise as discarded', async () => {
+    slave.addUnit(1, { holding: { 0: 0x1234, 1: 0x5678 } });
+    const noise = Uint8Array.of(0x00, 0xff, 0x01, 0x03, 0x99);
+    slave.defineBehavior((req, unit) => {
+      if (req.function !== 3 || !unit) return undefined;
+      const good = withCrc(Uint8Array.of(1, 3, 4, 0x12, 0x34, 0x56, 0x78));
+      return Uint8Array.from([...noise, ...good]);
+    });
+    await link.open();
+    const m = new ModbusRtuMaster({ link, baudRate: BAUD });
+    expect([...(await m.readHoldingRegisters(1, 0, 2))]).toEqual([0x1234, 0x5678]);
+    expect(m.discardedBytes).toBe(noise.length);
   });
 
   it('sends a broadcast write that every unit applies without answering', async () => {
