@@ -67,6 +67,11 @@ export class Em4100Framer {
   private buf: number[] = [];
   private run: number[] = [];
 
+  /** Bytes held while a frame may still complete. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
   push(chunk: Uint8Array): Em4100Event[] {
     const out: Em4100Event[] = [];
     for (const b of chunk) this.buf.push(b);

@@ -126,6 +126,11 @@ export class RfidSource implements ReadingSource {
     for (const s of this.debouncer.expire()) this.emit(s);
   }
 
+  /** Bytes of a frame still being received. */
+  get bufferedBytes(): number {
+    return this.framer.buffered;
+  }
+
   /** Raw tag reads decoded so far (before debouncing). */
   get rawReads(): number {
     return this.reads;

@@ -68,6 +68,11 @@ export class UhfR200Framer {
   private buf: number[] = [];
   private run: number[] = [];
 
+  /** Bytes held while a frame may still complete. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
   push(chunk: Uint8Array): UhfEvent[] {
     for (const b of chunk) this.buf.push(b);
     return this.scan(false);

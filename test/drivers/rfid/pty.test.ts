@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../drivers/core/clock.ts';
 import type { Reading } from '../../../drivers/core/reading.ts';
+import { encodeEm4100Frame } from '../../../drivers/rfid/em4100.ts';
 import { RfidSource } from '../../../drivers/rfid/rfid-source.ts';
 import type { Sighting } from '../../../drivers/rfid/sightings.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
@@ -8,7 +9,7 @@ import { SimulatedRfidReader } from '../../../hil/rfid-reader.ts';
 import { openPtyPair, until, type PtyPair } from '../modbus/pty-pair.ts';
 
 describe('RfidSource through a real pty', () => {
-  let pty: PtyPair;
+  let pty: PtyPair & { dir: string };
   beforeEach(async () => {
     pty = await openPtyPair();
   });
@@ -48,4 +49,32 @@ describe('RfidSource through a real pty', () => {
       await reader.close();
     });
   }
+
+  it('survives the reader being unplugged mid-frame and plugged back in', async () => {
+    let reader = new SimulatedRfidReader({ path: pty.b, format: 'rdm6300' });
+    await reader.open();
+    const src = new RfidSource({ id: 'door-2', protocol: 'em4100', link: new SerialPortLink({ path: pty.a, baudRate: 9600 }), reopenMinMs: 50, reopenMaxMs: 200 });
+    const got: Reading<Sighting>[] = [];
+    await src.start((r) => got.push(r as Reading<Sighting>));
+    await reader.sendTag('0415AB3C9E');
+    await until(() => src.rawReads === 1, 'first read');
+    // Half a frame, then the USB reader disappears.
+    await reader.sendGarbage(encodeEm4100Frame('0A0B0C0D0E', 'rdm6300').subarray(0, 7));
+    await until(() => src.bufferedBytes === 7, 'half frame buffered');
+    expect(src.health().discardedBytes).toBe(0);
+    await reader.close();
+    await pty.close(true);
+    await until(() => src.health().state === 'down', 'link down');
+    expect(src.health().discardedBytes).toBe(7);
+    pty = await openPtyPair(pty.dir);
+    reader = new SimulatedRfidReader({ path: pty.b, format: 'rdm6300' });
+    await reader.open();
+    await until(() => src.health().detail === 'reopened', 'reopened');
+    await reader.sendTag('0A0B0C0D0E');
+    await until(() => src.rawReads === 2, 'read after replug');
+    expect(got.map((r) => r.value.tag)).toEqual(['0415AB3C9E', '0A0B0C0D0E']);
+    expect(src.health()).toMatchObject({ state: 'up', errors: { RFID_LINK_LOST: 1 } });
+    await src.stop();
+    await reader.close();
+  });
 });
