@@ -46,6 +46,7 @@ export class AisSource implements ReadingSource {
   private onReading: ((r: Reading) => void) | undefined;
   private stopped = false;
   private reopenTimer: NodeJS.Timeout | undefined;
+  private expireTimer: NodeJS.Timeout | undefined;
   private reopenDelay: number;
 
   constructor(options: AisSourceOptions) {
@@ -70,12 +71,16 @@ export class AisSource implements ReadingSource {
     this.onReading = onReading;
     this.stopped = false;
     await this.link.open();
+    // Partial multi-sentence messages time out even when the receiver goes quiet.
+    this.expireTimer = setInterval(() => this.consume(this.decoder.expire(), 0), 1_000);
+    this.expireTimer.unref?.();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    this.reopenTimer = undefined;
+    if (this.expireTimer) clearInterval(this.expireTimer);
+    this.reopenTimer = this.expireTimer = undefined;
     if (this.link.isOpen) await this.link.close();
   }
 
