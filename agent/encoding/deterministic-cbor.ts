@@ -143,10 +143,24 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+// Map keys repeat (claim labels, body field names): their encodings are cached.
+const keyCache = new Map<number | string, Uint8Array>();
+const KEY_CACHE_MAX = 4096;
+
+function encodeKey(k: CborMapKey): Uint8Array {
+  if (typeof k !== 'number' && typeof k !== 'string') return encodeDeterministic(k);
+  let b = keyCache.get(k);
+  if (!b) {
+    b = encodeDeterministic(k);
+    if (keyCache.size < KEY_CACHE_MAX) keyCache.set(k, b);
+  }
+  return b;
+}
+
 function encodeMap(out: ByteSink, entries: [CborMapKey, CborValue][]): void {
   const encoded = entries
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => ({ k: encodeDeterministic(k), v }));
+    .map(([k, v]) => ({ k: encodeKey(k), v }));
   encoded.sort((a, b) => compareBytes(a.k, b.k));
   for (let i = 1; i < encoded.length; i++) {
     if (compareBytes(encoded[i - 1]!.k, encoded[i]!.k) === 0) throw new CborError('CBOR_DUPLICATE_KEY', 'map has two equal keys');

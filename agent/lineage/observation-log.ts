@@ -23,7 +23,7 @@ export interface ObservationLogOptions {
   maxQueue?: number;
   retryMs?: number;
   logger: Logger;
-  onCommitted?: (batch: SignedObservation[]) => void;
+  onCommitted?: (batch: SignedObservation[], rows: Committable[]) => void;
   /** Which kinds are published retained (the current envelope). */
   retained?: ReadonlySet<string>;
 }
@@ -80,9 +80,10 @@ export class ObservationLog {
       const batch = this.queue.slice(0, this.maxBatch);
       const signed: SignedObservation[] = [];
       const before = this.chain.current();
+      let rows: Committable[];
       try {
         for (const p of batch) signed.push(this.chain.canSignSync ? this.chain.appendSync(p.draft) : await this.chain.append(p.draft));
-        const rows: Committable[] = signed.map((obs) => ({ obs, topic: observationTopic(obs.place, obs.kind), retain: this.retained.has(obs.kind) }));
+        rows = signed.map((obs) => ({ obs, topic: observationTopic(obs.place, obs.kind), retain: this.retained.has(obs.kind) }));
         this.store.commit(rows);
       } catch (e) {
         this.chain.rewind(before);
@@ -98,7 +99,9 @@ export class ObservationLog {
       this.queue.splice(0, batch.length);
       this.committed += signed.length;
       batch.forEach((p, i) => p.resolve(signed[i]!));
-      this.opts.onCommitted?.(signed);
+      this.opts.onCommitted?.(signed, rows);
+      // Let acknowledgements, readings and timers run between batches under a burst.
+      if (this.queue.length) await new Promise((r) => setImmediate(r));
     }
   }
 

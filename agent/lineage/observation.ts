@@ -2,7 +2,7 @@
  * Building and signing observations (DESIGN.md, wire contract v1): the claims map, the
  * COSE_Sign1 around it, and the lineage fields (seq, prev, epoch) that chain them.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { CborFloat } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
@@ -81,6 +81,19 @@ export interface Identity {
 }
 
 export const GENESIS_PREV = new Uint8Array(32);
+
+// cti values come from a pool refilled 256 at a time: one CSPRNG call instead of one per observation.
+let ctiPool = new Uint8Array(0);
+let ctiOffset = 0;
+function nextCti(): Uint8Array {
+  if (ctiOffset + 16 > ctiPool.length) {
+    ctiPool = randomFillSync(new Uint8Array(16 * 256));
+    ctiOffset = 0;
+  }
+  const out = ctiPool.slice(ctiOffset, ctiOffset + 16);
+  ctiOffset += 16;
+  return out;
+}
 
 export function buildPayload(d: ObservationDraft, id: Identity, credHash: Uint8Array, seq: number, prev: Uint8Array, epoch: bigint, cti: Uint8Array): Uint8Array {
   const m = new Map<CborMapKey, CborValue>([
@@ -179,14 +192,14 @@ export class ObservationChain {
   private async appendNow(d: ObservationDraft): Promise<SignedObservation> {
     const p = await this.prot();
     const seq = this.head.seq + 1;
-    const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, new Uint8Array(randomBytes(16)));
+    const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, nextCti());
     const signature = await this.signer.sign(sigStructure(p, payload));
     return this.seal(d, p, payload, signature, seq);
   }
 
   private finish(d: ObservationDraft, p: Uint8Array, sign: (m: Uint8Array) => Uint8Array): SignedObservation {
     const seq = this.head.seq + 1;
-    const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, new Uint8Array(randomBytes(16)));
+    const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, nextCti());
     return this.seal(d, p, payload, sign(sigStructure(p, payload)), seq);
   }
 

@@ -71,8 +71,8 @@ export class PlaceAgent {
     });
     this.log = new ObservationLog(this.chain, o.store, {
       logger: o.logger.child('log'),
-      onCommitted: (batch) => {
-        this.publisher.kick();
+      onCommitted: (batch, rows) => {
+        this.publisher.offer(rows.map((r) => ({ seq: r.obs.seq, topic: r.topic, retain: r.retain, bytes: r.obs.bytes, kind: r.obs.kind })));
         for (const ob of batch) {
           this.o.onObservation?.(ob);
           for (const l of this.listeners) l(ob);

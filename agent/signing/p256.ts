@@ -24,7 +24,23 @@ function to32(v: bigint): Uint8Array {
 }
 
 /** Left-pads r and s to 32 bytes each and flips s to n - s when it is high. */
+const HALF_N_BYTES = to32(HALF_N);
+
+/** s <= n/2, compared bytewise on a 32-byte big-endian s (the common case needs no bigint). */
+function lowS32(s: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) {
+    if (s[i]! !== HALF_N_BYTES[i]!) return s[i]! < HALF_N_BYTES[i]!;
+  }
+  return true;
+}
+
 export function normaliseSignature(r: Uint8Array, s: Uint8Array): Uint8Array {
+  if (r.length === 32 && s.length === 32 && lowS32(s)) {
+    const out = new Uint8Array(64);
+    out.set(r, 0);
+    out.set(s, 32);
+    return out;
+  }
   const sv = toBig(s);
   const out = new Uint8Array(64);
   out.set(to32(toBig(r)), 0);

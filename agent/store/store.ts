@@ -55,6 +55,7 @@ export class ObservationStore {
   private readonly insOut;
   private readonly setHead;
   private readonly markDelivered;
+  private readonly markRange;
   private readonly selPending;
   private readonly selHead;
 
@@ -78,6 +79,7 @@ export class ObservationStore {
       'INSERT INTO lineage_head (id, seq, hash, epoch) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, epoch = excluded.epoch',
     );
     this.markDelivered = this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?');
+    this.markRange = this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq BETWEEN ? AND ?');
     this.selPending = this.db.prepare(
       'SELECT o.seq AS seq, o.topic AS topic, o.retain AS retain, b.bytes AS bytes, b.kind AS kind FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?',
     );
@@ -130,9 +132,26 @@ export class ObservationStore {
     return rows.map((r) => ({ seq: r.seq, topic: r.topic, retain: r.retain === 1, bytes: new Uint8Array(r.bytes), kind: r.kind }));
   }
 
+  /** Marks rows delivered; contiguous runs of seqs (the usual case) take one statement each. */
   markDeliveredMany(seqs: number[], at: number): void {
     if (seqs.length === 0) return;
-    this.guard(() => this.db.transaction(() => seqs.forEach((s) => this.markDelivered.run(at, s)))());
+    const sorted = [...seqs].sort((a, b) => a - b);
+    this.guard(() =>
+      this.db.transaction(() => {
+        let start = sorted[0]!;
+        let prev = start;
+        for (let i = 1; i <= sorted.length; i++) {
+          const s = sorted[i];
+          if (s === prev + 1 || s === prev) {
+            prev = s;
+            continue;
+          }
+          if (start === prev) this.markDelivered.run(at, start);
+          else this.markRange.run(at, start, prev);
+          if (s !== undefined) start = prev = s;
+        }
+      })(),
+    );
   }
 
   outboxStats(): { depth: number; oldestT: number | undefined } {

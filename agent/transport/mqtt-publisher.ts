@@ -8,7 +8,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { CodedError } from '../../drivers/core/coded-error.ts';
 import type { Logger } from '../../drivers/core/log.ts';
-import type { ObservationStore } from '../store/store.ts';
+import type { ObservationStore, OutboxRow } from '../store/store.ts';
 import { Backoff } from './backoff.ts';
 import { COSE_CONTENT_TYPE, statusTopic } from './topics.ts';
 
@@ -48,6 +48,8 @@ export class MqttPublisher {
   private ackTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private pumping = false;
+  /** Rows just committed, kept in memory so a caught-up publisher need not read them back. */
+  private fresh: OutboxRow[] = [];
   private readonly backoff: Backoff;
   private readonly window: number;
   readonly stats: PublisherStats = { connected: false, published: 0, acked: 0, reconnects: 0 };
@@ -123,6 +125,7 @@ export class MqttPublisher {
       this.backoff.reset();
       this.inflight.clear();
       this.lastQueued = 0;
+      this.fresh = [];
       o.logger.info('connected to broker', { url: o.url });
       client.publish(statusTopic(o.place), JSON.stringify({ state: 'online', client: o.clientId, ...o.birth() }), { qos: 1, retain: true });
       for (const filter of this.subscriptions.keys()) client.subscribe(filter, { qos: 1 });
@@ -151,12 +154,20 @@ export class MqttPublisher {
     this.client = undefined;
     this.generation++;
     this.inflight.clear();
+    this.fresh = [];
     if (this.stopped) return;
     if (was) this.opts.logger.warn('broker connection lost; will reconnect', { url: this.opts.url });
     const delay = this.backoff.next();
     this.stats.reconnects++;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Hands over rows just committed (in seq order); they are published without a read-back when the publisher is caught up. */
+  offer(rows: OutboxRow[]): void {
+    if (this.connected && this.fresh.length + rows.length <= 4 * this.window) this.fresh.push(...rows);
+    else this.fresh = [];
+    this.kick();
   }
 
   /** Tells the publisher new rows were committed. */
@@ -174,7 +185,14 @@ export class MqttPublisher {
     const client = this.client;
     const gen = this.generation;
     while (client && this.connected && this.inflight.size < this.window) {
-      const rows = this.store.pending(this.lastQueued, this.window - this.inflight.size);
+      const want = this.window - this.inflight.size;
+      while (this.fresh.length && this.fresh[0]!.seq <= this.lastQueued) this.fresh.shift();
+      let rows: OutboxRow[];
+      if (this.fresh.length && this.fresh[0]!.seq === this.lastQueued + 1) rows = this.fresh.splice(0, want);
+      else {
+        this.fresh = [];
+        rows = this.store.pending(this.lastQueued, want);
+      }
       if (rows.length === 0) return;
       for (const row of rows) {
         this.lastQueued = row.seq;

@@ -55,7 +55,7 @@ export async function benchPipeline(n = 20_000): Promise<Record<string, number>>
     const chain = new ObservationChain(signer, id, store.head());
     await chain.prime();
     const pub = new MqttPublisher(store, { url: broker.url, clientId: 'bench-agent', place: PLACE, logger: silentLogger, birth: () => ({}) });
-    const log = new ObservationLog(chain, store, { logger: silentLogger, onCommitted: () => pub.kick() });
+    const log = new ObservationLog(chain, store, { logger: silentLogger, onCommitted: (_b, rows) => pub.offer(rows.map((r) => ({ seq: r.obs.seq, topic: r.topic, retain: r.retain, bytes: r.obs.bytes, kind: r.obs.kind }))) });
     pub.start();
     await new Promise<void>((r) => pub.onConnected(r));
     let t0 = performance.now();
