@@ -1,0 +1,58 @@
+/**
+ * The embedded default signing with a TPM (swtpm over its socket): `keys init --tpm` provisions
+ * the key and counter, `run --embedded --tpm` signs every observation with the TPM key, the
+ * epoch comes from the NV counter, and the exported chain verifies under the dev authority.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSwtpm } from '../../hil/swtpm.ts';
+import { freePort } from '../../hil/ports.ts';
+import { runAgent, spawnAgent, waitFor } from './agent-process.ts';
+import { decodeCborSequence } from '../../agent/encoding/cbor-decode.ts';
+import { decodeSign1, HDR_KID } from '../../agent/encoding/cose-sign1.ts';
+import { readFileSync } from 'node:fs';
+
+describe('embedded agent on a TPM (swtpm)', () => {
+  let tpm: Awaited<ReturnType<typeof startSwtpm>>;
+  let dir: string;
+
+  beforeAll(async () => {
+    tpm = await startSwtpm();
+    dir = mkdtempSync(join(tmpdir(), 'pa-tpm-emb-'));
+  });
+
+  afterAll(async () => {
+    await tpm?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs the chain with the TPM key and raises the NV counter at each start', async () => {
+    const init = await runAgent(['keys', 'init', '--state', dir, '--tpm', tpm.tcti]);
+    expect(init.code, init.stderr).toBe(0);
+    const show = await runAgent(['keys', 'show', '--state', dir, '--tpm', tpm.tcti, '--json']);
+    expect(show.code, show.stderr).toBe(0);
+    const info = JSON.parse(show.stdout) as { kid: string; counter: string };
+    const counterBefore = BigInt(info.counter);
+
+    for (let run = 0; run < 2; run++) {
+      const a = spawnAgent(['run', '--embedded', '--state', dir, '--tpm', tpm.tcti, '--port', String(await freePort()), '--metrics', 'off', '--envelope-interval-ms', '200']);
+      await waitFor(() => (a.stdout().match(/ verified$/gm) ?? []).length >= 4 || a.proc.exitCode !== null, 30_000, 'verified observations');
+      expect(a.stdout()).not.toContain('NOT VERIFIED');
+      a.proc.kill('SIGTERM');
+      expect(await a.exited, a.stderr()).toBe(0);
+    }
+
+    const out = join(dir, 'chain.cbor');
+    expect((await runAgent(['export', '--state', dir, '--out', out])).code).toBe(0);
+    const v = await runAgent(['verify', '--anchor', join(dir, 'authority', 'anchor.cose'), '--file', out]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    for (const item of decodeCborSequence(new Uint8Array(readFileSync(out)))) {
+      const kid = decodeSign1(item.bytes).protectedHeader.get(HDR_KID) as Uint8Array;
+      expect(Buffer.from(kid).toString('hex')).toBe(info.kid);
+    }
+    const after = JSON.parse((await runAgent(['keys', 'show', '--state', dir, '--tpm', tpm.tcti, '--json'])).stdout) as { counter: string };
+    expect(BigInt(after.counter)).toBeGreaterThanOrEqual(counterBefore + 2n);
+  }, 120_000);
+});
