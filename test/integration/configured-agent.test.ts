@@ -1,0 +1,162 @@
+/**
+ * A configured gateway end to end, as an installer sets one up: an authority issues the device
+ * credential for the key made by `keys init`, the configuration names a GNSS receiver on a serial
+ * port (a real pty through socat, opened with node-serialport) and an AIS receiver on another,
+ * the broker is a real mosquitto. Readings flow into signed envelopes; a grant published on the
+ * broker and an AIS position inside its window give a signed `arrived` attestation echoing the
+ * grant's nonce.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SerialPort } from 'serialport';
+import mqtt from 'mqtt';
+import Database from 'better-sqlite3';
+import { SocatPtyPair } from '../../hil/pty.ts';
+import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { freePort } from '../../hil/ports.ts';
+import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
+import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
+import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
+import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
+import { decodeCbor } from '../../agent/encoding/cbor-decode.ts';
+import { CLAIM } from '../../agent/lineage/observation.ts';
+
+const PLACE = 'urn:place:TEST:berth:7';
+const corpus = join(import.meta.dirname, '../../../shared/corpus/gpsd');
+
+function nmea(body: string): string {
+  let x = 0;
+  for (const c of body) x ^= c.charCodeAt(0);
+  return `$${body}*${x.toString(16).toUpperCase().padStart(2, '0')}\r\n`;
+}
+
+describe('configured agent with serial sources and mosquitto', () => {
+  let dir: string;
+  let gnss: SocatPtyPair;
+  let ais: SocatPtyPair;
+  let broker: Mosquitto;
+  let agent: AgentProcess | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pa-configured-'));
+    gnss = new SocatPtyPair(join(dir, 'gnss-agent'), join(dir, 'gnss-device'));
+    ais = new SocatPtyPair(join(dir, 'ais-agent'), join(dir, 'ais-device'));
+    await gnss.start();
+    await ais.start();
+    broker = await startMosquitto();
+  });
+
+  afterAll(async () => {
+    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
+    await gnss?.kill();
+    await ais?.kill();
+    await broker?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs envelopes from GNSS readings and attests an arrival against a broker-delivered grant', async () => {
+    const state = join(dir, 'state');
+    const auth = join(dir, 'authority');
+    expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
+    expect((await runAgent(['authority', 'init', '--dir', auth, '--name', 'urn:place-authority:test'])).code).toBe(0);
+    const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout).issuer as string;
+    const issue = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', PLACE, '--out', join(state, 'device.cred')]);
+    expect(issue.code, issue.stderr).toBe(0);
+    const opsPort = await freePort();
+    const cfg = join(dir, 'config.yaml');
+    writeFileSync(
+      cfg,
+      [
+        `place: ${PLACE}`,
+        `stateDir: ${state}`,
+        'credential:',
+        `  parents: [${join(auth, 'root.cred')}]`,
+        `trustAnchors: [${join(auth, 'anchor.cose')}]`,
+        'mqtt:',
+        `  url: ${broker.url}`,
+        'envelope:',
+        '  intervalSeconds: 1',
+        '  lengthM: 250',
+        'presence:',
+        '  holdSeconds: 5',
+        '  anchor: { lat: 48.3816, lon: -123.3954 }',
+        'metrics:',
+        `  listen: 127.0.0.1:${opsPort}`,
+        'sources:',
+        '  - id: gnss0',
+        '    type: nmea-serial',
+        `    port: ${gnss.linkA}`,
+        '    baudRate: 9600',
+        '  - id: ais0',
+        '    type: ais-serial',
+        `    port: ${ais.linkA}`,
+        '    baudRate: 38400',
+      ].join('\n') + '\n',
+    );
+    expect((await runAgent(['config', 'check', cfg])).code).toBe(0);
+    agent = spawnAgent(['run', '--config', cfg]);
+
+    const device = new SerialPort({ path: gnss.linkB, baudRate: 9600 });
+    await new Promise<void>((r) => device.once('open', () => r()));
+    const ticker = setInterval(() => {
+      const t = new Date();
+      const hhmmss = `${String(t.getUTCHours()).padStart(2, '0')}${String(t.getUTCMinutes()).padStart(2, '0')}${String(t.getUTCSeconds()).padStart(2, '0')}.00`;
+      device.write(nmea(`GPGGA,${hhmmss},4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,`));
+    }, 250);
+    try {
+      await waitFor(async () => {
+        const m = await fetch(`http://127.0.0.1:${opsPort}/metrics`).then((r) => r.text()).catch(() => '');
+        return /place_agent_readings_total\{source="gnss0"\} [1-9]/.test(m);
+      }, 30_000, 'GNSS readings through the pty');
+
+      // A grant for a vessel, delivered over the broker as a counterparty would publish it.
+      const now = Date.now();
+      const grantFile = join(dir, 'R1.grant');
+      const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', 'R1', '--unit', 'mmsi:371798000', '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '500', '--grace', '1000', '--out', grantFile]);
+      expect(g.code, g.stderr).toBe(0);
+      const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+      await pub.publishAsync(`pm/v1/${PLACE}/grants/R1`, readFileSync(grantFile), { qos: 1, retain: true });
+      await pub.endAsync();
+      // The corpus's first single-fragment sentence: a type 1 report from MMSI 371798000, near the anchor above.
+      const aisDevice = new SerialPort({ path: ais.linkB, baudRate: 38400 });
+      await new Promise<void>((r) => aisDevice.once('open', () => r()));
+      const line = readFileSync(join(corpus, 'sample.aivdm'), 'utf8').split('\n').find((l) => l.startsWith('!AIVDM,1,1,,'))!;
+      let polls = 0;
+      await waitFor(async () => {
+        if (polls++ % 20 === 0) aisDevice.write(line.trim() + '\r\n');
+        const db = new Database(join(state, 'agent.db'), { readonly: true });
+        try {
+          return (db.prepare("SELECT COUNT(*) AS n FROM observations WHERE kind IN ('presence', 'reservation')").get() as { n: number }).n > 0;
+        } finally {
+          db.close();
+        }
+      }, 30_000, 'a presence or reservation observation');
+      await new Promise<void>((r) => aisDevice.close(() => r()));
+    } finally {
+      clearInterval(ticker);
+      await new Promise<void>((r) => device.close(() => r()));
+    }
+    agent.proc.kill('SIGTERM');
+    expect(await agent.exited, agent.stderr()).toBe(0);
+
+    const verifier = new ObservationVerifier([loadTrustAnchor(join(auth, 'anchor.cose'))]);
+    const db = new Database(join(state, 'agent.db'), { readonly: true });
+    const rows = db.prepare('SELECT kind, bytes FROM observations ORDER BY seq').all() as { kind: string; bytes: Buffer }[];
+    db.close();
+    for (const r of rows) expect(verifier.check(new Uint8Array(r.bytes)).ok).toBe(true);
+    const envelopes = rows.filter((r) => r.kind === 'envelope');
+    expect(envelopes.length).toBeGreaterThan(0);
+    const settled = rows.filter((r) => r.kind === 'presence' || r.kind === 'reservation');
+    expect(settled.map((r) => r.kind)[0]).toBe('presence');
+    const payload = decodeCbor(decodeSign1(new Uint8Array(settled[0]!.bytes)).payload) as Map<number, unknown>;
+    const body = payload.get(CLAIM.body) as Map<string, unknown>;
+    expect(body.get('reservation')).toBe('R1');
+    expect(body.get('unit')).toEqual(['mmsi', '371798000']);
+    expect(body.get('event')).toBe('arrived');
+    // The attestation echoes the grant's challenge (claim 10).
+    const grantPayload = decodeCbor(decodeSign1(new Uint8Array(readFileSync(join(dir, 'R1.grant')))).payload) as Map<number, unknown>;
+    expect(Buffer.from(payload.get(CLAIM.nonce) as Uint8Array).equals(Buffer.from(grantPayload.get(CLAIM.nonce) as Uint8Array))).toBe(true);
+  }, 120_000);
+});
