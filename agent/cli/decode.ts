@@ -4,6 +4,7 @@ import { createNmeaStreamDecoder } from '../../drivers/nmea/stream-decoder.ts';
 import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
 import { createModbusStreamDecoder } from '../../drivers/modbus/sniffer.ts';
 import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../drivers/rfid/stream-decoder.ts';
+import { createMcuStreamDecoder } from '../../firmware-bridge/host/frame-decoder.ts';
 import { CodedError } from '../../drivers/core/coded-error.ts';
 
 const DECODERS: Record<string, () => StreamDecoder> = {
@@ -12,6 +13,7 @@ const DECODERS: Record<string, () => StreamDecoder> = {
   'rfid-em4100': () => createEm4100StreamDecoder(),
   'rfid-uhf-r200': () => createUhfR200StreamDecoder(),
   modbus: () => createModbusStreamDecoder(),
+  mcu: () => createMcuStreamDecoder(),
 };
 
 function jsonSafe(_k: string, v: unknown): unknown {

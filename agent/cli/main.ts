@@ -29,7 +29,7 @@ export const USAGE = `place-agent <command> [options]
                   [--tolerance M] [--grace MS] [--out FILE]
   verify --anchor FILE (--file FILE | --broker URL --place URN [--count N] [--timeout S])
   export [--state DIR | --db FILE] --out FILE   the chain as a CBOR sequence (RFC 8742)
-  decode <nmea|ais|rfid-em4100|modbus> [--port PATH --baud N]
+  decode <nmea|ais|rfid-em4100|rfid-uhf-r200|modbus|mcu> [--port PATH --baud N]
   status [--url URL] [--json] [--once]
 `;
 

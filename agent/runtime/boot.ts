@@ -96,6 +96,7 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
     envelope: { intervalMs: o.envelopeIntervalMs ?? 5000, lengthM: 320, draftM: 14.5 },
     presence: { holdMs: 4000, anchor },
     checkpoint: { every: 1000, intervalMs: 60_000 },
+    retention: { ms: 30 * 86_400_000, auditDir: join(stateDir, 'audit') },
     timeQuality: hostTimeQuality,
     onObservation: (ob) => {
       printer?.(ob);
@@ -145,6 +146,7 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     envelope: { intervalMs: cfg.envelope.intervalSeconds * 1000, ...(cfg.envelope.lengthM !== undefined ? { lengthM: cfg.envelope.lengthM } : {}), ...(cfg.envelope.draftM !== undefined ? { draftM: cfg.envelope.draftM } : {}), ...(cfg.envelope.maxPowerKw !== undefined ? { maxPowerKw: cfg.envelope.maxPowerKw } : {}) },
     presence: { holdMs: cfg.presence.holdSeconds * 1000, ...(cfg.presence.anchor ? { anchor: cfg.presence.anchor } : {}) },
     checkpoint: { every: cfg.lineage.checkpointEvery, intervalMs: cfg.lineage.checkpointSeconds * 1000 },
+    retention: { ms: cfg.store.retentionDays * 86_400_000, auditDir: join(stateDir, 'audit') },
     timeQuality: hostTimeQuality,
     ...(printer ? { onObservation: printer } : {}),
   });

@@ -39,6 +39,8 @@ export interface PlaceAgentOptions {
   timeQuality: () => TimeQuality;
   /** Called with each committed observation (console printer, metrics). */
   onObservation?: (o: SignedObservation) => void;
+  /** Delivered observations older than `ms` are archived to `auditDir` and pruned at checkpoints. */
+  retention?: { ms: number; auditDir: string };
   /** Freshness age for readings in the envelope, ms. */
   freshnessMs?: number;
 }
@@ -189,6 +191,10 @@ export class PlaceAgent {
       this.epoch = await this.o.epoch.increment();
       this.chain.setEpoch(this.epoch);
       await this.emit({ kind: 'checkpoint', body: { head_seq: head.seq, head_hash: head.hash, epoch: this.epoch, counter: this.o.epoch.kind } });
+      if (this.o.retention) {
+        const r = this.o.store.archiveAndPrune(this.o.clock.now() - this.o.retention.ms, this.o.retention.auditDir);
+        if (r.archived) this.o.logger.info('archived and pruned delivered observations past retention', { archived: r.archived, file: r.file });
+      }
     } catch (e) {
       this.errors.count('CHECKPOINT_FAILED');
       this.o.logger.error('checkpoint failed', { error: e as Error });

@@ -5,8 +5,8 @@
  * durability avoids one fsync per observation (group commit).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CodedError } from '../../drivers/core/coded-error.ts';
 import type { LineageHead, SignedObservation } from '../lineage/observation.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -198,6 +198,40 @@ export class ObservationStore {
 
   setMeta(key: string, value: string): void {
     this.guard(() => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+  }
+
+  /**
+   * Retention (DESIGN.md, "Failure semantics"): observations delivered and older than `cutoffMs`
+   * are first appended to an audit file (a CBOR sequence, fsynced) and then deleted. The head and
+   * anything undelivered are never touched. Returns how many were archived and where.
+   */
+  archiveAndPrune(cutoffMs: number, auditDir: string, limit = 100_000): { archived: number; file?: string } {
+    const head = this.head().seq;
+    const rows = this.db
+      .prepare('SELECT b.seq AS seq, b.bytes AS bytes FROM observations b JOIN outbox o ON o.seq = b.seq WHERE o.delivered_at IS NOT NULL AND b.t < ? AND b.seq < ? ORDER BY b.seq LIMIT ?')
+      .all(cutoffMs, head, limit) as { seq: number; bytes: Buffer }[];
+    if (rows.length === 0) return { archived: 0 };
+    mkdirSync(auditDir, { recursive: true });
+    const file = join(auditDir, `chain-${String(rows[0]!.seq).padStart(12, '0')}-${String(rows[rows.length - 1]!.seq).padStart(12, '0')}.cbor`);
+    const fd = openSync(file, 'w', 0o640);
+    try {
+      for (const r of rows) writeSync(fd, r.bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    const seqs = rows.map((r) => r.seq);
+    this.guard(() =>
+      this.db.transaction(() => {
+        const delOut = this.db.prepare('DELETE FROM outbox WHERE seq = ?');
+        const delObs = this.db.prepare('DELETE FROM observations WHERE seq = ?');
+        for (const s of seqs) {
+          delOut.run(s);
+          delObs.run(s);
+        }
+      })(),
+    );
+    return { archived: rows.length, file };
   }
 
   /** Checks the database answers a write; used by the watchdog's liveness probe. */
