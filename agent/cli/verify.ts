@@ -38,9 +38,10 @@ async function collectFromBroker(url: string, place: string, count: number, time
     await client.subscribeAsync(`pm/v1/${place}/#`, { qos: 1 });
     await new Promise<void>((resolve) => {
       let idle = setTimeout(resolve, timeoutS * 1000);
-      client.on('message', (topic, payload) => {
+      client.on('message', (topic, payload, packet) => {
         // The status topic also carries the JSON birth and will; observations are tagged COSE_Sign1 (0xd2).
-        if (topic.includes('/grants/') || payload[0] !== 0xd2) return;
+        // A retained envelope is older than the live stream: verified on its own, it is left out of the lineage window.
+        if (topic.includes('/grants/') || payload[0] !== 0xd2 || packet.retain) return;
         items.push(new Uint8Array(payload));
         clearTimeout(idle);
         if (items.length >= count) return resolve();

@@ -147,3 +147,21 @@ describe('place-agent CLI', () => {
     expect(rfid.stdout).toContain('62E3086CED');
   });
 });
+
+describe('place-agent verify --broker', () => {
+  it('verifies a live chain from the broker (signatures, credential chain, lineage) and exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pa-vb-'));
+    const port = await freePort();
+    const a = spawnAgent(['run', '--embedded', '--state', dir, '--port', String(port), '--metrics', 'off', '--quiet', '--envelope-interval-ms', '100']);
+    try {
+      await waitFor(() => a.stdout().includes('broker mqtt://'), 20_000, 'the demo to start');
+      const r = await runAgent(['verify', '--anchor', join(dir, 'authority', 'anchor.cose'), '--broker', `mqtt://127.0.0.1:${port}`, '--place', 'urn:place:DEMO:berth:1', '--count', '20', '--timeout', '10']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^(2\d|\d{3,}) observation\(s\), \d+ duplicate\(s\), 0 failure\(s\)/);
+    } finally {
+      a.proc.kill('SIGTERM');
+      await a.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

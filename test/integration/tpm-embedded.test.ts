@@ -12,7 +12,7 @@ import { freePort } from '../../hil/ports.ts';
 import { runAgent, spawnAgent, waitFor } from './agent-process.ts';
 import { decodeCborSequence } from '../../agent/encoding/cbor-decode.ts';
 import { decodeSign1, HDR_KID } from '../../agent/encoding/cose-sign1.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 describe('embedded agent on a TPM (swtpm)', () => {
   let tpm: Awaited<ReturnType<typeof startSwtpm>>;
@@ -55,4 +55,23 @@ describe('embedded agent on a TPM (swtpm)', () => {
     const after = JSON.parse((await runAgent(['keys', 'show', '--state', dir, '--tpm', tpm.tcti, '--json'])).stdout) as { counter: string };
     expect(BigInt(after.counter)).toBeGreaterThanOrEqual(counterBefore + 2n);
   }, 120_000);
+
+  it('enrols the TPM key: the authority issues a credential only for a request whose Certify attestation holds', async () => {
+    expect((await runAgent(['keys', 'init', '--state', dir, '--tpm', tpm.tcti])).code).toBe(0);
+    const req = join(dir, 'enroll.cbor');
+    const e = await runAgent(['enroll', '--tpm', tpm.tcti, '--out', req]);
+    expect(e.code, e.stderr).toBe(0);
+    const auth = join(dir, 'auth2');
+    expect((await runAgent(['authority', 'init', '--dir', auth])).code).toBe(0);
+    const ok = await runAgent(['authority', 'issue', '--dir', auth, '--subject', 'urn:place-agent:tpm', '--enrollment', req, '--places', 'urn:place:DEMO:*', '--out', join(dir, 'tpm.cred')]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const bytes = readFileSync(req);
+    const tampered = Buffer.from(bytes);
+    const at = tampered.length - 5; // inside certify_info, the attestation the AK signed (the map's last value)
+    tampered[at] = tampered[at]! ^ 0x01;
+    writeFileSync(req, tampered);
+    const bad = await runAgent(['authority', 'issue', '--dir', auth, '--subject', 'urn:place-agent:tpm', '--enrollment', req, '--places', 'urn:place:DEMO:*', '--out', join(dir, 'bad.cred')]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('ENROLL_INVALID');
+  }, 60_000);
 });
