@@ -15,17 +15,10 @@ import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 import { ObservationVerifier, parseObservationClaims } from '../../agent/verify/observation-verifier.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { LineageVerifier } from '../../agent/verify/lineage-verifier.ts';
+import { seededRandom as mulberry32 } from '../support/prng.ts';
 
 const PLACE = 'urn:place:DEMO:berth:1';
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function committedCount(dbPath: string): number {
   if (!existsSync(dbPath)) return 0;

@@ -10,7 +10,7 @@ import { encodeDeterministic } from '../../agent/encoding/deterministic-cbor.ts'
 import { decodeCbor, decodeCborSequence } from '../../agent/encoding/cbor-decode.ts';
 import { CborFloat, CborTag, type CborMapKey, type CborValue } from '../../agent/encoding/cbor-value.ts';
 import { CodedError } from '../../drivers/core/coded-error.ts';
-import { Prng } from './prng.ts';
+import { Prng } from '../support/prng.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));

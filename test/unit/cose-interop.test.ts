@@ -14,7 +14,7 @@ import { isLowS } from '../../agent/signing/p256.ts';
 import { ObservationChain, GENESIS_PREV, type SignedObservation } from '../../agent/lineage/observation.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from './authority-fixture.ts';
-import { Prng } from './prng.ts';
+import { Prng } from '../support/prng.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

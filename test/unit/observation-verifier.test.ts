@@ -15,7 +15,7 @@ import { CLAIM, GENESIS_PREV, ObservationChain, type ObservationDraft } from '..
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { SoftwareSigner } from '../../agent/signing/software-signer.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from './authority-fixture.ts';
-import { Prng } from './prng.ts';
+import { Prng } from '../support/prng.ts';
 
 let authority: Chain;
 let good: Uint8Array;

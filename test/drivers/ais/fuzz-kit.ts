@@ -1,14 +1,5 @@
 /** Seeded mutation fuzzing helpers shared by the driver fuzz tests (deterministic: a failure reproduces). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as mulberry32 } from '../../support/prng.ts';
 
 export class Mutator {
   constructor(readonly rnd: () => number) {}

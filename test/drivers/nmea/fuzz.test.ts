@@ -5,18 +5,9 @@ import { decodeNmeaSentence } from '../../../drivers/nmea/codec.ts';
 import { GnssFixAccumulator } from '../../../drivers/nmea/fix-accumulator.ts';
 import { createNmeaStreamDecoder } from '../../../drivers/nmea/stream-decoder.ts';
 import { logSentences, NMEA_LOGS } from './corpus.ts';
+import { seededRandom as prng } from '../../support/prng.ts';
 
 /** mulberry32: a small seeded PRNG, so every run feeds the same inputs and a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = logSentences(NMEA_LOGS[0]).concat(...NMEA_LOGS.slice(1).map((n) => logSentences(n))).map((l) => new TextEncoder().encode(`${l}\r\n`));
 const ALPHABET = new TextEncoder().encode('$!*,.0123456789ABCDEFGNPSWVMT\r\n-');

@@ -38,3 +38,9 @@ export class Prng {
     return (BigInt(this.int(2 ** 32)) << 32n) | BigInt(this.int(2 ** 32));
   }
 }
+
+/** The same generator as a bare function, for fuzzers that only need uniform numbers. */
+export function seededRandom(seed: number): () => number {
+  const p = new Prng(seed);
+  return () => p.next();
+}
