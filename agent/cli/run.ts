@@ -23,6 +23,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'envelope-interval-ms': { type: 'string' },
       'log-level': { type: 'string', default: 'warn' },
       metrics: { type: 'string', default: '127.0.0.1:9464' },
+      'max-undelivered': { type: 'string' },
     },
   });
   const port = values.port !== undefined ? Number(values.port) : undefined;
@@ -42,6 +43,7 @@ export async function runCommand(args: string[]): Promise<number> {
       ...(port !== undefined ? { port } : {}),
       ...(values.tpm ? { tcti: values.tpm } : {}),
       ...(values.broker ? { brokerUrl: values.broker } : {}),
+      ...(values['max-undelivered'] ? { maxUndelivered: Number(values['max-undelivered']) } : {}),
       ...(values['envelope-interval-ms'] ? { envelopeIntervalMs: Math.max(1, Number(values['envelope-interval-ms'])) } : {}),
     });
     process.stdout.write(`place-agent: broker ${running.brokerUrl}; observations on pm/v1/urn:place:DEMO:berth:1/#\n`);

@@ -27,6 +27,19 @@ export function verifyAll(items: Uint8Array[], anchorFiles: string[], fromBroker
   });
   // From a broker, messages of different topics interleave; order by seq before the lineage checks.
   if (fromBroker) ok.sort((a, b) => a.c.seq - b.c.seq);
+  // Signed gap observations declare seqs that were deliberately not published (storage pressure).
+  for (const { c } of ok) {
+    if (c.kind !== 'gap') continue;
+    const ranges = c.body.get('seqs');
+    if (!Array.isArray(ranges)) continue;
+    for (const r of ranges) {
+      if (Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number' && r[1] >= r[0] && r[1] - r[0] < 10_000_000) {
+        const seqs: number[] = [];
+        for (let s = r[0]; s <= r[1]; s++) seqs.push(s);
+        lineage.declareGap(c.iss, seqs);
+      }
+    }
+  }
   for (const { c, hash } of ok) for (const f of lineage.add(c, hash, { allowStartAfterGenesis: fromBroker })) failures.push(`seq ${f.seq}: ${f.code}: ${f.reason}`);
   return { checked: items.length, failures, duplicates: lineage.duplicates, heads: lineage.heads() };
 }

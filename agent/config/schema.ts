@@ -106,6 +106,7 @@ export const ConfigSchema = Type.Object(
       {
         path: Type.Optional(Type.String({ minLength: 1, description: 'default <stateDir>/agent.db' })),
         retentionDays: Type.Number({ minimum: 1, maximum: 3650, default: 30 }),
+        maxUndelivered: Type.Integer({ minimum: 100, maximum: 100_000_000, default: 1_000_000, description: 'outbox depth past which superseded envelopes are not published (a signed gap says which)' }),
       },
       { ...strict, default: {} },
     ),

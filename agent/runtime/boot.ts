@@ -50,6 +50,7 @@ export interface EmbeddedOptions {
   envelopeIntervalMs?: number;
   reservationPeriodMs?: number;
   simulate?: boolean;
+  maxUndelivered?: number;
 }
 
 async function openTpm(tcti: string, logger: Logger, o: { handle?: number; nvIndex?: number; ownerAuth?: string } = {}): Promise<{ signer: Signer; epoch: EpochCounter }> {
@@ -97,6 +98,7 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
     presence: { holdMs: 4000, anchor },
     checkpoint: { every: 1000, intervalMs: 60_000 },
     retention: { ms: 30 * 86_400_000, auditDir: join(stateDir, 'audit') },
+    maxUndelivered: o.maxUndelivered ?? 1_000_000,
     timeQuality: hostTimeQuality,
     onObservation: (ob) => {
       printer?.(ob);
@@ -147,6 +149,7 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     presence: { holdMs: cfg.presence.holdSeconds * 1000, ...(cfg.presence.anchor ? { anchor: cfg.presence.anchor } : {}) },
     checkpoint: { every: cfg.lineage.checkpointEvery, intervalMs: cfg.lineage.checkpointSeconds * 1000 },
     retention: { ms: cfg.store.retentionDays * 86_400_000, auditDir: join(stateDir, 'audit') },
+    maxUndelivered: cfg.store.maxUndelivered,
     timeQuality: hostTimeQuality,
     ...(printer ? { onObservation: printer } : {}),
   });

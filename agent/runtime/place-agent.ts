@@ -39,6 +39,8 @@ export interface PlaceAgentOptions {
   timeQuality: () => TimeQuality;
   /** Called with each committed observation (console printer, metrics). */
   onObservation?: (o: SignedObservation) => void;
+  /** Outbox depth past which superseded envelopes are dropped from delivery (with a signed gap). */
+  maxUndelivered?: number;
   /** Delivered observations older than `ms` are archived to `auditDir` and pruned at checkpoints. */
   retention?: { ms: number; auditDir: string };
   /** Freshness age for readings in the envelope, ms. */
@@ -170,12 +172,46 @@ export class PlaceAgent {
   }
 
   private async envelopeTick(): Promise<void> {
+    this.relievePressure();
     const now = this.o.clock.now();
     const e = computeEnvelope(this.latest, this.o.envelope, now, this.o.freshnessMs ?? 30_000);
     await this.emit({ kind: 'envelope', body: envelopeBody(e) });
   }
 
+  /** Under storage pressure superseded envelopes leave the outbox; a signed gap says exactly which and why. */
+  private relievePressure(): void {
+    const max = this.o.maxUndelivered;
+    if (max === undefined) return;
+    try {
+      if (this.o.store.outboxStats().depth <= max) return;
+      const seqs = this.o.store.dropSupersededEnvelopes();
+      if (seqs.length === 0) return;
+      this.errors.count('OUTBOX_PRESSURE', seqs.length);
+      this.o.logger.warn('outbox over its bound: superseded envelopes will not be published', { dropped: seqs.length, max });
+      void this.emit({ kind: 'gap', body: { reason: 'superseded-envelope', kind: 'envelope', seqs: compressRanges(seqs), count: seqs.length, bound: max } });
+    } catch (e) {
+      this.errors.count((e as { code?: string }).code ?? 'PRESSURE_CHECK_FAILED');
+    }
+  }
+
+  /** A wall-clock step (NTP correction, RTC set) is recorded as a `time` observation; seq, not time, orders the chain. */
+  private checkClock(): void {
+    const wall = this.o.clock.now();
+    const mono = performance.now();
+    if (this.lastWall !== undefined && this.lastMono !== undefined) {
+      const step = wall - this.lastWall - (mono - this.lastMono);
+      if (Math.abs(step) > 1000) {
+        void this.emit({ kind: 'time', body: { event: 'clock-step', step_ms: Math.round(step), before: Math.round(this.lastWall + (mono - this.lastMono)), after: wall } });
+      }
+    }
+    this.lastWall = wall;
+    this.lastMono = mono;
+  }
+  private lastWall: number | undefined;
+  private lastMono: number | undefined;
+
   private presenceTick(): void {
+    this.checkClock();
     const now = this.o.clock.now();
     for (const c of this.presence.tick(now)) void this.log.submit(presenceDraft(c, this.o.place, now, this.o.timeQuality())).catch(() => this.errors.count('PRESENCE_EMIT_FAILED'));
   }
@@ -260,4 +296,15 @@ export class PlaceAgent {
     await this.o.epoch.close();
     await this.o.signer.close();
   }
+}
+
+/** [[first, last], ...] runs of consecutive seqs, so a gap body stays small. */
+export function compressRanges(seqs: number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const s of [...seqs].sort((a, b) => a - b)) {
+    const last = out[out.length - 1];
+    if (last && s === last[1] + 1) last[1] = s;
+    else out.push([s, s]);
+  }
+  return out;
 }

@@ -201,6 +201,29 @@ export class ObservationStore {
   }
 
   /**
+   * Storage pressure (DESIGN.md, "Failure semantics"): undelivered envelopes that a later
+   * undelivered envelope supersedes are taken out of the outbox (delivered_at = -1: never to be
+   * published; they stay in the chain for audit until retention). Attestations are never dropped.
+   * Returns the seqs dropped, for the signed `gap` observation that must follow.
+   */
+  dropSupersededEnvelopes(): number[] {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        const latest = this.db
+          .prepare("SELECT MAX(o.seq) AS s FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND b.kind = 'envelope'")
+          .get() as { s: number | null };
+        if (latest.s === null) return [];
+        const rows = this.db
+          .prepare("SELECT o.seq AS seq FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND b.kind = 'envelope' AND o.seq < ? ORDER BY o.seq")
+          .all(latest.s) as { seq: number }[];
+        const mark = this.db.prepare('UPDATE outbox SET delivered_at = -1 WHERE seq = ?');
+        for (const r of rows) mark.run(r.seq);
+        return rows.map((r) => r.seq);
+      })(),
+    );
+  }
+
+  /**
    * Retention (DESIGN.md, "Failure semantics"): observations delivered and older than `cutoffMs`
    * are first appended to an audit file (a CBOR sequence, fsynced) and then deleted. The head and
    * anything undelivered are never touched. Returns how many were archived and where.

@@ -26,6 +26,14 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export class LineageVerifier {
   private readonly issuers = new Map<string, IssuerState>();
+  /** Seqs a signed `gap` observation says were deliberately not published, per issuer. */
+  private readonly declared = new Map<string, Set<number>>();
+
+  declareGap(iss: string, seqs: Iterable<number>): void {
+    const set = this.declared.get(iss) ?? new Set<number>();
+    for (const s of seqs) set.add(s);
+    this.declared.set(iss, set);
+  }
   duplicates = 0;
   accepted = 0;
 
@@ -56,7 +64,12 @@ export class LineageVerifier {
       return out;
     }
     if (c.seq === 1 && hex(c.prev) !== hex(GENESIS_PREV)) out.push({ iss: c.iss, seq: 1, code: 'LINEAGE_BAD_GENESIS', reason: 'seq 1 does not start from 32 zero bytes' });
-    if (c.seq > st.lastSeq + 1) {
+    const declared = this.declared.get(c.iss);
+    let explained = c.seq > st.lastSeq + 1 && declared !== undefined;
+    for (let s = st.lastSeq + 1; explained && s < c.seq; s++) explained = declared!.has(s);
+    if (explained) {
+      // Missing by declaration: the prev link points at an unpublished observation and cannot be checked here.
+    } else if (c.seq > st.lastSeq + 1) {
       out.push({ iss: c.iss, seq: c.seq, code: 'LINEAGE_GAP', reason: `seqs ${st.lastSeq + 1}..${c.seq - 1} are missing` });
     } else if (hex(c.prev) !== hex(st.lastHash)) {
       out.push({ iss: c.iss, seq: c.seq, code: 'LINEAGE_BROKEN_LINK', reason: `prev does not match the hash of seq ${st.lastSeq}` });

@@ -86,4 +86,52 @@ describe('broker outage', () => {
     expect(firstSeen.length).toBe(committed);
     expect(firstSeen).toEqual(Array.from({ length: committed }, (_, i) => i + 1));
   }, 120_000);
+
+  it('under storage pressure drops only superseded envelopes from delivery, and says which in a signed gap', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'pa-pressure-'));
+    const db = join(state, 'agent.db');
+    await broker.stop();
+    const agent = spawnAgent(['run', '--embedded', '--state', state, '--broker', broker.url, '--quiet', '--metrics', 'off', '--envelope-interval-ms', '5', '--max-undelivered', '100']);
+    try {
+      const gaps = () => {
+        if (!existsSync(db)) return 0;
+        const d = new Database(db, { readonly: true });
+        try {
+          if (!d.prepare("SELECT 1 FROM sqlite_master WHERE name = 'observations'").get()) return 0;
+          return (d.prepare("SELECT COUNT(*) AS n FROM observations WHERE kind = 'gap'").get() as { n: number }).n;
+        } finally {
+          d.close();
+        }
+      };
+      await waitFor(() => gaps() >= 2, 30_000, 'gap observations under pressure');
+      await broker.start();
+      await waitFor(() => dbStats(db).pending === 0, 30_000, 'the outbox to drain');
+      agent.proc.kill('SIGTERM');
+      expect(await agent.exited).toBe(0);
+
+      const d = new Database(db, { readonly: true });
+      const rows = d.prepare('SELECT b.seq AS seq, b.kind AS kind, b.bytes AS bytes, o.delivered_at AS at FROM observations b JOIN outbox o ON o.seq = b.seq ORDER BY b.seq').all() as {
+        seq: number;
+        kind: string;
+        bytes: Buffer;
+        at: number;
+      }[];
+      d.close();
+      const dropped = new Set(rows.filter((r) => r.at === -1).map((r) => r.seq));
+      expect(dropped.size).toBeGreaterThan(0);
+      expect(rows.filter((r) => r.at === -1).every((r) => r.kind === 'envelope')).toBe(true);
+      const declared = new Set<number>();
+      for (const r of rows.filter((x) => x.kind === 'gap')) {
+        const c = parseObservationClaims(decodeSign1(new Uint8Array(r.bytes)).payload);
+        if (typeof c === 'string') throw new Error(c);
+        expect(c.body.get('reason')).toBe('superseded-envelope');
+        for (const [a, b] of c.body.get('seqs') as [number, number][]) for (let s = a; s <= b; s++) declared.add(s);
+      }
+      expect([...dropped].every((s) => declared.has(s))).toBe(true);
+      expect([...declared].every((s) => dropped.has(s))).toBe(true);
+    } finally {
+      if (agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
+      rmSync(state, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
