@@ -98,7 +98,9 @@ if [ ! -e "$confdir/config.yaml" ]; then
     install -m 0640 "$config" "$confdir/config.yaml"
   else
     cat >"$confdir/config.yaml.tmp.$$" <<'EOF'
-# place-agent configuration. Fill this in, then:
+# place-agent configuration. Start from an example in
+#   /usr/lib/place-agent/agent/config/examples/ (berth.yaml, charger.yaml, dock.yaml)
+# Fill this in, then:
 #   place-agent config check /etc/place-agent/config.yaml && systemctl start place-agent
 # The service refuses to start (ExecStartPre= runs `config check`) until it is valid.
 EOF
