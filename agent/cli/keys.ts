@@ -7,6 +7,7 @@ import { FileEpochCounter } from '../signing/file-epoch.ts';
 import { tpmKeysInit, tpmKeysShow } from '../signing/tpm-enroll.ts';
 import { loadOrCreateUeid, issuerUrn } from '../runtime/identity.ts';
 import { CodedError } from '../../drivers/core/coded-error.ts';
+import { loadConfigFile } from '../config/load.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -14,9 +15,12 @@ export async function keysCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({
     args: rest,
-    options: { state: { type: 'string', default: 'var' }, tpm: { type: 'string' }, json: { type: 'boolean', default: false }, 'owner-auth': { type: 'string' } },
+    options: { state: { type: 'string' }, config: { type: 'string' }, tpm: { type: 'string' }, json: { type: 'boolean', default: false }, 'owner-auth': { type: 'string' } },
   });
-  const stateDir = resolve(values.state!);
+  // With --config the state directory and TPM come from the gateway's configuration.
+  const cfg = values.config ? loadConfigFile(values.config) : undefined;
+  const stateDir = resolve(values.state ?? cfg?.stateDir ?? 'var');
+  if (!values.tpm && cfg?.signer.kind === 'tpm') values.tpm = cfg.signer.tcti ?? 'device:/dev/tpmrm0';
   const ownerAuth = values['owner-auth'] ?? process.env.PLACE_AGENT_OWNER_AUTH;
   if (sub === 'init') {
     const ueid = loadOrCreateUeid(stateDir);

@@ -19,8 +19,8 @@ export const USAGE = `place-agent <command> [options]
   run [--embedded] [--config FILE] [--port N] [--tpm TCTI] [--state DIR]
                                start the agent (npm start = run --embedded)
   config check FILE            validate a configuration file
-  keys init [--state DIR] [--tpm TCTI]    create the device key (0600) or TPM key + counter
-  keys show [--state DIR] [--tpm TCTI] [--json]
+  keys init [--config FILE | --state DIR] [--tpm TCTI]   create the device key (0600) or TPM key + counter
+  keys show [--config FILE | --state DIR] [--tpm TCTI] [--json]
   enroll --tpm TCTI --out FILE            TPM enrolment request (key + Certify by the AK)
   authority init --dir DIR [--name URN]
   authority issue --dir DIR --subject URN (--key FILE | --enrollment FILE) --places P[,P]
