@@ -38,6 +38,16 @@ export const SourceSchemas = {
     },
     strict,
   ),
+  'rfid-uhf': Type.Object(
+    {
+      id: Type.String({ minLength: 1 }),
+      type: Type.Literal('rfid-uhf'),
+      ...SerialPortSpec,
+      holdSeconds: Seconds(0.1, 600, 3),
+      rangeM: Type.Number({ minimum: 0.1, maximum: 50, default: 8, description: 'read range: the distance bound a sighting gives' }),
+    },
+    strict,
+  ),
   modbus: Type.Object(
     {
       id: Type.String({ minLength: 1 }),

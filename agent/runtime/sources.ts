@@ -41,6 +41,8 @@ export function createSource(s: SourceConfig, logger: Logger): ReadingSource {
       return new AisSource({ id: s.id, link: linkFor(s.port, s.baudRate), staleAfterMs: s.staleSeconds * 1000, logger: log });
     case 'rfid-em4100':
       return new RfidSource({ id: s.id, link: linkFor(s.port, s.baudRate), protocol: 'em4100', holdMs: s.holdSeconds * 1000, logger: log });
+    case 'rfid-uhf':
+      return new RfidSource({ id: s.id, link: linkFor(s.port, s.baudRate), protocol: 'uhf-r200', holdMs: s.holdSeconds * 1000, logger: log });
     case 'modbus':
       return new ModbusSource({
         id: s.id,

@@ -182,7 +182,7 @@ describe('loadConfigFile', () => {
     expect(charger.sources.map((s) => s.type).sort()).toEqual(['mcu', 'modbus', 'rfid-em4100']);
     expect(charger.signer.kind).toBe('software');
     const dock = loadConfigFile(new URL('../../agent/config/examples/dock.yaml', import.meta.url).pathname);
-    expect(dock.sources.map((s) => s.type).sort()).toEqual(['mcu', 'rfid-em4100']);
+    expect(dock.sources.map((s) => s.type).sort()).toEqual(['mcu', 'rfid-em4100', 'rfid-uhf']);
     expect(dock.mqtt.protocolVersion).toBe(4);
   });
 });
