@@ -140,7 +140,9 @@ export class PlaceAgent {
       return { unit: ['mmsi', String(v.mmsi)], t: r.t, distanceM: d, source: r.source, digest };
     }
     if (r.modality === 'rfid' && typeof v.tag === 'string') {
-      return { unit: ['rfid', v.tag], t: r.t, distanceM: typeof v.rangeM === 'number' ? v.rangeM : 5, source: r.source, digest };
+      // A closing sighting speaks for when the tag was last read, not for when it went quiet.
+      const t = typeof v.lastSeen === 'number' ? v.lastSeen : r.t;
+      return { unit: ['rfid', v.tag], t, distanceM: typeof v.rangeM === 'number' ? v.rangeM : 5, source: r.source, digest };
     }
     return undefined;
   }

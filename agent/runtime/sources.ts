@@ -40,9 +40,10 @@ export function createSource(s: SourceConfig, logger: Logger): ReadingSource {
     case 'ais-serial':
       return new AisSource({ id: s.id, link: linkFor(s.port, s.baudRate), staleAfterMs: s.staleSeconds * 1000, logger: log });
     case 'rfid-em4100':
-      return new RfidSource({ id: s.id, link: linkFor(s.port, s.baudRate), protocol: 'em4100', holdMs: s.holdSeconds * 1000, logger: log });
+      // 125 kHz readers read at a few centimetres: a sighting places the tag at the reader.
+      return withRange(new RfidSource({ id: s.id, link: linkFor(s.port, s.baudRate), protocol: 'em4100', holdMs: s.holdSeconds * 1000, logger: log }), 0.2);
     case 'rfid-uhf':
-      return new RfidSource({ id: s.id, link: linkFor(s.port, s.baudRate), protocol: 'uhf-r200', holdMs: s.holdSeconds * 1000, logger: log });
+      return withRange(new RfidSource({ id: s.id, link: linkFor(s.port, s.baudRate), protocol: 'uhf-r200', holdMs: s.holdSeconds * 1000, logger: log }), s.rangeM);
     case 'modbus':
       return new ModbusSource({
         id: s.id,
@@ -63,6 +64,16 @@ export function createSource(s: SourceConfig, logger: Logger): ReadingSource {
     case 'mcu':
       return new McuSource({ id: s.id, link: linkFor(s.port, s.baudRate), log, config: { heartbeatMs: s.heartbeatSeconds * 1000 } });
   }
+}
+
+/** Adds the reader's range to each sighting: the distance bound presence evidence states. */
+function withRange(src: ReadingSource, rangeM: number): ReadingSource {
+  return {
+    id: src.id,
+    start: (onReading) => src.start((r) => onReading({ ...r, value: { ...(r.value as object), rangeM } })),
+    stop: () => src.stop(),
+    health: () => src.health(),
+  };
 }
 
 export async function createSources(cfg: AgentConfig, logger: Logger): Promise<ReadingSource[]> {
