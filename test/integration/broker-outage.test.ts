@@ -105,7 +105,8 @@ describe('broker outage', () => {
       };
       await waitFor(() => gaps() >= 2, 30_000, 'gap observations under pressure');
       await broker.start();
-      await waitFor(() => dbStats(db).pending === 0, 30_000, 'the outbox to drain');
+      // Envelopes keep coming every 5 ms, so "drained" means the backlog is gone, not an empty outbox.
+      await waitFor(() => dbStats(db).pending < 20, 60_000, 'the backlog to drain');
       agent.proc.kill('SIGTERM');
       expect(await agent.exited).toBe(0);
 

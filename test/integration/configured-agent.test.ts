@@ -114,7 +114,7 @@ describe('configured agent with serial sources and mosquitto', () => {
       // A grant for a vessel, delivered over the broker as a counterparty would publish it.
       const now = Date.now();
       const grantFile = join(dir, 'R1.grant');
-      const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', 'R1', '--unit', 'mmsi:371798000', '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '500', '--grace', '1000', '--out', grantFile]);
+      const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', 'R1', '--unit', 'mmsi:371798000', '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '500', '--grace', '60000', '--out', grantFile]);
       expect(g.code, g.stderr).toBe(0);
       const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
       await pub.publishAsync(`pm/v1/${PLACE}/grants/R1`, readFileSync(grantFile), { qos: 1, retain: true });
