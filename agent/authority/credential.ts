@@ -85,8 +85,10 @@ export function parseCredentialClaims(payload: Uint8Array): CredentialClaims | u
   const level = m.get(CWT.level);
   const parent = m.get(CWT.parent);
   const scope = scopeFromCbor(m.get(CWT.scope) ?? null);
-  if (typeof iss !== 'string' || typeof sub !== 'string' || typeof exp !== 'number' || typeof nbf !== 'number' || typeof iat !== 'number') return undefined;
-  if (!(cti instanceof Uint8Array) || !(cnf instanceof Map) || typeof depth !== 'number' || typeof level !== 'string' || !scope) return undefined;
+  // Times and depth must be finite integers: NaN compares false both ways and would pass every check (fail open).
+  const int = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x);
+  if (typeof iss !== 'string' || typeof sub !== 'string' || !int(exp) || !int(nbf) || !int(iat)) return undefined;
+  if (!(cti instanceof Uint8Array) || !(cnf instanceof Map) || !int(depth) || typeof level !== 'string' || !scope) return undefined;
   if (parent !== undefined && !(parent instanceof Uint8Array && parent.length === 32)) return undefined;
   let subjectKey: Uint8Array;
   try {

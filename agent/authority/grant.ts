@@ -96,7 +96,8 @@ export function verifyGrant(bytes: Uint8Array, anchors: TrustAnchor[], nowMs: nu
   const iat = m.get(CLAIM.iat);
   const cti = m.get(CLAIM.cti);
   const nonce = m.get(CLAIM.nonce);
-  if (m.get(CLAIM.kind) !== 'grant' || typeof place !== 'string' || typeof iss !== 'string' || typeof iat !== 'number') return fail('GRANT_MALFORMED', 'kind, place, iss or iat missing');
+  const int = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x);
+  if (m.get(CLAIM.kind) !== 'grant' || typeof place !== 'string' || typeof iss !== 'string' || !int(iat)) return fail('GRANT_MALFORMED', 'kind, place, iss or iat missing');
   if (!(cti instanceof Uint8Array) || !(nonce instanceof Uint8Array) || nonce.length < 8) return fail('GRANT_MALFORMED', 'cti or nonce (at least 8 bytes) missing');
   if (!(body instanceof Map)) return fail('GRANT_MALFORMED', 'body missing');
   const reservation = body.get('reservation');
@@ -106,10 +107,10 @@ export function verifyGrant(bytes: Uint8Array, anchors: TrustAnchor[], nowMs: nu
   const grace = body.get('grace_ms');
   if (typeof reservation !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(reservation)) return fail('GRANT_MALFORMED', 'reservation id missing or not topic-safe');
   if (!Array.isArray(unit) || unit.length !== 2 || typeof unit[0] !== 'string' || typeof unit[1] !== 'string') return fail('GRANT_MALFORMED', 'unit is not [scheme, id]');
-  if (!Array.isArray(window) || window.length !== 2 || typeof window[0] !== 'number' || typeof window[1] !== 'number' || window[1] <= window[0]) {
+  if (!Array.isArray(window) || window.length !== 2 || !int(window[0]) || !int(window[1]) || window[1] <= window[0]) {
     return fail('GRANT_MALFORMED', 'window is not [start_ms, end_ms] with end after start');
   }
-  if (typeof tol !== 'number' || tol < 0 || typeof grace !== 'number' || grace < 0) return fail('GRANT_MALFORMED', 'tolerance_m or grace_ms missing');
+  if (typeof tol !== 'number' || !Number.isFinite(tol) || tol < 0 || !int(grace) || grace < 0) return fail('GRANT_MALFORMED', 'tolerance_m or grace_ms missing or not finite');
   if (expectPlace !== undefined && place !== expectPlace) return fail('GRANT_WRONG_PLACE', `grant is for ${place}, not ${expectPlace}`);
   const cred = s.unprotected.get(HDR_KCWT);
   const parents = s.unprotected.get(HDR_PARENT_CREDS) ?? [];

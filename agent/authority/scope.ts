@@ -28,7 +28,7 @@ export function scopeFromCbor(v: CborValue): Scope | undefined {
   const kinds = strs(v.get('kinds'));
   const units = strs(v.get('units'));
   const mw = v.get('max_window_ms');
-  if (!places || !kinds || !units || typeof mw !== 'number') return undefined;
+  if (!places || !kinds || !units || typeof mw !== 'number' || !Number.isSafeInteger(mw) || mw < 0) return undefined;
   return { places, kinds, units, maxWindowMs: mw };
 }
 

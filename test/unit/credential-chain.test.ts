@@ -97,10 +97,13 @@ describe('credential chain', () => {
   });
 
   it('gives a reason, not an exception, for validity times a Date cannot hold', async () => {
+    // Beyond 2^53 a time is no exact integer: refused as malformed (fails closed), never thrown.
     const past = await makeChain([{ notBefore: -2e20, notAfter: -1e20 }]);
-    expect(failure(verifyCredentialChain(past.leaf.bytes, [], [past.anchor], NOW)).code).toBe('CHAIN_EXPIRED');
+    expect(failure(verifyCredentialChain(past.leaf.bytes, [], [past.anchor], NOW)).code).toBe('CHAIN_MALFORMED');
     const future = await makeChain([{ notBefore: 1e20, notAfter: 2e20 }]);
-    expect(failure(verifyCredentialChain(future.leaf.bytes, [], [future.anchor], NOW)).code).toBe('CHAIN_NOT_YET_VALID');
+    expect(failure(verifyCredentialChain(future.leaf.bytes, [], [future.anchor], NOW)).code).toBe('CHAIN_MALFORMED');
+    const farFuture = await makeChain([{ notBefore: 8e15, notAfter: 9e15 }]);
+    expect(failure(verifyCredentialChain(farFuture.leaf.bytes, [], [farFuture.anchor], NOW)).code).toBe('CHAIN_NOT_YET_VALID');
   });
 
   it("fails a leaf whose validity reaches outside its parent's with CHAIN_VALIDITY_OUTSIDE_PARENT", async () => {
