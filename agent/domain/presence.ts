@@ -50,14 +50,17 @@ export interface Episode {
   sources: Set<string>;
 }
 
-interface GrantState {
-  grant: ReservationGrant;
+export interface GrantSettlement {
   arrived: boolean;
   departed: boolean;
   noShow: boolean;
   overstay: boolean;
   attestations: number;
   suspended: boolean;
+}
+
+interface GrantState extends GrantSettlement {
+  grant: ReservationGrant;
 }
 
 const unitKey = (u: [string, string]): string => `${u[0]}:${u[1]}`;
@@ -71,10 +74,20 @@ export class PresenceTracker {
     private readonly budgetPerGrant = 8,
   ) {}
 
-  addGrant(g: ReservationGrant): boolean {
+  /** Adds a verified grant; `settled` restores how far it got before a restart. */
+  addGrant(g: ReservationGrant, settled?: GrantSettlement): boolean {
     if (this.grants.has(g.reservation)) return false;
-    this.grants.set(g.reservation, { grant: g, arrived: false, departed: false, noShow: false, overstay: false, attestations: 0, suspended: false });
+    this.grants.set(g.reservation, { grant: g, arrived: false, departed: false, noShow: false, overstay: false, attestations: 0, suspended: false, ...settled });
     return true;
+  }
+
+  /** How far each grant has been settled, to be kept with the grant across restarts. */
+  grantStates(): Map<string, GrantSettlement> {
+    const out = new Map<string, GrantSettlement>();
+    for (const [id, s] of this.grants) {
+      out.set(id, { arrived: s.arrived, departed: s.departed, noShow: s.noShow, overstay: s.overstay, attestations: s.attestations, suspended: s.suspended });
+    }
+    return out;
   }
 
   get activeEpisodes(): Episode[] {
@@ -162,6 +175,24 @@ export class PresenceTracker {
     for (const [id, s] of this.grants) {
       const g = s.grant;
       if (!s.arrived && !s.noShow && now > g.window[0] + g.graceMs) {
+        // A unit already alongside before the window has arrived: its episode is still open (it
+        // was never absent past the hold time), so its presence spans the window start. Sparse
+        // reports (AIS at anchor: every 3 min) need not land inside [start - grace, start + grace].
+        const ep = this.episodes.get(unitKey(g.unit));
+        if (ep && ep.minDistanceM <= g.toleranceM && ep.openedAt <= g.window[0] + g.graceMs) {
+          if (this.spend(s, out)) {
+            s.arrived = true;
+            out.push({
+              kind: 'presence',
+              event: 'arrived',
+              grant: g,
+              episode: { ...ep, evidence: [...ep.evidence], sources: new Set(ep.sources) },
+              spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: true },
+              temporal: { measuredMs: Math.max(ep.openedAt, g.window[0]), window: g.window, graceMs: g.graceMs, ok: true },
+            });
+          }
+          continue;
+        }
         s.noShow = true;
         if (this.spend(s, out)) out.push({ kind: 'presence', event: 'no-show', grant: g, temporal: { measuredMs: now, window: g.window, graceMs: g.graceMs, ok: false } });
       }

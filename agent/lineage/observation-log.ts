@@ -70,7 +70,13 @@ export class ObservationLog {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.flushing) this.flushing = this.flush().finally(() => (this.flushing = undefined));
+      if (!this.flushing)
+        this.flushing = this.flush()
+          .catch((e) => {
+            this.errors.count('LOG_FLUSH_FAILED');
+            this.opts.logger.error('observation flush failed', { error: e as Error });
+          })
+          .finally(() => (this.flushing = undefined));
       else void this.flushing.then(() => this.schedule());
     });
   }
@@ -99,7 +105,13 @@ export class ObservationLog {
       this.queue.splice(0, batch.length);
       this.committed += signed.length;
       batch.forEach((p, i) => p.resolve(signed[i]!));
-      this.opts.onCommitted?.(signed, rows);
+      try {
+        this.opts.onCommitted?.(signed, rows);
+      } catch (e) {
+        // What listeners do with a committed batch cannot undo the commit; count and go on.
+        this.errors.count('LOG_LISTENER_FAILED');
+        this.opts.logger.error('a committed-observation listener failed', { error: e as Error });
+      }
       // Let acknowledgements, readings and timers run between batches under a burst.
       if (this.queue.length) await new Promise((r) => setImmediate(r));
     }

@@ -19,7 +19,7 @@ import type { TrustAnchor } from '../authority/chain.ts';
 import { verifyGrant } from '../authority/grant.ts';
 import { computeEnvelope, envelopeBody, type EnvelopeStatic } from '../domain/envelope.ts';
 import { distanceM } from '../domain/evidence.ts';
-import { PresenceTracker, type PresenceEvidence } from '../domain/presence.ts';
+import { PresenceTracker, type GrantSettlement, type PresenceClaim, type PresenceEvidence } from '../domain/presence.ts';
 import { presenceDraft } from './claims-to-drafts.ts';
 
 export interface PlaceAgentOptions {
@@ -93,7 +93,7 @@ export class PlaceAgent {
     this.chain.setEpoch(this.epoch);
     this.o.store.setEpoch(this.epoch);
     await this.chain.prime();
-    for (const g of this.o.store.activeGrants(this.o.clock.now())) this.acceptGrant(g, 'store');
+    for (const g of this.o.store.activeGrants(this.o.clock.now())) this.acceptGrant(g.bytes, 'store', g.settlement);
     this.publisher.subscribe(grantFilter(this.o.place), (_topic, payload) => this.acceptGrant(payload, 'mqtt'));
     this.publisher.start();
     await this.emit({ kind: 'status', body: { event: 'started', epoch_kind: this.o.epoch.kind, signer: this.o.signer.kind, head_before: this.chain.current().seq } });
@@ -127,7 +127,27 @@ export class PlaceAgent {
     this.latest.set(r.source, r);
     const ev = this.presenceEvidence(r);
     if (!ev) return;
-    for (const c of this.presence.observe(ev)) void this.log.submit(presenceDraft(c, this.o.place, this.o.clock.now(), this.o.timeQuality())).catch(() => this.errors.count('PRESENCE_EMIT_FAILED'));
+    this.submitPresence(this.presence.observe(ev));
+  }
+
+  /**
+   * Signs presence claims; once one is committed, the grant's settlement is saved with it so a
+   * restart neither repeats nor contradicts it (a false no-show for a moored vessel).
+   */
+  private submitPresence(claims: PresenceClaim[]): void {
+    for (const c of claims) {
+      const reservation = c.kind === 'presence' ? c.grant.reservation : c.kind === 'suspension' ? c.reservation : undefined;
+      this.log
+        .submit(presenceDraft(c, this.o.place, this.o.clock.now(), this.o.timeQuality()))
+        .then(() => {
+          const st = reservation !== undefined ? this.presence.grantStates().get(reservation) : undefined;
+          if (st && reservation !== undefined) this.o.store.saveGrantSettlement(reservation, this.o.place, JSON.stringify(st));
+        })
+        .catch((e) => {
+          this.errors.count((e as { code?: string }).code ?? 'PRESENCE_EMIT_FAILED');
+          this.o.logger.error('presence claim not recorded', { kind: c.kind, reservation, error: e as Error });
+        });
+    }
   }
 
   /** Which readings place a unit: AIS positions (distance to the place anchor) and RFID sightings (within reader range). */
@@ -147,7 +167,7 @@ export class PlaceAgent {
     return undefined;
   }
 
-  acceptGrant(bytes: Uint8Array, via: 'mqtt' | 'store'): boolean {
+  acceptGrant(bytes: Uint8Array, via: 'mqtt' | 'store', settlement?: string): boolean {
     if (bytes.length === 0) return false; // a cleared retained message
     const now = this.o.clock.now();
     const r = verifyGrant(bytes, this.o.anchors, now, this.o.place);
@@ -161,7 +181,13 @@ export class PlaceAgent {
       this.errors.count('GRANT_EXPIRED');
       return false;
     }
-    if (!this.presence.addGrant(g)) return false;
+    let settled: GrantSettlement | undefined;
+    try {
+      settled = settlement ? (JSON.parse(settlement) as GrantSettlement) : undefined;
+    } catch {
+      this.errors.count('GRANT_SETTLEMENT_UNREADABLE');
+    }
+    if (!this.presence.addGrant(g, settled)) return false;
     if (via === 'mqtt') {
       try {
         this.o.store.saveGrant({ cti: g.cti, place: g.place, reservation: g.reservation, windowStart: g.window[0], windowEnd: g.window[1] + g.graceMs, bytes, receivedAt: now });
@@ -215,13 +241,18 @@ export class PlaceAgent {
   private presenceTick(): void {
     this.checkClock();
     const now = this.o.clock.now();
-    for (const c of this.presence.tick(now)) void this.log.submit(presenceDraft(c, this.o.place, now, this.o.timeQuality())).catch(() => this.errors.count('PRESENCE_EMIT_FAILED'));
+    this.submitPresence(this.presence.tick(now));
   }
 
-  private checkpointing = false;
-  async checkpoint(): Promise<void> {
-    if (this.checkpointing || this.stopping) return;
-    this.checkpointing = true;
+  private checkpointRun: Promise<void> | undefined;
+  /** One checkpoint at a time; shutdown waits for the one in progress. */
+  checkpoint(): Promise<void> {
+    if (this.checkpointRun || this.stopping) return this.checkpointRun ?? Promise.resolve();
+    this.checkpointRun = this.runCheckpoint().finally(() => (this.checkpointRun = undefined));
+    return this.checkpointRun;
+  }
+
+  private async runCheckpoint(): Promise<void> {
     try {
       this.sinceCheckpoint = 0;
       await this.log.drain();
@@ -236,8 +267,6 @@ export class PlaceAgent {
     } catch (e) {
       this.errors.count('CHECKPOINT_FAILED');
       this.o.logger.error('checkpoint failed', { error: e as Error });
-    } finally {
-      this.checkpointing = false;
     }
   }
 
@@ -283,21 +312,38 @@ export class PlaceAgent {
 
   async stop(): Promise<void> {
     if (this.stopping) return;
+    this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled(this.o.sources.map((s) => s.stop()));
-    await this.emit({ kind: 'status', body: { event: 'stopping' } });
-    this.stopping = true;
-    await this.log.drain();
+    // Every wait is bounded: with a full disk or a vanished TPM a commit may never succeed, and
+    // shutdown must still finish inside systemd's TimeoutStopSec. What is committed stays safe.
+    await withTimeout(this.checkpointRun, 5000);
+    await withTimeout(this.emit({ kind: 'status', body: { event: 'stopping' } }), 5000);
+    await withTimeout(this.log.drain(), 5000);
+    if (this.log.depth > 0) this.o.logger.error('stopping with observations not committed', { queued: this.log.depth });
+    this.log.abandon('agent stopping');
     // Give the broker a moment to acknowledge what is in flight; the rest stays in the outbox.
     const deadline = Date.now() + 2000;
-    while (this.publisher.isConnected && (this.publisher.inflightCount > 0 || this.o.store.outboxStats().depth > 0) && Date.now() < deadline) {
-      this.publisher.kick();
-      await new Promise((r) => setTimeout(r, 20));
+    try {
+      while (this.publisher.isConnected && (this.publisher.inflightCount > 0 || this.o.store.outboxStats().depth > 0) && Date.now() < deadline) {
+        this.publisher.kick();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } catch (e) {
+      this.o.logger.warn('could not read the outbox while stopping', { error: e as Error });
     }
     await this.publisher.stop();
-    await this.o.epoch.close();
-    await this.o.signer.close();
+    await withTimeout(this.o.epoch.close(), 2000);
+    await withTimeout(this.o.signer.close(), 2000);
   }
+}
+
+/** Waits for `p` at most `ms`; a rejection or a timeout both just end the wait. */
+async function withTimeout(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!p) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 /** [[first, last], ...] runs of consecutive seqs, so a gap body stays small. */

@@ -37,4 +37,7 @@ export const MIGRATIONS: string[] = [
      received_at INTEGER NOT NULL
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: how far each grant has been settled (survives restarts), and an index for expiry.
+  `ALTER TABLE grants ADD COLUMN settlement TEXT;
+   CREATE INDEX grants_window_end ON grants(window_end);`,
 ];

@@ -186,9 +186,13 @@ export class ObservationStore {
     return r.changes === 1;
   }
 
-  activeGrants(now: number): Uint8Array[] {
-    const rows = this.db.prepare('SELECT bytes FROM grants WHERE window_end >= ? ORDER BY window_start').all(now) as { bytes: Buffer }[];
-    return rows.map((r) => new Uint8Array(r.bytes));
+  activeGrants(now: number): { bytes: Uint8Array; settlement?: string }[] {
+    const rows = this.db.prepare('SELECT bytes, settlement FROM grants WHERE window_end >= ? ORDER BY window_start').all(now) as { bytes: Buffer; settlement: string | null }[];
+    return rows.map((r) => ({ bytes: new Uint8Array(r.bytes), ...(r.settlement ? { settlement: r.settlement } : {}) }));
+  }
+
+  saveGrantSettlement(reservation: string, place: string, settlement: string): void {
+    this.guard(() => this.db.prepare('UPDATE grants SET settlement = ? WHERE reservation = ? AND place = ?').run(settlement, reservation, place));
   }
 
   getMeta(key: string): string | undefined {
@@ -230,6 +234,7 @@ export class ObservationStore {
    */
   archiveAndPrune(cutoffMs: number, auditDir: string, limit = 100_000): { archived: number; file?: string } {
     const head = this.head().seq;
+    this.guard(() => this.db.prepare('DELETE FROM grants WHERE window_end < ?').run(cutoffMs));
     const rows = this.db
       .prepare('SELECT b.seq AS seq, b.bytes AS bytes FROM observations b JOIN outbox o ON o.seq = b.seq WHERE o.delivered_at IS NOT NULL AND b.t < ? AND b.seq < ? ORDER BY b.seq LIMIT ?')
       .all(cutoffMs, head, limit) as { seq: number; bytes: Buffer }[];

@@ -6,7 +6,7 @@
  * chain in order (deduplicating on (iss, seq) where a drop caused a resend).
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError, ErrorCounter } from '../../drivers/core/coded-error.ts';
 import type { Logger } from '../../drivers/core/log.ts';
 import type { ObservationStore, OutboxRow } from '../store/store.ts';
 import { Backoff } from './backoff.ts';
@@ -48,6 +48,8 @@ export class MqttPublisher {
   private ackTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private pumping = false;
+  private pumpRetry: NodeJS.Timeout | undefined;
+  readonly errors = new ErrorCounter();
   /** Rows just committed, kept in memory so a caught-up publisher need not read them back. */
   private fresh: OutboxRow[] = [];
   private readonly backoff: Backoff;
@@ -176,6 +178,13 @@ export class MqttPublisher {
     this.pumping = true;
     try {
       this.pump();
+    } catch (e) {
+      // A store read failing (locked, I/O error) must not take the agent down: count, log, retry.
+      this.stats.lastError = (e as Error).message;
+      this.errors.count((e as { code?: string }).code ?? 'MQTT_PUMP_FAILED');
+      this.opts.logger.error('could not read the outbox; will retry', { error: e as Error });
+      clearTimeout(this.pumpRetry);
+      this.pumpRetry = setTimeout(() => this.kick(), 1000);
     } finally {
       this.pumping = false;
     }
@@ -201,7 +210,16 @@ export class MqttPublisher {
         this.stats.published++;
         client.publish(row.topic, Buffer.from(row.bytes), { qos: 1, retain: row.retain, properties: this.props(COSE_CONTENT_TYPE) }, (err) => {
           if (gen !== this.generation && err) return;
-          if (err) return; // the drop handler re-drains from the oldest undelivered row
+          if (err) {
+            // A PUBACK with a failure reason code (not authorised, quota exceeded, ...) on a live
+            // connection: nothing is marked delivered; reconnect so the outbox drains again from
+            // the oldest undelivered row, in order, after a backoff.
+            this.errors.count('MQTT_PUBLISH_REJECTED');
+            this.stats.lastError = err.message;
+            this.opts.logger.warn('broker rejected a publish; reconnecting to resend in order', { seq: row.seq, error: err });
+            if (gen === this.generation && this.connected) this.onDrop();
+            return;
+          }
           this.inflight.delete(row.seq);
           this.stats.acked++;
           this.stats.lastLatencyMs = performance.now() - sentAt;
@@ -244,6 +262,7 @@ export class MqttPublisher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.pumpRetry);
     const client = this.client;
     if (client && this.connected) {
       await new Promise<void>((resolve) => client.publish(statusTopic(this.opts.place), JSON.stringify({ state: 'offline', client: this.opts.clientId }), { qos: 1, retain: true }, () => resolve()));
