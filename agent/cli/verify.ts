@@ -12,10 +12,11 @@ export interface VerifyReport {
   failures: string[];
   duplicates: number;
   heads: { iss: string; seq: number; epoch: bigint }[];
+  startsAt: number;
 }
 
 /** Verifies observations in the order given; `fromBroker` tolerates a chain that starts after seq 1. */
-export function verifyAll(items: Uint8Array[], anchorFiles: string[], fromBroker = false): VerifyReport {
+export function verifyAll(items: Uint8Array[], anchorFiles: string[], fromBroker = false, opts: { requireGenesis?: boolean } = {}): VerifyReport {
   const verifier = new ObservationVerifier(anchorFiles.map(loadTrustAnchor));
   const lineage = new LineageVerifier();
   const failures: string[] = [];
@@ -40,8 +41,12 @@ export function verifyAll(items: Uint8Array[], anchorFiles: string[], fromBroker
       }
     }
   }
-  for (const { c, hash } of ok) for (const f of lineage.add(c, hash, { allowStartAfterGenesis: fromBroker })) failures.push(`seq ${f.seq}: ${f.code}: ${f.reason}`);
-  return { checked: items.length, failures, duplicates: lineage.duplicates, heads: lineage.heads() };
+  // An export made after retention pruned starts past seq 1 (the earlier part is in audit files):
+  // accepted unless the caller requires the genesis, and said in the summary.
+  const startsAt = ok.length ? ok[0]!.c.seq : 1;
+  const partial = fromBroker || (!opts.requireGenesis && startsAt > 1);
+  for (const { c, hash } of ok) for (const f of lineage.add(c, hash, { allowStartAfterGenesis: partial })) failures.push(`seq ${f.seq}: ${f.code}: ${f.reason}`);
+  return { checked: items.length, failures, duplicates: lineage.duplicates, heads: lineage.heads(), startsAt };
 }
 
 async function collectFromBroker(url: string, place: string, count: number, timeoutS: number): Promise<Uint8Array[]> {
@@ -78,6 +83,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       count: { type: 'string', default: '1000000' },
       timeout: { type: 'string', default: '5' },
       quiet: { type: 'boolean', default: false },
+      'require-genesis': { type: 'boolean', default: false },
     },
   });
   if (!values.anchor?.length || (!values.file && !values.broker)) throw new CodedError('USAGE', 'usage: place-agent verify --anchor FILE (--file FILE | --broker URL --place URN)');
@@ -95,9 +101,10 @@ export async function verifyCommand(args: string[]): Promise<number> {
     if (!values.place) throw new CodedError('USAGE', '--broker needs --place URN');
     items = await collectFromBroker(values.broker!, values.place, Number(values.count), Number(values.timeout));
   }
-  const r = verifyAll(items, values.anchor, Boolean(values.broker));
+  const r = verifyAll(items, values.anchor, Boolean(values.broker), { requireGenesis: values['require-genesis']! });
   for (const f of r.failures) process.stdout.write(f + '\n');
   const heads = r.heads.map((h) => `${h.iss} head ${h.seq} epoch ${h.epoch}`).join('; ');
   process.stderr.write(`${r.checked} observation(s), ${r.duplicates} duplicate(s), ${r.failures.length} failure(s)${heads ? `; ${heads}` : ''}\n`);
+  if (r.startsAt > 1 && !values.broker) process.stderr.write(`note: the chain here starts at seq ${r.startsAt}; earlier observations are in the audit archive (--require-genesis to insist on seq 1)\n`);
   return r.failures.length || r.checked === 0 ? 1 : 0;
 }

@@ -70,7 +70,7 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
   const paths = embeddedPaths(stateDir);
   const tpm = o.tcti ? await openTpm(o.tcti, o.logger) : undefined;
   const { authority, signer } = await provisionEmbedded(stateDir, EMBEDDED_PLACE, clock.now(), tpm?.signer);
-  const store = new ObservationStore(join(stateDir, 'agent.db'));
+  const store = new ObservationStore(join(stateDir, 'agent.db'), { exclusive: true });
   let broker: EmbeddedBroker | undefined;
   try {
     broker = o.brokerUrl ? undefined : await startEmbeddedBroker(o.port ?? 1883);
@@ -132,7 +132,7 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
   const signer = tpm?.signer ?? loadKeyFile(cfg.signer.keyFile ?? join(stateDir, 'device.key'));
   const identity = loadIdentity(stateDir, cfg.credential.file ?? join(stateDir, 'device.cred'), cfg.credential.parents);
   const anchors = cfg.trustAnchors.map(loadTrustAnchor);
-  const store = new ObservationStore(cfg.store.path ?? join(stateDir, 'agent.db'));
+  const store = new ObservationStore(cfg.store.path ?? join(stateDir, 'agent.db'), { exclusive: true });
   const printer = o.print ? createConsolePrinter(anchors) : undefined;
   const agent = new PlaceAgent({
     place: cfg.place,

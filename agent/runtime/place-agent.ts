@@ -97,6 +97,9 @@ export class PlaceAgent {
     this.publisher.subscribe(grantFilter(this.o.place), (_topic, payload) => this.acceptGrant(payload, 'mqtt'));
     this.publisher.start();
     await this.emit({ kind: 'status', body: { event: 'started', epoch_kind: this.o.epoch.kind, signer: this.o.signer.kind, head_before: this.chain.current().seq } });
+    // Drops whose signed gap did not make it before a crash are declared now.
+    const pendingGap = this.o.store.pendingGap();
+    if (pendingGap.length) this.emitGap(pendingGap);
     for (const src of this.o.sources) {
       await src.start((r) => this.onReading(r)).catch((e) => {
         this.errors.count('SOURCE_START_FAILED');
@@ -216,10 +219,17 @@ export class PlaceAgent {
       if (seqs.length === 0) return;
       this.errors.count('OUTBOX_PRESSURE', seqs.length);
       this.o.logger.warn('outbox over its bound: superseded envelopes will not be published', { dropped: seqs.length, max });
-      void this.emit({ kind: 'gap', body: { reason: 'superseded-envelope', kind: 'envelope', seqs: compressRanges(seqs), count: seqs.length, bound: max } });
+      this.emitGap(seqs);
     } catch (e) {
       this.errors.count((e as { code?: string }).code ?? 'PRESSURE_CHECK_FAILED');
     }
+  }
+
+  /** Signs the gap for dropped seqs; only once it is committed are they struck from the pending list. */
+  private emitGap(seqs: number[]): void {
+    void this.emit({ kind: 'gap', body: { reason: 'superseded-envelope', kind: 'envelope', seqs: compressRanges(seqs), count: seqs.length, bound: this.o.maxUndelivered ?? 0 } }).then((o) => {
+      if (o) this.o.store.clearPendingGap(seqs);
+    });
   }
 
   /** A wall-clock step (NTP correction, RTC set) is recorded as a `time` observation; seq, not time, orders the chain. */

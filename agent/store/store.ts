@@ -5,7 +5,7 @@
  * durability avoids one fsync per observation (group commit).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CodedError } from '../../drivers/core/coded-error.ts';
 import type { LineageHead, SignedObservation } from '../lineage/observation.ts';
@@ -59,7 +59,20 @@ export class ObservationStore {
   private readonly selPending;
   private readonly selHead;
 
-  constructor(readonly path: string) {
+  private lockPath: string | undefined;
+
+  /**
+   * `exclusive`: the running agent's store. A second agent on the same database would fork the
+   * chain in memory and wedge on every commit, so it is refused with STORE_IN_USE.
+   */
+  constructor(
+    readonly path: string,
+    opts: { exclusive?: boolean } = {},
+  ) {
+    if (opts.exclusive && path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      this.lockPath = takeLock(`${path}.lock`, path);
+    }
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path, { timeout: 2000 });
@@ -70,6 +83,7 @@ export class ObservationStore {
       const check = this.db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new StoreError('STORE_CORRUPT', `database ${path} failed its integrity check: ${String(check)}`, { path });
     } catch (e) {
+      if (this.lockPath) rmSync(this.lockPath, { force: true });
       if (e instanceof StoreError) throw e;
       wrap(e, path);
     }
@@ -107,8 +121,12 @@ export class ObservationStore {
 
   /** Records a raised epoch in the head (the counter itself lives in the file or TPM). */
   setEpoch(epoch: bigint): void {
-    const h = this.head();
-    this.guard(() => this.setHead.run(h.seq, h.hash, epoch));
+    this.guard(() =>
+      this.db.transaction(() => {
+        const h = this.head();
+        this.setHead.run(h.seq, h.hash, epoch);
+      })(),
+    );
   }
 
   /** Commits a batch of consecutive observations with their outbox rows and the new head, in one transaction. */
@@ -222,7 +240,25 @@ export class ObservationStore {
           .all(latest.s) as { seq: number }[];
         const mark = this.db.prepare('UPDATE outbox SET delivered_at = -1 WHERE seq = ?');
         for (const r of rows) mark.run(r.seq);
+        // Recorded with the drop, so a crash before the signed gap is committed still leads to one.
+        const pending = JSON.parse(this.getMeta('pending_gap') ?? '[]') as number[];
+        this.setMeta('pending_gap', JSON.stringify([...pending, ...rows.map((r) => r.seq)]));
         return rows.map((r) => r.seq);
+      })(),
+    );
+  }
+
+  /** Seqs dropped from delivery whose signed gap is not yet committed. */
+  pendingGap(): number[] {
+    return JSON.parse(this.getMeta('pending_gap') ?? '[]') as number[];
+  }
+
+  /** The gap observation listing `seqs` is committed: forget them. */
+  clearPendingGap(seqs: number[]): void {
+    this.guard(() =>
+      this.db.transaction(() => {
+        const done = new Set(seqs);
+        this.setMeta('pending_gap', JSON.stringify(this.pendingGap().filter((s) => !done.has(s))));
       })(),
     );
   }
@@ -268,7 +304,11 @@ export class ObservationStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db?.open) this.db.close();
+    if (this.lockPath) {
+      rmSync(this.lockPath, { force: true });
+      this.lockPath = undefined;
+    }
   }
 
   private guard<T>(fn: () => T): T {
@@ -278,5 +318,32 @@ export class ObservationStore {
       if (e instanceof StoreError) throw e;
       wrap(e, this.path);
     }
+  }
+}
+
+/** A lock file holding the owner's PID; a lock whose process is gone (SIGKILL, power loss) is taken over. */
+function takeLock(lockPath: string, dbPath: string): string {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return lockPath;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError('STORE_UNWRITABLE', `cannot create ${lockPath}: ${(e as Error).message}`, { path: dbPath }, { cause: e });
+      const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new StoreError('STORE_IN_USE', `database ${dbPath} is in use by another place-agent (pid ${pid})`, { path: dbPath, pid });
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new StoreError('STORE_IN_USE', `could not take the lock ${lockPath}`, { path: dbPath });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -128,6 +128,31 @@ describe('place-agent CLI', () => {
     expect(foreign.stdout).toContain('CHAIN_UNKNOWN_ANCHOR');
   });
 
+  it('refuses a second agent on the same database with STORE_IN_USE', async () => {
+    const first = spawnAgent(['run', '--embedded', '--state', state, '--port', String(await freePort()), '--metrics', 'off', '--quiet']);
+    try {
+      await waitFor(() => first.stdout().includes('broker mqtt://'), 20_000, 'the first agent');
+      const second = await runAgent(['run', '--embedded', '--state', state, '--port', String(await freePort()), '--metrics', 'off', '--quiet']);
+      expect(second.code).toBe(3);
+      expect(second.stderr).toContain('STORE_IN_USE');
+    } finally {
+      first.proc.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+    }
+  });
+
+  it('verifies an export that starts after seq 1 (pruned by retention) unless the genesis is required', async () => {
+    const out = join(dir, 'partial.cbor');
+    expect((await runAgent(['export', '--state', state, '--out', out, '--from', '5'])).code).toBe(0);
+    const anchor = join(state, 'authority', 'anchor.cose');
+    const ok = await runAgent(['verify', '--anchor', anchor, '--file', out]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('starts at seq 5');
+    const strict = await runAgent(['verify', '--anchor', anchor, '--file', out, '--require-genesis']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/^seq 5: LINEAGE_GAP/m);
+  });
+
   it('decode ais prints gpsd-named fields for the corpus and the reason for each rejected line', async () => {
     const input = Buffer.concat([readFileSync(join(corpus, 'sample.aivdm')), Buffer.from('!AIVDM,1,1,,A,garbage*00\r\n')]);
     const r = await runAgent(['decode', 'ais'], input);
