@@ -6,7 +6,7 @@ import { randomFillSync } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { CborFloat } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
-import { HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, encodeSign1, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
+import { HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, assembleSign1, protectedHeader, sigStructureFast } from '../encoding/cose-sign1.ts';
 import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
 import type { Signer } from '../signing/signer.ts';
 
@@ -135,7 +135,7 @@ export class ObservationChain {
   private head: LineageHead;
   private readonly credHash: Uint8Array;
   private protectedBytes: Uint8Array | undefined;
-  private readonly unprotected: Map<CborMapKey, CborValue>;
+  private readonly unprotectedEncoded: Uint8Array;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -145,8 +145,9 @@ export class ObservationChain {
   ) {
     this.head = { ...head };
     this.credHash = sha256(id.credential);
-    this.unprotected = new Map<CborMapKey, CborValue>([[HDR_KCWT, id.credential]]);
-    if (id.parents.length) this.unprotected.set(HDR_PARENT_CREDS, id.parents);
+    const unprotected = new Map<CborMapKey, CborValue>([[HDR_KCWT, id.credential]]);
+    if (id.parents.length) unprotected.set(HDR_PARENT_CREDS, id.parents);
+    this.unprotectedEncoded = encodeDeterministic(unprotected);
   }
 
   current(): LineageHead {
@@ -193,18 +194,18 @@ export class ObservationChain {
     const p = await this.prot();
     const seq = this.head.seq + 1;
     const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, nextCti());
-    const signature = await this.signer.sign(sigStructure(p, payload));
+    const signature = await this.signer.sign(sigStructureFast(p, payload));
     return this.seal(d, p, payload, signature, seq);
   }
 
   private finish(d: ObservationDraft, p: Uint8Array, sign: (m: Uint8Array) => Uint8Array): SignedObservation {
     const seq = this.head.seq + 1;
     const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, nextCti());
-    return this.seal(d, p, payload, sign(sigStructure(p, payload)), seq);
+    return this.seal(d, p, payload, sign(sigStructureFast(p, payload)), seq);
   }
 
   private seal(d: ObservationDraft, p: Uint8Array, payload: Uint8Array, signature: Uint8Array, seq: number): SignedObservation {
-    const bytes = encodeSign1({ protectedBytes: p, unprotected: this.unprotected, payload, signature });
+    const bytes = assembleSign1(p, this.unprotectedEncoded, payload, signature);
     const hash = sha256(bytes);
     this.head = { seq, hash, epoch: this.head.epoch };
     return { seq, kind: d.kind, place: d.place, t: d.t, epoch: this.head.epoch, bytes, hash };
