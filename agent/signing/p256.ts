@@ -25,6 +25,7 @@ function to32(v: bigint): Uint8Array {
 
 /** Left-pads r and s to 32 bytes each and flips s to n - s when it is high. */
 const HALF_N_BYTES = to32(HALF_N);
+const N_BYTES = to32(N);
 
 /** s <= n/2, compared bytewise on a 32-byte big-endian s (the common case needs no bigint). */
 function lowS32(s: Uint8Array): boolean {
@@ -35,10 +36,19 @@ function lowS32(s: Uint8Array): boolean {
 }
 
 export function normaliseSignature(r: Uint8Array, s: Uint8Array): Uint8Array {
-  if (r.length === 32 && s.length === 32 && lowS32(s)) {
+  if (r.length === 32 && s.length === 32) {
     const out = new Uint8Array(64);
     out.set(r, 0);
-    out.set(s, 32);
+    if (lowS32(s)) out.set(s, 32);
+    else {
+      // n - s, bytewise big-endian subtraction (s < n for any valid signature).
+      let borrow = 0;
+      for (let i = 31; i >= 0; i--) {
+        const d = N_BYTES[i]! - s[i]! - borrow;
+        out[32 + i] = d & 0xff;
+        borrow = d < 0 ? 1 : 0;
+      }
+    }
     return out;
   }
   const sv = toBig(s);
