@@ -62,6 +62,9 @@ export async function benchPipeline(n = 20_000): Promise<Record<string, number>>
     const all: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) all.push(log.submit(draft(i)));
     await Promise.all(all);
+    // Wait on the publisher's PUBACK count (a COUNT over the outbox every few ms would load the same thread).
+    while (pub.stats.acked < n) await new Promise((r) => setTimeout(r, 5));
+    // Deliveries are recorded in batches a few ms after their PUBACKs.
     while (store.outboxStats().depth > 0) await new Promise((r) => setTimeout(r, 5));
     const agentSecs = (performance.now() - t0) / 1000;
     out.agent_obs_per_s = Math.round(n / agentSecs);
