@@ -22,47 +22,80 @@ export function linkFor(port: string, baudRate: number): ByteLink {
   return new SerialPortLink({ path: port, baudRate });
 }
 
+/**
+ * Every serial source reads through a ReconnectingLink: a port absent at boot (a USB reader not
+ * yet enumerated) is opened when it appears, a vanished one reopened with capped backoff, a
+ * `/dev/serial/by-id` name re-resolved at each open (the stale ttyUSB trap), silence reported.
+ */
+function supervisedLink(port: string, baudRate: number, log: Logger, silence: { staleAfterMs?: number; reopenWhenStale?: boolean }): ReconnectingLink {
+  return new ReconnectingLink({
+    path: port,
+    createLink: (p) => linkFor(p, baudRate),
+    ...(port.startsWith('tcp://') ? { resolvePath: (p: string) => Promise.resolve(p) } : {}),
+    ...silence,
+    logger: log,
+  });
+}
+
+/** The source's own health, overridden by its link's when the port itself is not open. */
+function withLinkHealth(src: ReadingSource, link: ReconnectingLink): ReadingSource {
+  return {
+    id: src.id,
+    start: (cb) => src.start(cb),
+    stop: () => src.stop(),
+    health: () => {
+      const h = src.health();
+      const l = link.health();
+      const errors = { ...h.errors, ...l.errors };
+      if (l.state === 'open' || l.state === 'idle' || l.state === 'closed') return { ...h, errors };
+      const state = l.state === 'stale' ? 'stale' : l.state === 'connecting' ? 'starting' : 'down';
+      return { ...h, state, errors, detail: `${link.endpoint}: ${l.state}${l.failedAttempts ? `, ${l.failedAttempts} failed open(s)` : ''}` };
+    },
+  };
+}
+
 export function createSource(s: SourceConfig, logger: Logger): ReadingSource {
   const log = logger.child(s.id);
+  if (s.type === 'gpsd') {
+    return new GpsdSource({ id: s.id, host: s.host, ...(s.port ? { port: s.port } : {}), staleAfterMs: s.staleSeconds * 1000, logger: log });
+  }
+  // A GNSS receiver talks every second: silence means a dead fd (reopen it). RFID readers are
+  // quiet until a tag comes, so silence says nothing; the others poll or heartbeat.
+  const talkative = s.type === 'nmea-serial';
+  const eventDriven = s.type === 'rfid-em4100' || s.type === 'rfid-uhf';
+  const link = supervisedLink(s.port, s.baudRate, log, eventDriven ? {} : { staleAfterMs: s.staleSeconds * 1000, reopenWhenStale: talkative });
   switch (s.type) {
-    case 'nmea-serial': {
-      const link = new ReconnectingLink({
-        path: s.port,
-        createLink: (p) => linkFor(p, s.baudRate),
-        ...(s.port.startsWith('tcp://') ? { resolvePath: (p: string) => Promise.resolve(p) } : {}),
-        staleAfterMs: s.staleSeconds * 1000,
-        logger: log,
-      });
-      return new NmeaSerialSource({ id: s.id, link, staleAfterMs: s.staleSeconds * 1000, logger: log });
-    }
-    case 'gpsd':
-      return new GpsdSource({ id: s.id, host: s.host, ...(s.port ? { port: s.port } : {}), staleAfterMs: s.staleSeconds * 1000, logger: log });
+    case 'nmea-serial':
+      return withLinkHealth(new NmeaSerialSource({ id: s.id, link, staleAfterMs: s.staleSeconds * 1000, logger: log }), link);
     case 'ais-serial':
-      return new AisSource({ id: s.id, link: linkFor(s.port, s.baudRate), staleAfterMs: s.staleSeconds * 1000, logger: log });
+      return withLinkHealth(new AisSource({ id: s.id, link, staleAfterMs: s.staleSeconds * 1000, logger: log }), link);
     case 'rfid-em4100':
       // 125 kHz readers read at a few centimetres: a sighting places the tag at the reader.
-      return withRange(new RfidSource({ id: s.id, link: linkFor(s.port, s.baudRate), protocol: 'em4100', holdMs: s.holdSeconds * 1000, logger: log }), 0.2);
+      return withLinkHealth(withRange(new RfidSource({ id: s.id, link, protocol: 'em4100', holdMs: s.holdSeconds * 1000, logger: log }), 0.2), link);
     case 'rfid-uhf':
-      return withRange(new RfidSource({ id: s.id, link: linkFor(s.port, s.baudRate), protocol: 'uhf-r200', holdMs: s.holdSeconds * 1000, logger: log }), s.rangeM);
+      return withLinkHealth(withRange(new RfidSource({ id: s.id, link, protocol: 'uhf-r200', holdMs: s.holdSeconds * 1000, logger: log }), s.rangeM), link);
     case 'modbus':
-      return new ModbusSource({
-        id: s.id,
-        link: linkFor(s.port, s.baudRate),
-        baudRate: s.baudRate,
-        timeoutMs: s.timeoutMs,
-        intervalMs: s.pollSeconds * 1000,
-        slaves: s.slaves.map((sl, i) => {
-          if (!(BUILTIN_PROFILES as readonly string[]).includes(sl.profile)) {
-            throw new ConfigError('CONFIG_INVALID', `unknown Modbus profile ${sl.profile}`, [
-              { path: `/sources/${s.id}/slaves/${i}/profile`, value: sl.profile, expected: `one of ${BUILTIN_PROFILES.join(', ')}` },
-            ]);
-          }
-          return { unit: sl.unit, profile: loadBuiltinProfile(sl.profile as (typeof BUILTIN_PROFILES)[number]), ...(sl.name ? { name: sl.name } : {}) };
+      return withLinkHealth(
+        new ModbusSource({
+          id: s.id,
+          link,
+          baudRate: s.baudRate,
+          timeoutMs: s.timeoutMs,
+          intervalMs: s.pollSeconds * 1000,
+          slaves: s.slaves.map((sl, i) => {
+            if (!(BUILTIN_PROFILES as readonly string[]).includes(sl.profile)) {
+              throw new ConfigError('CONFIG_INVALID', `unknown Modbus profile ${sl.profile}`, [
+                { path: `/sources/${s.id}/slaves/${i}/profile`, value: sl.profile, expected: `one of ${BUILTIN_PROFILES.join(', ')}` },
+              ]);
+            }
+            return { unit: sl.unit, profile: loadBuiltinProfile(sl.profile as (typeof BUILTIN_PROFILES)[number]), ...(sl.name ? { name: sl.name } : {}) };
+          }),
+          logger: log,
         }),
-        logger: log,
-      });
+        link,
+      );
     case 'mcu':
-      return new McuSource({ id: s.id, link: linkFor(s.port, s.baudRate), log, config: { heartbeatMs: s.heartbeatSeconds * 1000 } });
+      return withLinkHealth(new McuSource({ id: s.id, link, log, config: { heartbeatMs: s.heartbeatSeconds * 1000 } }), link);
   }
 }
 

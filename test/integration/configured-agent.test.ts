@@ -159,4 +159,54 @@ describe('configured agent with serial sources and mosquitto', () => {
     const grantPayload = decodeCbor(decodeSign1(new Uint8Array(readFileSync(join(dir, 'R1.grant')))).payload) as Map<number, unknown>;
     expect(Buffer.from(payload.get(CLAIM.nonce) as Uint8Array).equals(Buffer.from(grantPayload.get(CLAIM.nonce) as Uint8Array))).toBe(true);
   }, 120_000);
+
+  it('starts with its GNSS receiver unplugged, reports the source down, and reads it once it appears', async () => {
+    const state = join(dir, 'state-late');
+    const auth = join(dir, 'authority-late');
+    expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
+    expect((await runAgent(['authority', 'init', '--dir', auth])).code).toBe(0);
+    const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout).issuer as string;
+    expect((await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', PLACE, '--out', join(state, 'device.cred')])).code).toBe(0);
+    const late = new SocatPtyPair(join(dir, 'late-agent'), join(dir, 'late-device'));
+    const opsPort = await freePort();
+    const cfg = join(dir, 'late.yaml');
+    writeFileSync(
+      cfg,
+      [
+        `place: ${PLACE}`,
+        `stateDir: ${state}`,
+        'credential:',
+        `  parents: [${join(auth, 'root.cred')}]`,
+        'mqtt:',
+        `  url: ${broker.url}`,
+        'metrics:',
+        `  listen: 127.0.0.1:${opsPort}`,
+        'sources:',
+        '  - id: gnss-late',
+        '    type: nmea-serial',
+        `    port: ${late.linkA}`,
+      ].join('\n') + '\n',
+    );
+    const a = spawnAgent(['run', '--config', cfg]);
+    try {
+      const health = async () => (await fetch(`http://127.0.0.1:${opsPort}/healthz`).then((r) => r.json()).catch(() => undefined)) as { sources: Record<string, { state: string; readings: number }> } | undefined;
+      await waitFor(async () => ['down', 'starting'].includes((await health())?.sources['gnss-late']?.state ?? ''), 20_000, 'the missing receiver reported');
+      expect(a.proc.exitCode).toBeNull();
+      await late.start();
+      const device = new SerialPort({ path: late.linkB, baudRate: 9600 });
+      await new Promise<void>((r) => device.once('open', () => r()));
+      const ticker = setInterval(() => device.write(nmea('GPGGA,120000.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,')), 200);
+      try {
+        await waitFor(async () => ((await health())?.sources['gnss-late']?.readings ?? 0) > 0, 30_000, 'readings once the receiver appears');
+        expect((await health())?.sources['gnss-late']?.state).toBe('up');
+      } finally {
+        clearInterval(ticker);
+        await new Promise<void>((r) => device.close(() => r()));
+      }
+    } finally {
+      a.proc.kill('SIGTERM');
+      expect(await a.exited).toBe(0);
+      await late.kill();
+    }
+  }, 120_000);
 });
