@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -56,7 +56,8 @@ const count = (s: string, needle: string): number => s.split(needle).length - 1;
 
 describe('status in a terminal', () => {
   it('draws the agent status and refreshes it in place', async () => {
-    startPane('status', `${fixture} status ${server.url}`);
+    const exitFile = join(dir, 'status-exit');
+    startPane('status', `PLACE_TTY_EXIT_FILE=${exitFile} ${fixture} status ${server.url}`);
     const first = await waitForScreen('status', (s) => s.includes('OUTBOX      depth 12'));
     expect(first.split('\n')[0]).toBe('place-agent 0.1.0  urn:place:DEHAM:berth:42  live  up 2h03m  pid 4242');
     expect(first).toMatch(/rfid0\s+down/);
@@ -73,15 +74,13 @@ describe('status in a terminal', () => {
     expect(count(history('status'), 'SOURCES (')).toBe(1);
 
     tmux('send-keys', '-t', 'status', 'C-c');
-    for (;;) {
-      const [dead, code] = tmux('display-message', '-p', '-t', 'status', '#{pane_dead} #{pane_dead_status}').trim().split(' ');
-      // tmux marks the pane dead before it has reaped the exit status; wait for both.
-      if (dead === '1' && code) {
-        expect(code).toBe('0');
-        break;
-      }
+    // The view must leave on Ctrl-C with exit code 0 (recorded by the fixture on exit).
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(exitFile)) {
+      if (Date.now() > deadline) throw new Error('status view did not exit after Ctrl-C');
       await delay(50);
     }
+    expect(readFileSync(exitFile, 'utf8')).toBe('0');
   });
 
   it('draws a progress bar that ends as one line', async () => {

@@ -187,7 +187,8 @@ describe('ModbusSource when the port vanishes', () => {
     await slave.open();
     slave.addUnit(1, { holding: { 256: 2500, 257: 0 } });
     await until(() => got.some((r) => r.value.point === 'distance' && r.value.value === 2.5), 'a reading after the device came back');
-    expect(src.health().errors.MODBUS_LINK_LOST).toBe(1);
+    // Under load a reopen can catch the old pty going away too, so at least one loss is counted.
+    expect(src.health().errors.MODBUS_LINK_LOST).toBeGreaterThanOrEqual(1);
     expect(src.health().state).toBe('up');
     await src.stop();
     await slave.close();
