@@ -60,6 +60,21 @@ export class ObservationStore {
   private readonly selHead;
 
   private lockPath: string | undefined;
+  /**
+   * Every statement is prepared once and kept for the life of the connection. Statements that
+   * are garbage-collected while the agent runs have crashed Node 24 in better-sqlite3's
+   * finaliser (RemoveEnvironmentCleanupHook assertion); kept statements are only finalised at close.
+   */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
 
   /**
    * `exclusive`: the running agent's store. A second agent on the same database would fork the
@@ -76,39 +91,39 @@ export class ObservationStore {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path, { timeout: 2000 });
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('foreign_keys = ON');
+      this.stmt('PRAGMA journal_mode = WAL').get();
+      this.stmt('PRAGMA synchronous = FULL').run();
+      this.stmt('PRAGMA foreign_keys = ON').run();
       this.migrate();
-      const check = this.db.pragma('quick_check', { simple: true });
+      const check = this.stmt('PRAGMA quick_check').pluck().get();
       if (check !== 'ok') throw new StoreError('STORE_CORRUPT', `database ${path} failed its integrity check: ${String(check)}`, { path });
     } catch (e) {
       if (this.lockPath) rmSync(this.lockPath, { force: true });
       if (e instanceof StoreError) throw e;
       wrap(e, path);
     }
-    this.insObs = this.db.prepare('INSERT INTO observations (seq, kind, place, t, epoch, hash, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.insOut = this.db.prepare('INSERT INTO outbox (seq, topic, retain) VALUES (?, ?, ?)');
-    this.setHead = this.db.prepare(
+    this.insObs = this.stmt('INSERT INTO observations (seq, kind, place, t, epoch, hash, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insOut = this.stmt('INSERT INTO outbox (seq, topic, retain) VALUES (?, ?, ?)');
+    this.setHead = this.stmt(
       'INSERT INTO lineage_head (id, seq, hash, epoch) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, epoch = excluded.epoch',
     );
-    this.markDelivered = this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?');
-    this.markRange = this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq BETWEEN ? AND ?');
-    this.selPending = this.db.prepare(
+    this.markDelivered = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?');
+    this.markRange = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq BETWEEN ? AND ?');
+    this.selPending = this.stmt(
       'SELECT o.seq AS seq, o.topic AS topic, o.retain AS retain, b.bytes AS bytes, b.kind AS kind FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?',
     );
-    this.selHead = this.db.prepare('SELECT seq, hash, epoch FROM lineage_head WHERE id = 1');
+    this.selHead = this.stmt('SELECT seq, hash, epoch FROM lineage_head WHERE id = 1');
   }
 
   private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
+    const version = this.stmt('PRAGMA user_version').pluck().get() as number;
     if (version > MIGRATIONS.length) {
       throw new StoreError('STORE_TOO_NEW', `database schema version ${version} is newer than this agent knows (${MIGRATIONS.length})`, { path: this.path });
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
+        this.db.exec(`PRAGMA user_version = ${v + 1}`);
       })();
     }
   }
@@ -173,7 +188,7 @@ export class ObservationStore {
   }
 
   outboxStats(): { depth: number; oldestT: number | undefined } {
-    const r = this.db.prepare('SELECT COUNT(*) AS n, MIN(b.t) AS oldest FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL').get() as {
+    const r = this.stmt('SELECT COUNT(*) AS n, MIN(b.t) AS oldest FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL').get() as {
       n: number;
       oldest: number | null;
     };
@@ -182,7 +197,7 @@ export class ObservationStore {
 
   /** Observations in seq order from `fromSeq`, for export and verification. */
   *observations(fromSeq = 1): Generator<StoredObservation> {
-    for (const r of this.db.prepare('SELECT seq, kind, place, t, epoch, hash, bytes FROM observations WHERE seq >= ? ORDER BY seq').iterate(fromSeq) as Iterable<{
+    for (const r of this.stmt('SELECT seq, kind, place, t, epoch, hash, bytes FROM observations WHERE seq >= ? ORDER BY seq').iterate(fromSeq) as Iterable<{
       seq: number;
       kind: string;
       place: string;
@@ -205,21 +220,21 @@ export class ObservationStore {
   }
 
   activeGrants(now: number): { bytes: Uint8Array; settlement?: string }[] {
-    const rows = this.db.prepare('SELECT bytes, settlement FROM grants WHERE window_end >= ? ORDER BY window_start').all(now) as { bytes: Buffer; settlement: string | null }[];
+    const rows = this.stmt('SELECT bytes, settlement FROM grants WHERE window_end >= ? ORDER BY window_start').all(now) as { bytes: Buffer; settlement: string | null }[];
     return rows.map((r) => ({ bytes: new Uint8Array(r.bytes), ...(r.settlement ? { settlement: r.settlement } : {}) }));
   }
 
   saveGrantSettlement(reservation: string, place: string, settlement: string): void {
-    this.guard(() => this.db.prepare('UPDATE grants SET settlement = ? WHERE reservation = ? AND place = ?').run(settlement, reservation, place));
+    this.guard(() => this.stmt('UPDATE grants SET settlement = ? WHERE reservation = ? AND place = ?').run(settlement, reservation, place));
   }
 
   getMeta(key: string): string | undefined {
-    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const r = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return r?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.guard(() => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+    this.guard(() => this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
   }
 
   /**
@@ -238,7 +253,7 @@ export class ObservationStore {
         const rows = this.db
           .prepare("SELECT o.seq AS seq FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND b.kind = 'envelope' AND o.seq < ? ORDER BY o.seq")
           .all(latest.s) as { seq: number }[];
-        const mark = this.db.prepare('UPDATE outbox SET delivered_at = -1 WHERE seq = ?');
+        const mark = this.stmt('UPDATE outbox SET delivered_at = -1 WHERE seq = ?');
         for (const r of rows) mark.run(r.seq);
         // Recorded with the drop, so a crash before the signed gap is committed still leads to one.
         const pending = JSON.parse(this.getMeta('pending_gap') ?? '[]') as number[];
@@ -270,7 +285,7 @@ export class ObservationStore {
    */
   archiveAndPrune(cutoffMs: number, auditDir: string, limit = 100_000): { archived: number; file?: string } {
     const head = this.head().seq;
-    this.guard(() => this.db.prepare('DELETE FROM grants WHERE window_end < ?').run(cutoffMs));
+    this.guard(() => this.stmt('DELETE FROM grants WHERE window_end < ?').run(cutoffMs));
     const rows = this.db
       .prepare('SELECT b.seq AS seq, b.bytes AS bytes FROM observations b JOIN outbox o ON o.seq = b.seq WHERE o.delivered_at IS NOT NULL AND b.t < ? AND b.seq < ? ORDER BY b.seq LIMIT ?')
       .all(cutoffMs, head, limit) as { seq: number; bytes: Buffer }[];
@@ -287,8 +302,8 @@ export class ObservationStore {
     const seqs = rows.map((r) => r.seq);
     this.guard(() =>
       this.db.transaction(() => {
-        const delOut = this.db.prepare('DELETE FROM outbox WHERE seq = ?');
-        const delObs = this.db.prepare('DELETE FROM observations WHERE seq = ?');
+        const delOut = this.stmt('DELETE FROM outbox WHERE seq = ?');
+        const delObs = this.stmt('DELETE FROM observations WHERE seq = ?');
         for (const s of seqs) {
           delOut.run(s);
           delObs.run(s);
@@ -300,7 +315,7 @@ export class ObservationStore {
 
   /** Checks the database answers a write; used by the watchdog's liveness probe. */
   probeWritable(): void {
-    this.guard(() => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('probe', String(Date.now())));
+    this.guard(() => this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('probe', String(Date.now())));
   }
 
   close(): void {
