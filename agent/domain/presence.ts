@@ -65,6 +65,18 @@ interface GrantState extends GrantSettlement {
 
 const unitKey = (u: [string, string]): string => `${u[0]}:${u[1]}`;
 
+/** An `arrived` claim: the episode is copied, since the tracker goes on updating its own. */
+function arrivedClaim(g: ReservationGrant, ep: Episode, measuredM: number, measuredMs: number): PresenceClaim {
+  return {
+    kind: 'presence',
+    event: 'arrived',
+    grant: g,
+    episode: { ...ep, evidence: [...ep.evidence], sources: new Set(ep.sources) },
+    spatial: { measuredM, requiredM: g.toleranceM, ok: true },
+    temporal: { measuredMs, window: g.window, graceMs: g.graceMs, ok: true },
+  };
+}
+
 export class PresenceTracker {
   private readonly episodes = new Map<string, Episode>();
   private readonly grants = new Map<string, GrantState>();
@@ -128,14 +140,7 @@ export class PresenceTracker {
       if (inWindow && inTolerance) {
         if (!this.spend(s, out)) continue;
         s.arrived = true;
-        out.push({
-          kind: 'presence',
-          event: 'arrived',
-          grant: g,
-          episode: { ...ep, evidence: [...ep.evidence], sources: new Set(ep.sources) },
-          spatial: { measuredM: ev.distanceM, requiredM: g.toleranceM, ok: true },
-          temporal: { measuredMs: ev.t, window: g.window, graceMs: g.graceMs, ok: true },
-        });
+        out.push(arrivedClaim(g, ep, ev.distanceM, ev.t));
       } else if (opened) {
         out.push({
           kind: 'reservation',
@@ -182,14 +187,7 @@ export class PresenceTracker {
         if (ep && ep.minDistanceM <= g.toleranceM && ep.openedAt <= g.window[0] + g.graceMs) {
           if (this.spend(s, out)) {
             s.arrived = true;
-            out.push({
-              kind: 'presence',
-              event: 'arrived',
-              grant: g,
-              episode: { ...ep, evidence: [...ep.evidence], sources: new Set(ep.sources) },
-              spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: true },
-              temporal: { measuredMs: Math.max(ep.openedAt, g.window[0]), window: g.window, graceMs: g.graceMs, ok: true },
-            });
+            out.push(arrivedClaim(g, ep, ep.minDistanceM, Math.max(ep.openedAt, g.window[0])));
           }
           continue;
         }
