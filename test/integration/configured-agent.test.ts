@@ -32,6 +32,15 @@ function nmea(body: string): string {
   return `$${body}*${x.toString(16).toUpperCase().padStart(2, '0')}\r\n`;
 }
 
+/** As an installer does it: `keys init`, an authority, and a device credential for that key. */
+async function provisionDevice(state: string, auth: string, authorityName: string): Promise<void> {
+  expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
+  expect((await runAgent(['authority', 'init', '--dir', auth, '--name', authorityName])).code).toBe(0);
+  const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout).issuer as string;
+  const issue = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', PLACE, '--out', join(state, 'device.cred')]);
+  expect(issue.code, issue.stderr).toBe(0);
+}
+
 describe('configured agent with serial sources and mosquitto', () => {
   let dir: string;
   let gnss: SocatPtyPair;
@@ -59,11 +68,7 @@ describe('configured agent with serial sources and mosquitto', () => {
   it('signs envelopes from GNSS readings and attests an arrival against a broker-delivered grant', async () => {
     const state = join(dir, 'state');
     const auth = join(dir, 'authority');
-    expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
-    expect((await runAgent(['authority', 'init', '--dir', auth, '--name', 'urn:place-authority:test'])).code).toBe(0);
-    const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout).issuer as string;
-    const issue = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', PLACE, '--out', join(state, 'device.cred')]);
-    expect(issue.code, issue.stderr).toBe(0);
+    await provisionDevice(state, auth, 'urn:place-authority:test');
     const opsPort = await freePort();
     const cfg = join(dir, 'config.yaml');
     writeFileSync(
@@ -163,10 +168,7 @@ describe('configured agent with serial sources and mosquitto', () => {
   it('starts with its GNSS receiver unplugged, reports the source down, and reads it once it appears', async () => {
     const state = join(dir, 'state-late');
     const auth = join(dir, 'authority-late');
-    expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
-    expect((await runAgent(['authority', 'init', '--dir', auth])).code).toBe(0);
-    const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout).issuer as string;
-    expect((await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', PLACE, '--out', join(state, 'device.cred')])).code).toBe(0);
+    await provisionDevice(state, auth, 'urn:place-authority:late');
     const late = new SocatPtyPair(join(dir, 'late-agent'), join(dir, 'late-device'));
     const opsPort = await freePort();
     const cfg = join(dir, 'late.yaml');
