@@ -11,105 +11,21 @@ import { systemClock } from '../../drivers/core/clock.ts';
 import { isCodedError } from '../../drivers/core/coded-error.ts';
 import type { Logger } from '../../drivers/core/log.ts';
 import { silentLogger } from '../../drivers/core/log.ts';
-import type { Modality, Reading, ReadingSource, SourceHealth } from '../../drivers/core/reading.ts';
+import type { Reading, ReadingSource, SourceHealth } from '../../drivers/core/reading.ts';
 import type { ByteLink } from '../../drivers/serial/binding.ts';
 import { McuBridgeError, McuErrorCode } from './errors.ts';
 import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from './frame.ts';
-import type { McuLinkCounters } from './mcu-link.ts';
 import { McuLink } from './mcu-link.ts';
-import type { ChannelDescriptor, FrameOf, McuFrame } from './message.ts';
-import { Capability, ConfigKey, HEARTBEAT_FLAG_SESSION, NakReason, ReportStatus } from './message.ts';
+import type { FrameOf, McuFrame } from './message.ts';
+import { Capability, ConfigKey, HEARTBEAT_FLAG_SESSION, NakReason } from './message.ts';
 import type { TickMapping, TimeSyncSample } from './time-sync.ts';
-import { bestSample, mappingFromSample, readingTime, tickToHost } from './time-sync.ts';
+import { bestSample, mappingFromSample, tickToHost } from './time-sync.ts';
 
-const MODALITY_BY_CODE: Record<number, Modality> = { 0: 'mcu', 1: 'door', 2: 'range', 3: 'meter' };
-const UNIT_BY_CODE: Record<number, string> = { 0: 'none', 1: 'bool', 2: 'mm', 3: 'degC', 4: 'W', 5: 'pct' };
 const WATCHDOG_PERIOD_MS = 25;
-const STATUS_BY_CODE: Record<number, string> = { 0: 'ok', 1: 'stale', 2: 'fault', 3: 'out_of_range' };
 
-export interface McuChannelOverride {
-  /** Name carried in the reading value, e.g. `dock-door`. */
-  name?: string;
-  /** Overrides the modality the MCU declares in HELLO_REPLY. */
-  modality?: Modality;
-}
-
-export interface McuSourceOptions {
-  /** Source id in Readings and health, e.g. `mcu:dock-3`. */
-  id: string;
-  link: ByteLink;
-  clock?: Clock;
-  log?: Logger;
-  /** Per-attempt reply timeout (ms, default 200) and retransmissions (default 3). */
-  requestTimeoutMs?: number;
-  requestRetries?: number;
-  /** Silence longer than heartbeatMs × silenceFactor (default 3, at least minSilenceMs) trips the watchdog. */
-  silenceFactor?: number;
-  minSilenceMs?: number;
-  /** Pause between failed handshakes (default 250 ms); every resetEvery-th failure resets again. */
-  handshakeRetryMs?: number;
-  resetEvery?: number;
-  /** How the watchdog resets the MCU (default 'both'). */
-  resetStrategy?: 'message' | 'dtr' | 'both';
-  /** TIME_SYNC round every timeSyncIntervalMs (default 5000) of timeSyncSamples exchanges (default 4). */
-  timeSyncIntervalMs?: number;
-  timeSyncSamples?: number;
-  /** Assumed worst-case MCU oscillator error (default 100 ppm). */
-  driftPpm?: number;
-  /** Applied with CONFIG_SET after every handshake. */
-  config?: { heartbeatMs?: number; reportMs?: number; channelMask?: number };
-  channels?: Record<number, McuChannelOverride>;
-  /** Reopen backoff after the port vanished (default 100 ms doubling to 5 s). */
-  reopenMinMs?: number;
-  reopenMaxMs?: number;
-}
-
-export interface McuReadingValue {
-  channel: number;
-  name?: string;
-  /** raw × 10^exponent, in `unit`. */
-  value: number;
-  raw: number;
-  exponent: number;
-  unit: string;
-  tick: number;
-  seq: number;
-  bootId: number;
-  deviceId: number;
-}
-
-export interface McuInfo {
-  deviceId: number;
-  bootId: number;
-  firmware: string;
-  protocolVersion: number;
-  capabilities: number;
-  heartbeatMs: number;
-  tickHz: number;
-  channels: ChannelDescriptor[];
-  /** From the last HEARTBEAT: reports the MCU dropped from a full queue, and its receive errors. */
-  dropped: number;
-  rxErrors: number;
-  queued: number;
-}
-
-export interface McuHealth extends SourceHealth {
-  link: McuLinkCounters & {
-    duplicates: number;
-    resets: number;
-    reboots: number;
-    handshakes: number;
-    silences: number;
-    reopens: number;
-  };
-  mcu?: McuInfo;
-  timeSync?: { uncertaintyMs: number; rttMs: number; at: number };
-}
-
-interface Session {
-  info: McuInfo;
-  mapping?: TickMapping;
-}
+export type { McuChannelOverride, McuHealth, McuInfo, McuReadingValue, McuSourceOptions } from './mcu-types.ts';
+import type { McuHealth, McuInfo, McuSourceOptions, Session } from './mcu-types.ts';
+import { reportReading } from './mcu-reading.ts';
 
 export class McuSource implements ReadingSource {
   readonly id: string;
@@ -436,34 +352,7 @@ export class McuSource implements ReadingSource {
       this.link.ack(f.seq);
       return;
     }
-    const b = f.body;
-    const override = this.opts.channels?.[b.channel];
-    const declared = s.info.channels.find((c) => c.id === b.channel);
-    const time = s.mapping ? readingTime(s.mapping, b.tick) : { t: this.clock.now(), uncertaintyMs: undefined };
-    const value: McuReadingValue = {
-      channel: b.channel,
-      value: scale(b.value, b.exponent),
-      raw: b.value,
-      exponent: b.exponent,
-      unit: UNIT_BY_CODE[b.unit] ?? `unit_${b.unit}`,
-      tick: b.tick,
-      seq: f.seq,
-      bootId: s.info.bootId,
-      deviceId: s.info.deviceId,
-    };
-    if (override?.name !== undefined) value.name = override.name;
-    const reading: Reading<McuReadingValue> = {
-      source: this.id,
-      modality: override?.modality ?? (declared ? MODALITY_BY_CODE[declared.modality] : undefined) ?? 'mcu',
-      t: Math.round(time.t),
-      value,
-      quality: {
-        ok: b.status === ReportStatus.OK,
-        status: (STATUS_BY_CODE[b.status] ?? `status_${b.status}`) + (synced ? '' : ',unsynced'),
-      },
-    };
-    // t is rounded to whole ms, which adds up to 0.5 ms.
-    if (time.uncertaintyMs !== undefined) reading.quality.timeUncertaintyMs = time.uncertaintyMs + 0.5;
+    const reading = reportReading(f, s, this.id, this.opts.channels?.[f.body.channel], this.clock.now());
     try {
       this.onReading(reading);
     } catch (e) {
@@ -568,10 +457,4 @@ export class McuSource implements ReadingSource {
       this.wakers.add(done);
     });
   }
-}
-
-/** raw × 10^exponent without binary noise for the usual decimal exponents. */
-function scale(raw: number, exponent: number): number {
-  if (exponent === 0) return raw;
-  return exponent < 0 ? Number((raw / 10 ** -exponent).toFixed(-exponent)) : raw * 10 ** exponent;
 }
