@@ -3,7 +3,7 @@
  * and its RFC 9679 thumbprint: SHA-256 over the deterministic encoding of the required
  * members only (RFC 9679 §3: kty, crv, x, y for EC2).
  */
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { encodeDeterministic } from './deterministic-cbor.ts';
 import type { CborMapKey, CborValue } from './cbor-value.ts';
 import { CodedError } from '../../drivers/core/coded-error.ts';
@@ -41,6 +41,11 @@ export function coseKeyThumbprint(pub: Uint8Array): Uint8Array {
   return sha256(encodeDeterministic(coseKeyFromPublic(pub)));
 }
 
+// crypto.hash (Node 20.12+) hashes in one call without a Hash object: the observation hot path
+// hashes every observation; createHash is the fallback on older 20.x.
+const oneShotHash = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
+
 export function sha256(b: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(b).digest());
+  if (oneShotHash) return new Uint8Array(oneShotHash('sha256', b, 'buffer'));
+  return new Uint8Array(nodeCrypto.createHash('sha256').update(b).digest());
 }

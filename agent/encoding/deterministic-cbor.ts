@@ -14,9 +14,14 @@ export class CborError extends CodedError {}
 
 const te = new TextEncoder();
 
-class ByteSink {
-  private buf = new Uint8Array(256);
+/** A growable byte buffer that CBOR is written into (also used by fixed-layout fast paths). */
+export class CborWriter {
+  private buf: Uint8Array;
   private len = 0;
+
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+  }
 
   private ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -38,10 +43,26 @@ class ByteSink {
     this.len += b.length;
   }
 
+  /** A major type and its argument in shortest form (RFC 8949 §4.2.1). */
+  head(major: number, arg: number | bigint): void {
+    head(this, major, arg);
+  }
+
+  /** Any value, deterministically encoded. */
+  value(v: CborValue): void {
+    encodeInto(this, v);
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
   result(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
 }
+
+type ByteSink = CborWriter;
 
 function head(out: ByteSink, major: number, arg: number | bigint): void {
   const mt = major << 5;
@@ -63,9 +84,10 @@ function head(out: ByteSink, major: number, arg: number | bigint): void {
     out.byte(arg & 0xff);
   } else if (arg < 0x100000000) {
     out.byte(mt | 26);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, arg);
-    out.bytes(b);
+    out.byte(arg >>> 24);
+    out.byte((arg >>> 16) & 0xff);
+    out.byte((arg >>> 8) & 0xff);
+    out.byte(arg & 0xff);
   } else head(out, major, BigInt(arg));
 }
 
@@ -176,7 +198,8 @@ function encodeInto(out: ByteSink, v: CborValue): void {
   switch (typeof v) {
     case 'number':
       if (Object.is(v, -0)) encodeFloat(out, v);
-      else if (Number.isSafeInteger(v)) encodeInteger(out, BigInt(v));
+      // Safe integers need no bigint: -1 - v is exact for them.
+      else if (Number.isSafeInteger(v)) v >= 0 ? head(out, 0, v) : head(out, 1, -1 - v);
       // Number(U64_MAX) rounds up to 2^64, which is one past the range of major type 0; compare
       // against the exact powers of two so 2^64 falls through to a float (RFC 8949 §3.1).
       else if (Number.isInteger(v) && v >= -(2 ** 64) && v < 2 ** 64) encodeInteger(out, BigInt(v));
@@ -222,7 +245,7 @@ function encodeInto(out: ByteSink, v: CborValue): void {
 
 /** Encodes `v` deterministically. Map entries whose value is undefined are left out. */
 export function encodeDeterministic(v: CborValue): Uint8Array {
-  const out = new ByteSink();
+  const out = new CborWriter();
   encodeInto(out, v);
   return out.result();
 }

@@ -10,75 +10,10 @@ import { HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, assembleSign1, protectedHeader, si
 import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
 import type { Signer } from '../signing/signer.ts';
 
-// Claim labels, DESIGN.md table (RFC 8392 §4 for 1, 6, 7; RFC 9711 EAT for 10, 256, 264).
-export const CLAIM = {
-  iss: 1,
-  iat: 6,
-  cti: 7,
-  nonce: 10,
-  ueid: 256,
-  location: 264,
-  kind: -65537,
-  place: -65538,
-  seq: -65539,
-  prev: -65540,
-  epoch: -65541,
-  t: -65542,
-  tq: -65543,
-  cred: -65544,
-  body: -65545,
-} as const;
+import { CLAIM, type Identity, type LineageHead, type ObservationDraft, type SignedObservation } from './observation-types.ts';
+import { PayloadWriter } from './payload.ts';
 
-export type ObservationKind = 'envelope' | 'presence' | 'reservation' | 'checkpoint' | 'gap' | 'suspension' | 'time' | 'status';
-
-export interface TimeQuality {
-  src: 'gnss' | 'ntp' | 'rtc' | 'none';
-  sync: boolean;
-  errMs: number;
-}
-
-export interface Location {
-  lat: number;
-  lon: number;
-  accuracyM: number;
-  /** ms since the Unix epoch */
-  t: number;
-}
-
-export interface ObservationDraft {
-  kind: ObservationKind;
-  place: string;
-  /** ms since the Unix epoch */
-  t: number;
-  tq: TimeQuality;
-  body: { [key: string]: CborValue };
-  location?: Location;
-  nonce?: Uint8Array;
-}
-
-export interface LineageHead {
-  seq: number;
-  hash: Uint8Array;
-  epoch: bigint;
-}
-
-export interface SignedObservation {
-  seq: number;
-  kind: ObservationKind;
-  place: string;
-  t: number;
-  epoch: bigint;
-  bytes: Uint8Array;
-  /** SHA-256 of `bytes`: the next observation's prev. */
-  hash: Uint8Array;
-}
-
-export interface Identity {
-  iss: string;
-  ueid: Uint8Array;
-  credential: Uint8Array;
-  parents: Uint8Array[];
-}
+export * from './observation-types.ts';
 
 export const GENESIS_PREV = new Uint8Array(32);
 
@@ -134,6 +69,7 @@ export function buildPayload(d: ObservationDraft, id: Identity, credHash: Uint8A
 export class ObservationChain {
   private head: LineageHead;
   private readonly credHash: Uint8Array;
+  private readonly payloadWriter: PayloadWriter;
   private protectedBytes: Uint8Array | undefined;
   private readonly unprotectedEncoded: Uint8Array;
   private tail: Promise<unknown> = Promise.resolve();
@@ -145,6 +81,7 @@ export class ObservationChain {
   ) {
     this.head = { ...head };
     this.credHash = sha256(id.credential);
+    this.payloadWriter = new PayloadWriter(id, this.credHash);
     const unprotected = new Map<CborMapKey, CborValue>([[HDR_KCWT, id.credential]]);
     if (id.parents.length) unprotected.set(HDR_PARENT_CREDS, id.parents);
     this.unprotectedEncoded = encodeDeterministic(unprotected);
@@ -193,14 +130,14 @@ export class ObservationChain {
   private async appendNow(d: ObservationDraft): Promise<SignedObservation> {
     const p = await this.prot();
     const seq = this.head.seq + 1;
-    const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, nextCti());
+    const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti());
     const signature = await this.signer.sign(sigStructureFast(p, payload));
     return this.seal(d, p, payload, signature, seq);
   }
 
   private finish(d: ObservationDraft, p: Uint8Array, sign: (m: Uint8Array) => Uint8Array): SignedObservation {
     const seq = this.head.seq + 1;
-    const payload = buildPayload(d, this.id, this.credHash, seq, this.head.hash, this.head.epoch, nextCti());
+    const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti());
     return this.seal(d, p, payload, sign(sigStructureFast(p, payload)), seq);
   }
 
