@@ -14,6 +14,8 @@ import type { EpochCounter } from '../lineage/epoch.ts';
 import type { ObservationStore } from '../store/store.ts';
 import type { Signer } from '../signing/signer.ts';
 import { MqttPublisher, type PublisherOptions } from '../transport/mqtt-publisher.ts';
+import type { Publisher } from '../transport/publisher.ts';
+import { ThreadedPublisher } from '../transport/threaded-publisher.ts';
 import { grantFilter } from '../transport/topics.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import { verifyGrant } from '../authority/grant.ts';
@@ -32,7 +34,11 @@ export interface PlaceAgentOptions {
   anchors: TrustAnchor[];
   clock: Clock;
   logger: Logger;
-  mqtt: Omit<PublisherOptions, 'logger' | 'birth' | 'place'>;
+  /**
+   * `thread` (default true): publish from a worker thread with its own database connection, so
+   * the main thread only signs and commits. An in-memory store always publishes in-thread.
+   */
+  mqtt: Omit<PublisherOptions, 'logger' | 'birth' | 'place'> & { thread?: boolean };
   envelope: EnvelopeStatic & { intervalMs: number };
   presence: { holdMs: number; anchor?: { lat: number; lon: number } };
   checkpoint: { every: number; intervalMs: number };
@@ -50,7 +56,7 @@ export interface PlaceAgentOptions {
 export class PlaceAgent {
   readonly chain: ObservationChain;
   readonly log: ObservationLog;
-  readonly publisher: MqttPublisher;
+  readonly publisher: Publisher;
   readonly presence: PresenceTracker;
   readonly errors = new ErrorCounter();
   private readonly latest = new Map<string, Reading>();
@@ -67,12 +73,15 @@ export class PlaceAgent {
     this.startedAt = o.clock.now();
     this.chain = new ObservationChain(o.signer, o.identity, o.store.head());
     this.presence = new PresenceTracker(o.presence.holdMs);
-    this.publisher = new MqttPublisher(o.store, {
-      ...o.mqtt,
+    const { thread, ...mqttOptions } = o.mqtt;
+    const publisherOptions: PublisherOptions = {
+      ...mqttOptions,
       place: o.place,
       logger: o.logger.child('mqtt'),
       birth: () => ({ iss: o.identity.iss, head: this.chain.current().seq, epoch: String(this.epoch) }),
-    });
+    };
+    this.publisher =
+      thread === false || o.store.path === ':memory:' ? new MqttPublisher(o.store, publisherOptions) : new ThreadedPublisher(o.store.path, publisherOptions);
     this.log = new ObservationLog(this.chain, o.store, {
       logger: o.logger.child('log'),
       onCommitted: (batch, rows) => {
@@ -92,6 +101,15 @@ export class PlaceAgent {
     this.epoch = await this.o.epoch.increment();
     this.chain.setEpoch(this.epoch);
     this.o.store.setEpoch(this.epoch);
+    // A software key precomputes the message-independent half of its signatures in a worker
+    // (agent/signing/presign.ts); the TPM signs on the chip.
+    const presignable = this.o.signer as { startPresigning?: (o: { onError: (e: Error) => void }) => unknown };
+    presignable.startPresigning?.({
+      onError: (e) => {
+        this.errors.count('PRESIGN_FAILED');
+        this.o.logger.warn('presigning stopped; signing with node:crypto', { error: e });
+      },
+    });
     await this.chain.prime();
     for (const g of this.o.store.activeGrants(this.o.clock.now())) this.acceptGrant(g.bytes, 'store', g.settlement);
     this.publisher.subscribe(grantFilter(this.o.place), (_topic, payload) => this.acceptGrant(payload, 'mqtt'));

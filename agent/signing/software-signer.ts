@@ -8,6 +8,7 @@ import { closeSync, fsyncSync, openSync, statSync, writeSync, readFileSync, exis
 import { dirname } from 'node:path';
 import { CodedError } from '../../drivers/core/coded-error.ts';
 import { normaliseSignature } from './p256.ts';
+import { Presigner } from './presign.ts';
 import type { Signer } from './signer.ts';
 
 export class KeyError extends CodedError {}
@@ -42,6 +43,8 @@ export class SoftwareSigner implements Signer {
 
   /** Synchronous signing for the hot path (node:crypto signs in-thread anyway). */
   signSync(message: Uint8Array): Uint8Array {
+    const pre = this.presigner?.trySign(message);
+    if (pre) return pre;
     const raw = cryptoSign('sha256', message, { key: this.key, dsaEncoding: 'ieee-p1363' });
     return normaliseSignature(raw.subarray(0, 32), raw.subarray(32, 64));
   }
@@ -54,7 +57,29 @@ export class SoftwareSigner implements Signer {
     return this.key.export({ format: 'pem', type: 'pkcs8' }).toString();
   }
 
-  async close(): Promise<void> {}
+  private presigner: Presigner | undefined;
+
+  /**
+   * Moves the message-independent half of each signature to a worker thread (presign.ts);
+   * signSync uses a precomputed nonce when one is ready and node:crypto otherwise.
+   */
+  startPresigning(opts: { batch?: number; onError?: (e: Error) => void } = {}): Presigner {
+    if (this.presigner) return this.presigner;
+    const d = Buffer.from(this.key.export({ format: 'jwk' }).d!, 'base64url');
+    this.presigner = new Presigner(d, this.key, opts);
+    d.fill(0);
+    return this.presigner;
+  }
+
+  get presigning(): Presigner | undefined {
+    return this.presigner;
+  }
+
+  async close(): Promise<void> {
+    const p = this.presigner;
+    this.presigner = undefined;
+    await p?.close();
+  }
 }
 
 /** Writes a new key file with mode 0600; refuses to overwrite one that exists. */

@@ -79,10 +79,12 @@ export class ObservationStore {
   /**
    * `exclusive`: the running agent's store. A second agent on the same database would fork the
    * chain in memory and wedge on every commit, so it is refused with STORE_IN_USE.
+   * `skipIntegrityCheck`: a second connection of the same agent (the publisher's worker) whose
+   * database the first connection has just checked.
    */
   constructor(
     readonly path: string,
-    opts: { exclusive?: boolean } = {},
+    opts: { exclusive?: boolean; skipIntegrityCheck?: boolean } = {},
   ) {
     if (opts.exclusive && path !== ':memory:') {
       mkdirSync(dirname(path), { recursive: true });
@@ -95,7 +97,7 @@ export class ObservationStore {
       this.stmt('PRAGMA synchronous = FULL').run();
       this.stmt('PRAGMA foreign_keys = ON').run();
       this.migrate();
-      const check = this.stmt('PRAGMA quick_check').pluck().get();
+      const check = opts.skipIntegrityCheck ? 'ok' : this.stmt('PRAGMA quick_check').pluck().get();
       if (check !== 'ok') throw new StoreError('STORE_CORRUPT', `database ${path} failed its integrity check: ${String(check)}`, { path });
     } catch (e) {
       if (this.lockPath) rmSync(this.lockPath, { force: true });

@@ -11,6 +11,9 @@ import type { Logger } from '../../drivers/core/log.ts';
 import type { ObservationStore, OutboxRow } from '../store/store.ts';
 import { Backoff } from './backoff.ts';
 import { COSE_CONTENT_TYPE, statusTopic } from './topics.ts';
+import { topicMatches, type Publisher, type PublisherStats, type RawPublishOptions } from './publisher.ts';
+
+export { topicMatches, type PublisherStats } from './publisher.ts';
 
 export interface PublisherOptions {
   url: string;
@@ -27,17 +30,7 @@ export interface PublisherOptions {
   birth: () => Record<string, unknown>;
 }
 
-export interface PublisherStats {
-  connected: boolean;
-  published: number;
-  acked: number;
-  reconnects: number;
-  lastError?: string;
-  /** Milliseconds from publish to PUBACK of the most recent message. */
-  lastLatencyMs?: number;
-}
-
-export class MqttPublisher {
+export class MqttPublisher implements Publisher {
   private client: MqttClient | undefined;
   private generation = 0;
   private connected = false;
@@ -88,7 +81,7 @@ export class MqttPublisher {
   }
 
   /** Publishes a message outside the chain (grants from the simulation, status). */
-  publishRaw(topic: string, payload: Uint8Array | string, opts: { retain?: boolean; expirySec?: number; contentType?: string } = {}): Promise<void> {
+  publishRaw(topic: string, payload: Uint8Array | string, opts: RawPublishOptions = {}): Promise<void> {
     const client = this.client;
     if (!client || !this.connected) return Promise.reject(new CodedError('MQTT_NOT_CONNECTED', 'not connected to the broker'));
     return new Promise((resolve, reject) => {
@@ -272,16 +265,4 @@ export class MqttPublisher {
     this.connected = false;
     this.generation++;
   }
-}
-
-/** MQTT topic filter matching (MQTT 5.0 §4.7: `+` one level, `#` the rest). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
 }

@@ -1,0 +1,93 @@
+/**
+ * The MQTT publisher's worker thread (see threaded-publisher.ts): its own connection to the
+ * agent's database (outbox reads and delivery marks) and an MqttPublisher, driven by messages
+ * from the main thread. Everything the main thread needs to know comes back as messages.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Logger, LogLevel } from '../../drivers/core/log.ts';
+import { ObservationStore } from '../store/store.ts';
+import { MqttPublisher } from './mqtt-publisher.ts';
+import type { ToWorker, FromWorker, WorkerInit } from './threaded-protocol.ts';
+
+const init = (workerData as { data: WorkerInit }).data;
+const port = parentPort!;
+const send = (m: FromWorker): void => port.postMessage(m);
+
+function forwardingLogger(ns: string): Logger {
+  const emit = (level: LogLevel) => (msg: string | (() => string), fields?: Record<string, unknown>) =>
+    send({ t: 'log', level, ns, msg: typeof msg === 'function' ? msg() : msg, fields: plain(fields) });
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error'), child: (sub) => forwardingLogger(`${ns}:${sub}`) };
+}
+
+/** Log fields as plain data (an Error's name, message and code), safe to post. */
+function plain(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!fields) return undefined;
+  return JSON.parse(
+    JSON.stringify(fields, (_k, v: unknown) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+      if (v instanceof Error) return { name: v.name, message: v.message, ...((v as { code?: string }).code ? { code: (v as { code?: string }).code } : {}) };
+      return v;
+    }),
+  ) as Record<string, unknown>;
+}
+
+const store = new ObservationStore(init.dbPath, { skipIntegrityCheck: true });
+let birth: Record<string, unknown> = init.birth;
+const pub = new MqttPublisher(store, { ...init.options, logger: forwardingLogger('mqtt'), birth: () => birth });
+
+let delivered: [number, number][] = [];
+let deliveredTimer: NodeJS.Timeout | undefined;
+pub.onDelivered((seq, ms) => {
+  delivered.push([seq, ms]);
+  deliveredTimer ??= setTimeout(flushDelivered, 20);
+});
+function flushDelivered(): void {
+  clearTimeout(deliveredTimer);
+  deliveredTimer = undefined;
+  if (delivered.length) send({ t: 'delivered', items: delivered });
+  delivered = [];
+}
+
+function sendStats(): void {
+  send({ t: 'stats', stats: { ...pub.stats }, inflight: pub.inflightCount, errors: pub.errors.snapshot() });
+}
+const statsTimer = setInterval(sendStats, 100);
+
+pub.onConnected(() => {
+  sendStats();
+  send({ t: 'connected' });
+});
+
+port.on('message', (m: ToWorker) => {
+  switch (m.t) {
+    case 'start':
+      pub.start();
+      return;
+    case 'offer':
+      birth = m.birth;
+      pub.offer(m.rows);
+      return;
+    case 'kick':
+      pub.kick();
+      return;
+    case 'subscribe':
+      pub.subscribe(m.filter, (topic, payload) => send({ t: 'message', filter: m.filter, topic, payload }));
+      return;
+    case 'raw':
+      pub.publishRaw(m.topic, m.payload, m.opts).then(
+        () => send({ t: 'rawDone', id: m.id }),
+        (e: Error) => send({ t: 'rawDone', id: m.id, error: { message: e.message, code: (e as { code?: string }).code } }),
+      );
+      return;
+    case 'stop':
+      void pub.stop().finally(() => {
+        flushDelivered();
+        sendStats();
+        clearInterval(statsTimer);
+        store.close();
+        send({ t: 'stopped' });
+      });
+      return;
+  }
+});

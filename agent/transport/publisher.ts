@@ -1,0 +1,54 @@
+/**
+ * What the agent needs of its MQTT side: MqttPublisher (in the calling thread) and
+ * ThreadedPublisher (the same publisher in a worker thread) both provide it.
+ */
+import type { ErrorCounter } from '../../drivers/core/coded-error.ts';
+import type { OutboxRow } from '../store/store.ts';
+
+export interface PublisherStats {
+  connected: boolean;
+  published: number;
+  acked: number;
+  reconnects: number;
+  lastError?: string;
+  /** Milliseconds from publish to PUBACK of the most recent message. */
+  lastLatencyMs?: number;
+}
+
+export interface RawPublishOptions {
+  retain?: boolean;
+  expirySec?: number;
+  contentType?: string;
+}
+
+export interface Publisher {
+  start(): void;
+  stop(): Promise<void>;
+  /** Subscribes (now and after every reconnect) to a topic filter. */
+  subscribe(filter: string, handler: (topic: string, payload: Uint8Array) => void): void;
+  onConnected(fn: () => void): void;
+  /** Called on each PUBACK with the publish-to-PUBACK latency (metrics). */
+  onDelivered(fn: (seq: number, latencyMs: number) => void): void;
+  /** Publishes a message outside the chain (grants from the simulation, status). */
+  publishRaw(topic: string, payload: Uint8Array | string, opts?: RawPublishOptions): Promise<void>;
+  /** Hands over rows just committed, in seq order. */
+  offer(rows: OutboxRow[]): void;
+  /** Tells the publisher the outbox may have rows to send. */
+  kick(): void;
+  readonly stats: PublisherStats;
+  readonly errors: ErrorCounter;
+  readonly isConnected: boolean;
+  readonly inflightCount: number;
+}
+
+/** MQTT topic filter matching (MQTT 5.0 §4.7: `+` one level, `#` the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}

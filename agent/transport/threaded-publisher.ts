@@ -1,0 +1,191 @@
+/**
+ * The MQTT publisher in a worker thread. Signing is strictly serial on the main thread (each
+ * prev is the hash of the observation before), so everything else that costs per observation
+ * goes elsewhere: this thread only hands committed rows over; the worker publishes them (QoS 1,
+ * seq order), reads the outbox back after a reconnect and records PUBACKs, through its own
+ * connection to the same database (WAL allows one writer at a time; both wait on each other
+ * through the busy timeout). Same contract as MqttPublisher; stats, errors and connection
+ * state are mirrored here from the worker's reports (at most ~100 ms old). A worker that dies
+ * is counted (MQTT_WORKER_FAILED) and started again; the outbox keeps what it had not sent.
+ */
+import type { Worker } from 'node:worker_threads';
+import { CodedError, ErrorCounter } from '../../drivers/core/coded-error.ts';
+import type { Logger } from '../../drivers/core/log.ts';
+import type { OutboxRow } from '../store/store.ts';
+import { spawnWorker } from '../workers/spawn.ts';
+import type { PublisherOptions } from './mqtt-publisher.ts';
+import type { Publisher, PublisherStats, RawPublishOptions } from './publisher.ts';
+import type { FromWorker, ToWorker } from './threaded-protocol.ts';
+
+const RESPAWN_MS = 1000;
+
+export class ThreadedPublisher implements Publisher {
+  private worker: Worker | undefined;
+  private started = false;
+  private stopping = false;
+  private respawnTimer: NodeJS.Timeout | undefined;
+  private readonly handlers = new Map<string, (topic: string, payload: Uint8Array) => void>();
+  private readonly connectedListeners: (() => void)[] = [];
+  private readonly deliveredListeners: ((seq: number, latencyMs: number) => void)[] = [];
+  private readonly raw = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextRawId = 1;
+  private inflight = 0;
+  private reportedErrors: Record<string, number> = {};
+  private stopped: (() => void) | undefined;
+  readonly errors = new ErrorCounter();
+  readonly stats: PublisherStats = { connected: false, published: 0, acked: 0, reconnects: 0 };
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly dbPath: string,
+    private readonly opts: PublisherOptions,
+  ) {
+    this.logger = opts.logger;
+  }
+
+  private spawn(): void {
+    const { logger: _l, birth, backoff: _b, ...options } = this.opts;
+    this.reportedErrors = {};
+    const w = spawnWorker(new URL('./publisher-worker.ts', import.meta.url), { dbPath: this.dbPath, options, birth: birth() });
+    this.worker = w;
+    w.on('message', (m: FromWorker) => this.onMessage(m));
+    w.on('error', (e) => {
+      this.errors.count('MQTT_WORKER_FAILED');
+      this.logger.error('publisher worker failed; restarting it', { error: e });
+    });
+    w.on('exit', (code) => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      this.setConnected(false);
+      this.inflight = 0;
+      for (const [id, p] of this.raw) {
+        this.raw.delete(id);
+        p.reject(new CodedError('MQTT_NOT_CONNECTED', 'the publisher worker stopped'));
+      }
+      if (this.stopping) return this.stopped?.();
+      this.errors.count('MQTT_WORKER_EXITED');
+      this.logger.error('publisher worker exited; restarting it', { code });
+      this.respawnTimer = setTimeout(() => this.boot(), RESPAWN_MS);
+    });
+  }
+
+  private boot(): void {
+    if (this.stopping) return;
+    this.spawn();
+    for (const filter of this.handlers.keys()) this.post({ t: 'subscribe', filter });
+    if (this.started) this.post({ t: 'start' });
+  }
+
+  private post(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private setConnected(c: boolean): void {
+    this.stats.connected = c;
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.t) {
+      case 'log':
+        this.logger.child(m.ns.replace(/^mqtt:?/, '') || 'worker')[m.level](m.msg, m.fields);
+        return;
+      case 'stats': {
+        Object.assign(this.stats, m.stats);
+        this.inflight = m.inflight;
+        for (const [code, n] of Object.entries(m.errors)) {
+          const d = n - (this.reportedErrors[code] ?? 0);
+          if (d > 0) this.errors.count(code, d);
+        }
+        this.reportedErrors = m.errors;
+        return;
+      }
+      case 'connected':
+        this.setConnected(true);
+        for (const fn of this.connectedListeners) fn();
+        return;
+      case 'delivered':
+        for (const [seq, ms] of m.items) for (const l of this.deliveredListeners) l(seq, ms);
+        return;
+      case 'message':
+        this.handlers.get(m.filter)?.(m.topic, new Uint8Array(m.payload));
+        return;
+      case 'rawDone': {
+        const p = this.raw.get(m.id);
+        this.raw.delete(m.id);
+        if (!p) return;
+        if (m.error) p.reject(new CodedError(m.error.code ?? 'MQTT_PUBLISH_FAILED', m.error.message));
+        else p.resolve();
+        return;
+      }
+      case 'stopped':
+        this.stopped?.();
+        return;
+    }
+  }
+
+  start(): void {
+    this.started = true;
+    this.stopping = false;
+    if (!this.worker) this.boot();
+    else this.post({ t: 'start' });
+  }
+
+  subscribe(filter: string, handler: (topic: string, payload: Uint8Array) => void): void {
+    this.handlers.set(filter, handler);
+    this.post({ t: 'subscribe', filter });
+  }
+
+  onConnected(fn: () => void): void {
+    this.connectedListeners.push(fn);
+  }
+
+  onDelivered(fn: (seq: number, latencyMs: number) => void): void {
+    this.deliveredListeners.push(fn);
+  }
+
+  publishRaw(topic: string, payload: Uint8Array | string, opts: RawPublishOptions = {}): Promise<void> {
+    if (!this.worker || !this.stats.connected) return Promise.reject(new CodedError('MQTT_NOT_CONNECTED', 'not connected to the broker'));
+    const id = this.nextRawId++;
+    return new Promise((resolve, reject) => {
+      this.raw.set(id, { resolve, reject });
+      this.post({ t: 'raw', id, topic, payload, opts });
+    });
+  }
+
+  offer(rows: OutboxRow[]): void {
+    this.post({ t: 'offer', rows, birth: this.opts.birth() });
+  }
+
+  kick(): void {
+    this.post({ t: 'kick' });
+  }
+
+  get isConnected(): boolean {
+    return this.stats.connected;
+  }
+
+  get inflightCount(): number {
+    return this.inflight;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.respawnTimer);
+    const w = this.worker;
+    if (!w) return;
+    // The worker publishes the offline status, closes its connection and its database; if it
+    // does not answer in time it is terminated (what it had not sent stays in the outbox).
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      this.stopped = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.post({ t: 'stop' });
+    });
+    this.stopped = undefined;
+    this.worker = undefined;
+    this.setConnected(false);
+    await w.terminate();
+  }
+}
