@@ -194,6 +194,32 @@ function encodeMap(out: ByteSink, entries: [CborMapKey, CborValue][]): void {
   }
 }
 
+// Objects with the same set of keys (observation bodies) share their key order: it is sorted
+// once per shape (the key list) and kept, bounded.
+const shapes = new Map<string, { keys: string[]; enc: Uint8Array[] }>();
+const SHAPES_MAX = 1024;
+
+function encodeObject(out: ByteSink, o: { [k: string]: CborValue }): void {
+  const keys = Object.keys(o);
+  for (const k of keys) if (o[k] === undefined) return encodeMap(out, Object.entries(o));
+  const id = keys.join('\u0000');
+  let shape = shapes.get(id);
+  // The joined id can be ambiguous (keys that are empty or hold U+0000): a cached shape is used
+  // only when it has exactly this object's keys.
+  if (shape && (shape.keys.length !== keys.length || !shape.keys.every((k) => Object.prototype.hasOwnProperty.call(o, k)))) shape = undefined;
+  if (!shape) {
+    // Distinct text keys always have distinct encodings, so no duplicate check is needed here.
+    const sorted = keys.map((k) => ({ k, enc: encodeKey(k) })).sort((a, b) => compareBytes(a.enc, b.enc));
+    shape = { keys: sorted.map((e) => e.k), enc: sorted.map((e) => e.enc) };
+    if (shapes.size < SHAPES_MAX && !shapes.has(id)) shapes.set(id, shape);
+  }
+  head(out, 5, keys.length);
+  for (let i = 0; i < shape.keys.length; i++) {
+    out.bytes(shape.enc[i]!);
+    encodeInto(out, o[shape.keys[i]!]);
+  }
+}
+
 function encodeInto(out: ByteSink, v: CborValue): void {
   switch (typeof v) {
     case 'number':
@@ -239,7 +265,7 @@ function encodeInto(out: ByteSink, v: CborValue): void {
     return;
   }
   if (v instanceof Map) return encodeMap(out, [...v.entries()]);
-  if (typeof v === 'object') return encodeMap(out, Object.entries(v));
+  if (typeof v === 'object') return encodeObject(out, v as { [k: string]: CborValue });
   throw new CborError('CBOR_UNSUPPORTED', `cannot encode a value of type ${typeof v}`);
 }
 

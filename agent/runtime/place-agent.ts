@@ -81,7 +81,7 @@ export class PlaceAgent {
       birth: () => ({ iss: o.identity.iss, head: this.chain.current().seq, epoch: String(this.epoch) }),
     };
     this.publisher =
-      thread === false || o.store.path === ':memory:' ? new MqttPublisher(o.store, publisherOptions) : new ThreadedPublisher(o.store.path, publisherOptions);
+      thread === false || o.store.path === ':memory:' ? new MqttPublisher(o.store, publisherOptions) : new ThreadedPublisher(o.store, publisherOptions);
     this.log = new ObservationLog(this.chain, o.store, {
       logger: o.logger.child('log'),
       onCommitted: (batch, rows) => {

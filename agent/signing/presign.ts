@@ -20,10 +20,10 @@ import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '../encoding/cose-key.ts';
 import { spawnWorker } from '../workers/spawn.ts';
 import { bytesToScalar, scalarInto } from './scalar.ts';
+import type { NonceBatch } from './nonce-worker.ts';
 
 const N = p256.Point.Fn.ORDER;
 const HALF_N = N >> 1n;
-const RECORD = 96;
 const SELF_CHECK_EVERY = 1024;
 
 export interface PresignStats {
@@ -37,7 +37,7 @@ export interface PresignStats {
 
 export class Presigner {
   private worker: Worker | undefined;
-  private batches: Uint8Array[] = [];
+  private batches: NonceBatch[] = [];
   private offset = 0;
   private requested = false;
   private disabled = false;
@@ -53,9 +53,9 @@ export class Presigner {
     const d = new Uint8Array(privateScalar);
     this.worker = spawnWorker(new URL('./nonce-worker.ts', import.meta.url), { d });
     this.worker.unref();
-    this.worker.on('message', (buf: ArrayBuffer) => {
+    this.worker.on('message', (b: NonceBatch) => {
       this.requested = false;
-      this.batches.push(new Uint8Array(buf));
+      this.batches.push(b);
       this.refill();
     });
     this.worker.on('error', (e) => {
@@ -70,13 +70,13 @@ export class Presigner {
   /** How many nonces are ready. */
   get ready(): number {
     let n = 0;
-    for (const b of this.batches) n += b.length / RECORD;
-    return n - this.offset / RECORD;
+    for (const b of this.batches) n += b.kinv.length;
+    return n - this.offset;
   }
 
   private refill(): void {
     if (this.requested || !this.worker || this.disabled) return;
-    if (this.batches.length >= (this.opts.keepBatches ?? 4)) return;
+    if (this.batches.length >= (this.opts.keepBatches ?? 8)) return;
     this.requested = true;
     this.worker.postMessage({ want: this.opts.batch ?? 512 });
   }
@@ -97,20 +97,21 @@ export class Presigner {
         this.refill();
         return undefined;
       }
-      const rec = batch.subarray(this.offset, this.offset + RECORD);
-      const r = bytesToScalar(rec.subarray(0, 32));
-      const kinv = bytesToScalar(rec.subarray(32, 64));
-      const t = bytesToScalar(rec.subarray(64, 96));
+      const i = this.offset++;
+      const kinv = batch.kinv[i]!;
+      const t = batch.t[i]!;
       const out = new Uint8Array(64);
-      out.set(rec.subarray(0, 32), 0);
-      rec.fill(0); // used once
-      this.offset += RECORD;
-      if (this.offset >= batch.length) {
+      out.set(batch.r.subarray(32 * i, 32 * i + 32), 0);
+      // Used once: the record is cleared as it is taken.
+      batch.kinv[i] = 0n;
+      batch.t[i] = 0n;
+      batch.r.fill(0, 32 * i, 32 * i + 32);
+      if (this.offset >= batch.kinv.length) {
         this.batches.shift();
         this.offset = 0;
         this.refill();
       } else if (this.batches.length < 2) this.refill();
-      if (r === 0n) continue; // a zeroed record: never sign with it
+      if (kinv === 0n) continue; // a cleared record: never sign with it
       let s = (kinv * z + t) % N;
       if (s === 0n) continue; // FIPS 186-5 §6.4.1: choose another k
       if (s > HALF_N) s = N - s;
@@ -128,7 +129,11 @@ export class Presigner {
 
   async close(): Promise<void> {
     this.disabled = true;
-    for (const b of this.batches) b.fill(0);
+    for (const b of this.batches) {
+      b.r.fill(0);
+      b.kinv.fill(0n);
+      b.t.fill(0n);
+    }
     this.batches = [];
     await this.worker?.terminate();
     this.worker = undefined;

@@ -130,6 +130,25 @@ export class ObservationStore {
     }
   }
 
+  /**
+   * Whether this connection checkpoints the WAL itself when it passes 1000 pages (SQLite's
+   * default). Off while another connection calls checkpoint() for it (the publisher's worker),
+   * so the writer on the signing thread does not pay for copying the WAL into the database.
+   */
+  setAutoCheckpoint(on: boolean): void {
+    this.guard(() => this.stmt(`PRAGMA wal_autocheckpoint = ${on ? 1000 : 0}`).get());
+  }
+
+  /**
+   * A PASSIVE checkpoint (https://sqlite.org/c3ref/wal_checkpoint_v2.html): copies what it can
+   * of the WAL into the database without waiting on readers or the writer. Returns the WAL's
+   * size and how much of it was copied, in pages.
+   */
+  checkpoint(): { walPages: number; checkpointed: number } {
+    const r = this.guard(() => this.stmt('PRAGMA wal_checkpoint(PASSIVE)').get()) as { busy: number; log: number; checkpointed: number };
+    return { walPages: r.log, checkpointed: r.checkpointed };
+  }
+
   head(): LineageHead {
     const row = this.selHead.get() as { seq: number; hash: Buffer; epoch: number } | undefined;
     if (!row) return { seq: 0, hash: new Uint8Array(32), epoch: 0n };

@@ -24,6 +24,13 @@ export interface PublisherOptions {
   password?: string;
   /** Most PUBLISHes awaiting PUBACK at once. */
   window?: number;
+  /**
+   * Whether PUBACKs are recorded in the store here (default). False when another thread owns
+   * the store's writes and records them from onDelivered (ThreadedPublisher).
+   */
+  recordDeliveries?: boolean;
+  /** Most committed rows kept in memory to publish without reading them back (default 16 windows). */
+  freshMax?: number;
   backoff?: Backoff;
   logger: Logger;
   /** Status payload for the retained birth message; the will says offline. */
@@ -45,6 +52,12 @@ export class MqttPublisher implements Publisher {
   readonly errors = new ErrorCounter();
   /** Rows just committed, kept in memory so a caught-up publisher need not read them back. */
   private fresh: OutboxRow[] = [];
+  /**
+   * True once a read of the outbox came back short (nothing older is waiting) and no offered
+   * row has been dropped since: from then on every new row arrives through offer(), so an empty
+   * `fresh` means there is nothing to send and the outbox need not be read.
+   */
+  private drained = false;
   private readonly backoff: Backoff;
   private readonly window: number;
   readonly stats: PublisherStats = { connected: false, published: 0, acked: 0, reconnects: 0 };
@@ -92,7 +105,7 @@ export class MqttPublisher implements Publisher {
   }
 
   private props(contentType?: string, expirySec?: number): Record<string, unknown> | undefined {
-    if (this.opts.protocolVersion !== 5) return undefined;
+    if ((this.opts.protocolVersion ?? 5) !== 5) return undefined;
     return { contentType, ...(expirySec !== undefined ? { messageExpiryInterval: expirySec } : {}) };
   }
 
@@ -121,6 +134,7 @@ export class MqttPublisher implements Publisher {
       this.inflight.clear();
       this.lastQueued = 0;
       this.fresh = [];
+      this.drained = false;
       o.logger.info('connected to broker', { url: o.url });
       client.publish(statusTopic(o.place), JSON.stringify({ state: 'online', client: o.clientId, ...o.birth() }), { qos: 1, retain: true });
       for (const filter of this.subscriptions.keys()) client.subscribe(filter, { qos: 1 });
@@ -150,6 +164,7 @@ export class MqttPublisher implements Publisher {
     this.generation++;
     this.inflight.clear();
     this.fresh = [];
+    this.drained = false;
     if (this.stopped) return;
     if (was) this.opts.logger.warn('broker connection lost; will reconnect', { url: this.opts.url });
     const delay = this.backoff.next();
@@ -160,8 +175,11 @@ export class MqttPublisher implements Publisher {
 
   /** Hands over rows just committed (in seq order); they are published without a read-back when the publisher is caught up. */
   offer(rows: OutboxRow[]): void {
-    if (this.connected && this.fresh.length + rows.length <= 4 * this.window) this.fresh.push(...rows);
-    else this.fresh = [];
+    if (this.connected && this.fresh.length + rows.length <= (this.opts.freshMax ?? 16 * this.window)) for (const r of rows) this.fresh.push(r);
+    else {
+      this.fresh = [];
+      this.drained = false;
+    }
     this.kick();
   }
 
@@ -191,9 +209,11 @@ export class MqttPublisher implements Publisher {
       while (this.fresh.length && this.fresh[0]!.seq <= this.lastQueued) this.fresh.shift();
       let rows: OutboxRow[];
       if (this.fresh.length && this.fresh[0]!.seq === this.lastQueued + 1) rows = this.fresh.splice(0, want);
+      else if (this.fresh.length === 0 && this.drained) return;
       else {
         this.fresh = [];
         rows = this.store.pending(this.lastQueued, want);
+        this.drained = rows.length < want;
       }
       if (rows.length === 0) return;
       for (const row of rows) {
@@ -201,7 +221,8 @@ export class MqttPublisher implements Publisher {
         this.inflight.add(row.seq);
         const sentAt = performance.now();
         this.stats.published++;
-        client.publish(row.topic, Buffer.from(row.bytes), { qos: 1, retain: row.retain, properties: this.props(COSE_CONTENT_TYPE) }, (err) => {
+        // A Buffer view of the row's bytes, not a copy (the rows are not changed once committed).
+        client.publish(row.topic, Buffer.from(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength), { qos: 1, retain: row.retain, properties: this.props(COSE_CONTENT_TYPE) }, (err) => {
           if (gen !== this.generation && err) return;
           if (err) {
             // A PUBACK with a failure reason code (not authorised, quota exceeded, ...) on a live
@@ -217,8 +238,10 @@ export class MqttPublisher implements Publisher {
           this.stats.acked++;
           this.stats.lastLatencyMs = performance.now() - sentAt;
           for (const l of this.deliveredListeners) l(row.seq, this.stats.lastLatencyMs);
-          this.ackBuffer.push(row.seq);
-          this.scheduleAckFlush();
+          if (this.opts.recordDeliveries !== false) {
+            this.ackBuffer.push(row.seq);
+            this.scheduleAckFlush();
+          }
           if (this.inflight.size < this.window / 2) setImmediate(() => this.kick());
         });
       }

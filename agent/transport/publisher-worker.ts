@@ -1,13 +1,14 @@
 /**
- * The MQTT publisher's worker thread (see threaded-publisher.ts): its own connection to the
- * agent's database (outbox reads and delivery marks) and an MqttPublisher, driven by messages
- * from the main thread. Everything the main thread needs to know comes back as messages.
+ * The MQTT publisher's worker thread (see threaded-publisher.ts): its own, read-only use of a
+ * connection to the agent's database (the outbox, read back after a reconnect) and an
+ * MqttPublisher, driven by messages from the main thread. Everything the main thread needs to
+ * know, PUBACKs included, comes back as messages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger, LogLevel } from '../../drivers/core/log.ts';
 import { ObservationStore } from '../store/store.ts';
 import { MqttPublisher } from './mqtt-publisher.ts';
-import type { ToWorker, FromWorker, WorkerInit } from './threaded-protocol.ts';
+import { unpackRows, type ToWorker, type FromWorker, type WorkerInit } from './threaded-protocol.ts';
 
 const init = (workerData as { data: WorkerInit }).data;
 const port = parentPort!;
@@ -34,7 +35,21 @@ function plain(fields: Record<string, unknown> | undefined): Record<string, unkn
 
 const store = new ObservationStore(init.dbPath, { skipIntegrityCheck: true });
 let birth: Record<string, unknown> = init.birth;
-const pub = new MqttPublisher(store, { ...init.options, logger: forwardingLogger('mqtt'), birth: () => birth });
+// Deliveries are recorded by the main thread (it owns the writes): a second writer here would
+// wait on the main thread's commits through SQLite's busy handler and stall publishing.
+const pub = new MqttPublisher(store, { ...init.options, logger: forwardingLogger('mqtt'), birth: () => birth, recordDeliveries: false });
+
+// While this worker runs, the main connection leaves WAL checkpoints to it
+// (ThreadedPublisher turns its autocheckpoint off): a PASSIVE checkpoint every CHECKPOINT_MS
+// keeps the WAL short without taking the write lock.
+const CHECKPOINT_MS = 500;
+const checkpointTimer = setInterval(() => {
+  try {
+    store.checkpoint();
+  } catch (e) {
+    send({ t: 'log', level: 'warn', ns: 'mqtt', msg: 'WAL checkpoint failed; will retry', fields: plain({ error: e }) });
+  }
+}, CHECKPOINT_MS);
 
 let delivered: [number, number][] = [];
 let deliveredTimer: NodeJS.Timeout | undefined;
@@ -66,7 +81,7 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'offer':
       birth = m.birth;
-      pub.offer(m.rows);
+      pub.offer(unpackRows(m.rows));
       return;
     case 'kick':
       pub.kick();
@@ -85,6 +100,7 @@ port.on('message', (m: ToWorker) => {
         flushDelivered();
         sendStats();
         clearInterval(statsTimer);
+        clearInterval(checkpointTimer);
         store.close();
         send({ t: 'stopped' });
       });

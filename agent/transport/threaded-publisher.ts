@@ -1,21 +1,21 @@
 /**
  * The MQTT publisher in a worker thread. Signing is strictly serial on the main thread (each
  * prev is the hash of the observation before), so everything else that costs per observation
- * goes elsewhere: this thread only hands committed rows over; the worker publishes them (QoS 1,
- * seq order), reads the outbox back after a reconnect and records PUBACKs, through its own
- * connection to the same database (WAL allows one writer at a time; both wait on each other
- * through the busy timeout). Same contract as MqttPublisher; stats, errors and connection
+ * goes elsewhere: this thread hands committed rows over and records the PUBACKs the worker
+ * reports (it keeps every write to the store: a second writer would wait on this thread's
+ * commits in SQLite's busy handler); the worker publishes (QoS 1, seq order) and reads the
+ * outbox back through its own connection after a reconnect. Same contract as MqttPublisher; stats, errors and connection
  * state are mirrored here from the worker's reports (at most ~100 ms old). A worker that dies
  * is counted (MQTT_WORKER_FAILED) and started again; the outbox keeps what it had not sent.
  */
 import type { Worker } from 'node:worker_threads';
 import { CodedError, ErrorCounter } from '../../drivers/core/coded-error.ts';
 import type { Logger } from '../../drivers/core/log.ts';
-import type { OutboxRow } from '../store/store.ts';
+import type { ObservationStore, OutboxRow } from '../store/store.ts';
 import { spawnWorker } from '../workers/spawn.ts';
 import type { PublisherOptions } from './mqtt-publisher.ts';
 import type { Publisher, PublisherStats, RawPublishOptions } from './publisher.ts';
-import type { FromWorker, ToWorker } from './threaded-protocol.ts';
+import { packRows, type FromWorker, type ToWorker } from './threaded-protocol.ts';
 
 const RESPAWN_MS = 1000;
 
@@ -37,7 +37,7 @@ export class ThreadedPublisher implements Publisher {
   private readonly logger: Logger;
 
   constructor(
-    private readonly dbPath: string,
+    private readonly store: ObservationStore,
     private readonly opts: PublisherOptions,
   ) {
     this.logger = opts.logger;
@@ -46,8 +46,9 @@ export class ThreadedPublisher implements Publisher {
   private spawn(): void {
     const { logger: _l, birth, backoff: _b, ...options } = this.opts;
     this.reportedErrors = {};
-    const w = spawnWorker(new URL('./publisher-worker.ts', import.meta.url), { dbPath: this.dbPath, options, birth: birth() });
+    const w = spawnWorker(new URL('./publisher-worker.ts', import.meta.url), { dbPath: this.store.path, options, birth: birth() });
     this.worker = w;
+    this.autoCheckpoint(false);
     w.on('message', (m: FromWorker) => this.onMessage(m));
     w.on('error', (e) => {
       this.errors.count('MQTT_WORKER_FAILED');
@@ -56,6 +57,7 @@ export class ThreadedPublisher implements Publisher {
     w.on('exit', (code) => {
       if (this.worker !== w) return;
       this.worker = undefined;
+      this.autoCheckpoint(true);
       this.setConnected(false);
       this.inflight = 0;
       for (const [id, p] of this.raw) {
@@ -76,8 +78,8 @@ export class ThreadedPublisher implements Publisher {
     if (this.started) this.post({ t: 'start' });
   }
 
-  private post(m: ToWorker): void {
-    this.worker?.postMessage(m);
+  private post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker?.postMessage(m, transfer);
   }
 
   private setConnected(c: boolean): void {
@@ -104,6 +106,7 @@ export class ThreadedPublisher implements Publisher {
         for (const fn of this.connectedListeners) fn();
         return;
       case 'delivered':
+        this.recordDelivered(m.items.map(([seq]) => seq));
         for (const [seq, ms] of m.items) for (const l of this.deliveredListeners) l(seq, ms);
         return;
       case 'message':
@@ -120,6 +123,26 @@ export class ThreadedPublisher implements Publisher {
       case 'stopped':
         this.stopped?.();
         return;
+    }
+  }
+
+  /** While the worker runs it checkpoints the WAL; otherwise this connection does it itself. */
+  private autoCheckpoint(on: boolean): void {
+    try {
+      this.store.setAutoCheckpoint(on);
+    } catch (e) {
+      this.logger.warn('could not change WAL checkpointing', { error: e as Error });
+    }
+  }
+
+  private recordDelivered(seqs: number[]): void {
+    try {
+      this.store.markDeliveredMany(seqs, Date.now());
+    } catch (e) {
+      // Not recording a delivery only causes a resend later; count it and go on.
+      this.errors.count((e as { code?: string }).code ?? 'STORE_IO');
+      this.stats.lastError = (e as Error).message;
+      this.logger.error('could not record deliveries', { error: e as Error });
     }
   }
 
@@ -153,7 +176,9 @@ export class ThreadedPublisher implements Publisher {
   }
 
   offer(rows: OutboxRow[]): void {
-    this.post({ t: 'offer', rows, birth: this.opts.birth() });
+    if (!this.worker) return; // the worker reads the outbox when it comes back
+    const packed = packRows(rows);
+    this.post({ t: 'offer', rows: packed, birth: this.opts.birth() }, [packed.bytes]);
   }
 
   kick(): void {
@@ -187,5 +212,6 @@ export class ThreadedPublisher implements Publisher {
     this.worker = undefined;
     this.setConnected(false);
     await w.terminate();
+    this.autoCheckpoint(true);
   }
 }

@@ -21,10 +21,10 @@ import type { Publisher } from '../../agent/transport/publisher.ts';
 import { silentLogger } from '../../drivers/core/log.ts';
 import { CborFloat } from '../../agent/encoding/cbor-value.ts';
 
-const PLACE = 'urn:place:BENCH:berth:1';
+export const PLACE = 'urn:place:BENCH:berth:1';
 const benchKeyPem = SoftwareSigner.generate().pem();
 
-async function identity(signer: SoftwareSigner) {
+export async function identity(signer: SoftwareSigner) {
   const now = Math.floor(Date.now() / 1000);
   const root = SoftwareSigner.generate();
   const rootCred = await issueCredential(
@@ -50,14 +50,14 @@ const draft = (i: number): ObservationDraft => ({
  * Submits n drafts at once and waits until every one is signed, committed, PUBACKed and marked
  * delivered in the store: the end-to-end rate.
  */
-async function runPipeline(path: string, url: string, id: Awaited<ReturnType<typeof identity>>, n: number, mode: 'threaded' | 'one-thread'): Promise<{ perSec: number; size: number }> {
+export async function runPipeline(path: string, url: string, id: Awaited<ReturnType<typeof identity>>, n: number, mode: 'threaded' | 'one-thread'): Promise<{ perSec: number; size: number }> {
   const signer = SoftwareSigner.fromPem(benchKeyPem);
   if (mode === 'threaded') await signer.startPresigning().whenReady(2048);
   const store = new ObservationStore(path);
   const chain = new ObservationChain(signer, id, store.head());
   await chain.prime();
   const opts = { url, clientId: `bench-${mode}`, place: PLACE, logger: silentLogger, birth: () => ({}) };
-  const pub: Publisher = mode === 'threaded' ? new ThreadedPublisher(path, opts) : new MqttPublisher(store, opts);
+  const pub: Publisher = mode === 'threaded' ? new ThreadedPublisher(store, opts) : new MqttPublisher(store, opts);
   const log = new ObservationLog(chain, store, { logger: silentLogger, onCommitted: (_b, rows) => pub.offer(rows.map((r) => ({ seq: r.obs.seq, topic: r.topic, retain: r.retain, bytes: r.obs.bytes, kind: r.obs.kind }))) });
   pub.start();
   await new Promise<void>((r) => pub.onConnected(r));
@@ -65,9 +65,11 @@ async function runPipeline(path: string, url: string, id: Awaited<ReturnType<typ
   const all: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) all.push(log.submit(draft(i)));
   await Promise.all(all);
+  if (process.env.BENCH_TRACE) console.log('  committed all at', ((performance.now() - t0) / 1000).toFixed(2), 's; acked', pub.stats.acked);
   // Wait on the publisher's PUBACK count, then on the delivery marks (recorded in batches a few
   // ms after their PUBACKs); polling the outbox often would load the thread being measured.
   while (pub.stats.acked < n) await new Promise((r) => setTimeout(r, 5));
+  if (process.env.BENCH_TRACE) console.log('  acked all at', ((performance.now() - t0) / 1000).toFixed(2), 's');
   while (store.outboxStats().depth > 0) await new Promise((r) => setTimeout(r, 5));
   const secs = (performance.now() - t0) / 1000;
   const size = [...store.observations(n)][0]!.bytes.length;

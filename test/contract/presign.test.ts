@@ -9,6 +9,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { SoftwareSigner } from '../../agent/signing/software-signer.ts';
 import type { Presigner } from '../../agent/signing/presign.ts';
+import type { NonceBatch } from '../../agent/signing/nonce-worker.ts';
 
 const N = p256.Point.CURVE().n;
 let signer: SoftwareSigner | undefined;
@@ -56,14 +57,17 @@ describe('presigned software signatures', () => {
     expect(pre.stats.presigned + pre.stats.fallback).toBe(200);
   });
 
-  it('zeroes a record as its nonce is taken', async () => {
+  it('clears a record as its nonce is taken', async () => {
     signer = SoftwareSigner.generate();
     const pre = signer.startPresigning({ batch: 8 });
     await pre.whenReady(8);
-    const batch = (pre as unknown as { batches: Uint8Array[] }).batches[0]!;
-    expect(batch.subarray(0, 96).some((b) => b !== 0)).toBe(true);
+    const batch = (pre as unknown as { batches: NonceBatch[] }).batches[0]!;
+    expect(batch.r.subarray(0, 32).some((b) => b !== 0)).toBe(true);
+    expect(batch.kinv[0]).not.toBe(0n);
     signer.signSync(Uint8Array.of(1));
-    expect(batch.subarray(0, 96).every((b) => b === 0)).toBe(true);
+    expect(batch.r.subarray(0, 32).every((b) => b === 0)).toBe(true);
+    expect([batch.kinv[0], batch.t[0]]).toEqual([0n, 0n]);
+    expect(batch.kinv[1]).not.toBe(0n);
   });
 
   it('a corrupted precomputed value fails the self-check: presigning stops, the signature comes from node:crypto', async () => {
@@ -71,8 +75,8 @@ describe('presigned software signatures', () => {
     signer = SoftwareSigner.generate();
     const pre: Presigner = signer.startPresigning({ batch: 8, onError: (e) => errors.push(e) });
     await pre.whenReady(8);
-    const batch = (pre as unknown as { batches: Uint8Array[] }).batches[0]!;
-    batch[95] = batch[95]! ^ 1; // k⁻¹·r·d of the first nonce
+    const batch = (pre as unknown as { batches: NonceBatch[] }).batches[0]!;
+    batch.t[0] = batch.t[0]! ^ 1n; // k⁻¹·r·d of the first nonce
     const pub = await signer.publicKey();
     const msg = Uint8Array.of(9, 9);
     const sig = signer.signSync(msg);

@@ -190,6 +190,14 @@ describe('deterministic CBOR vs cborg rfc8949EncodeOptions', () => {
     }
   });
 
+  it('keeps objects whose key lists join alike apart (the encoder caches key order per key list)', () => {
+    // Each pair would share one cache id if the id were the joined key list alone.
+    const objects: { [k: string]: number }[] = [{}, { '': 1 }, { 'a\u0000': 1, b: 2 }, { a: 1, '\u0000b': 2 }, { b: 1, a: 2 }, { a: 1, b: 2 }, { a: 3, b: 4 }];
+    for (let round = 0; round < 2; round++) {
+      for (const o of objects) expect(hex(encodeDeterministic(o))).toBe(hex(cborgEncode(o, rfc8949EncodeOptions)));
+    }
+  });
+
   it('sorts map keys by their encoded bytes, not by length first (RFC 8949 §4.2.1)', () => {
     // 100 encodes as 18 64 and sorts before -1 (20); "a" (61 61) after both; h'' (40) between.
     const m = new Map<CborMapKey, CborValue>([
