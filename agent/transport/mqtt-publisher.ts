@@ -123,6 +123,9 @@ export class MqttPublisher implements Publisher {
       ...(o.username ? { username: o.username } : {}),
       ...(o.password ? { password: o.password } : {}),
       will: { topic: statusTopic(o.place), payload: Buffer.from(will), qos: 1, retain: true },
+      // mqtt.js traces every packet through the `debug` package, a call per line even when off;
+      // with DEBUG unset those calls are skipped (DEBUG=mqttjs* brings them back).
+      ...(process.env.DEBUG ? {} : { log: () => undefined }),
     };
     const client = mqtt.connect(o.url, options);
     this.client = client;
