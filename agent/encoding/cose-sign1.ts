@@ -83,6 +83,11 @@ export function assembleSign1(protectedBytes: Uint8Array, unprotectedEncoded: Ui
   return concat([Uint8Array.of(0xd2, 0x84), bstrHead(protectedBytes.length), protectedBytes, unprotectedEncoded, bstrHead(payload.length), payload, bstrHead(signature.length), signature]);
 }
 
+/** Length of what assembleSign1 writes before the payload: tag, array head, both headers. */
+export function sign1PrefixLength(protectedBytes: Uint8Array, unprotectedEncoded: Uint8Array): number {
+  return 2 + bstrHead(protectedBytes.length).length + protectedBytes.length + unprotectedEncoded.length;
+}
+
 export function encodeSign1(parts: { protectedBytes: Uint8Array; unprotected: Map<CborMapKey, CborValue>; payload: Uint8Array; signature: Uint8Array }): Uint8Array {
   return encodeDeterministic(new CborTag(COSE_SIGN1_TAG, [parts.protectedBytes, parts.unprotected, parts.payload, parts.signature]));
 }

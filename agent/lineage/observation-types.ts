@@ -65,6 +65,11 @@ export interface SignedObservation {
   bytes: Uint8Array;
   /** SHA-256 of `bytes`: the next observation's prev. */
   hash: Uint8Array;
+  /**
+   * How many leading bytes (tag, protected and unprotected headers) are the same for every
+   * observation this chain signs with one identity; the store keeps them once.
+   */
+  prefixLength?: number;
 }
 
 export interface Identity {

@@ -6,7 +6,7 @@ import { randomFillSync } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { CborFloat } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
-import { HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, assembleSign1, protectedHeader, sigStructureFast } from '../encoding/cose-sign1.ts';
+import { HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, assembleSign1, protectedHeader, sigStructureFast, sign1PrefixLength } from '../encoding/cose-sign1.ts';
 import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
 import type { Signer } from '../signing/signer.ts';
 
@@ -145,6 +145,6 @@ export class ObservationChain {
     const bytes = assembleSign1(p, this.unprotectedEncoded, payload, signature);
     const hash = sha256(bytes);
     this.head = { seq, hash, epoch: this.head.epoch };
-    return { seq, kind: d.kind, place: d.place, t: d.t, epoch: this.head.epoch, bytes, hash };
+    return { seq, kind: d.kind, place: d.place, t: d.t, epoch: this.head.epoch, bytes, hash, prefixLength: sign1PrefixLength(p, this.unprotectedEncoded) };
   }
 }

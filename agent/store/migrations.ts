@@ -40,4 +40,10 @@ export const MIGRATIONS: string[] = [
   // 2: how far each grant has been settled (survives restarts), and an index for expiry.
   `ALTER TABLE grants ADD COLUMN settlement TEXT;
    CREATE INDEX grants_window_end ON grants(window_end);`,
+  // 3: the part of an observation's COSE bytes that every observation of one identity shares
+  // (tag, protected header, the unprotected header with the ~1 KB credential chain) is stored
+  // once; a row with a prefix_id keeps only the rest (payload and signature), about a third.
+  // Rows without one (written before, or signed outside the chain) keep their full bytes.
+  `CREATE TABLE cose_prefixes (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL UNIQUE);
+   ALTER TABLE observations ADD COLUMN prefix_id INTEGER REFERENCES cose_prefixes(id);`,
 ];

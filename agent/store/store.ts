@@ -49,6 +49,19 @@ function wrap(e: unknown, path: string): never {
   throw new StoreError('STORE_IO', `database error on ${path}: ${(e as Error).message}`, { path, sqlite: (e as { code?: string }).code ?? '' }, { cause: e });
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+}
+
+/** An observation's full COSE bytes from its stored shared prefix (if any) and the rest. */
+function withPrefix(prefix: Buffer | null, rest: Buffer): Uint8Array {
+  if (!prefix) return new Uint8Array(rest);
+  const out = new Uint8Array(prefix.length + rest.length);
+  out.set(prefix, 0);
+  out.set(rest, prefix.length);
+  return out;
+}
+
 export class ObservationStore {
   private readonly db: Database.Database;
   private readonly insObs;
@@ -104,7 +117,7 @@ export class ObservationStore {
       if (e instanceof StoreError) throw e;
       wrap(e, path);
     }
-    this.insObs = this.stmt('INSERT INTO observations (seq, kind, place, t, epoch, hash, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insObs = this.stmt('INSERT INTO observations (seq, kind, place, t, epoch, hash, bytes, prefix_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.insOut = this.stmt('INSERT INTO outbox (seq, topic, retain) VALUES (?, ?, ?)');
     this.setHead = this.stmt(
       'INSERT INTO lineage_head (id, seq, hash, epoch) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, epoch = excluded.epoch',
@@ -112,7 +125,7 @@ export class ObservationStore {
     this.markDelivered = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?');
     this.markRange = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq BETWEEN ? AND ?');
     this.selPending = this.stmt(
-      'SELECT o.seq AS seq, o.topic AS topic, o.retain AS retain, b.bytes AS bytes, b.kind AS kind FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?',
+      'SELECT o.seq AS seq, o.topic AS topic, o.retain AS retain, p.bytes AS prefix, b.bytes AS bytes, b.kind AS kind FROM outbox o JOIN observations b ON b.seq = o.seq LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE o.delivered_at IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?',
     );
     this.selHead = this.stmt('SELECT seq, hash, epoch FROM lineage_head WHERE id = 1');
   }
@@ -165,25 +178,48 @@ export class ObservationStore {
     );
   }
 
-  /** Commits a batch of consecutive observations with their outbox rows and the new head, in one transaction. */
+  /** The shared COSE prefix last stored (migration 3), so a batch looks it up once. */
+  private prefixCache: { bytes: Uint8Array; id: number } | undefined;
+
+  private prefixId(prefix: Uint8Array): number {
+    this.stmt('INSERT OR IGNORE INTO cose_prefixes (bytes) VALUES (?)').run(prefix);
+    return (this.stmt('SELECT id FROM cose_prefixes WHERE bytes = ?').get(prefix) as { id: number }).id;
+  }
+
+  /**
+   * Commits a batch of consecutive observations with their outbox rows and the new head, in one
+   * transaction. An observation's shared prefix (prefixLength) is stored once in cose_prefixes
+   * and its row keeps the rest; every read puts the two back together byte for byte.
+   */
   commit(batch: Committable[]): void {
     if (batch.length === 0) return;
+    let cache = this.prefixCache;
     this.guard(() =>
       this.db.transaction(() => {
         for (const c of batch) {
           const o = c.obs;
-          this.insObs.run(o.seq, o.kind, o.place, o.t, o.epoch, o.hash, o.bytes);
+          let stored = o.bytes;
+          let prefixId: number | null = null;
+          if (o.prefixLength) {
+            const prefix = o.bytes.subarray(0, o.prefixLength);
+            if (!cache || !sameBytes(cache.bytes, prefix)) cache = { bytes: prefix.slice(), id: this.prefixId(prefix) };
+            prefixId = cache.id;
+            stored = o.bytes.subarray(o.prefixLength);
+          }
+          this.insObs.run(o.seq, o.kind, o.place, o.t, o.epoch, o.hash, stored, prefixId);
           this.insOut.run(o.seq, c.topic, c.retain ? 1 : 0);
         }
         const last = batch[batch.length - 1]!.obs;
         this.setHead.run(last.seq, last.hash, last.epoch);
       })(),
     );
+    // Kept only once committed: a rolled-back batch may have inserted the prefix row it names.
+    this.prefixCache = cache;
   }
 
   pending(afterSeq: number, limit: number): OutboxRow[] {
-    const rows = this.guard(() => this.selPending.all(afterSeq, limit)) as { seq: number; topic: string; retain: number; bytes: Buffer; kind: string }[];
-    return rows.map((r) => ({ seq: r.seq, topic: r.topic, retain: r.retain === 1, bytes: new Uint8Array(r.bytes), kind: r.kind }));
+    const rows = this.guard(() => this.selPending.all(afterSeq, limit)) as { seq: number; topic: string; retain: number; prefix: Buffer | null; bytes: Buffer; kind: string }[];
+    return rows.map((r) => ({ seq: r.seq, topic: r.topic, retain: r.retain === 1, bytes: withPrefix(r.prefix, r.bytes), kind: r.kind }));
   }
 
   /** Marks rows delivered; contiguous runs of seqs (the usual case) take one statement each. */
@@ -218,16 +254,18 @@ export class ObservationStore {
 
   /** Observations in seq order from `fromSeq`, for export and verification. */
   *observations(fromSeq = 1): Generator<StoredObservation> {
-    for (const r of this.stmt('SELECT seq, kind, place, t, epoch, hash, bytes FROM observations WHERE seq >= ? ORDER BY seq').iterate(fromSeq) as Iterable<{
+    const sql = 'SELECT b.seq AS seq, b.kind AS kind, b.place AS place, b.t AS t, b.epoch AS epoch, b.hash AS hash, p.bytes AS prefix, b.bytes AS bytes FROM observations b LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE b.seq >= ? ORDER BY b.seq';
+    for (const r of this.stmt(sql).iterate(fromSeq) as Iterable<{
       seq: number;
       kind: string;
       place: string;
       t: number;
       epoch: number;
       hash: Buffer;
+      prefix: Buffer | null;
       bytes: Buffer;
     }>) {
-      yield { seq: r.seq, kind: r.kind, place: r.place, t: r.t, epoch: BigInt(r.epoch), hash: new Uint8Array(r.hash), bytes: new Uint8Array(r.bytes) };
+      yield { seq: r.seq, kind: r.kind, place: r.place, t: r.t, epoch: BigInt(r.epoch), hash: new Uint8Array(r.hash), bytes: withPrefix(r.prefix, r.bytes) };
     }
   }
 
@@ -308,14 +346,16 @@ export class ObservationStore {
     const head = this.head().seq;
     this.guard(() => this.stmt('DELETE FROM grants WHERE window_end < ?').run(cutoffMs));
     const rows = this.db
-      .prepare('SELECT b.seq AS seq, b.bytes AS bytes FROM observations b JOIN outbox o ON o.seq = b.seq WHERE o.delivered_at IS NOT NULL AND b.t < ? AND b.seq < ? ORDER BY b.seq LIMIT ?')
-      .all(cutoffMs, head, limit) as { seq: number; bytes: Buffer }[];
+      .prepare(
+        'SELECT b.seq AS seq, p.bytes AS prefix, b.bytes AS bytes FROM observations b JOIN outbox o ON o.seq = b.seq LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE o.delivered_at IS NOT NULL AND b.t < ? AND b.seq < ? ORDER BY b.seq LIMIT ?',
+      )
+      .all(cutoffMs, head, limit) as { seq: number; prefix: Buffer | null; bytes: Buffer }[];
     if (rows.length === 0) return { archived: 0 };
     mkdirSync(auditDir, { recursive: true });
     const file = join(auditDir, `chain-${String(rows[0]!.seq).padStart(12, '0')}-${String(rows[rows.length - 1]!.seq).padStart(12, '0')}.cbor`);
     const fd = openSync(file, 'w', 0o640);
     try {
-      for (const r of rows) writeSync(fd, r.bytes);
+      for (const r of rows) writeSync(fd, withPrefix(r.prefix, r.bytes));
       fsyncSync(fd);
     } finally {
       closeSync(fd);

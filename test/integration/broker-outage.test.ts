@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import Database from 'better-sqlite3';
+import { storedObservations } from '../support/stored-observations.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { spawnAgent, waitFor } from './agent-process.ts';
 import { parseObservationClaims } from '../../agent/verify/observation-verifier.ts';
@@ -119,14 +120,7 @@ describe('broker outage', () => {
       agent.proc.kill('SIGTERM');
       expect(await agent.exited).toBe(0);
 
-      const d = new Database(db, { readonly: true });
-      const rows = d.prepare('SELECT b.seq AS seq, b.kind AS kind, b.bytes AS bytes, o.delivered_at AS at FROM observations b JOIN outbox o ON o.seq = b.seq ORDER BY b.seq').all() as {
-        seq: number;
-        kind: string;
-        bytes: Buffer;
-        at: number;
-      }[];
-      d.close();
+      const rows = storedObservations(db).map((r) => ({ ...r, at: r.deliveredAt }));
       const dropped = new Set(rows.filter((r) => r.at === -1).map((r) => r.seq));
       expect(dropped.size).toBeGreaterThan(0);
       expect(rows.filter((r) => r.at === -1).every((r) => r.kind === 'envelope')).toBe(true);

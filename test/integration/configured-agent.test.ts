@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import mqtt from 'mqtt';
 import Database from 'better-sqlite3';
+import { storedObservations } from '../support/stored-observations.ts';
 import { SocatPtyPair } from '../../hil/pty.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { freePort } from '../../hil/ports.ts';
@@ -147,9 +148,7 @@ describe('configured agent with serial sources and mosquitto', () => {
     expect(await agent.exited, agent.stderr()).toBe(0);
 
     const verifier = new ObservationVerifier([loadTrustAnchor(join(auth, 'anchor.cose'))]);
-    const db = new Database(join(state, 'agent.db'), { readonly: true });
-    const rows = db.prepare('SELECT kind, bytes FROM observations ORDER BY seq').all() as { kind: string; bytes: Buffer }[];
-    db.close();
+    const rows = storedObservations(join(state, 'agent.db'));
     for (const r of rows) expect(verifier.check(new Uint8Array(r.bytes)).ok).toBe(true);
     const envelopes = rows.filter((r) => r.kind === 'envelope');
     expect(envelopes.length).toBeGreaterThan(0);

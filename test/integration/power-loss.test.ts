@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import Database from 'better-sqlite3';
+import { storedObservations } from '../support/stored-observations.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { spawnAgent, waitFor } from './agent-process.ts';
 import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
@@ -33,17 +34,7 @@ function committedCount(dbPath: string): number {
 
 function committedChain(dbPath: string): { seq: number; bytes: Uint8Array; epoch: number }[] {
   if (!existsSync(dbPath)) return [];
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'observations'").get()) return [];
-    return (db.prepare('SELECT seq, bytes, epoch FROM observations ORDER BY seq').all() as { seq: number; bytes: Buffer; epoch: number }[]).map((r) => ({
-      seq: r.seq,
-      bytes: new Uint8Array(r.bytes),
-      epoch: r.epoch,
-    }));
-  } finally {
-    db.close();
-  }
+  return storedObservations(dbPath).map((r) => ({ seq: r.seq, bytes: r.bytes, epoch: r.epoch }));
 }
 
 describe('power loss (SIGKILL mid-burst)', () => {

@@ -123,6 +123,47 @@ describe('ObservationStore', () => {
     }
   });
 
+  it('stores the shared COSE prefix once and gives every read path the exact signed bytes back', async () => {
+    const path = freshPath();
+    const store = new ObservationStore(path);
+    const chain = await signer();
+    const obs = Array.from({ length: 40 }, (_, i) => chain.appendSync(draft(i, i % 3 ? 'envelope' : 'presence')));
+    // A row without a prefix length keeps its full bytes (rows written before migration 3).
+    const legacy = chain.appendSync(draft(40));
+    store.commit(rows(obs.slice(0, 20)));
+    store.commit(rows(obs.slice(20)));
+    store.commit(rows([{ ...legacy, prefixLength: undefined }]));
+    const all = [...obs, legacy];
+    const raw = new Database(path, { readonly: true });
+    const prefixes = raw.prepare('SELECT bytes FROM cose_prefixes').all() as { bytes: Buffer }[];
+    const stored = raw.prepare('SELECT seq, prefix_id AS p, length(bytes) AS n FROM observations ORDER BY seq').all() as { seq: number; p: number | null; n: number }[];
+    raw.close();
+    expect(prefixes).toHaveLength(1);
+    expect(Buffer.from(all[0]!.bytes.subarray(0, all[0]!.prefixLength)).equals(prefixes[0]!.bytes)).toBe(true);
+    expect(stored.slice(0, 40).every((r, i) => r.p !== null && r.n === all[i]!.bytes.length - all[i]!.prefixLength!)).toBe(true);
+    expect(stored[40]).toEqual({ seq: 41, p: null, n: legacy.bytes.length });
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    expect([...store.observations(1)].map((o) => hex(o.bytes))).toEqual(all.map((o) => hex(o.bytes)));
+    expect(store.pending(0, 100).map((r) => hex(r.bytes))).toEqual(all.map((o) => hex(o.bytes)));
+    store.close();
+  });
+
+  it('keeps one prefix per header: observations carrying other credentials start a second one', async () => {
+    const path = freshPath();
+    const store = new ObservationStore(path);
+    const first = await signer();
+    const a = first.appendSync(draft(0));
+    const renewed = new ObservationChain(authority.leaf.signer, { ...identityOf(authority), parents: [] }, first.current());
+    await renewed.prime();
+    const b = renewed.appendSync(draft(1));
+    store.commit(rows([a, b]));
+    expect([...store.observations(1)].map((o) => Buffer.from(o.bytes).toString('hex'))).toEqual([a, b].map((o) => Buffer.from(o.bytes).toString('hex')));
+    const raw = new Database(path, { readonly: true });
+    expect((raw.prepare('SELECT COUNT(*) AS n FROM cose_prefixes').get() as { n: number }).n).toBe(2);
+    raw.close();
+    store.close();
+  });
+
   it('keeps the head, epoch and chain across a reopen', async () => {
     const path = freshPath();
     const chain = await signer({ seq: 0, hash: GENESIS_PREV, epoch: 7n });
