@@ -3,7 +3,10 @@
  * seq starts at 1 and rises by one, prev is the hash of the previous observation, epoch never
  * goes back. An identical repeat (at-least-once delivery) is a duplicate, not a failure; the
  * same seq with other bytes is a fork; a seq that jumps is a gap; one that goes back is a
- * reorder.
+ * reorder. To tell a duplicate from a fork it remembers the hash of the last `window` seqs per
+ * issuer (default 131,072: resends after a reconnect come from the publisher's in-flight window,
+ * a few hundred), so memory stays bounded on chains of any length; an observation older than
+ * that is reported as a reorder that cannot be told apart.
  */
 import { GENESIS_PREV } from '../lineage/observation.ts';
 import type { ObservationClaims } from './observation-verifier.ts';
@@ -24,8 +27,31 @@ interface IssuerState {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
+export const DEFAULT_SEEN_WINDOW = 131_072;
+
 export class LineageVerifier {
   private readonly issuers = new Map<string, IssuerState>();
+  private readonly window: number;
+
+  constructor(opts: { window?: number } = {}) {
+    this.window = opts.window ?? DEFAULT_SEEN_WINDOW;
+  }
+
+  /** How many seq hashes are remembered, over all issuers. */
+  get tracked(): number {
+    let n = 0;
+    for (const st of this.issuers.values()) n += st.seen.size;
+    return n;
+  }
+
+  private remember(st: IssuerState, seq: number, h: string): void {
+    st.seen.set(seq, h);
+    // Forget what fell out of the window, a quarter of a window at a time.
+    if (st.seen.size > this.window + (this.window >> 2)) {
+      const floor = st.lastSeq - this.window;
+      for (const s of st.seen.keys()) if (s <= floor) st.seen.delete(s);
+    }
+  }
   /** Seqs a signed `gap` observation says were deliberately not published, per issuer. */
   private readonly declared = new Map<string, Set<number>>();
 
@@ -59,8 +85,16 @@ export class LineageVerifier {
     }
     const out: LineageFailure[] = [];
     if (c.seq <= st.lastSeq) {
-      out.push({ iss: c.iss, seq: c.seq, code: 'LINEAGE_REORDER', reason: `seq ${c.seq} arrived after seq ${st.lastSeq}` });
-      st.seen.set(c.seq, h);
+      const beyond = c.seq <= st.lastSeq - this.window;
+      out.push({
+        iss: c.iss,
+        seq: c.seq,
+        code: 'LINEAGE_REORDER',
+        reason: beyond
+          ? `seq ${c.seq} arrived after seq ${st.lastSeq}, more than ${this.window} seqs back (too old to tell a duplicate from a fork)`
+          : `seq ${c.seq} arrived after seq ${st.lastSeq}`,
+      });
+      if (!beyond) this.remember(st, c.seq, h);
       return out;
     }
     if (c.seq === 1 && hex(c.prev) !== hex(GENESIS_PREV)) out.push({ iss: c.iss, seq: 1, code: 'LINEAGE_BAD_GENESIS', reason: 'seq 1 does not start from 32 zero bytes' });
@@ -78,7 +112,7 @@ export class LineageVerifier {
     st.lastSeq = c.seq;
     st.lastHash = hash;
     st.lastEpoch = c.epoch;
-    st.seen.set(c.seq, h);
+    this.remember(st, c.seq, h);
     this.accepted++;
     return out;
   }
