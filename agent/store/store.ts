@@ -49,6 +49,9 @@ function wrap(e: unknown, path: string): never {
   throw new StoreError('STORE_IO', `database error on ${path}: ${(e as Error).message}`, { path, sqlite: (e as { code?: string }).code ?? '' }, { cause: e });
 }
 
+/** Closed connections and their statements, kept from the garbage collector (see close()). */
+const retired: unknown[] = [];
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
@@ -254,25 +257,22 @@ export class ObservationStore {
 
   /** Observations in seq order from `fromSeq`, for export and verification. */
   *observations(fromSeq = 1): Generator<StoredObservation> {
-    const sql = 'SELECT b.seq AS seq, b.kind AS kind, b.place AS place, b.t AS t, b.epoch AS epoch, b.hash AS hash, p.bytes AS prefix, b.bytes AS bytes FROM observations b LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE b.seq >= ? ORDER BY b.seq';
-    for (const r of this.stmt(sql).iterate(fromSeq) as Iterable<{
-      seq: number;
-      kind: string;
-      place: string;
-      t: number;
-      epoch: number;
-      hash: Buffer;
-      prefix: Buffer | null;
-      bytes: Buffer;
-    }>) {
-      yield { seq: r.seq, kind: r.kind, place: r.place, t: r.t, epoch: BigInt(r.epoch), hash: new Uint8Array(r.hash), bytes: withPrefix(r.prefix, r.bytes) };
+    // Read in pages through one kept statement rather than .iterate(): better-sqlite3 12's
+    // iterator objects, like statements, crash Node 24 when garbage-collected (see stmt()).
+    const page = this.stmt(
+      'SELECT b.seq AS seq, b.kind AS kind, b.place AS place, b.t AS t, b.epoch AS epoch, b.hash AS hash, p.bytes AS prefix, b.bytes AS bytes FROM observations b LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE b.seq >= ? ORDER BY b.seq LIMIT 1000',
+    );
+    for (let from = fromSeq; ; ) {
+      const rows = page.all(from) as { seq: number; kind: string; place: string; t: number; epoch: number; hash: Buffer; prefix: Buffer | null; bytes: Buffer }[];
+      for (const r of rows) yield { seq: r.seq, kind: r.kind, place: r.place, t: r.t, epoch: BigInt(r.epoch), hash: new Uint8Array(r.hash), bytes: withPrefix(r.prefix, r.bytes) };
+      if (rows.length < 1000) return;
+      from = rows[rows.length - 1]!.seq + 1;
     }
   }
 
   saveGrant(g: { cti: Uint8Array; place: string; reservation: string; windowStart: number; windowEnd: number; bytes: Uint8Array; receivedAt: number }): boolean {
     const r = this.guard(() =>
-      this.db
-        .prepare('INSERT OR IGNORE INTO grants (cti, place, reservation, window_start, window_end, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      this.stmt('INSERT OR IGNORE INTO grants (cti, place, reservation, window_start, window_end, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(g.cti, g.place, g.reservation, g.windowStart, g.windowEnd, g.bytes, g.receivedAt),
     );
     return r.changes === 1;
@@ -305,12 +305,10 @@ export class ObservationStore {
   dropSupersededEnvelopes(): number[] {
     return this.guard(() =>
       this.db.transaction(() => {
-        const latest = this.db
-          .prepare("SELECT MAX(o.seq) AS s FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND b.kind = 'envelope'")
+        const latest = this.stmt("SELECT MAX(o.seq) AS s FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND b.kind = 'envelope'")
           .get() as { s: number | null };
         if (latest.s === null) return [];
-        const rows = this.db
-          .prepare("SELECT o.seq AS seq FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND b.kind = 'envelope' AND o.seq < ? ORDER BY o.seq")
+        const rows = this.stmt("SELECT o.seq AS seq FROM outbox o JOIN observations b ON b.seq = o.seq WHERE o.delivered_at IS NULL AND b.kind = 'envelope' AND o.seq < ? ORDER BY o.seq")
           .all(latest.s) as { seq: number }[];
         const mark = this.stmt('UPDATE outbox SET delivered_at = -1 WHERE seq = ?');
         for (const r of rows) mark.run(r.seq);
@@ -345,8 +343,7 @@ export class ObservationStore {
   archiveAndPrune(cutoffMs: number, auditDir: string, limit = 100_000): { archived: number; file?: string } {
     const head = this.head().seq;
     this.guard(() => this.stmt('DELETE FROM grants WHERE window_end < ?').run(cutoffMs));
-    const rows = this.db
-      .prepare(
+    const rows = this.stmt(
         'SELECT b.seq AS seq, p.bytes AS prefix, b.bytes AS bytes FROM observations b JOIN outbox o ON o.seq = b.seq LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE o.delivered_at IS NOT NULL AND b.t < ? AND b.seq < ? ORDER BY b.seq LIMIT ?',
       )
       .all(cutoffMs, head, limit) as { seq: number; prefix: Buffer | null; bytes: Buffer }[];
@@ -381,6 +378,9 @@ export class ObservationStore {
 
   close(): void {
     if (this.db?.open) this.db.close();
+    // Kept referenced after closing: a Database object garbage-collected while the process runs
+    // crashes Node 24 in better-sqlite3 12's destructor (the same fault as for statements).
+    retired.push(this.db, ...this.statements.values());
     if (this.lockPath) {
       rmSync(this.lockPath, { force: true });
       this.lockPath = undefined;

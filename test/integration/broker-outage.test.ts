@@ -9,18 +9,18 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import Database from 'better-sqlite3';
 import { storedObservations } from '../support/stored-observations.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { spawnAgent, waitFor } from './agent-process.ts';
 import { parseObservationClaims } from '../../agent/verify/observation-verifier.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
+import { keptDatabase } from '../support/kept-database.ts';
 
 const PLACE = 'urn:place:DEMO:berth:1';
 
 function dbStats(dbPath: string): { committed: number; pending: number } {
   if (!existsSync(dbPath)) return { committed: 0, pending: 0 };
-  const db = new Database(dbPath, { readonly: true });
+  const db = keptDatabase(dbPath, { readonly: true });
   try {
     if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'outbox'").get()) return { committed: 0, pending: 0 };
     const c = (db.prepare('SELECT COUNT(*) AS n FROM observations').get() as { n: number }).n;
@@ -105,7 +105,7 @@ describe('broker outage', () => {
     try {
       const gaps = () => {
         if (!existsSync(db)) return 0;
-        const d = new Database(db, { readonly: true });
+        const d = keptDatabase(db, { readonly: true });
         try {
           if (!d.prepare("SELECT 1 FROM sqlite_master WHERE name = 'observations'").get()) return 0;
           return (d.prepare("SELECT COUNT(*) AS n FROM observations WHERE kind = 'gap'").get() as { n: number }).n;

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { runAgent, spawnAgent, waitFor } from './agent-process.ts';
 import { freePort } from '../../hil/ports.ts';
+import { keptDatabase } from '../support/kept-database.ts';
 
 const corpus = resolve(import.meta.dirname, '../../../shared/corpus/gpsd');
 
@@ -92,7 +92,7 @@ describe('place-agent CLI', () => {
     await new Promise((r) => setTimeout(r, 1000));
     a.proc.kill('SIGTERM');
     expect(await a.exited).toBe(0);
-    const db = new Database(join(sd, 'agent.db'), { readonly: true });
+    const db = keptDatabase(join(sd, 'agent.db'), { readonly: true });
     try {
       const committed = (db.prepare('SELECT COUNT(*) AS n FROM observations').get() as { n: number }).n;
       const pending = (db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL').get() as { n: number }).n;

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import mqtt from 'mqtt';
-import Database from 'better-sqlite3';
 import { storedObservations } from '../support/stored-observations.ts';
 import { SocatPtyPair } from '../../hil/pty.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
@@ -23,6 +22,7 @@ import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { decodeCbor } from '../../agent/encoding/cbor-decode.ts';
 import { CLAIM } from '../../agent/lineage/observation.ts';
+import { keptDatabase } from '../support/kept-database.ts';
 
 const PLACE = 'urn:place:TEST:berth:7';
 const corpus = join(import.meta.dirname, '../../../shared/corpus/gpsd');
@@ -132,7 +132,7 @@ describe('configured agent with serial sources and mosquitto', () => {
       let polls = 0;
       await waitFor(async () => {
         if (polls++ % 20 === 0) aisDevice.write(line.trim() + '\r\n');
-        const db = new Database(join(state, 'agent.db'), { readonly: true });
+        const db = keptDatabase(join(state, 'agent.db'), { readonly: true });
         try {
           return (db.prepare("SELECT COUNT(*) AS n FROM observations WHERE kind IN ('presence', 'reservation')").get() as { n: number }).n > 0;
         } finally {

@@ -9,10 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { LineLog } from '../ops/lines.ts';
 import { freePort } from '../../hil/ports.ts';
 import { BIN, runAgent, waitFor } from './agent-process.ts';
+import { keptDatabase } from '../support/kept-database.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 const datagram = (hex: string): string => Buffer.from(hex, 'hex').toString('utf8');
@@ -63,7 +63,7 @@ describe('operations of a running agent', () => {
   it('serves metrics, health and status that match the store', async () => {
     await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 20_000, 'healthz');
     await waitFor(async () => metric(await (await fetch(`${url}/metrics`)).text(), 'place_agent_readings_total', 'source="sim-range"') > 0, 20_000, 'readings from every simulated source');
-    const db = new Database(join(dir, 'state', 'agent.db'), { readonly: true });
+    const db = keptDatabase(join(dir, 'state', 'agent.db'), { readonly: true });
     try {
       const headOf = () => (db.prepare('SELECT seq FROM lineage_head WHERE id = 1').get() as { seq: number }).seq;
       const before = headOf();

@@ -8,7 +8,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import Database from 'better-sqlite3';
 import { storedObservations } from '../support/stored-observations.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { spawnAgent, waitFor } from './agent-process.ts';
@@ -17,13 +16,14 @@ import { ObservationVerifier, parseObservationClaims } from '../../agent/verify/
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { LineageVerifier } from '../../agent/verify/lineage-verifier.ts';
 import { seededRandom as mulberry32 } from '../support/prng.ts';
+import { keptDatabase } from '../support/kept-database.ts';
 
 const PLACE = 'urn:place:DEMO:berth:1';
 
 
 function committedCount(dbPath: string): number {
   if (!existsSync(dbPath)) return 0;
-  const db = new Database(dbPath, { readonly: true });
+  const db = keptDatabase(dbPath, { readonly: true });
   try {
     if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'observations'").get()) return 0;
     return (db.prepare('SELECT COUNT(*) AS n FROM observations').get() as { n: number }).n;
@@ -101,7 +101,7 @@ describe('power loss (SIGKILL mid-burst)', () => {
     // A final clean run drains the outbox; then every committed seq must have reached the broker.
     const last = spawnAgent(['run', '--embedded', '--state', dir, '--broker', broker.url, '--quiet']);
     await waitFor(() => {
-      const d = new Database(db, { readonly: true });
+      const d = keptDatabase(db, { readonly: true });
       try {
         return (d.prepare('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL').get() as { n: number }).n === 0 && committedCount(db) > lastHead;
       } finally {

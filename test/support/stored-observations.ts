@@ -3,7 +3,7 @@
  * the agent runs), putting each row's shared COSE prefix (store migration 3) back in front of
  * the rest: the full bytes the agent signed.
  */
-import Database from 'better-sqlite3';
+import { keptDatabase } from './kept-database.ts';
 
 export interface StoredRow {
   seq: number;
@@ -15,7 +15,7 @@ export interface StoredRow {
 }
 
 export function storedObservations(dbPath: string): StoredRow[] {
-  const db = new Database(dbPath, { readonly: true });
+  const db = keptDatabase(dbPath, { readonly: true });
   try {
     if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'observations'").get()) return [];
     const hasPrefixes = Boolean(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'cose_prefixes'").get());

@@ -4,7 +4,6 @@
  * the group-commit log retries a locked commit without losing or duplicating a seq.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { LineageVerifier } from '../../agent/verify/lineage-verifier.ts';
 import { observationTopic } from '../../agent/transport/topics.ts';
 import type { Logger } from '../../drivers/core/log.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from './authority-fixture.ts';
+import { keptDatabase } from '../support/kept-database.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'place-agent-store-'));
 let n = 0;
@@ -60,7 +60,7 @@ describe('ObservationStore', () => {
   it('applies the migrations and records them in user_version, WAL with synchronous=FULL', () => {
     const path = freshPath();
     new ObservationStore(path).close();
-    const db = new Database(path, { readonly: true });
+    const db = keptDatabase(path, { readonly: true });
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -74,7 +74,7 @@ describe('ObservationStore', () => {
   it('refuses a database from a newer agent with STORE_TOO_NEW', () => {
     const path = freshPath();
     new ObservationStore(path).close();
-    const db = new Database(path);
+    const db = keptDatabase(path);
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
     expect(codeOf(() => new ObservationStore(path))).toBe('STORE_TOO_NEW');
@@ -134,7 +134,7 @@ describe('ObservationStore', () => {
     store.commit(rows(obs.slice(20)));
     store.commit(rows([{ ...legacy, prefixLength: undefined }]));
     const all = [...obs, legacy];
-    const raw = new Database(path, { readonly: true });
+    const raw = keptDatabase(path, { readonly: true });
     const prefixes = raw.prepare('SELECT bytes FROM cose_prefixes').all() as { bytes: Buffer }[];
     const stored = raw.prepare('SELECT seq, prefix_id AS p, length(bytes) AS n FROM observations ORDER BY seq').all() as { seq: number; p: number | null; n: number }[];
     raw.close();
@@ -158,7 +158,7 @@ describe('ObservationStore', () => {
     const b = renewed.appendSync(draft(1));
     store.commit(rows([a, b]));
     expect([...store.observations(1)].map((o) => Buffer.from(o.bytes).toString('hex'))).toEqual([a, b].map((o) => Buffer.from(o.bytes).toString('hex')));
-    const raw = new Database(path, { readonly: true });
+    const raw = keptDatabase(path, { readonly: true });
     expect((raw.prepare('SELECT COUNT(*) AS n FROM cose_prefixes').get() as { n: number }).n).toBe(2);
     raw.close();
     store.close();
@@ -198,7 +198,7 @@ describe('ObservationStore', () => {
   it('reports a database held by another connection with STORE_LOCKED and loses nothing', async () => {
     const path = freshPath();
     const store = new ObservationStore(path);
-    const other = new Database(path);
+    const other = keptDatabase(path);
     try {
       const chain = await signer();
       store.commit(rows([chain.appendSync(draft(1))]));
@@ -235,7 +235,7 @@ describe('ObservationLog group commit', () => {
   it('retries a commit refused by a lock and, once released, commits every seq exactly once', async () => {
     const path = freshPath();
     const store = new ObservationStore(path);
-    const other = new Database(path);
+    const other = keptDatabase(path);
     try {
       const chain = await signer();
       let failures = 0;
