@@ -16,14 +16,16 @@ import { spawnWorker } from '../workers/spawn.ts';
 import type { PublisherOptions } from './mqtt-publisher.ts';
 import type { Publisher, PublisherStats, RawPublishOptions } from './publisher.ts';
 import { packRows, type FromWorker, type ToWorker } from './threaded-protocol.ts';
+import { Backoff } from './backoff.ts';
 
-const RESPAWN_MS = 1000;
 
 export class ThreadedPublisher implements Publisher {
   private worker: Worker | undefined;
   private started = false;
   private stopping = false;
   private respawnTimer: NodeJS.Timeout | undefined;
+  /** Between restarts of a worker that keeps dying (e.g. it cannot open the database): 1 s up to 30 s. */
+  private readonly respawnBackoff = new Backoff(1000, 30_000, 1000);
   private readonly handlers = new Map<string, (topic: string, payload: Uint8Array) => void>();
   private readonly connectedListeners: (() => void)[] = [];
   private readonly deliveredListeners: ((seq: number, latencyMs: number) => void)[] = [];
@@ -67,7 +69,7 @@ export class ThreadedPublisher implements Publisher {
       if (this.stopping) return this.stopped?.();
       this.errors.count('MQTT_WORKER_EXITED');
       this.logger.error('publisher worker exited; restarting it', { code });
-      this.respawnTimer = setTimeout(() => this.boot(), RESPAWN_MS);
+      this.respawnTimer = setTimeout(() => this.boot(), this.respawnBackoff.next());
     });
   }
 
@@ -102,6 +104,7 @@ export class ThreadedPublisher implements Publisher {
         return;
       }
       case 'connected':
+        this.respawnBackoff.reset();
         this.setConnected(true);
         for (const fn of this.connectedListeners) fn();
         return;
