@@ -56,16 +56,20 @@ describe('broker outage', () => {
   });
 
   it('delivers everything committed during the outage, in seq order, exactly once after dedup', async () => {
+    let atStopSeq = 0;
+    let atStartSeq = 0;
     const db = join(dir, 'agent.db');
     const agent = spawnAgent(['run', '--embedded', '--state', dir, '--broker', broker.url, '--quiet', '--metrics', 'off', '--envelope-interval-ms', '20']);
     try {
       await waitFor(() => arrivals.length > 30, 20_000, 'observations to flow');
       await broker.stop();
       const atStop = dbStats(db).committed;
+      atStopSeq = atStop;
       // The agent keeps signing and committing while the broker is gone.
       await waitFor(() => dbStats(db).committed > atStop + 100, 20_000, 'commits during the outage');
       expect(dbStats(db).pending).toBeGreaterThan(0);
       await broker.start();
+      atStartSeq = dbStats(db).committed;
       // Envelopes keep coming every 20 ms: "drained" means the backlog is gone, not an empty outbox.
       await waitFor(() => dbStats(db).pending < 10 && dbStats(db).committed > atStop + 150, 60_000, 'the backlog to drain after the broker returns');
       agent.proc.kill('SIGTERM');
@@ -82,7 +86,11 @@ describe('broker outage', () => {
       await again.exited;
     }
     const committed = dbStats(db).committed;
-    await waitFor(() => new Set(arrivals.map((a) => a.seq)).size >= committed, 15_000, 'every committed observation at the subscriber');
+    await waitFor(() => new Set(arrivals.map((a) => a.seq)).size >= committed, 15_000, 'every committed observation at the subscriber').catch((e: Error) => {
+      const got = new Set(arrivals.map((a) => a.seq));
+      const missing = Array.from({ length: committed }, (_, i) => i + 1).filter((s) => !got.has(s));
+      throw new Error(`${e.message}: ${missing.length} of ${committed} missing, first ${missing.slice(0, 20).join(',')}; stopped at ${atStopSeq}, restarted at ${atStartSeq}`);
+    });
 
     const firstSeen: number[] = [];
     const seen = new Set<string>();
