@@ -45,6 +45,12 @@ export function coseKeyThumbprint(pub: Uint8Array): Uint8Array {
 // hashes every observation; createHash is the fallback on older 20.x.
 const oneShotHash = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
 
+/** SHA-256 as 64 hex digits (for turning a digest into a bigint without a Buffer in between). */
+export function sha256Hex(b: Uint8Array): string {
+  if (oneShotHash) return oneShotHash('sha256', b, 'hex');
+  return nodeCrypto.createHash('sha256').update(b).digest('hex');
+}
+
 export function sha256(b: Uint8Array): Uint8Array {
   if (oneShotHash) return new Uint8Array(oneShotHash('sha256', b, 'buffer'));
   return new Uint8Array(nodeCrypto.createHash('sha256').update(b).digest());

@@ -69,9 +69,75 @@ function concat(parts: Uint8Array[]): Uint8Array {
 // 0x84 array(4), 0x6a text(10) "Signature1".
 const SIG1_PREFIX = Uint8Array.of(0x84, 0x6a, ...new TextEncoder().encode('Signature1'));
 
-/** The same bytes as sigStructure(), assembled without re-encoding (the hot path). */
+function bstrHeadLength(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/** Writes the head of a byte string of length n (RFC 8949 §3.1, major type 2) at `o`; returns the offset after it. */
+function bstrHeadInto(out: Uint8Array, o: number, n: number): number {
+  if (n < 24) out[o++] = 0x40 | n;
+  else if (n < 0x100) {
+    out[o++] = 0x58;
+    out[o++] = n;
+  } else if (n < 0x10000) {
+    out[o++] = 0x59;
+    out[o++] = n >> 8;
+    out[o++] = n & 0xff;
+  } else {
+    out[o++] = 0x5a;
+    out[o++] = (n >>> 24) & 0xff;
+    out[o++] = (n >>> 16) & 0xff;
+    out[o++] = (n >>> 8) & 0xff;
+    out[o++] = n & 0xff;
+  }
+  return o;
+}
+
+/**
+ * COSE_Sign1 bytes and Sig_structures for one signer's headers, the hot path: what stays the
+ * same per observation (tag, protected header, the encoded unprotected header with its ~1 KB of
+ * credentials, the Sig_structure's context) is assembled once; each call writes one buffer.
+ * Byte-equal to encodeSign1() and sigStructure() (test/unit/cose-assembly.test.ts).
+ */
+export class Sign1Assembler {
+  private readonly sigPrefix: Uint8Array;
+  private readonly cosePrefix: Uint8Array;
+
+  constructor(protectedBytes: Uint8Array, unprotectedEncoded: Uint8Array = EMPTY_MAP) {
+    // Sig_structure (RFC 9052 §4.4): ["Signature1", body_protected, external_aad = h'', payload].
+    this.sigPrefix = concat([SIG1_PREFIX, bstrHead(protectedBytes.length), protectedBytes, Uint8Array.of(0x40)]);
+    // 0xd2 tag 18, 0x84 array(4).
+    this.cosePrefix = concat([Uint8Array.of(0xd2, 0x84), bstrHead(protectedBytes.length), protectedBytes, unprotectedEncoded]);
+  }
+
+  /** Length of the bytes before the payload's head in assemble(): the same for every payload. */
+  get prefixLength(): number {
+    return this.cosePrefix.length;
+  }
+
+  sigStructure(payload: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.sigPrefix.length + bstrHeadLength(payload.length) + payload.length);
+    out.set(this.sigPrefix, 0);
+    out.set(payload, bstrHeadInto(out, this.sigPrefix.length, payload.length));
+    return out;
+  }
+
+  assemble(payload: Uint8Array, signature: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.cosePrefix.length + bstrHeadLength(payload.length) + payload.length + bstrHeadLength(signature.length) + signature.length);
+    out.set(this.cosePrefix, 0);
+    let o = bstrHeadInto(out, this.cosePrefix.length, payload.length);
+    out.set(payload, o);
+    o = bstrHeadInto(out, o + payload.length, signature.length);
+    out.set(signature, o);
+    return out;
+  }
+}
+
+const EMPTY_MAP = Uint8Array.of(0xa0);
+
+/** The same bytes as sigStructure(), assembled without re-encoding. */
 export function sigStructureFast(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  return concat([SIG1_PREFIX, bstrHead(protectedBytes.length), protectedBytes, Uint8Array.of(0x40), bstrHead(payload.length), payload]);
+  return new Sign1Assembler(protectedBytes).sigStructure(payload);
 }
 
 /**
@@ -79,13 +145,7 @@ export function sigStructureFast(protectedBytes: Uint8Array, payload: Uint8Array
  * observation carries its credentials (about 1 KB) there, identical every time.
  */
 export function assembleSign1(protectedBytes: Uint8Array, unprotectedEncoded: Uint8Array, payload: Uint8Array, signature: Uint8Array): Uint8Array {
-  // 0xd2 tag 18, 0x84 array(4).
-  return concat([Uint8Array.of(0xd2, 0x84), bstrHead(protectedBytes.length), protectedBytes, unprotectedEncoded, bstrHead(payload.length), payload, bstrHead(signature.length), signature]);
-}
-
-/** Length of what assembleSign1 writes before the payload: tag, array head, both headers. */
-export function sign1PrefixLength(protectedBytes: Uint8Array, unprotectedEncoded: Uint8Array): number {
-  return 2 + bstrHead(protectedBytes.length).length + protectedBytes.length + unprotectedEncoded.length;
+  return new Sign1Assembler(protectedBytes, unprotectedEncoded).assemble(payload, signature);
 }
 
 export function encodeSign1(parts: { protectedBytes: Uint8Array; unprotected: Map<CborMapKey, CborValue>; payload: Uint8Array; signature: Uint8Array }): Uint8Array {

@@ -60,6 +60,16 @@ export class CborWriter {
   result(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
+
+  /** The bytes written so far, without a copy: valid until the writer is written to again. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /** Starts over, keeping the buffer. */
+  reset(): void {
+    this.len = 0;
+  }
 }
 
 type ByteSink = CborWriter;

@@ -6,7 +6,7 @@ import { randomFillSync } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { CborFloat } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
-import { HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, assembleSign1, protectedHeader, sigStructureFast, sign1PrefixLength } from '../encoding/cose-sign1.ts';
+import { HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, Sign1Assembler, protectedHeader } from '../encoding/cose-sign1.ts';
 import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
 import type { Signer } from '../signing/signer.ts';
 
@@ -71,6 +71,7 @@ export class ObservationChain {
   private readonly credHash: Uint8Array;
   private readonly payloadWriter: PayloadWriter;
   private protectedBytes: Uint8Array | undefined;
+  private assembler: Sign1Assembler | undefined;
   private readonly unprotectedEncoded: Uint8Array;
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -102,7 +103,10 @@ export class ObservationChain {
   }
 
   private async prot(): Promise<Uint8Array> {
-    this.protectedBytes ??= protectedHeader(coseKeyThumbprint(await this.signer.publicKey()), TYP_OBS);
+    if (!this.protectedBytes) {
+      this.protectedBytes = protectedHeader(coseKeyThumbprint(await this.signer.publicKey()), TYP_OBS);
+      this.assembler = new Sign1Assembler(this.protectedBytes, this.unprotectedEncoded);
+    }
     return this.protectedBytes;
   }
 
@@ -116,7 +120,7 @@ export class ObservationChain {
   /** Synchronous append for signers that can sign synchronously; must not interleave with append(). */
   appendSync(d: ObservationDraft): SignedObservation {
     if (!this.signer.signSync || !this.protectedBytes) throw new Error('appendSync needs a synchronous signer and a primed chain');
-    return this.finish(d, this.protectedBytes, (m) => this.signer.signSync!(m));
+    return this.finish(d, (m) => this.signer.signSync!(m));
   }
 
   async prime(): Promise<void> {
@@ -128,23 +132,26 @@ export class ObservationChain {
   }
 
   private async appendNow(d: ObservationDraft): Promise<SignedObservation> {
-    const p = await this.prot();
+    await this.prot();
+    const a = this.assembler!;
     const seq = this.head.seq + 1;
-    const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti());
-    const signature = await this.signer.sign(sigStructureFast(p, payload));
-    return this.seal(d, p, payload, signature, seq);
+    // A copy: the writer's buffer is reused by the next encode, and signing may take a while.
+    const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti()).slice();
+    const signature = await this.signer.sign(a.sigStructure(payload));
+    return this.seal(d, a, payload, signature, seq);
   }
 
-  private finish(d: ObservationDraft, p: Uint8Array, sign: (m: Uint8Array) => Uint8Array): SignedObservation {
+  private finish(d: ObservationDraft, sign: (m: Uint8Array) => Uint8Array): SignedObservation {
+    const a = this.assembler!;
     const seq = this.head.seq + 1;
     const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti());
-    return this.seal(d, p, payload, sign(sigStructureFast(p, payload)), seq);
+    return this.seal(d, a, payload, sign(a.sigStructure(payload)), seq);
   }
 
-  private seal(d: ObservationDraft, p: Uint8Array, payload: Uint8Array, signature: Uint8Array, seq: number): SignedObservation {
-    const bytes = assembleSign1(p, this.unprotectedEncoded, payload, signature);
+  private seal(d: ObservationDraft, a: Sign1Assembler, payload: Uint8Array, signature: Uint8Array, seq: number): SignedObservation {
+    const bytes = a.assemble(payload, signature);
     const hash = sha256(bytes);
     this.head = { seq, hash, epoch: this.head.epoch };
-    return { seq, kind: d.kind, place: d.place, t: d.t, epoch: this.head.epoch, bytes, hash, prefixLength: sign1PrefixLength(p, this.unprotectedEncoded) };
+    return { seq, kind: d.kind, place: d.place, t: d.t, epoch: this.head.epoch, bytes, hash, prefixLength: a.prefixLength };
   }
 }

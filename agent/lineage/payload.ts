@@ -47,8 +47,12 @@ export class PayloadWriter {
     return b;
   }
 
+  /** One buffer, reused: encode() returns a view of it, valid until the next call. */
+  private readonly w = new CborWriter(1024);
+
   encode(d: ObservationDraft, seq: number, prev: Uint8Array, epoch: bigint, cti: Uint8Array): Uint8Array {
-    const w = new CborWriter(512);
+    const w = this.w;
+    w.reset();
     w.head(5, 13 + (d.nonce ? 1 : 0) + (d.location ? 1 : 0));
     w.bytes(this.issEntry);
     w.bytes(K.iat);
@@ -97,7 +101,7 @@ export class PayloadWriter {
     w.bytes(this.credEntry);
     w.bytes(K.body);
     w.value(d.body as Map<CborMapKey, CborValue> | { [k: string]: CborValue });
-    return w.result();
+    return w.view();
   }
 }
 

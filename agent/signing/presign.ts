@@ -17,7 +17,7 @@
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { p256 } from '@noble/curves/nist.js';
-import { sha256 } from '../encoding/cose-key.ts';
+import { sha256Hex } from '../encoding/cose-key.ts';
 import { spawnWorker } from '../workers/spawn.ts';
 import { bytesToScalar, scalarInto } from './scalar.ts';
 import type { NonceBatch } from './nonce-worker.ts';
@@ -89,7 +89,7 @@ export class Presigner {
   /** r || s (low-S) over `message`, or undefined when no precomputed nonce is ready. */
   trySign(message: Uint8Array): Uint8Array | undefined {
     if (this.disabled) return undefined;
-    const z = bytesToScalar(sha256(message)) % N;
+    const z = BigInt('0x' + sha256Hex(message)) % N;
     for (;;) {
       const batch = this.batches[0];
       if (!batch) {
