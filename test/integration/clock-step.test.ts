@@ -1,0 +1,167 @@
+/**
+ * A wall-clock step (NTP correction, RTC set by hand) recorded as a signed `time` observation
+ * (DESIGN.md, "Failure semantics": a bad clock never stops signing; a later `time` observation
+ * records the correction; sequence, not wall time, orders the chain). A real PlaceAgent with a
+ * software key, a file epoch counter, a store on disk and the in-process broker is given a clock
+ * that runs with the monotonic clock plus an offset the test moves; the machine's clock is never
+ * touched. The agent looks for steps on its 1 s presence tick, so this file runs on real time
+ * (about five seconds).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import type { Clock } from '../../drivers/core/clock.ts';
+import type { Logger } from '../../drivers/core/log.ts';
+import { PlaceAgent } from '../../agent/runtime/place-agent.ts';
+import { ObservationStore } from '../../agent/store/store.ts';
+import { FileEpochCounter } from '../../agent/signing/file-epoch.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../agent/runtime/embedded-broker.ts';
+import type { SignedObservation } from '../../agent/lineage/observation.ts';
+import { ObservationVerifier, type ObservationClaims } from '../../agent/verify/observation-verifier.ts';
+import { LineageVerifier } from '../../agent/verify/lineage-verifier.ts';
+import { observationTopic } from '../../agent/transport/topics.ts';
+import { NOW, PLACE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
+
+/** Wall time that runs at the rate of the monotonic clock, plus whatever steps the test applies. */
+class SteppingClock implements Clock {
+  private readonly t0 = performance.now();
+  private offset = 0;
+  constructor(private readonly base: number) {}
+  now(): number {
+    return Math.floor(this.base + (performance.now() - this.t0) + this.offset);
+  }
+  step(ms: number): void {
+    this.offset += ms;
+  }
+}
+
+const FORWARD = 5 * 60_000;
+const BACKWARD = -2 * 60_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe('a wall-clock step', () => {
+  let dir: string;
+  let authority: Chain;
+  let broker: EmbeddedBroker;
+  let store: ObservationStore;
+  let agent: PlaceAgent;
+  let sub: mqtt.MqttClient;
+  const clock = new SteppingClock(NOW * 1000);
+  const committed: SignedObservation[] = [];
+  const published = new Map<string, Buffer>();
+  const problems: string[] = [];
+  const logger: Logger = {
+    debug() {},
+    info() {},
+    warn: (m, f) => void problems.push(`warn ${m} ${JSON.stringify(f ?? {})}`),
+    error: (m, f) => void problems.push(`error ${m} ${JSON.stringify(f ?? {})}`),
+    child: () => logger,
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pa-clock-step-'));
+    authority = await makeChain();
+    broker = await startEmbeddedBroker(0);
+    sub = await mqtt.connectAsync(broker.url, { clientId: 'clock-step-observer', clean: true });
+    await sub.subscribeAsync(observationTopic(PLACE, 'time'), { qos: 1 });
+    sub.on('message', (_topic, payload) => published.set(Buffer.from(payload).toString('hex'), payload));
+    store = new ObservationStore(join(dir, 'agent.db'));
+    agent = new PlaceAgent({
+      place: PLACE,
+      identity: identityOf(authority),
+      signer: authority.leaf.signer,
+      epoch: new FileEpochCounter(join(dir, 'epoch')),
+      store,
+      sources: [],
+      anchors: [authority.anchor],
+      clock,
+      logger,
+      mqtt: { url: broker.url, clientId: 'clock-step-agent', protocolVersion: 4, thread: false },
+      // Envelopes and checkpoints on timers far beyond the test, so the chain holds what the steps cause.
+      envelope: { intervalMs: 3_600_000, lengthM: 320, draftM: 14.5 },
+      presence: { holdMs: 4000 },
+      checkpoint: { every: 1000, intervalMs: 3_600_000 },
+      timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
+    });
+    agent.onObservation((o) => committed.push(o));
+    await agent.start();
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    store?.close();
+    await sub?.endAsync();
+    await broker?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const timeObservations = () => committed.filter((o) => o.kind === 'time');
+
+  it('signs a `time` observation for a step forward and one for a step back, and none while the clock runs smoothly', async () => {
+    // Two presence ticks: the first takes the reference, the second sees a clock that kept pace.
+    await sleep(2200);
+    expect(timeObservations()).toEqual([]);
+
+    clock.step(FORWARD);
+    await until(() => timeObservations().length === 1, 'the time observation of the forward step');
+    clock.step(BACKWARD);
+    await until(() => timeObservations().length === 2, 'the time observation of the backward step');
+    // A further tick after the steps: the agent took the stepped clock as its new reference.
+    await sleep(1200);
+    expect(timeObservations()).toHaveLength(2);
+    await until(() => published.size === 2, 'both time observations on the broker', 5000);
+    expect(problems).toEqual([]);
+    expect(agent.errors.snapshot()).toEqual({});
+    expect(agent.log.errors.snapshot()).toEqual({});
+  });
+
+  it('states the step in the signed body, verifies with the trust anchor, and keeps one unbroken chain', async () => {
+    const verifier = new ObservationVerifier([authority.anchor]);
+    const lineage = new LineageVerifier();
+    const stored = [...store.observations()];
+    expect(stored.map((o) => o.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
+    const claims: ObservationClaims[] = [];
+    for (const o of stored) {
+      const r = verifier.check(o.bytes);
+      if (!r.ok) expect.fail(`seq ${o.seq}: ${r.code} ${r.reason}`);
+      expect(lineage.add(r.claims, r.hash)).toEqual([]);
+      claims.push(r.claims);
+    }
+
+    const times = claims.filter((c) => c.kind === 'time');
+    expect(times).toHaveLength(2);
+    for (const [c, step] of [
+      [times[0]!, FORWARD],
+      [times[1]!, BACKWARD],
+    ] as const) {
+      const body = Object.fromEntries(c.body) as { event: unknown; step_ms: number; before: number; after: number };
+      expect(body.event).toBe('clock-step');
+      // The clock and the agent read the monotonic clock microseconds apart, and both round to ms.
+      expect(Math.abs(body.step_ms - step)).toBeLessThanOrEqual(3);
+      expect(Math.abs(body.after - body.before - body.step_ms)).toBeLessThanOrEqual(1);
+      // Signed at the stepped time: `after` is the wall clock the observation itself carries.
+      expect(c.t - body.after).toBeGreaterThanOrEqual(0);
+      expect(c.t - body.after).toBeLessThan(100);
+    }
+
+    // Wall time in the chain goes back at the second step, yet seq order and links hold.
+    const tBack = times[1]!.t;
+    const tForward = times[0]!.t;
+    expect(tBack).toBeLessThan(tForward);
+    expect(times[1]!.seq).toBeGreaterThan(times[0]!.seq);
+
+    // What went to the broker is the signed bytes that were committed.
+    const storedHex = new Set(stored.filter((o) => o.kind === 'time').map((o) => Buffer.from(o.bytes).toString('hex')));
+    expect(new Set(published.keys())).toEqual(storedHex);
+  });
+});
