@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { ErrorCounter } from '../core/coded-error.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../core/reading.ts';
-import type { ByteLink } from '../serial/binding.ts';
+import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { AisDecoder, type AisLineResult } from './ais-decoder.ts';
 import { AisErrorCode } from './errors.ts';
 import { LineFramer } from './line-framer.ts';
@@ -11,14 +11,12 @@ import { AIS_MAX_LINE } from './stream-decoder.ts';
 
 export interface AisSourceOptions {
   id: string;
-  link: ByteLink;
+  /** A ReconnectingLink to have a vanished port reopened (as the agent builds it); a bare link stays down. */
+  link: WatchedLink;
   clock?: Clock;
   logger?: Logger;
   /** No decoded message for this long makes the source 'stale' (default 60 s: Class A reports every 2 to 10 s, but a quiet berth may hear only Class B every 3 min). */
   staleAfterMs?: number;
-  /** Reopen backoff after the link vanished: first delay, doubling up to the cap. */
-  reopenMinMs?: number;
-  reopenMaxMs?: number;
 }
 
 /** ITU-R M.1371-5 Table 46: position accuracy flag 1 = better than 10 m (DGNSS), 0 = worse than 10 m. */
@@ -29,25 +27,20 @@ export const AIS_LOW_ACCURACY_M = 100;
 /** An AIS receiver on a byte link (serial or TCP): NMEA lines in, one Reading of modality 'ais' per decoded message. */
 export class AisSource implements ReadingSource {
   readonly id: string;
-  private readonly link: ByteLink;
+  private readonly link: WatchedLink;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly errors = new ErrorCounter();
   private readonly decoder: AisDecoder;
   private readonly framer: LineFramer;
   private readonly staleAfterMs: number;
-  private readonly reopenMinMs: number;
-  private readonly reopenMaxMs: number;
   private state: SourceHealth['state'] = 'starting';
   private readings = 0;
   private discarded = 0;
   private lastReadingAt: number | undefined;
   private detail: string | undefined;
   private onReading: ((r: Reading) => void) | undefined;
-  private stopped = false;
-  private reopenTimer: NodeJS.Timeout | undefined;
   private expireTimer: NodeJS.Timeout | undefined;
-  private reopenDelay: number;
 
   constructor(options: AisSourceOptions) {
     this.id = options.id;
@@ -55,33 +48,50 @@ export class AisSource implements ReadingSource {
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child(`ais:${options.id}`);
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
-    this.reopenMinMs = options.reopenMinMs ?? 1_000;
-    this.reopenMaxMs = options.reopenMaxMs ?? 30_000;
-    this.reopenDelay = this.reopenMinMs;
     this.decoder = new AisDecoder({ clock: this.clock, type24: 'merge' });
     this.framer = new LineFramer(AIS_MAX_LINE, (dropped) => {
       this.errors.count(AisErrorCode.LineTooLong);
       this.discarded += dropped;
     });
     this.link.onData((chunk) => this.handle(chunk));
-    this.link.onClose((error) => this.handleClose(error));
+    watchLink(this.link, {
+      lost: (reason) => {
+        this.flushPartialLine();
+        this.state = 'down';
+        this.detail = `link lost: ${reason}`;
+        this.errors.count('AIS_LINK_LOST');
+        this.log.warn('link lost', { endpoint: this.link.endpoint, reason });
+      },
+      opened: (again) => {
+        if (this.state === 'down') this.state = 'starting';
+        this.detail = again ? 'reopened' : undefined;
+      },
+      closed: () => {
+        this.flushPartialLine();
+        this.state = 'down';
+        this.detail = 'closed';
+      },
+    });
   }
 
   async start(onReading: (r: Reading) => void): Promise<void> {
     this.onReading = onReading;
-    this.stopped = false;
     await this.link.open();
+    // A supervised port absent at start is opened when it appears (then `opened` fires).
+    if (!this.link.isOpen) {
+      this.state = 'down';
+      this.detail = `${this.link.endpoint} not open yet`;
+    }
     // Partial multi-sentence messages time out even when the receiver goes quiet.
     this.expireTimer = setInterval(() => this.consume(this.decoder.expire(), 0), 1_000);
     this.expireTimer.unref?.();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
     if (this.expireTimer) clearInterval(this.expireTimer);
-    this.reopenTimer = this.expireTimer = undefined;
-    if (this.link.isOpen) await this.link.close();
+    this.expireTimer = undefined;
+    // Also when the port is away: a supervisor still retrying must stop.
+    await this.link.close();
   }
 
   health(): SourceHealth {
@@ -121,7 +131,6 @@ export class AisSource implements ReadingSource {
     this.readings++;
     this.lastReadingAt = t;
     this.state = 'up';
-    this.reopenDelay = this.reopenMinMs;
     const hasPosition = typeof message.lon === 'number' && typeof message.lat === 'number';
     // ITU-R M.1371-5 Table 46: lon 181 / lat 91 mean "not available".
     const positionOk = !hasPosition || (Math.abs(message.lon as number) <= 180 && Math.abs(message.lat as number) <= 90);
@@ -139,38 +148,8 @@ export class AisSource implements ReadingSource {
     this.onReading?.(reading);
   }
 
-  private handleClose(error?: Error): void {
-    // A partial line from a closed link never completes; judge it now so it is counted, not glued to the next line.
+  /** A partial line from a lost or closed link never completes; judge it now so it is counted, not glued to the next line. */
+  private flushPartialLine(): void {
     for (const line of this.framer.flush()) this.consume(this.decoder.pushLine(line), line.length);
-    if (this.stopped || !error) {
-      this.state = 'down';
-      this.detail = 'closed';
-      return;
-    }
-    this.state = 'down';
-    this.detail = `link lost: ${error.message}`;
-    this.errors.count('AIS_LINK_LOST');
-    this.log.warn('link lost, reopening', { endpoint: this.link.endpoint, delayMs: this.reopenDelay });
-    this.scheduleReopen();
-  }
-
-  private scheduleReopen(): void {
-    if (this.stopped || this.reopenTimer) return;
-    const delay = this.reopenDelay;
-    this.reopenDelay = Math.min(this.reopenMaxMs, this.reopenDelay * 2);
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = undefined;
-      this.link.open().then(
-        () => {
-          this.detail = 'reopened';
-          if (this.state === 'down') this.state = 'starting';
-        },
-        (e: unknown) => {
-          this.errors.count('AIS_REOPEN_FAILED');
-          this.detail = `reopen failed: ${(e as Error).message}`;
-          this.scheduleReopen();
-        },
-      );
-    }, delay);
   }
 }

@@ -2,13 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { ErrorCounter } from '../core/coded-error.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
-import type { ByteLink } from '../serial/binding.ts';
+import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { crcOk } from './crc16.ts';
 import { ModbusError, ModbusErrorCode } from './errors.ts';
 import { decodeResponse, encodeRequest, responseLength, type ModbusRequest } from './frames.ts';
 
 export interface ModbusMasterOptions {
-  link: ByteLink;
+  link: WatchedLink;
   baudRate: number;
   dataBits?: 7 | 8;
   parity?: 'none' | 'even' | 'odd';
@@ -58,7 +58,7 @@ export class ModbusRtuMaster {
   readonly t35Ms: number;
   readonly silenceMs: number;
   readonly errors = new ErrorCounter();
-  private readonly link: ByteLink;
+  private readonly link: WatchedLink;
   private readonly timeoutMs: number;
   private readonly turnaroundMs: number;
   private readonly failuresBeforeDown: number;
@@ -89,7 +89,8 @@ export class ModbusRtuMaster {
     this.clock = o.clock ?? systemClock;
     this.log = (o.logger ?? silentLogger).child('modbus');
     this.link.onData((c) => this.onData(c));
-    this.link.onClose(() => this.onLinkClosed());
+    // A request cut off by a lost port fails now as MODBUS_LINK_CLOSED, not later as a timeout counted against its slave.
+    watchLink(this.link, { lost: () => this.onLinkClosed(), opened: () => {}, closed: () => this.onLinkClosed() });
   }
 
   readHoldingRegisters(slave: number, address: number, count: number): Promise<Uint16Array> {

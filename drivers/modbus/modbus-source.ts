@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { ErrorCounter } from '../core/coded-error.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../core/reading.ts';
-import type { ByteLink } from '../serial/binding.ts';
+import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { ModbusError } from './errors.ts';
 import { ModbusRtuMaster, type ModbusMasterOptions } from './master.ts';
 import { decodePoint, planReads, type DeviceProfile, type ReadBlock } from './profile.ts';
@@ -15,7 +15,8 @@ export interface ModbusSlaveConfig {
 
 export interface ModbusSourceOptions extends Omit<ModbusMasterOptions, 'link' | 'clock' | 'logger'> {
   id: string;
-  link: ByteLink;
+  /** A ReconnectingLink to have a vanished port reopened (as the agent builds it); a bare link stays down. */
+  link: WatchedLink;
   slaves: ModbusSlaveConfig[];
   /** Time between the starts of two polling rounds (default 5 s). */
   intervalMs?: number;
@@ -42,7 +43,7 @@ export interface ModbusPointReading {
 export class ModbusSource implements ReadingSource {
   readonly id: string;
   readonly master: ModbusRtuMaster;
-  private readonly link: ByteLink;
+  private readonly link: WatchedLink;
   private readonly slaves: { cfg: ModbusSlaveConfig; blocks: ReadBlock[] }[];
   private readonly intervalMs: number;
   private readonly clock: Clock;
@@ -64,11 +65,16 @@ export class ModbusSource implements ReadingSource {
     this.intervalMs = o.intervalMs ?? 5_000;
     this.master = new ModbusRtuMaster({ ...o, link: o.link, clock: this.clock, logger: this.log });
     this.slaves = o.slaves.map((cfg) => ({ cfg, blocks: planReads(cfg.profile) }));
-    this.link.onClose((e) => {
-      if (e) {
+    watchLink(this.link, {
+      lost: () => {
         this.linkDown = true;
         this.errors.count('MODBUS_LINK_LOST');
-      }
+      },
+      opened: (again) => {
+        this.linkDown = false;
+        if (again) this.log.info('link reopened', { endpoint: this.link.endpoint });
+      },
+      closed: () => {},
     });
   }
 
@@ -81,7 +87,8 @@ export class ModbusSource implements ReadingSource {
     this.onReading = onReading;
     this.running = true;
     await this.link.open();
-    this.linkDown = false;
+    // A supervised port absent at start is opened when it appears (then `opened` fires).
+    this.linkDown = !this.link.isOpen;
     void this.loop();
   }
 
@@ -89,7 +96,8 @@ export class ModbusSource implements ReadingSource {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.link.isOpen) await this.link.close();
+    // Also when the port is away: a supervisor still retrying must stop.
+    await this.link.close();
   }
 
   health(): SourceHealth {
@@ -123,21 +131,10 @@ export class ModbusSource implements ReadingSource {
   }
 
   private async pollRound(): Promise<void> {
-    if (!this.link.isOpen) {
-      // The port vanished (USB unplugged): try to reopen once per round, so the poll interval paces it.
-      try {
-        await this.link.open();
-        this.linkDown = false;
-        this.log.info('link reopened', { endpoint: this.link.endpoint });
-      } catch (e) {
-        this.errors.count('MODBUS_REOPEN_FAILED');
-        this.log.debug(() => `reopen failed: ${(e as Error).message}`);
-        return;
-      }
-    }
     for (const { cfg, blocks } of this.slaves) {
       for (const block of blocks) {
-        if (!this.running) return;
+        // While the port is away (its supervisor reopens it) there is no bus to ask, and no slave to blame.
+        if (!this.running || !this.link.isOpen) return;
         let regs: Uint16Array;
         try {
           regs = await this.master.request({ slave: cfg.unit, fn: block.fn, address: block.address, count: block.count });

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { ErrorCounter } from '../core/coded-error.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../core/reading.ts';
-import type { ByteLink } from '../serial/binding.ts';
+import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { Em4100Framer, type Em4100Event } from './em4100.ts';
 import { RfidErrorCode } from './errors.ts';
 import { SightingDebouncer, type Sighting } from './sightings.ts';
@@ -10,7 +10,8 @@ import { UhfR200Framer, type UhfEvent } from './uhf-r200.ts';
 
 export interface RfidSourceOptions {
   id: string;
-  link: ByteLink;
+  /** A ReconnectingLink to have a vanished port reopened (as the agent builds it); a bare link stays down. */
+  link: WatchedLink;
   /** 'em4100' (RDM6300 and ID-12LA/ID-20LA framings) or 'uhf-r200' (M100/QM100 UHF modules). */
   protocol: 'em4100' | 'uhf-r200';
   /** Reader id put in sightings (default: the source id). */
@@ -19,9 +20,6 @@ export interface RfidSourceOptions {
   holdMs?: number;
   /** How often quiet sightings are checked for closing (default holdMs / 2). */
   expireEveryMs?: number;
-  /** Reopen backoff after the link vanished: first delay, doubling up to the cap. */
-  reopenMinMs?: number;
-  reopenMaxMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -33,7 +31,7 @@ export interface RfidSourceOptions {
  */
 export class RfidSource implements ReadingSource {
   readonly id: string;
-  private readonly link: ByteLink;
+  private readonly link: WatchedLink;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly reader: string;
@@ -50,11 +48,6 @@ export class RfidSource implements ReadingSource {
   private discarded = 0;
   private lastReadingAt: number | undefined;
   private detail: string | undefined;
-  private stopped = false;
-  private reopenTimer: NodeJS.Timeout | undefined;
-  private readonly reopenMinMs: number;
-  private readonly reopenMaxMs: number;
-  private reopenDelay: number;
 
   constructor(o: RfidSourceOptions) {
     this.id = o.id;
@@ -67,58 +60,45 @@ export class RfidSource implements ReadingSource {
     this.debouncer = new SightingDebouncer(this.clock, this.holdMs);
     this.framer = o.protocol === 'em4100' ? new Em4100Framer() : new UhfR200Framer();
     this.link.onData((c) => this.handle(c));
-    this.reopenMinMs = o.reopenMinMs ?? 1_000;
-    this.reopenMaxMs = o.reopenMaxMs ?? 30_000;
-    this.reopenDelay = this.reopenMinMs;
-    this.link.onClose((e) => {
+    const down = (detail: string): void => {
       this.state = 'down';
-      this.detail = e ? `link lost: ${e.message}` : 'closed';
+      this.detail = detail;
       // A frame cut off by the unplug never completes: account for its bytes now.
       this.account(this.framer.flush());
-      if (e && !this.stopped) {
+    };
+    watchLink(this.link, {
+      lost: (reason) => {
+        down(`link lost: ${reason}`);
         this.errors.count(RfidErrorCode.LinkLost);
-        this.scheduleReopen();
-      }
+      },
+      opened: (again) => {
+        this.state = 'up';
+        this.detail = again ? 'reopened' : undefined;
+      },
+      closed: () => down('closed'),
     });
-  }
-
-  private scheduleReopen(): void {
-    if (this.stopped || this.reopenTimer) return;
-    const delay = this.reopenDelay;
-    this.reopenDelay = Math.min(this.reopenMaxMs, this.reopenDelay * 2);
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = undefined;
-      this.link.open().then(
-        () => {
-          this.state = 'up';
-          this.detail = 'reopened';
-          this.reopenDelay = this.reopenMinMs;
-        },
-        (err: unknown) => {
-          this.errors.count('RFID_REOPEN_FAILED');
-          this.detail = `reopen failed: ${(err as Error).message}`;
-          this.scheduleReopen();
-        },
-      );
-    }, delay);
   }
 
   async start(onReading: (r: Reading) => void): Promise<void> {
     this.onReading = onReading;
-    this.stopped = false;
     await this.link.open();
-    this.state = 'up';
+    // A supervised port absent at start is opened when it appears (then `opened` fires).
+    if (this.link.isOpen) {
+      this.state = 'up';
+    } else {
+      this.state = 'down';
+      this.detail = `${this.link.endpoint} not open yet`;
+    }
     this.timer = setInterval(() => this.tick(), this.expireEveryMs);
     this.timer.unref?.();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    this.timer = this.reopenTimer = undefined;
+    this.timer = undefined;
     for (const s of this.debouncer.closeAll()) this.emit(s);
-    if (this.link.isOpen) await this.link.close();
+    // Also when the port is away: a supervisor still retrying must stop.
+    await this.link.close();
   }
 
   /** Closes sightings that went quiet; runs on a timer, callable by tests with a manual clock. */

@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AisSource } from '../../../drivers/ais/ais-source.ts';
 import type { AisMessage } from '../../../drivers/ais/messages/types.ts';
 import type { Reading } from '../../../drivers/core/reading.ts';
-import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
-import { openPtyPair, until, type PtyPair } from '../modbus/pty-pair.ts';
+import { openPtyPair, supervisedPty, until, type PtyPair } from '../modbus/pty-pair.ts';
 import { gpsdCorpus } from './corpus.ts';
 
 async function openWriter(p: string): Promise<SerialPort> {
@@ -31,7 +30,8 @@ describe('AisSource through a real pty', () => {
   it('decodes the gpsd sample fed through the pty, then survives the pty vanishing and coming back', async () => {
     pty = await openPtyPair();
     let writer = await openWriter(pty.b);
-    const src = new AisSource({ id: 'ais-pty', link: new SerialPortLink({ path: pty.a, baudRate: 38_400 }), reopenMinMs: 50, reopenMaxMs: 200 });
+    const link = supervisedPty(pty.a, 38_400);
+    const src = new AisSource({ id: 'ais-pty', link });
     const got: Reading<AisMessage>[] = [];
     await src.start((r) => got.push(r as Reading<AisMessage>));
     await write(writer, readFileSync(path.join(gpsdCorpus, 'sample.aivdm')));
@@ -51,6 +51,8 @@ describe('AisSource through a real pty', () => {
     await until(() => got.length === 16, 'a message after recovery');
     expect(got[15]!.value).toMatchObject({ type: 18, mmsi: 338088483 });
     expect(src.health()).toMatchObject({ state: 'up', errors: { AIS_LINK_LOST: 1 } });
+    // The supervisor did the reopening, once, and counted the same single loss.
+    expect(link.health()).toMatchObject({ state: 'open', opens: 2, errors: { SERIAL_VANISHED: 1 } });
     await src.stop();
     await closePort(writer);
   });

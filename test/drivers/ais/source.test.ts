@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AisSource } from '../../../drivers/ais/ais-source.ts';
 import { ManualClock } from '../../../drivers/core/clock.ts';
 import type { Reading } from '../../../drivers/core/reading.ts';
+import { until } from '../modbus/pty-pair.ts';
+import { supervisedMock } from '../serial/helpers.ts';
 import { positionA } from './ais-encoder.ts';
 import { MockLink } from './mock-link.ts';
 
@@ -34,17 +36,31 @@ describe('AisSource', () => {
     await src.stop();
   });
 
-  it('reports a vanished link as down and reopens it', async () => {
+  it('over a ReconnectingLink, as the agent builds it: reports a vanished port as down and reads again once it is reopened', async () => {
+    const { link, ports } = supervisedMock('mock://ais', { backoff: { initialMs: 1, maxMs: 1, jitter: 0 } });
+    const src = new AisSource({ id: 'ais1', link, clock: new ManualClock(0) });
+    const got: Reading[] = [];
+    await src.start((r) => got.push(r));
+    // Half a sentence, then the port vanishes: the fragment is judged, not glued to the next line.
+    ports[0]!.receive('!AIVDM,1,1,,A,15M');
+    ports[0]!.vanish();
+    expect(src.health()).toMatchObject({ state: 'down', errors: { AIS_LINK_LOST: 1, AIS_MALFORMED: 1 } });
+    await until(() => src.health().detail === 'reopened', 'reopened');
+    expect(ports).toHaveLength(2);
+    ports[1]!.receive(`${positionA({ mmsi: 211331640, lon: 600000 * 9.97, lat: 600000 * 53.54 })}\r\n`);
+    expect(got.map((r) => (r.value as { mmsi: number }).mmsi)).toEqual([211331640]);
+    expect(src.health()).toMatchObject({ state: 'up', errors: { AIS_LINK_LOST: 1 } });
+    await src.stop();
+    expect(link.health().state).toBe('closed');
+  });
+
+  it('over a bare link, reports a vanished port as down and leaves reopening to a supervisor', async () => {
     const link = new MockLink();
-    const src = new AisSource({ id: 'ais1', link, clock: new ManualClock(0), reopenMinMs: 1 });
+    const src = new AisSource({ id: 'ais2', link, clock: new ManualClock(0) });
     await src.start(() => {});
     link.vanish();
-    expect(src.health()).toMatchObject({ state: 'down', errors: { AIS_LINK_LOST: 1 } });
-    await new Promise<void>((resolve) => {
-      const poll = (): void => (link.opens >= 2 ? resolve() : void setTimeout(poll, 2));
-      poll();
-    });
-    expect(link.isOpen).toBe(true);
+    expect(src.health()).toMatchObject({ state: 'down', detail: 'link lost: device vanished', errors: { AIS_LINK_LOST: 1 } });
+    expect(link.opens).toBe(1);
     await src.stop();
   });
 });

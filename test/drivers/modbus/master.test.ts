@@ -7,7 +7,8 @@ import { ModbusSource, type ModbusPointReading } from '../../../drivers/modbus/m
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 import { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
-import { openPtyPair, until, type PtyPair } from './pty-pair.ts';
+import { supervisedMock } from '../serial/helpers.ts';
+import { openPtyPair, supervisedPty, until, type PtyPair } from './pty-pair.ts';
 
 const BAUD = 19_200;
 
@@ -168,9 +169,10 @@ describe('ModbusSource when the port vanishes', () => {
     let slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
     await slave.open();
     slave.addUnit(1, { holding: { 256: 1500, 257: 0 } });
+    const link = supervisedPty(pty.a, BAUD);
     const src = new ModbusSource({
       id: 'mb-unplug',
-      link: new SerialPortLink({ path: pty.a, baudRate: BAUD }),
+      link,
       baudRate: BAUD,
       timeoutMs: 100,
       intervalMs: 30,
@@ -187,11 +189,27 @@ describe('ModbusSource when the port vanishes', () => {
     await slave.open();
     slave.addUnit(1, { holding: { 256: 2500, 257: 0 } });
     await until(() => got.some((r) => r.value.point === 'distance' && r.value.value === 2.5), 'a reading after the device came back');
-    // Under load a reopen can catch the old pty going away too, so at least one loss is counted.
-    expect(src.health().errors.MODBUS_LINK_LOST).toBeGreaterThanOrEqual(1);
+    expect(src.health().errors.MODBUS_LINK_LOST).toBe(1);
     expect(src.health().state).toBe('up');
+    // The supervisor did the reopening, once, and counted the same single loss.
+    expect(link.health()).toMatchObject({ state: 'open', opens: 2, errors: { SERIAL_VANISHED: 1 } });
     await src.stop();
     await slave.close();
     await pty.close();
+  });
+});
+
+describe('Modbus RTU master over a ReconnectingLink', () => {
+  it('fails a request cut off by a lost port as MODBUS_LINK_CLOSED at once, without charging the slave a timeout', async () => {
+    const { link, ports } = supervisedMock('mock://rs485');
+    await link.open();
+    const m = new ModbusRtuMaster({ link, baudRate: BAUD, timeoutMs: 2_000, failuresBeforeDown: 1 });
+    const pending = m.readHoldingRegisters(1, 0, 1);
+    await until(() => ports[0]!.written.length === 1, 'request on the wire');
+    ports[0]!.vanish();
+    await expect(pending).rejects.toMatchObject({ code: 'MODBUS_LINK_CLOSED' });
+    expect(m.errors.get('MODBUS_TIMEOUT')).toBe(0);
+    expect(m.slaveHealth(1)).toMatchObject({ state: 'up', consecutiveFailures: 0 });
+    await link.close();
   });
 });

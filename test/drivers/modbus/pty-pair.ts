@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ReconnectingLink } from '../../../drivers/serial/reconnecting-link.ts';
+import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 
 export interface PtyPair {
   a: string;
@@ -52,4 +54,17 @@ export async function until(cond: () => boolean, what = 'condition'): Promise<vo
     if (Date.now() - started > 20_000) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * A pty opened the way the agent opens every serial port (agent/runtime/sources.ts,
+ * supervisedLink): a ReconnectingLink that builds a SerialPortLink on the resolved path at each
+ * open, here with short retries so a replug is picked up within a test.
+ */
+export function supervisedPty(ptyPath: string, baudRate: number): ReconnectingLink {
+  return new ReconnectingLink({
+    path: ptyPath,
+    createLink: (p) => new SerialPortLink({ path: p, baudRate }),
+    backoff: { initialMs: 50, maxMs: 200 },
+  });
 }

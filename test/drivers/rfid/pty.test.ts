@@ -6,7 +6,7 @@ import { RfidSource } from '../../../drivers/rfid/rfid-source.ts';
 import type { Sighting } from '../../../drivers/rfid/sightings.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 import { SimulatedRfidReader } from '../../../hil/rfid-reader.ts';
-import { openPtyPair, until, type PtyPair } from '../modbus/pty-pair.ts';
+import { openPtyPair, supervisedPty, until, type PtyPair } from '../modbus/pty-pair.ts';
 
 describe('RfidSource through a real pty', () => {
   let pty: PtyPair & { dir: string };
@@ -53,7 +53,8 @@ describe('RfidSource through a real pty', () => {
   it('survives the reader being unplugged mid-frame and plugged back in', async () => {
     let reader = new SimulatedRfidReader({ path: pty.b, format: 'rdm6300' });
     await reader.open();
-    const src = new RfidSource({ id: 'door-2', protocol: 'em4100', link: new SerialPortLink({ path: pty.a, baudRate: 9600 }), reopenMinMs: 50, reopenMaxMs: 200 });
+    const link = supervisedPty(pty.a, 9600);
+    const src = new RfidSource({ id: 'door-2', protocol: 'em4100', link });
     const got: Reading<Sighting>[] = [];
     await src.start((r) => got.push(r as Reading<Sighting>));
     await reader.sendTag('0415AB3C9E');
@@ -74,6 +75,8 @@ describe('RfidSource through a real pty', () => {
     await until(() => src.rawReads === 2, 'read after replug');
     expect(got.map((r) => r.value.tag)).toEqual(['0415AB3C9E', '0A0B0C0D0E']);
     expect(src.health()).toMatchObject({ state: 'up', errors: { RFID_LINK_LOST: 1 } });
+    // The supervisor did the reopening, once, and counted the same single loss.
+    expect(link.health()).toMatchObject({ state: 'open', opens: 2, errors: { SERIAL_VANISHED: 1 } });
     await src.stop();
     await reader.close();
   });

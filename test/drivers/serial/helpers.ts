@@ -1,4 +1,29 @@
 import { encodeNmeaSentence } from '../../../drivers/nmea/checksum.ts';
+import type { BackoffOptions } from '../../../drivers/serial/backoff.ts';
+import { MockLink } from '../../../drivers/serial/mock-link.ts';
+import { ReconnectingLink } from '../../../drivers/serial/reconnecting-link.ts';
+import type { Timers } from '../../../drivers/serial/timers.ts';
+
+/**
+ * A ReconnectingLink over in-memory ports, as the agent wraps every serial source;
+ * `ports` holds the one made at each open attempt, the first `absentOpens` of which fail (device not there).
+ */
+export function supervisedMock(path: string, o: { absentOpens?: number; backoff?: BackoffOptions; timers?: Timers } = {}): { link: ReconnectingLink; ports: MockLink[] } {
+  const ports: MockLink[] = [];
+  const link = new ReconnectingLink({
+    path,
+    resolvePath: (p) => Promise.resolve(p),
+    createLink: (p) => {
+      const port = new MockLink(p);
+      if (ports.length < (o.absentOpens ?? 0)) port.failOpens(1);
+      ports.push(port);
+      return port;
+    },
+    ...(o.backoff ? { backoff: o.backoff } : {}),
+    ...(o.timers ? { timers: o.timers } : {}),
+  });
+  return { link, ports };
+}
 
 /** Polls until `cond` holds; the test's own timeout bounds it, no timing is asserted. */
 export async function waitFor(cond: () => boolean, what: string, limitMs = 30_000): Promise<void> {
