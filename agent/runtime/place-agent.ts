@@ -114,6 +114,9 @@ export class PlaceAgent {
     for (const g of this.o.store.activeGrants(this.o.clock.now())) this.acceptGrant(g.bytes, 'store', g.settlement);
     this.publisher.subscribe(grantFilter(this.o.place), (_topic, payload) => this.acceptGrant(payload, 'mqtt'));
     this.publisher.start();
+    // The clock baseline is taken now, not at the first presence tick: a step in the first
+    // second (timesyncd's first sync comes soon after boot) would otherwise go unrecorded.
+    this.checkClock();
     await this.emit({ kind: 'status', body: { event: 'started', epoch_kind: this.o.epoch.kind, signer: this.o.signer.kind, head_before: this.chain.current().seq } });
     // Drops whose signed gap did not make it before a crash are declared now.
     const pendingGap = this.o.store.pendingGap();

@@ -7,6 +7,7 @@
  * touched. The agent looks for steps on its 1 s presence tick, so this file runs on real time
  * (about five seconds).
  */
+import { silentLogger } from '../../drivers/core/log.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -163,5 +164,44 @@ describe('a wall-clock step', () => {
     // What went to the broker is the signed bytes that were committed.
     const storedHex = new Set(stored.filter((o) => o.kind === 'time').map((o) => Buffer.from(o.bytes).toString('hex')));
     expect(new Set(published.keys())).toEqual(storedHex);
+  });
+});
+
+describe('a wall-clock step right after start', () => {
+  it('is recorded even before the first presence tick (the baseline is taken at start)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pa-clock-early-'));
+    const authority = await makeChain();
+    const broker = await startEmbeddedBroker(0);
+    const store = new ObservationStore(join(dir, 'agent.db'));
+    const clock = new SteppingClock(NOW * 1000);
+    const committed: SignedObservation[] = [];
+    const agent = new PlaceAgent({
+      place: PLACE,
+      identity: identityOf(authority),
+      signer: authority.leaf.signer,
+      epoch: new FileEpochCounter(join(dir, 'epoch')),
+      store,
+      sources: [],
+      anchors: [authority.anchor],
+      clock,
+      logger: silentLogger,
+      mqtt: { url: broker.url, clientId: 'clock-early-agent', protocolVersion: 4, thread: false },
+      envelope: { intervalMs: 3_600_000, lengthM: 320, draftM: 14.5 },
+      presence: { holdMs: 4000 },
+      checkpoint: { every: 1000, intervalMs: 3_600_000 },
+      timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
+    });
+    agent.onObservation((o) => committed.push(o));
+    try {
+      await agent.start();
+      clock.step(FORWARD);
+      await until(() => committed.some((o) => o.kind === 'time'), 'the time observation of a step before the first tick', 5000);
+      expect(committed.filter((o) => o.kind === 'time')).toHaveLength(1);
+    } finally {
+      await agent.stop();
+      store.close();
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
