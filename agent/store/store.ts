@@ -125,8 +125,8 @@ export class ObservationStore {
     this.setHead = this.stmt(
       'INSERT INTO lineage_head (id, seq, hash, epoch) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, epoch = excluded.epoch',
     );
-    this.markDelivered = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ?');
-    this.markRange = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq BETWEEN ? AND ?');
+    this.markDelivered = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ? AND delivered_at IS NULL');
+    this.markRange = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq BETWEEN ? AND ? AND delivered_at IS NULL');
     this.selPending = this.stmt(
       'SELECT o.seq AS seq, o.topic AS topic, o.retain AS retain, p.bytes AS prefix, b.bytes AS bytes, b.kind AS kind FROM outbox o JOIN observations b ON b.seq = o.seq LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE o.delivered_at IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?',
     );
