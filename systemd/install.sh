@@ -59,7 +59,7 @@ app=$(cd "$app" && pwd)
 [ -d "$app/node_modules" ] || die "$app has no node_modules: run 'npm ci --omit=dev' there first"
 
 # What the application is made of; anything else in a checkout (tests, the rig) stays out.
-app_parts=(package.json package-lock.json agent drivers firmware-bridge node_modules)
+app_parts=(package.json package-lock.json agent core drivers firmware-bridge node_modules)
 
 install_file() { # mode source destination
   local dest="$root$3"

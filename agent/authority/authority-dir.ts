@@ -10,7 +10,7 @@ import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { coseKeyFromPublic, publicFromCoseKey } from '../encoding/cose-key.ts';
 import { createKeyFile, loadKeyFile, type SoftwareSigner } from '../signing/software-signer.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import { issueCredential } from './credential.ts';
 import { trustAnchor, type TrustAnchor } from './chain.ts';
 import type { Scope } from './scope.ts';

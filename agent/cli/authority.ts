@@ -8,7 +8,7 @@ import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { publicFromCoseKey } from '../encoding/cose-key.ts';
 import { isValidPublicKey } from '../signing/p256.ts';
 import { verifyEnrollment } from '../signing/tpm-enroll.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import { decodeEnrollment } from './enrollment-file.ts';
 
 const list = (s: string | undefined, def: string[]): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : def);

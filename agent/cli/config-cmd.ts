@@ -1,5 +1,5 @@
 import { loadConfigFile } from '../config/load.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export async function configCommand(args: string[]): Promise<number> {
   const [sub, file] = args;

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import type { StreamDecoder, DecodeEvent } from '../../drivers/core/stream-decoder.ts';
+import type { StreamDecoder, DecodeEvent } from '../../core/stream-decoder.ts';
 import { createNmeaStreamDecoder } from '../../drivers/nmea/stream-decoder.ts';
 import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
 import { createModbusStreamDecoder } from '../../drivers/modbus/sniffer.ts';
 import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../drivers/rfid/stream-decoder.ts';
 import { createMcuStreamDecoder } from '../../firmware-bridge/host/frame-decoder.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 const DECODERS: Record<string, () => StreamDecoder> = {
   nmea: () => createNmeaStreamDecoder(),

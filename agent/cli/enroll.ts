@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { createEnrollment } from '../signing/tpm-enroll.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import { encodeEnrollment } from './enrollment-file.ts';
 
 export async function enrollCommand(args: string[]): Promise<number> {

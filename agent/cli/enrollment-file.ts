@@ -3,7 +3,7 @@ import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import type { TpmEnrollment } from '../signing/tpm-enroll.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export function encodeEnrollment(e: TpmEnrollment): Uint8Array {
   return encodeDeterministic({ device_key: e.devicePublicKey, ak_key: e.akPublicKey, certify_info: e.certifyInfo, certify_sig: e.certifySignature });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ObservationStore } from '../store/store.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 /** Writes the chain from the store as a CBOR sequence (RFC 8742): COSE_Sign1 items back to back. */
 export async function exportCommand(args: string[]): Promise<number> {

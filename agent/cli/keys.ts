@@ -6,7 +6,7 @@ import { coseKeyThumbprint } from '../encoding/cose-key.ts';
 import { FileEpochCounter } from '../signing/file-epoch.ts';
 import { tpmKeysInit, tpmKeysShow } from '../signing/tpm-enroll.ts';
 import { loadOrCreateUeid, issuerUrn } from '../runtime/identity.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import { loadConfigFile } from '../config/load.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -3,7 +3,7 @@
  * 2 usage or configuration error; 3 runtime error (key, store, broker, TPM).
  */
 import { parseArgs } from 'node:util';
-import { isCodedError } from '../../drivers/core/coded-error.ts';
+import { isCodedError } from '../../core/coded-error.ts';
 import { runCommand } from './run.ts';
 import { configCommand } from './config-cmd.ts';
 import { keysCommand } from './keys.ts';

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { createLogger, type LogLevel } from '../../drivers/core/log.ts';
+import { createLogger, type LogLevel } from '../../core/log.ts';
 import { loadConfigFile, DEFAULT_CONFIG_PATH } from '../config/load.ts';
 import { bootEmbedded, bootFromConfig, type Running } from '../runtime/boot.ts';
 import { createSources } from '../runtime/sources.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
-import { systemClock } from '../../drivers/core/clock.ts';
-import type { Logger } from '../../drivers/core/log.ts';
+import { CodedError } from '../../core/coded-error.ts';
+import { systemClock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
 import { startOperations, type Operations } from '../runtime/operations.ts';
 
 export async function runCommand(args: string[]): Promise<number> {

@@ -5,7 +5,7 @@ import { decodeCborSequence } from '../encoding/cbor-decode.ts';
 import { loadTrustAnchor } from '../authority/authority-dir.ts';
 import { ObservationVerifier, type ObservationClaims } from '../verify/observation-verifier.ts';
 import { LineageVerifier } from '../verify/lineage-verifier.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export interface VerifyReport {
   checked: number;

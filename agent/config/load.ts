@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import { ConfigSchema, SourceBase, SourceSchemas, type AgentConfig, type SourceType } from './schema.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/place-agent/config.yaml';

@@ -3,7 +3,7 @@
  * dimension with a value, a value-confidence and the sources that fed it. Built from the
  * latest readings per source by the rule in evidence.ts.
  */
-import type { Reading } from '../../drivers/core/reading.ts';
+import type { Reading } from '../../core/reading.ts';
 import type { CborValue } from '../encoding/cbor-value.ts';
 import { CborFloat } from '../encoding/cbor-value.ts';
 import { fuse, readingConfidence, type Dimension, type Vote } from './evidence.ts';

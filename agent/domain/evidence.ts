@@ -11,7 +11,7 @@
  * The chosen value is the one with the largest agreeing noisy-OR. Every dimension reports the
  * ids of the sources that fed it.
  */
-import type { Modality, Reading } from '../../drivers/core/reading.ts';
+import type { Modality, Reading } from '../../core/reading.ts';
 
 export const DEFAULT_RELIABILITY: Record<Modality, number> = {
   gnss: 0.9,

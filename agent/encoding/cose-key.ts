@@ -6,7 +6,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { encodeDeterministic } from './deterministic-cbor.ts';
 import type { CborMapKey, CborValue } from './cbor-value.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export class CoseKeyError extends CodedError {}
 

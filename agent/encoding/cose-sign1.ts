@@ -7,7 +7,7 @@
 import { CborTag, type CborMapKey, type CborValue } from './cbor-value.ts';
 import { encodeDeterministic } from './deterministic-cbor.ts';
 import { decodeCbor } from './cbor-decode.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export class CoseError extends CodedError {}
 

@@ -8,7 +8,7 @@
  * Every byte this agent signs or hashes goes through here (DESIGN.md, wire contract v1).
  */
 import { CborFloat, CborTag, type CborMapKey, type CborValue } from './cbor-value.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export class CborError extends CodedError {}
 

@@ -5,8 +5,8 @@
  * fails (disk full, database locked) the chain head is rewound to the durable head and the
  * drafts stay queued to be signed again: nothing is lost, the error is counted and retried.
  */
-import { CodedError, ErrorCounter } from '../../drivers/core/coded-error.ts';
-import type { Logger } from '../../drivers/core/log.ts';
+import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
+import type { Logger } from '../../core/log.ts';
 import type { ObservationStore, Committable } from '../store/store.ts';
 import type { ObservationChain, ObservationDraft, SignedObservation } from './observation.ts';
 import { observationTopic } from '../transport/topics.ts';

@@ -3,7 +3,7 @@
  * Names follow Prometheus conventions: `place_agent_` prefix, base units (seconds, bytes),
  * `_total` on counters.
  */
-import type { SourceHealth } from '../../drivers/core/reading.ts';
+import type { SourceHealth } from '../../core/reading.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { BrokerState, TimeSource } from './status.ts';
 

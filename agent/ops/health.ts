@@ -3,7 +3,7 @@
  * is up (or still starting) and every probe passes. A load balancer or a fleet monitor
  * reads the HTTP status; an operator reads the body.
  */
-import type { SourceHealth } from '../../drivers/core/reading.ts';
+import type { SourceHealth } from '../../core/reading.ts';
 
 export interface HealthReport {
   healthy: boolean;

@@ -1,5 +1,5 @@
 /**
- * Logging for the service: drivers/core/log.ts JSON lines, with
+ * Logging for the service: core/log.ts JSON lines, with
  *  - the syslog priority prefix journald reads from a stream (`<3>` error ... `<7>` debug,
  *    sd-daemon(3)), added only when stderr really is the journal stream ($JOURNAL_STREAM
  *    names its device and inode, systemd.exec(5)), so `journalctl -p warning` filters;
@@ -7,7 +7,7 @@
  *    the rule that callers never log one.
  */
 import { fstatSync } from 'node:fs';
-import { createLogger, type LogLevel, type Logger, type LogSink } from '../../drivers/core/log.ts';
+import { createLogger, type LogLevel, type Logger, type LogSink } from '../../core/log.ts';
 
 const PRIORITY: Record<string, number> = { debug: 7, info: 6, warn: 4, error: 3 };
 const SECRET_KEY = /pass(word|phrase)?|secret|token|private|^pin$|authori[sz]ation|cookie|psk|seed/i;

@@ -9,8 +9,8 @@
  * NotifyAccess=main requires. A native addon could replace it behind the same interface.
  */
 import { write as fsWrite, closeSync, fstatSync } from 'node:fs';
-import type { Logger } from '../../drivers/core/log.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 
 /** Sends one notification datagram. */
 export interface NotifyTransport {

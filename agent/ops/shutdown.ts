@@ -4,8 +4,8 @@
  * inside a deadline below the unit's TimeoutStopSec=30 so systemd never has to SIGKILL
  * the agent in the middle of an SQLite commit.
  */
-import type { Logger } from '../../drivers/core/log.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import type { SdNotifier } from './sd-notify.ts';
 
 export interface ShutdownStep {

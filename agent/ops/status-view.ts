@@ -3,7 +3,7 @@
  * On a terminal the view refreshes in place (cursor home, rewrite, clear the rest); in a
  * pipe or with --once it prints one snapshot; --json prints the snapshot for scripts.
  */
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import { deliveryLagMs, type AgentStatus, type SourceStatus } from './status.ts';
 import { formatSeconds } from './progress.ts';
 import { DEFAULT_OPS_HOST, DEFAULT_OPS_PORT } from './http.ts';

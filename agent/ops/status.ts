@@ -2,7 +2,7 @@
  * What `place-agent status` shows and `/status.json` serves: one snapshot of the running
  * agent, assembled by the runtime from its parts. Times are ms since the Unix epoch.
  */
-import type { SourceHealth } from '../../drivers/core/reading.ts';
+import type { SourceHealth } from '../../core/reading.ts';
 
 export type TimeSource = 'gnss' | 'ntp' | 'rtc' | 'none';
 export type BrokerState = 'connected' | 'connecting' | 'disconnected';

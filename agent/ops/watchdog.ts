@@ -7,9 +7,9 @@
  * Each check runs the probes concurrently with their own timeouts; a check still waiting
  * on a hung probe from a previous round is not started twice.
  */
-import type { Logger } from '../../drivers/core/log.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
-import type { Clock } from '../../drivers/core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
+import type { Clock } from '../../core/clock.ts';
 import type { SdNotifier } from './sd-notify.ts';
 
 /** A probe resolves when the component is alive; it rejects or returns a reason when not. */

@@ -4,9 +4,9 @@
  * configuration file.
  */
 import { join, resolve } from 'node:path';
-import { systemClock, type Clock } from '../../drivers/core/clock.ts';
-import type { Logger } from '../../drivers/core/log.ts';
-import type { ReadingSource } from '../../drivers/core/reading.ts';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import type { ReadingSource } from '../../core/reading.ts';
 import { ObservationStore } from '../store/store.ts';
 import { FileEpochCounter } from '../signing/file-epoch.ts';
 import { loadKeyFile } from '../signing/software-signer.ts';

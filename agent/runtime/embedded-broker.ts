@@ -1,7 +1,7 @@
 /** The in-process MQTT broker (aedes) of the embedded default, on loopback only. */
 import { createServer, type Server } from 'node:net';
 import { Aedes } from 'aedes';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export interface EmbeddedBroker {
   url: string;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import type { Identity } from '../lineage/observation.ts';
 
 export function ueidPath(stateDir: string): string {

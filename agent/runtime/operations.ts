@@ -4,8 +4,8 @@
  * one-line summary, WATCHDOG only while the pipeline, the store and the signer really answer,
  * STOPPING at shutdown.
  */
-import type { Logger } from '../../drivers/core/log.ts';
-import type { Clock } from '../../drivers/core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Clock } from '../../core/clock.ts';
 import { AgentMetrics } from '../ops/agent-metrics.ts';
 import { startOpsServer, type OpsServer } from '../ops/http.ts';
 import { buildHealthReport, type ComponentCheck } from '../ops/health.ts';

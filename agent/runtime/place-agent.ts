@@ -4,10 +4,10 @@
  * verified and drive presence settlement. All I/O objects are passed in.
  */
 import { createHash } from 'node:crypto';
-import type { Reading, ReadingSource, SourceHealth } from '../../drivers/core/reading.ts';
-import type { Logger } from '../../drivers/core/log.ts';
-import { ErrorCounter } from '../../drivers/core/coded-error.ts';
-import type { Clock } from '../../drivers/core/clock.ts';
+import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
+import type { Logger } from '../../core/log.ts';
+import { ErrorCounter } from '../../core/coded-error.ts';
+import type { Clock } from '../../core/clock.ts';
 import { ObservationChain, type Identity, type ObservationDraft, type SignedObservation, type TimeQuality } from '../lineage/observation.ts';
 import { ObservationLog } from '../lineage/observation-log.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';

@@ -1,6 +1,6 @@
 /** Builds the configured sources (drivers/ and firmware-bridge/) for a configuration-driven run. */
-import type { Logger } from '../../drivers/core/log.ts';
-import type { ReadingSource } from '../../drivers/core/reading.ts';
+import type { Logger } from '../../core/log.ts';
+import type { ReadingSource } from '../../core/reading.ts';
 import type { ByteLink } from '../../drivers/serial/binding.ts';
 import { SerialPortLink } from '../../drivers/serial/serialport-link.ts';
 import { TcpLink } from '../../drivers/serial/tcp-link.ts';

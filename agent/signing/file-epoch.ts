@@ -6,7 +6,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';
 
 export class FileEpochCounter implements EpochCounter {

@@ -6,7 +6,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, statSync, writeSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import { normaliseSignature } from './p256.ts';
 import { Presigner } from './presign.ts';
 import type { Signer } from './signer.ts';

@@ -11,8 +11,8 @@
  * Trust in the AK itself (an EK credential chain) is outside this module.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Logger } from '../../drivers/core/log.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import type { TpmClient } from '../../drivers/tpm/client.ts';
 import { authValue } from '../../drivers/tpm/command.ts';
 import { certify, parseAttest, quote, type Attest, type Attestation } from '../../drivers/tpm/commands/attest.ts';

@@ -4,8 +4,8 @@
  * Default index 0x01500101 (DEFAULT_EPOCH_NV_INDEX, owner-created range), defined when absent
  * with AUTHWRITE|AUTHREAD|NO_DA and an empty index auth.
  */
-import type { Logger } from '../../drivers/core/log.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import type { TpmClient } from '../../drivers/tpm/client.ts';
 import { authValue } from '../../drivers/tpm/command.ts';
 import { nvIncrement, nvReadCounter } from '../../drivers/tpm/commands/nv.ts';

@@ -7,8 +7,8 @@
  * then re-read from its persistent handle and must be the same key, or signing stops.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Logger } from '../../drivers/core/log.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import { TpmClient } from '../../drivers/tpm/client.ts';
 import { authValue } from '../../drivers/tpm/command.ts';
 import { flushTransientLeftovers } from '../../drivers/tpm/commands/context.ts';

@@ -4,8 +4,8 @@
  * the window's end, and schedules the simulated vessel to arrive inside the window and leave.
  * The agent receives the grant over MQTT like any other, so the whole inbound path is real.
  */
-import type { Clock } from '../../drivers/core/clock.ts';
-import type { Logger } from '../../drivers/core/log.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
 import type { Authority } from '../authority/authority-dir.ts';
 import { issueGrant } from '../authority/grant.ts';
 import { grantTopic } from '../transport/topics.ts';

@@ -3,8 +3,8 @@
  * receiver that sees a vessel come alongside and leave on a schedule, and a radar range
  * sensor that reports the berth occupied while the vessel is there.
  */
-import type { Reading, ReadingSource, SourceHealth } from '../../drivers/core/reading.ts';
-import type { Clock } from '../../drivers/core/clock.ts';
+import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
+import type { Clock } from '../../core/clock.ts';
 
 export interface Visit {
   mmsi: number;

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import type { LineageHead, SignedObservation } from '../lineage/observation.ts';
 import { MIGRATIONS } from './migrations.ts';
 

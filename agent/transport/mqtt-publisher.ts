@@ -6,8 +6,8 @@
  * chain in order (deduplicating on (iss, seq) where a drop caused a resend).
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { CodedError, ErrorCounter } from '../../drivers/core/coded-error.ts';
-import type { Logger } from '../../drivers/core/log.ts';
+import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
+import type { Logger } from '../../core/log.ts';
 import type { ObservationStore, OutboxRow } from '../store/store.ts';
 import { Backoff } from './backoff.ts';
 import { COSE_CONTENT_TYPE, statusTopic } from './topics.ts';

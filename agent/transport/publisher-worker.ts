@@ -5,7 +5,7 @@
  * know, PUBACKs included, comes back as messages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Logger, LogLevel } from '../../drivers/core/log.ts';
+import type { Logger, LogLevel } from '../../core/log.ts';
 import { ObservationStore } from '../store/store.ts';
 import { MqttPublisher } from './mqtt-publisher.ts';
 import { unpackRows, type ToWorker, type FromWorker, type WorkerInit } from './threaded-protocol.ts';

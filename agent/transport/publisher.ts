@@ -2,7 +2,7 @@
  * What the agent needs of its MQTT side: MqttPublisher (in the calling thread) and
  * ThreadedPublisher (the same publisher in a worker thread) both provide it.
  */
-import type { ErrorCounter } from '../../drivers/core/coded-error.ts';
+import type { ErrorCounter } from '../../core/coded-error.ts';
 import type { OutboxRow } from '../store/store.ts';
 
 export interface PublisherStats {

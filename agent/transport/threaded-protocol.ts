@@ -1,5 +1,5 @@
 /** Messages between ThreadedPublisher (main thread) and publisher-worker.ts. */
-import type { LogLevel } from '../../drivers/core/log.ts';
+import type { LogLevel } from '../../core/log.ts';
 import type { OutboxRow } from '../store/store.ts';
 import type { PublisherOptions } from './mqtt-publisher.ts';
 import type { PublisherStats, RawPublishOptions } from './publisher.ts';

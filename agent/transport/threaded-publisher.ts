@@ -9,8 +9,8 @@
  * is counted (MQTT_WORKER_FAILED) and started again; the outbox keeps what it had not sent.
  */
 import type { Worker } from 'node:worker_threads';
-import { CodedError, ErrorCounter } from '../../drivers/core/coded-error.ts';
-import type { Logger } from '../../drivers/core/log.ts';
+import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
+import type { Logger } from '../../core/log.ts';
 import type { ObservationStore, OutboxRow } from '../store/store.ts';
 import { spawnWorker } from '../workers/spawn.ts';
 import type { PublisherOptions } from './mqtt-publisher.ts';

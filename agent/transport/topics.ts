@@ -1,5 +1,5 @@
 /** MQTT topics of the wire contract (DESIGN.md, "MQTT"): `pm/v1/<place>/<kind>`. */
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export const COSE_CONTENT_TYPE = 'application/cose; cose-type="cose-sign1"';
 

@@ -1,4 +1,4 @@
-import { CodedError } from '../core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 /** Stable reasons for AIS input rejected by the codec; the codes never change meaning. */
 export const AisErrorCode = {

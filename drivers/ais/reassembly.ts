@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import { AisError, AisErrorCode } from './errors.ts';
 import type { AisSentence } from './sentence.ts';
 

@@ -1,5 +1,5 @@
-import { systemClock, type Clock } from '../core/clock.ts';
-import type { DecodeEvent, StreamDecoder } from '../core/stream-decoder.ts';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import type { DecodeEvent, StreamDecoder } from '../../core/stream-decoder.ts';
 import { AisDecoder, type AisDecoderOptions, type AisLineResult } from './ais-decoder.ts';
 import { AisErrorCode } from './errors.ts';
 import { LineFramer } from './line-framer.ts';

@@ -1,7 +1,7 @@
-import { systemClock, type Clock } from '../core/clock.ts';
-import { ErrorCounter } from '../core/coded-error.ts';
-import { silentLogger, type Logger } from '../core/log.ts';
-import type { Reading, ReadingQuality, ReadingSource, SourceHealth } from '../core/reading.ts';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import { ErrorCounter } from '../../core/coded-error.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
+import type { Reading, ReadingQuality, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { LineFramer } from '../framing/line-framer.ts';
 import { DEFAULT_UERE_M } from '../nmea/fix-accumulator.ts';
 import type { FixQuality } from '../nmea/fix-quality.ts';

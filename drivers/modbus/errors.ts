@@ -1,4 +1,4 @@
-import { CodedError } from '../core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 /** Modbus Application Protocol V1.1b3 §7: exception codes. */
 export const MODBUS_EXCEPTIONS: Readonly<Record<number, string>> = {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { systemClock, type Clock } from '../core/clock.ts';
-import { ErrorCounter } from '../core/coded-error.ts';
-import { silentLogger, type Logger } from '../core/log.ts';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import { ErrorCounter } from '../../core/coded-error.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { crcOk } from './crc16.ts';
 import { ModbusError, ModbusErrorCode } from './errors.ts';

@@ -1,4 +1,4 @@
-import type { DecodeEvent, StreamDecoder } from '../core/stream-decoder.ts';
+import type { DecodeEvent, StreamDecoder } from '../../core/stream-decoder.ts';
 import { crcOk } from './crc16.ts';
 import { MODBUS_EXCEPTIONS, ModbusErrorCode } from './errors.ts';
 

@@ -1,4 +1,4 @@
-import { CodedError } from '../core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 /** Stable reasons an NMEA 0183 sentence is rejected; the codes never change meaning. */
 export type NmeaErrorCode =

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import { toEpochMs, type CalendarDate } from './fields.ts';
 import { isMeasuredFix, type FixQuality } from './fix-quality.ts';
 import { checkGnssTime, type GnssTimeCheck, type GnssTimeCheckOptions } from './gnss-time.ts';

@@ -1,4 +1,4 @@
-import type { Reading, ReadingQuality } from '../core/reading.ts';
+import type { Reading, ReadingQuality } from '../../core/reading.ts';
 import type { FixMode, GnssFix } from './fix-accumulator.ts';
 import type { GnssTimeStatus } from './gnss-time.ts';
 

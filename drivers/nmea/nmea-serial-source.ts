@@ -1,7 +1,7 @@
-import { systemClock, type Clock } from '../core/clock.ts';
-import { ErrorCounter } from '../core/coded-error.ts';
-import { silentLogger, type Logger } from '../core/log.ts';
-import type { Reading, ReadingSource, SourceHealth } from '../core/reading.ts';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import { ErrorCounter } from '../../core/coded-error.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
+import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { createNmeaLineFramer, type FrameEvent } from '../framing/line-framer.ts';
 import type { ByteLink } from '../serial/binding.ts';
 import type { LinkHealth } from '../serial/reconnecting-link.ts';

@@ -1,4 +1,4 @@
-import type { DecodeEvent, StreamDecoder } from '../core/stream-decoder.ts';
+import type { DecodeEvent, StreamDecoder } from '../../core/stream-decoder.ts';
 import { createNmeaLineFramer, type FrameEvent } from '../framing/line-framer.ts';
 import { decodeNmeaSentence } from './codec.ts';
 import type { EnvelopeOptions } from './envelope.ts';

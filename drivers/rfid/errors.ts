@@ -1,4 +1,4 @@
-import { CodedError } from '../core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export const RfidErrorCode = {
   /** Frame structurally complete, but the XOR (EM4100) or sum (UHF) checksum disagrees. */

@@ -1,7 +1,7 @@
-import { systemClock, type Clock } from '../core/clock.ts';
-import { ErrorCounter } from '../core/coded-error.ts';
-import { silentLogger, type Logger } from '../core/log.ts';
-import type { Reading, ReadingSource, SourceHealth } from '../core/reading.ts';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import { ErrorCounter } from '../../core/coded-error.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
+import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { Em4100Framer, type Em4100Event } from './em4100.ts';
 import { RfidErrorCode } from './errors.ts';

@@ -1,4 +1,4 @@
-import type { DecodeEvent, StreamDecoder } from '../core/stream-decoder.ts';
+import type { DecodeEvent, StreamDecoder } from '../../core/stream-decoder.ts';
 import { Em4100Framer, type Em4100Event } from './em4100.ts';
 import { UhfR200Framer, type UhfEvent } from './uhf-r200.ts';
 

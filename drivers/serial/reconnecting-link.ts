@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
-import { systemClock, type Clock } from '../core/clock.ts';
-import { ErrorCounter } from '../core/coded-error.ts';
-import { silentLogger, type Logger } from '../core/log.ts';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import { ErrorCounter } from '../../core/coded-error.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import type { ByteLink } from './binding.ts';
 import { systemTimers, type Timers } from './timers.ts';

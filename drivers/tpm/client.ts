@@ -5,8 +5,8 @@
  * Part 3 §9.3: commands before TPM2_Startup) gets TPM2_Startup(CLEAR) and the command again.
  * Warnings the spec says to retry (TPM_RC_RETRY, YIELDED, TESTING) are retried a few times.
  */
-import type { Logger } from '../core/log.ts';
-import { silentLogger } from '../core/log.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import { CC, SU_CLEAR } from './constants.ts';
 import { buildCommand, commandName, parseResponse, responseCode, type CommandSpec, type ParsedResponse } from './command.ts';
 import { TpmWriter } from './marshal.ts';

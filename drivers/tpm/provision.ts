@@ -4,7 +4,7 @@
  * objects). Transient handles are flushed in `finally`: swtpm has three object slots and no
  * resource manager.
  */
-import type { Logger } from '../core/log.ts';
+import type { Logger } from '../../core/log.ts';
 import type { TpmClient } from './client.ts';
 import { TRANSIENT_FIRST } from './constants.ts';
 import { flushContext, flushTransientLeftovers, getHandles, startup } from './commands/context.ts';

@@ -3,7 +3,7 @@
  * connection at a time and a raw /dev/tpm0 only one opener, so the signer, the epoch
  * counter and enrolment share a connection (and its command queue) instead of competing.
  */
-import type { Logger } from '../core/log.ts';
+import type { Logger } from '../../core/log.ts';
 import { TpmClient } from './client.ts';
 
 interface Entry {

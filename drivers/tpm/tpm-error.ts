@@ -5,7 +5,7 @@
  * TPM_TCTI, TPM_KEY_MISMATCH, TPM_NV_MISMATCH, TPM_CONTROL.
  * Owner authorisation never goes into a message or details.
  */
-import { CodedError } from '../core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import { decodeRc } from './response-code.ts';
 
 export class TpmError extends CodedError {

@@ -1,4 +1,4 @@
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 /**
  * Stable codes of the firmware bridge (MCUB_*). Frame-level codes mirror pm_result_t in

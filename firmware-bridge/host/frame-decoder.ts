@@ -4,7 +4,7 @@
  * byte count, so resynchronisation is visible and countable (after zwave-js's
  * `Discarded` stream-parser result, STYLE.md).
  */
-import type { DecodeEvent, StreamDecoder } from '../../drivers/core/stream-decoder.ts';
+import type { DecodeEvent, StreamDecoder } from '../../core/stream-decoder.ts';
 import type { FrameErrorCode } from './errors.ts';
 import type { FrameHeader } from './frame.ts';
 import { decodeBlock, MAX_BLOCK, PROTOCOL_VERSION_MAX } from './frame.ts';

@@ -4,11 +4,11 @@
  * frame that was not usable. It knows nothing about sessions; McuSource drives it.
  */
 import type { ByteLink } from '../../drivers/serial/binding.ts';
-import type { Clock } from '../../drivers/core/clock.ts';
-import { systemClock } from '../../drivers/core/clock.ts';
-import { ErrorCounter } from '../../drivers/core/coded-error.ts';
-import type { Logger } from '../../drivers/core/log.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
+import type { Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
+import { ErrorCounter } from '../../core/coded-error.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import { McuBridgeError, McuErrorCode } from './errors.ts';
 import type { FrameEvent } from './frame-decoder.ts';
 import { FrameDecoder } from './frame-decoder.ts';

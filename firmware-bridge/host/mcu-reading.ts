@@ -1,5 +1,5 @@
 /** SENSOR_REPORT → Reading: value scaling, unit and status names, host time and its uncertainty (PROTOCOL.md). Pure. */
-import type { Modality, Reading } from '../../drivers/core/reading.ts';
+import type { Modality, Reading } from '../../core/reading.ts';
 import type { FrameOf } from './message.ts';
 import { ReportStatus } from './message.ts';
 import type { McuChannelOverride, McuReadingValue, Session } from './mcu-types.ts';

@@ -6,12 +6,12 @@
  * `onReading`, and a retransmitted report (same boot, same seq) is ACKed again but not
  * emitted twice, so no acknowledged report is lost or doubled.
  */
-import type { Clock } from '../../drivers/core/clock.ts';
-import { systemClock } from '../../drivers/core/clock.ts';
-import { isCodedError } from '../../drivers/core/coded-error.ts';
-import type { Logger } from '../../drivers/core/log.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
-import type { Reading, ReadingSource, SourceHealth } from '../../drivers/core/reading.ts';
+import type { Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
+import { isCodedError } from '../../core/coded-error.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
+import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import type { ByteLink } from '../../drivers/serial/binding.ts';
 import { McuBridgeError, McuErrorCode } from './errors.ts';
 import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from './frame.ts';

@@ -1,7 +1,7 @@
 /** The McuSource's public shapes: its options, the value of its Readings, and its health. */
-import type { Clock } from '../../drivers/core/clock.ts';
-import type { Logger } from '../../drivers/core/log.ts';
-import type { Modality, SourceHealth } from '../../drivers/core/reading.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Modality, SourceHealth } from '../../core/reading.ts';
 import type { ByteLink } from '../../drivers/serial/binding.ts';
 import type { McuLinkCounters } from './mcu-link.ts';
 import type { ChannelDescriptor } from './message.ts';

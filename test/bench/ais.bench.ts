@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ManualClock } from '../../drivers/core/clock.ts';
+import { ManualClock } from '../../core/clock.ts';
 import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
 
 /**
@@ -14,7 +14,7 @@ import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
  * types we reject (AIS_UNSUPPORTED_TYPE) while gpsdecode decodes all of them, so the ratio
  * is also reported on the supported-type sentences alone.
  */
-const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'corpus', 'gpsd');
+const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'gpsd');
 const SUPPORTED = /^!AIVD[MO],\d,\d,\d?,\w?,[123BCH5]/;
 
 function sampleLines(supportedOnly: boolean): string[] {

@@ -11,7 +11,7 @@ import { createNmeaStreamDecoder } from '../../drivers/nmea/stream-decoder.ts';
  * spawn to exit, and a run on empty input is subtracted as its process start-up cost.
  * Note the work differs: gpsdecode also merges epochs and writes JSON to a pipe we drain.
  */
-const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'corpus', 'gpsd');
+const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'gpsd');
 const LOGS = ['gr8013-w.log', 'polarx2.log', 'bu353-glonass.log', 'nmea-fuzzy-cases.log'];
 
 function buildInput(targetSentences: number): { bytes: Uint8Array; sentences: number } {

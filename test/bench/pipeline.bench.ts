@@ -21,7 +21,7 @@ import { ObservationStore } from '../../agent/store/store.ts';
 import { MqttPublisher } from '../../agent/transport/mqtt-publisher.ts';
 import { ThreadedPublisher } from '../../agent/transport/threaded-publisher.ts';
 import type { Publisher } from '../../agent/transport/publisher.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import { CborFloat } from '../../agent/encoding/cbor-value.ts';
 
 export const PLACE = 'urn:place:BENCH:berth:1';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signerContract } from './signer.contract.ts';
 import { SoftwareSigner, createKeyFile, loadKeyFile, KeyError } from '../../agent/signing/software-signer.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 signerContract('software', async () => SoftwareSigner.generate());
 signerContract(

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Reading } from '../../drivers/core/reading.ts';
+import type { Reading } from '../../core/reading.ts';
 import { McuSource } from '../../firmware-bridge/host/mcu-source.ts';
 import type { McuReadingValue, McuSourceOptions } from '../../firmware-bridge/host/mcu-source.ts';
 import { ConfigKey, NakReason } from '../../firmware-bridge/host/message.ts';

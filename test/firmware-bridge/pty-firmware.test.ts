@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Reading } from '../../drivers/core/reading.ts';
+import type { Reading } from '../../core/reading.ts';
 import { SerialPortLink } from '../../drivers/serial/serialport-link.ts';
 import type { PtyRig } from '../../firmware-bridge/host-sim/pty-rig.ts';
 import { startPtyRig } from '../../firmware-bridge/host-sim/pty-rig.ts';

@@ -11,7 +11,7 @@ import { runAgent, spawnAgent, waitFor } from './agent-process.ts';
 import { freePort } from '../../hil/ports.ts';
 import { keptDatabase } from '../support/kept-database.ts';
 
-const corpus = resolve(import.meta.dirname, '../../../shared/corpus/gpsd');
+const corpus = resolve(import.meta.dirname, '../fixtures/gpsd');
 
 describe('place-agent CLI', () => {
   let dir: string;

@@ -7,14 +7,14 @@
  * touched. The agent looks for steps on its 1 s presence tick, so this file runs on real time
  * (about five seconds).
  */
-import { silentLogger } from '../../drivers/core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import type { Clock } from '../../drivers/core/clock.ts';
-import type { Logger } from '../../drivers/core/log.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
 import { PlaceAgent } from '../../agent/runtime/place-agent.ts';
 import { ObservationStore } from '../../agent/store/store.ts';
 import { FileEpochCounter } from '../../agent/signing/file-epoch.ts';

@@ -25,7 +25,7 @@ import { CLAIM } from '../../agent/lineage/observation.ts';
 import { keptDatabase } from '../support/kept-database.ts';
 
 const PLACE = 'urn:place:TEST:berth:7';
-const corpus = join(import.meta.dirname, '../../../shared/corpus/gpsd');
+const corpus = join(import.meta.dirname, '../fixtures/gpsd');
 
 function nmea(body: string): string {
   let x = 0;

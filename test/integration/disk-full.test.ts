@@ -18,7 +18,7 @@ import { ObservationLog } from '../../agent/lineage/observation-log.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { LineageVerifier } from '../../agent/verify/lineage-verifier.ts';
 import { observationTopic } from '../../agent/transport/topics.ts';
-import type { Logger } from '../../drivers/core/log.ts';
+import type { Logger } from '../../core/log.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
 
 /** Room for the schema and a few dozen observations; small enough to fill in a moment. */

@@ -17,7 +17,7 @@ import { ObservationChain, GENESIS_PREV, type SignedObservation } from '../../ag
 import { ThreadedPublisher } from '../../agent/transport/threaded-publisher.ts';
 import { observationTopic, statusTopic, COSE_CONTENT_TYPE } from '../../agent/transport/topics.ts';
 import { packRows, unpackRows } from '../../agent/transport/threaded-protocol.ts';
-import { silentLogger } from '../../drivers/core/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
 import { waitFor } from './agent-process.ts';
 

@@ -31,7 +31,7 @@ function fakeApp(): string {
   put('agent/cli/bin.mjs', 'console.log(JSON.stringify({ argv: process.argv.slice(2), notifyFd: process.env.PLACE_AGENT_NOTIFY_FD ?? null, pid: process.pid }));\n');
   mkdirSync(join(app, 'agent/ops'), { recursive: true });
   copyFileSync(join(repo, 'agent/ops/notify-exec.pl'), join(app, 'agent/ops/notify-exec.pl'));
-  put('drivers/core/reading.ts', 'export {};\n');
+  put('core/reading.ts', 'export {};\n');
   put('node_modules/yaml/index.js', 'export default 1;\n');
   put('test/unit/x.test.ts', 'not installed\n');
   put('hil/setup-system.sh', 'not installed\n');
@@ -63,7 +63,7 @@ const EXPECTED = [
   'usr/bin/place-agent',
   'usr/lib/place-agent/agent/cli/bin.mjs',
   'usr/lib/place-agent/agent/ops/notify-exec.pl',
-  'usr/lib/place-agent/drivers/core/reading.ts',
+  'usr/lib/place-agent/core/reading.ts',
   'usr/lib/place-agent/node_modules/yaml/index.js',
   'usr/lib/place-agent/package.json',
   'usr/lib/place-agent/systemd/README.md',

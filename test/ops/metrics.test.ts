@@ -3,7 +3,7 @@ import { MetricsRegistry } from '../../agent/ops/metrics.ts';
 import { AgentMetrics } from '../../agent/ops/agent-metrics.ts';
 import { startOpsServer, type OpsServer } from '../../agent/ops/http.ts';
 import { buildHealthReport } from '../../agent/ops/health.ts';
-import type { SourceHealth } from '../../drivers/core/reading.ts';
+import type { SourceHealth } from '../../core/reading.ts';
 import { sampleStatus, NOW } from './fixtures/status-sample.ts';
 
 /** Parses exposition text into "name{labels}" -> value, checking each sample line's shape. */

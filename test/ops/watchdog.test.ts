@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryTransport, SdNotifier, watchdogTimeoutMs, createNotifyTransport, noTransport } from '../../agent/ops/sd-notify.ts';
 import { componentProbe, pipelineProbe, Watchdog } from '../../agent/ops/watchdog.ts';
 import { createShutdown } from '../../agent/ops/shutdown.ts';
-import { ManualClock } from '../../drivers/core/clock.ts';
+import { ManualClock } from '../../core/clock.ts';
 import { closeSync, openSync } from 'node:fs';
 
 function setup() {

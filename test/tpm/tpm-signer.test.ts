@@ -18,7 +18,7 @@ import { SocketTransport } from '../../drivers/tpm/socket-transport.ts';
 import { SwtpmControl } from '../../drivers/tpm/swtpm-control.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
 import type { TpmTransport } from '../../drivers/tpm/transport.ts';
-import { createLogger } from '../../drivers/core/log.ts';
+import { createLogger } from '../../core/log.ts';
 
 let tpm: SwtpmInstance;
 

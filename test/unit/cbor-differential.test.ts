@@ -9,7 +9,7 @@ import { decode as cborgDecode, encode as cborgEncode, rfc8949EncodeOptions, Tag
 import { encodeDeterministic } from '../../agent/encoding/deterministic-cbor.ts';
 import { decodeCbor, decodeCborSequence } from '../../agent/encoding/cbor-decode.ts';
 import { CborFloat, CborTag, type CborMapKey, type CborValue } from '../../agent/encoding/cbor-value.ts';
-import { CodedError } from '../../drivers/core/coded-error.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import { Prng } from '../support/prng.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

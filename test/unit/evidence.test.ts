@@ -1,7 +1,7 @@
 /** The value-confidence rule of agent/domain/evidence.ts on its edge cases. */
 import { describe, expect, it } from 'vitest';
 import { distanceM, fuse, noisyOr, readingConfidence } from '../../agent/domain/evidence.ts';
-import type { Reading } from '../../drivers/core/reading.ts';
+import type { Reading } from '../../core/reading.ts';
 
 const r = (over: Partial<Reading> = {}): Reading => ({ source: 's', modality: 'range', t: 10_000, value: {}, quality: { ok: true }, ...over });
 

@@ -14,7 +14,7 @@ import { ObservationLog } from '../../agent/lineage/observation-log.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { LineageVerifier } from '../../agent/verify/lineage-verifier.ts';
 import { observationTopic } from '../../agent/transport/topics.ts';
-import type { Logger } from '../../drivers/core/log.ts';
+import type { Logger } from '../../core/log.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from './authority-fixture.ts';
 import { keptDatabase } from '../support/kept-database.ts';
 

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../drivers/core/clock.ts';
-import type { DecodeEvent } from '../../../drivers/core/stream-decoder.ts';
+import { ManualClock } from '../../../core/clock.ts';
+import type { DecodeEvent } from '../../../core/stream-decoder.ts';
 import { SUPPORTED_AIS_TYPES } from '../../../drivers/ais/decode.ts';
 import { createAisStreamDecoder } from '../../../drivers/ais/stream-decoder.ts';
 import { gpsdCorpus } from './corpus.ts';
 
-// Fixture: gpsd 3.22 test/sample.aivdm with gpsdecode -j / -u -j outputs (../shared/corpus/gpsd).
+// Fixture: gpsd 3.22 test/sample.aivdm with gpsdecode -j / -u -j outputs (test/fixtures/gpsd).
 const sample = readFileSync(path.join(gpsdCorpus, 'sample.aivdm'));
 const chk = (name: string): Record<string, unknown>[] =>
   readFileSync(path.join(gpsdCorpus, name), 'utf8')

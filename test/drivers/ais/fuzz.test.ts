@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../drivers/core/clock.ts';
-import type { DecodeEvent } from '../../../drivers/core/stream-decoder.ts';
+import { ManualClock } from '../../../core/clock.ts';
+import type { DecodeEvent } from '../../../core/stream-decoder.ts';
 import { createAisStreamDecoder } from '../../../drivers/ais/stream-decoder.ts';
 import { sentence } from './ais-encoder.ts';
 import { gpsdCorpus } from './corpus.ts';

@@ -4,7 +4,7 @@ import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AisSource } from '../../../drivers/ais/ais-source.ts';
 import type { AisMessage } from '../../../drivers/ais/messages/types.ts';
-import type { Reading } from '../../../drivers/core/reading.ts';
+import type { Reading } from '../../../core/reading.ts';
 import { openPtyPair, supervisedPty, until, type PtyPair } from '../modbus/pty-pair.ts';
 import { gpsdCorpus } from './corpus.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AisSource } from '../../../drivers/ais/ais-source.ts';
-import { ManualClock } from '../../../drivers/core/clock.ts';
-import type { Reading } from '../../../drivers/core/reading.ts';
+import { ManualClock } from '../../../core/clock.ts';
+import type { Reading } from '../../../core/reading.ts';
 import { until } from '../modbus/pty-pair.ts';
 import { supervisedMock } from '../serial/helpers.ts';
 import { positionA } from './ais-encoder.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DecodeEvent } from '../../../drivers/core/stream-decoder.ts';
+import type { DecodeEvent } from '../../../core/stream-decoder.ts';
 import { withCrc } from '../../../drivers/modbus/crc16.ts';
 import { decodeResponse, encodeRequest } from '../../../drivers/modbus/frames.ts';
 import { createModbusStreamDecoder, MAX_RTU_FRAME } from '../../../drivers/modbus/sniffer.ts';

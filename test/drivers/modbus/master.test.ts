@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../drivers/core/clock.ts';
-import type { Reading } from '../../../drivers/core/reading.ts';
+import { ManualClock } from '../../../core/clock.ts';
+import type { Reading } from '../../../core/reading.ts';
 import { withCrc } from '../../../drivers/modbus/crc16.ts';
 import { ModbusRtuMaster } from '../../../drivers/modbus/master.ts';
 import { ModbusSource, type ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../drivers/core/clock.ts';
+import { ManualClock } from '../../../core/clock.ts';
 import { decodeNmeaSentence } from '../../../drivers/nmea/codec.ts';
 import { GnssFixAccumulator, type GnssFix } from '../../../drivers/nmea/fix-accumulator.ts';
 import { chkReports, logSentences, NMEA_LOGS, type GpsdTpv } from './corpus.ts';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The gpsd 3.22 recordings (BSD, see COPYING.gpsd there), read in place beside the checkout. */
-export const CORPUS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'corpus', 'gpsd');
+export const CORPUS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'gpsd');
 
 export const NMEA_LOGS = ['gr8013-w.log', 'polarx2.log', 'bu353-glonass.log', 'nmea-fuzzy-cases.log'] as const;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../drivers/core/clock.ts';
+import { ManualClock } from '../../../core/clock.ts';
 import { createNmeaLineFramer } from '../../../drivers/framing/line-framer.ts';
 import { decodeNmeaSentence } from '../../../drivers/nmea/codec.ts';
 import { GnssFixAccumulator } from '../../../drivers/nmea/fix-accumulator.ts';

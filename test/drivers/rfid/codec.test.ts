@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../drivers/core/clock.ts';
+import { ManualClock } from '../../../core/clock.ts';
 import { decodeEm4100Frame, encodeEm4100Frame } from '../../../drivers/rfid/em4100.ts';
 import { SightingDebouncer } from '../../../drivers/rfid/sightings.ts';
 import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../../drivers/rfid/stream-decoder.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DecodeEvent } from '../../../drivers/core/stream-decoder.ts';
+import type { DecodeEvent } from '../../../core/stream-decoder.ts';
 import { encodeEm4100Frame } from '../../../drivers/rfid/em4100.ts';
 import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../../drivers/rfid/stream-decoder.ts';
 import { encodeUhfFrame, encodeUhfTagNotice } from '../../../drivers/rfid/uhf-r200.ts';

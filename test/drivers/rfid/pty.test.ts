@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../drivers/core/clock.ts';
-import type { Reading } from '../../../drivers/core/reading.ts';
+import { ManualClock } from '../../../core/clock.ts';
+import type { Reading } from '../../../core/reading.ts';
 import { encodeEm4100Frame } from '../../../drivers/rfid/em4100.ts';
 import { RfidSource } from '../../../drivers/rfid/rfid-source.ts';
 import type { Sighting } from '../../../drivers/rfid/sightings.ts';

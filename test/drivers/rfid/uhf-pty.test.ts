@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SerialPort } from 'serialport';
-import { ManualClock } from '../../../drivers/core/clock.ts';
-import type { Reading } from '../../../drivers/core/reading.ts';
+import { ManualClock } from '../../../core/clock.ts';
+import type { Reading } from '../../../core/reading.ts';
 import { RfidSource } from '../../../drivers/rfid/rfid-source.ts';
 import type { Sighting } from '../../../drivers/rfid/sightings.ts';
 import { encodeUhfTagNotice } from '../../../drivers/rfid/uhf-r200.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Reading } from '../../../drivers/core/reading.ts';
+import type { Reading } from '../../../core/reading.ts';
 import type { GnssValue } from '../../../drivers/nmea/gnss-reading.ts';
 import { NmeaSerialSource } from '../../../drivers/nmea/nmea-serial-source.ts';
 import { ReconnectingLink } from '../../../drivers/serial/reconnecting-link.ts';

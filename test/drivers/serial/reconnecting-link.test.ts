@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../drivers/core/clock.ts';
-import type { Reading } from '../../../drivers/core/reading.ts';
+import { ManualClock } from '../../../core/clock.ts';
+import type { Reading } from '../../../core/reading.ts';
 import { encodeNmeaSentence } from '../../../drivers/nmea/checksum.ts';
 import { NmeaSerialSource } from '../../../drivers/nmea/nmea-serial-source.ts';
 import { backoffDelay } from '../../../drivers/serial/backoff.ts';
