@@ -51,7 +51,7 @@ export class AisDecoder {
         continue;
       }
       if (this.merger && message.type === 24) {
-        const merged = this.merger.push(message);
+        const merged = this.merger.push(message, channel);
         if (merged === undefined) continue;
         if (merged instanceof AisError) {
           out.push({ ok: false, error: merged, line });

@@ -54,15 +54,18 @@ export class AisBits {
 
   /**
    * 6-bit ASCII text (ITU-R M.1371-5 Table 47): 0..31 map to '@'..'_', 32..63 to ' '..'?'.
-   * Trailing '@' (not available) and spaces are padding and are trimmed, as gpsd does.
+   * '@' is "not available" (Table 47 note): the text ends at the first one, whatever follows
+   * it, and trailing spaces are padding. gpsd 3.22 reads text the same way, so a call sign
+   * sent as "@@J130B" is empty.
    */
   text(start: number, chars: number): string {
     let s = '';
     for (let i = 0; i < chars; i++) {
       const c = this.u(start + i * 6, 6);
+      if (c === 0) break;
       s += String.fromCharCode(c < 32 ? c + 64 : c);
     }
-    return s.replace(/[@ ]+$/, '');
+    return s.replace(/ +$/, '');
   }
 
   private bit(i: number): number {

@@ -1,6 +1,6 @@
 import { parseEnvelope, type EnvelopeOptions, type NmeaEnvelope } from './envelope.ts';
 import { NmeaError } from './errors.ts';
-import { FieldError } from './fields.ts';
+import { FieldError, FieldIssues } from './fields.ts';
 import { decodeGga, GGA_MIN_FIELDS } from './gga.ts';
 import { decodeGll, GLL_MIN_FIELDS } from './gll.ts';
 import { decodeGns, GNS_MIN_FIELDS } from './gns.ts';
@@ -12,9 +12,13 @@ import type { NmeaSentence } from './sentence.ts';
 import { decodeVtg, VTG_MIN_FIELDS } from './vtg.ts';
 import { decodeZda, ZDA_MIN_FIELDS } from './zda.ts';
 
-export type NmeaDecodeResult = { ok: true; sentence: NmeaSentence } | { ok: false; error: NmeaError };
+/**
+ * `fieldErrors` holds one NMEA_BAD_FIELD per malformed minor field that was left out of an
+ * otherwise decoded sentence (empty when every field was good).
+ */
+export type NmeaDecodeResult = { ok: true; sentence: NmeaSentence; fieldErrors: NmeaError[] } | { ok: false; error: NmeaError };
 
-type Decoder = { min: number; decode: (e: NmeaEnvelope) => NmeaSentence };
+type Decoder = { min: number; decode: (e: NmeaEnvelope, issues: FieldIssues) => NmeaSentence };
 
 /** Decoders by formatter; any talker is accepted (GP, GN, GL, GA, GB, GQ, GI, BD, ...), the talker is reported. */
 const DECODERS: Record<string, Decoder> = {
@@ -55,8 +59,15 @@ export function decodeNmeaSentence(line: string | Uint8Array, options: EnvelopeO
   if (env.fields.length < d.min) {
     return { ok: false, error: new NmeaError('NMEA_TOO_FEW_FIELDS', `${env.formatter} needs ${d.min} fields, got ${env.fields.length}`, { raw }) };
   }
+  const issues = new FieldIssues();
   try {
-    return { ok: true, sentence: d.decode(env) };
+    const sentence = d.decode(env, issues);
+    if (issues.bad.length === 0) return { ok: true, sentence, fieldErrors: [] };
+    sentence.badFields = issues.bad.map((b) => b.field);
+    const fieldErrors = issues.bad.map(
+      (b) => new NmeaError('NMEA_BAD_FIELD', `${env.formatter}: ${b.message} (left out, rest of sentence kept)`, { raw, field: b.field, value: b.value }),
+    );
+    return { ok: true, sentence, fieldErrors };
   } catch (e) {
     if (e instanceof FieldError) {
       return { ok: false, error: new NmeaError('NMEA_BAD_FIELD', `${env.formatter}: ${e.message}`, { raw, field: e.field, value: e.value }) };

@@ -9,6 +9,29 @@ export class FieldError extends Error {
   }
 }
 
+/**
+ * Field-level isolation. A sentence decoder parses its key fields (the ones that place the
+ * sentence in an epoch or define what it says: time, GGA quality, GSA fix mode, GSV numbering)
+ * directly, so a malformed one rejects the sentence; every other field goes through `minor`,
+ * which leaves a malformed field out and records it, and the rest of the sentence is kept.
+ * gpsd keeps the rest of a sentence the same way (it parses field by field with atoi/atof).
+ */
+export class FieldIssues {
+  readonly bad: FieldError[] = [];
+
+  minor<T>(parse: () => T | undefined): T | undefined {
+    try {
+      return parse();
+    } catch (e) {
+      if (e instanceof FieldError) {
+        this.bad.push(e);
+        return undefined;
+      }
+      throw e;
+    }
+  }
+}
+
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
 const UNSIGNED_INT = /^\d+$/;
 

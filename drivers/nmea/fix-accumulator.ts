@@ -2,6 +2,8 @@ import type { Clock } from '../../core/clock.ts';
 import { toEpochMs, type CalendarDate } from './fields.ts';
 import { isMeasuredFix, type FixQuality } from './fix-quality.ts';
 import { checkGnssTime, type GnssTimeCheck, type GnssTimeCheckOptions } from './gnss-time.ts';
+import { isPlausible, PLAUSIBLE_BOUNDS, type ImplausibleValue, type PlausibleQuantity } from './plausibility.ts';
+import { gsaSystem } from './gsa.ts';
 import type { NmeaSentence } from './sentence.ts';
 
 export type FixMode = 'none' | '2d' | '3d';
@@ -24,9 +26,17 @@ export interface GnssFix {
   hdop?: number;
   pdop?: number;
   vdop?: number;
+  /**
+   * Satellites used in the solution: distinct (GNSS system, satellite id) pairs over the
+   * epoch's GSA sentences; from GGA/GNS counts (summed over talkers) only when no GSA listed any.
+   */
   satellitesUsed?: number;
+  /** Satellites used per GNSS system id (1 GPS, 2 GLONASS, 3 Galileo, 4 BeiDou, 5 QZSS, 6 NavIC, 0 unknown), from GSA. */
+  satellitesUsedBySystem?: Record<number, number>;
   latSigmaM?: number;
   lonSigmaM?: number;
+  /** Checksum-valid values outside the plausibility bounds (plausibility.ts); left out of the fix above. */
+  implausible: ImplausibleValue[];
   /**
    * Horizontal accuracy, metres, as a DRMS (≈1σ radial, 63–68 %): from GST as
    * sqrt(σlat² + σlon²) when the epoch has one, otherwise HDOP × UERE(fix quality).
@@ -76,15 +86,17 @@ interface Epoch {
   gsaHdop?: number;
   pdop?: number;
   vdop?: number;
-  satellitesUsed?: number;
-  gsaSatellites: Set<number>;
+  /** GGA/GNS satellites-used count per talker (GPGGA and GLGGA in one epoch are different constellations). */
+  ggaSatellites: Map<string, number>;
+  /** `system:id` of every satellite a GSA listed as used. */
+  gsaSatellites: Set<string>;
   latSigmaM?: number;
   lonSigmaM?: number;
   sentences: string[];
 }
 
 function emptyEpoch(): Epoch {
-  return { posRank: 0, gsaSatellites: new Set(), sentences: [] };
+  return { posRank: 0, ggaSatellites: new Map(), gsaSatellites: new Set(), sentences: [] };
 }
 
 const HALF_DAY_MS = 43_200_000;
@@ -131,7 +143,7 @@ export class GnssFixAccumulator {
         this.position(e, 3, s.lat, s.lon);
         if (s.altMslM !== undefined) e.altMslM = s.altMslM;
         if (s.hdop !== undefined) e.hdop = s.hdop;
-        if (s.satellitesUsed !== undefined) e.satellitesUsed = s.satellitesUsed;
+        if (s.satellitesUsed !== undefined) e.ggaSatellites.set(s.talker, s.satellitesUsed);
         break;
       case 'RMC':
         if (s.status !== undefined) e.rmcStatus = s.status;
@@ -151,7 +163,7 @@ export class GnssFixAccumulator {
       case 'GSA':
         // Multi-constellation receivers send one GSA per system in the same epoch.
         e.gsaMode = Math.max(e.gsaMode ?? 1, s.fixMode) as 1 | 2 | 3;
-        for (const id of s.satellites) e.gsaSatellites.add(id);
+        for (const id of s.satellites) e.gsaSatellites.add(`${gsaSystem(s, id)}:${id}`);
         if (s.hdop !== undefined) e.gsaHdop = s.hdop;
         if (s.pdop !== undefined) e.pdop = s.pdop;
         if (s.vdop !== undefined) e.vdop = s.vdop;
@@ -185,18 +197,27 @@ export class GnssFixAccumulator {
   }
 
   private toFix(e: Epoch): GnssFix {
-    const fix: GnssFix = { valid: false, fixMode: 'none', accuracySource: 'none', sentences: e.sentences };
+    const fix: GnssFix = { valid: false, fixMode: 'none', accuracySource: 'none', implausible: [], sentences: e.sentences };
+    const ggaUsed = ggaSatellitesUsed(e.ggaSatellites);
     const explicitInvalid = e.fixQuality === 'invalid' || e.rmcStatus === 'V' || (e.rmcStatus === undefined && e.gllStatus === 'V');
     const hasPos = e.lat !== undefined && e.lon !== undefined;
     if (e.gsaMode !== undefined) fix.fixMode = e.gsaMode === 3 ? '3d' : e.gsaMode === 2 ? '2d' : 'none';
-    else if (e.fixQuality !== undefined && e.fixQuality !== 'invalid' && hasPos) fix.fixMode = e.altMslM !== undefined ? '3d' : '2d';
+    // Fewer than 3 satellites cannot give a position (2D needs 3, 3D 4): such a GGA is no fix whatever its quality says.
+    else if (e.fixQuality !== undefined && e.fixQuality !== 'invalid' && hasPos && !(ggaUsed !== undefined && ggaUsed < 3)) {
+      fix.fixMode = e.altMslM !== undefined ? '3d' : '2d';
+    }
     else if ((e.rmcStatus === 'A' || e.gllStatus === 'A') && hasPos) fix.fixMode = '2d';
     if (explicitInvalid && e.gsaMode === undefined) fix.fixMode = 'none';
     const qualityOk = e.fixQuality === undefined || isMeasuredFix(e.fixQuality);
     fix.valid = hasPos && fix.fixMode !== 'none' && qualityOk && !explicitInvalid;
 
     if (e.fixQuality !== undefined) fix.fixQuality = e.fixQuality;
+    const trusted = this.plausible(e, fix);
     if (e.timeOfDayMs !== undefined) fix.timeOfDayMs = e.timeOfDayMs;
+    if (e.date !== undefined && !isPlausible('year', e.date.year)) {
+      fix.implausible.push({ quantity: 'year', value: e.date.year });
+      delete e.date;
+    }
     const date = this.dateFor(e);
     if (date !== undefined) fix.date = date;
     if (date !== undefined && e.timeOfDayMs !== undefined) {
@@ -206,21 +227,21 @@ export class GnssFixAccumulator {
       fix.lat = e.lat;
       fix.lon = e.lon;
     }
-    if (e.altMslM !== undefined) fix.altMslM = e.altMslM;
-    if (e.speedMps !== undefined) fix.speedMps = e.speedMps;
-    if (e.trackDeg !== undefined) fix.trackDeg = e.trackDeg;
-    const hdop = e.gsaHdop ?? e.hdop;
+    if (trusted.altMslM !== undefined) fix.altMslM = trusted.altMslM;
+    if (trusted.speedMps !== undefined) fix.speedMps = trusted.speedMps;
+    if (trusted.trackDeg !== undefined) fix.trackDeg = trusted.trackDeg;
+    const hdop = trusted.hdop;
     if (hdop !== undefined) fix.hdop = hdop;
-    if (e.pdop !== undefined) fix.pdop = e.pdop;
-    if (e.vdop !== undefined) fix.vdop = e.vdop;
-    const used = e.satellitesUsed ?? (e.gsaSatellites.size > 0 ? e.gsaSatellites.size : undefined);
-    if (used !== undefined) fix.satellitesUsed = used;
-    if (e.latSigmaM !== undefined) fix.latSigmaM = e.latSigmaM;
-    if (e.lonSigmaM !== undefined) fix.lonSigmaM = e.lonSigmaM;
+    if (trusted.pdop !== undefined) fix.pdop = trusted.pdop;
+    if (trusted.vdop !== undefined) fix.vdop = trusted.vdop;
+    if (trusted.satellitesUsed !== undefined) fix.satellitesUsed = trusted.satellitesUsed;
+    if (e.gsaSatellites.size > 0) fix.satellitesUsedBySystem = bySystem(e.gsaSatellites);
+    if (trusted.latSigmaM !== undefined) fix.latSigmaM = trusted.latSigmaM;
+    if (trusted.lonSigmaM !== undefined) fix.lonSigmaM = trusted.lonSigmaM;
 
     if (fix.valid) {
-      if (e.latSigmaM !== undefined && e.lonSigmaM !== undefined) {
-        fix.accuracyM = Math.hypot(e.latSigmaM, e.lonSigmaM);
+      if (trusted.latSigmaM !== undefined && trusted.lonSigmaM !== undefined) {
+        fix.accuracyM = Math.hypot(trusted.latSigmaM, trusted.lonSigmaM);
         fix.accuracySource = 'gst';
       } else if (hdop !== undefined && hdop > 0) {
         const uere = this.uere[e.fixQuality ?? 'gps'];
@@ -231,6 +252,29 @@ export class GnssFixAccumulator {
       }
     }
     return fix;
+  }
+
+  /** The epoch's quantities that pass their plausibility bound; the others are listed in `fix.implausible`. */
+  private plausible(e: Epoch, fix: GnssFix): Partial<Record<PlausibleQuantity, number>> {
+    const ggaUsed = ggaSatellitesUsed(e.ggaSatellites);
+    const candidates: Partial<Record<PlausibleQuantity, number>> = {
+      altMslM: e.altMslM,
+      speedMps: e.speedMps,
+      trackDeg: e.trackDeg,
+      hdop: e.gsaHdop ?? e.hdop,
+      pdop: e.pdop,
+      vdop: e.vdop,
+      satellitesUsed: e.gsaSatellites.size > 0 ? e.gsaSatellites.size : ggaUsed,
+      latSigmaM: e.latSigmaM,
+      lonSigmaM: e.lonSigmaM,
+    };
+    const out: Partial<Record<PlausibleQuantity, number>> = {};
+    for (const [q, v] of Object.entries(candidates) as Array<[PlausibleQuantity, number | undefined]>) {
+      if (v === undefined) continue;
+      if (isPlausible(q, v) || (PLAUSIBLE_BOUNDS[q].validFixOnly === true && !fix.valid)) out[q] = v;
+      else fix.implausible.push({ quantity: q, value: v });
+    }
+    return out;
   }
 
   private dateFor(e: Epoch): CalendarDate | undefined {
@@ -247,4 +291,21 @@ export class GnssFixAccumulator {
     if (e.timeOfDayMs !== undefined) this.lastTimeOfDay = e.timeOfDayMs;
     return date;
   }
+}
+
+/** GGA/GNS counts summed over constellation talkers; a GN (combined) count stands for all of them when larger. */
+function ggaSatellitesUsed(byTalker: Map<string, number>): number | undefined {
+  if (byTalker.size === 0) return undefined;
+  let sum = 0;
+  for (const [talker, n] of byTalker) if (talker !== 'GN') sum += n;
+  return Math.max(sum, byTalker.get('GN') ?? 0);
+}
+
+function bySystem(keys: Set<string>): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (const k of keys) {
+    const sys = Number(k.slice(0, k.indexOf(':')));
+    out[sys] = (out[sys] ?? 0) + 1;
+  }
+  return out;
 }

@@ -18,7 +18,11 @@ export interface GnssValue {
 
 export type GnssReading = Reading<GnssValue>;
 
-/** Turns an accumulated fix into a Reading; undefined when the epoch had no position at all. */
+/**
+ * Turns an accumulated fix into a Reading; undefined when the epoch had no position at all.
+ * A fix with implausible values (plausibility.ts) is flagged, not trusted: quality.ok is false
+ * and the status names them (`implausible:speedMps,altMslM`); the values themselves are absent.
+ */
 export function gnssReadingFromFix(source: string, t: number, fix: GnssFix): GnssReading | undefined {
   if (fix.lat === undefined || fix.lon === undefined) return undefined;
   const value: GnssValue = { lat: fix.lat, lon: fix.lon, fixMode: fix.fixMode };
@@ -29,7 +33,9 @@ export function gnssReadingFromFix(source: string, t: number, fix: GnssFix): Gns
     value.gnssTime = fix.gnssTime.ms;
     value.gnssTimeStatus = fix.gnssTime.status;
   }
-  const quality: ReadingQuality = { ok: fix.valid, status: [fix.fixMode, fix.fixQuality ?? 'unknown-quality', `accuracy:${fix.accuracySource}`].join(' ') };
+  const status = [fix.fixMode, fix.fixQuality ?? 'unknown-quality', `accuracy:${fix.accuracySource}`];
+  if (fix.implausible.length > 0) status.push(`implausible:${fix.implausible.map((i) => i.quantity).join(',')}`);
+  const quality: ReadingQuality = { ok: fix.valid && fix.implausible.length === 0, status: status.join(' ') };
   if (fix.accuracyM !== undefined) quality.accuracyM = fix.accuracyM;
   if (fix.hdop !== undefined) quality.hdop = fix.hdop;
   return { source, modality: 'gnss', t, value, quality };

@@ -1,5 +1,5 @@
 import type { NmeaEnvelope } from './envelope.ts';
-import { assign, numIn, timeOfDay } from './fields.ts';
+import { assign, numIn, timeOfDay, type FieldIssues } from './fields.ts';
 
 /** GST, "GNSS pseudorange noise statistics" (NMEA 0183 v4.11 §8.3.46): 1-sigma errors in metres. */
 export interface GstSentence {
@@ -17,16 +17,16 @@ export interface GstSentence {
 
 export const GST_MIN_FIELDS = 8;
 
-export function decodeGst(e: NmeaEnvelope): GstSentence {
+export function decodeGst(e: NmeaEnvelope, m: FieldIssues): GstSentence {
   const f = e.fields;
   const out: GstSentence = { sentence: 'GST', talker: e.talker };
   assign(out, 'timeOfDayMs', timeOfDay(f[0]));
-  assign(out, 'rangeRmsM', numIn(f[1], 'rms', 0, 1e7));
-  assign(out, 'majorM', numIn(f[2], 'major', 0, 1e7));
-  assign(out, 'minorM', numIn(f[3], 'minor', 0, 1e7));
-  assign(out, 'orientDeg', numIn(f[4], 'orientation', -360, 360));
-  assign(out, 'latSigmaM', numIn(f[5], 'lat sigma', 0, 1e7));
-  assign(out, 'lonSigmaM', numIn(f[6], 'lon sigma', 0, 1e7));
-  assign(out, 'altSigmaM', numIn(f[7], 'alt sigma', 0, 1e7));
+  assign(out, 'rangeRmsM', m.minor(() => numIn(f[1], 'rms', 0, 1e7)));
+  assign(out, 'majorM', m.minor(() => numIn(f[2], 'major', 0, 1e7)));
+  assign(out, 'minorM', m.minor(() => numIn(f[3], 'minor', 0, 1e7)));
+  assign(out, 'orientDeg', m.minor(() => numIn(f[4], 'orientation', -360, 360)));
+  assign(out, 'latSigmaM', m.minor(() => numIn(f[5], 'lat sigma', 0, 1e7)));
+  assign(out, 'lonSigmaM', m.minor(() => numIn(f[6], 'lon sigma', 0, 1e7)));
+  assign(out, 'altSigmaM', m.minor(() => numIn(f[7], 'alt sigma', 0, 1e7)));
   return out;
 }

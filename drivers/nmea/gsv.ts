@@ -1,5 +1,5 @@
 import type { NmeaEnvelope } from './envelope.ts';
-import { FieldError, int } from './fields.ts';
+import { FieldError, int, type FieldIssues } from './fields.ts';
 
 /** GSV, "GNSS satellites in view" (NMEA 0183 v4.11 §8.3.47): up to four satellites per sentence. */
 export interface GsvSentence {
@@ -23,7 +23,7 @@ export interface GsvSatellite {
 
 export const GSV_MIN_FIELDS = 3;
 
-export function decodeGsv(e: NmeaEnvelope): GsvSentence {
+export function decodeGsv(e: NmeaEnvelope, m: FieldIssues): GsvSentence {
   const f = e.fields;
   const totalSentences = int(f[0], 'total sentences');
   const sentenceNumber = int(f[1], 'sentence number');
@@ -35,27 +35,32 @@ export function decodeGsv(e: NmeaEnvelope): GsvSentence {
   if (blocks > 4) throw new FieldError('satellite blocks', String(blocks));
   const satellites: GsvSatellite[] = [];
   for (let b = 0; b < blocks; b++) {
-    const i = 3 + b * 4;
-    const id = int(f[i], 'satellite id');
-    if (id === undefined) continue;
-    const sat: GsvSatellite = { id };
-    const el = int(f[i + 1]?.replace(/^-/, ''), 'elevation');
-    if (el !== undefined) sat.elevationDeg = f[i + 1]!.startsWith('-') ? -el : el;
-    const az = int(f[i + 2], 'azimuth');
-    if (az !== undefined) sat.azimuthDeg = az;
-    const snr = int(f[i + 3], 'snr');
-    if (snr !== undefined) sat.snrDbHz = snr;
-    if ((sat.elevationDeg ?? 0) > 90 || (sat.elevationDeg ?? 0) < -90 || (sat.azimuthDeg ?? 0) > 360 || (sat.snrDbHz ?? 0) > 99) {
-      throw new FieldError('satellite', f.slice(i, i + 4).join(','));
-    }
-    satellites.push(sat);
+    // One malformed satellite block is left out; the other satellites of the sentence stay.
+    const sat = m.minor(() => satellite(f, 3 + b * 4));
+    if (sat !== undefined) satellites.push(sat);
   }
   const out: GsvSentence = { sentence: 'GSV', talker: e.talker, totalSentences, sentenceNumber, satellites };
-  const inView = int(f[2], 'satellites in view');
+  const inView = m.minor(() => int(f[2], 'satellites in view'));
   if (inView !== undefined) out.satellitesInView = inView;
   if (rest % 4 === 1) {
-    const sig = int(f[f.length - 1], 'signal id');
+    const sig = m.minor(() => int(f[f.length - 1], 'signal id'));
     if (sig !== undefined) out.signalId = sig;
   }
   return out;
+}
+
+function satellite(f: string[], i: number): GsvSatellite | undefined {
+  const id = int(f[i], 'satellite id');
+  if (id === undefined) return undefined;
+  const sat: GsvSatellite = { id };
+  const el = int(f[i + 1]?.replace(/^-/, ''), 'elevation');
+  if (el !== undefined) sat.elevationDeg = f[i + 1]!.startsWith('-') ? -el : el;
+  const az = int(f[i + 2], 'azimuth');
+  if (az !== undefined) sat.azimuthDeg = az;
+  const snr = int(f[i + 3], 'snr');
+  if (snr !== undefined) sat.snrDbHz = snr;
+  if ((sat.elevationDeg ?? 0) > 90 || (sat.elevationDeg ?? 0) < -90 || (sat.azimuthDeg ?? 0) > 360 || (sat.snrDbHz ?? 0) > 99) {
+    throw new FieldError('satellite', f.slice(i, i + 4).join(','));
+  }
+  return sat;
 }

@@ -125,6 +125,10 @@ export class NmeaSerialSource implements ReadingSource {
         if (r.error.code !== 'NMEA_UNSUPPORTED') this.log.debug(() => r.error.message, { code: r.error.code, ...r.error.details });
         continue;
       }
+      for (const fe of r.fieldErrors) {
+        this.errors.count(fe.code);
+        this.log.debug(() => fe.message, { code: fe.code, ...fe.details });
+      }
       this.emit(this.acc.push(r.sentence));
     }
   }

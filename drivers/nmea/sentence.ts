@@ -8,8 +8,12 @@ import type { RmcSentence } from './rmc.ts';
 import type { VtgSentence } from './vtg.ts';
 import type { ZdaSentence } from './zda.ts';
 
-/** Every sentence this codec decodes, discriminated by `sentence` (the formatter). */
-export type NmeaSentence =
+/**
+ * Every sentence this codec decodes, discriminated by `sentence` (the formatter).
+ * `badFields` names the minor fields that were malformed and left out (each also reported
+ * as an NMEA_BAD_FIELD error beside the sentence).
+ */
+export type NmeaSentence = (
   | GgaSentence
   | RmcSentence
   | GsaSentence
@@ -18,7 +22,8 @@ export type NmeaSentence =
   | VtgSentence
   | ZdaSentence
   | GnsSentence
-  | GllSentence;
+  | GllSentence
+) & { badFields?: string[] };
 
 export type NmeaFormatter = NmeaSentence['sentence'];
 

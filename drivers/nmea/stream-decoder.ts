@@ -26,8 +26,10 @@ export function createNmeaStreamDecoder(options: NmeaStreamDecoderOptions = {}):
         continue;
       }
       const r = decodeNmeaSentence(raw, options);
-      if (r.ok) out.push({ ok: true, message: { ...r.sentence } });
-      else out.push({ ok: false, code: r.error.code, reason: r.error.message, raw });
+      if (r.ok) {
+        out.push({ ok: true, message: { ...r.sentence } });
+        for (const fe of r.fieldErrors) out.push({ ok: false, code: fe.code, reason: fe.message, raw });
+      } else out.push({ ok: false, code: r.error.code, reason: r.error.message, raw });
     }
     return out;
   };

@@ -49,17 +49,28 @@ describe('NMEA 0183 envelope', () => {
     [s('PGRME,1,M,2,M,3,M'), 'NMEA_UNSUPPORTED'],
     [encodeNmeaSentence('AIVDM,1,1,,A,13aEOK?P00PD2wVMdLDRhgvL289?,0', '!').trimEnd(), 'NMEA_UNSUPPORTED'],
     [s('GPGGA,1,2'), 'NMEA_TOO_FEW_FIELDS'],
-    [s('GPGGA,120000,4960.0,N,00800.0,E,1,08,0.9,10,M,,,,'), 'NMEA_BAD_FIELD'],
-    [s('GPGGA,120000,9100.0,N,00800.0,E,1,08,0.9,10,M,,,,'), 'NMEA_BAD_FIELD'],
     [s('GPGGA,250000,4900.0,N,00800.0,E,1,08,0.9,10,M,,,,'), 'NMEA_BAD_FIELD'],
-    [s('GPGGA,120000,4900.0,X,00800.0,E,1,08,0.9,10,M,,,,'), 'NMEA_BAD_FIELD'],
     [s('GPGGA,120000,4900.0,N,00800.0,E,9,08,0.9,10,M,,,,'), 'NMEA_BAD_FIELD'],
-    [s('GPRMC,120000,A,4900.0,N,00800.0,E,1.0,10.0,310299,,'), 'NMEA_BAD_FIELD'],
     [s('GPGSA,A,4,,,,,,,,,,,,,1,1,1'), 'NMEA_BAD_FIELD'],
     [s('GPGSV,2,3,08'), 'NMEA_BAD_FIELD'],
-    [s('GPZDA,120000,30,02,2020,,'), 'NMEA_BAD_FIELD'],
   ])('%j → %s', (line, code) => {
     expect(err(decodeNmeaSentence(line))).toBe(code);
+  });
+
+  // A malformed minor field is left out and reported; the sentence and its other fields stay.
+  it.each([
+    [s('GPGGA,120000,4960.0,N,00800.0,E,1,08,0.9,10,M,,,,'), 'lat', 'lat'],
+    [s('GPGGA,120000,9100.0,N,00800.0,E,1,08,0.9,10,M,,,,'), 'lat', 'lat'],
+    [s('GPGGA,120000,4900.0,X,00800.0,E,1,08,0.9,10,M,,,,'), 'lat hemisphere', 'lat'],
+    [s('GPRMC,120000,A,4900.0,N,00800.0,E,1.0,10.0,310299,,'), 'date', 'date'],
+    [s('GPZDA,120000,30,02,2020,,'), 'date', 'date'],
+  ])('%j → kept, NMEA_BAD_FIELD names %s', (line, field, absent) => {
+    const r = decodeNmeaSentence(line);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.fieldErrors.map((e) => [e.code, e.details.field])).toEqual([['NMEA_BAD_FIELD', field]]);
+    expect(r.sentence.badFields).toEqual([field]);
+    expect(r.sentence).not.toHaveProperty(absent);
+    expect(r.sentence).toHaveProperty('timeOfDayMs', 12 * 3600 * 1000);
   });
 });
 

@@ -77,7 +77,9 @@ describe('NMEA conformance with gpsd on real receiver logs', () => {
     const f = fixes[0]!;
     expect(f.accuracySource).toBe('gst');
     expect(f.accuracyM).toBeCloseTo(Math.hypot(4.7, 1.9), 9);
-    expect(f.satellitesUsed).toBe(12);
+    // GGA says 12 (u-blox caps it there); the two GNGSA list 11 GPS and 8 GLONASS satellites.
+    expect(f.satellitesUsed).toBe(19);
+    expect(f.satellitesUsedBySystem).toEqual({ 1: 11, 2: 8 });
     expect(f.hdop).toBe(0.93);
     expect(f.altMslM).toBe(62.6);
   });
