@@ -51,7 +51,7 @@ export function verifyCredentialChain(
 ): ChainResult {
   const chain = [leaf, ...parents];
   if (chain.length > MAX_CHAIN_LINKS) return fail('CHAIN_TOO_LONG', `chain has ${chain.length} links; at most ${MAX_CHAIN_LINKS}`, 0);
-  const parsed: { claims: CredentialClaims; kid: Uint8Array; toBeSigned: Uint8Array; signature: Uint8Array }[] = [];
+  const parsed: { claims: CredentialClaims; kid: Uint8Array; toBeSigned: Uint8Array; signature: Uint8Array; id: Uint8Array }[] = [];
   for (let i = 0; i < chain.length; i++) {
     let s;
     try {
@@ -62,7 +62,7 @@ export function verifyCredentialChain(
     if (s.protectedHeader.get(HDR_TYP) !== TYP_CRED) return fail('CHAIN_WRONG_TYPE', 'credential typ is not application/place-cred+cwt', i);
     const claims = parseCredentialClaims(s.payload);
     if (!claims) return fail('CHAIN_MALFORMED', 'credential claims are missing or mistyped', i);
-    parsed.push({ claims, kid: s.protectedHeader.get(HDR_KID) as Uint8Array, toBeSigned: sigStructure(s.protectedBytes, s.payload), signature: s.signature });
+    parsed.push({ claims, kid: s.protectedHeader.get(HDR_KID) as Uint8Array, toBeSigned: sigStructure(s.protectedBytes, s.payload), signature: s.signature, id: sha256(s.payload) });
   }
   for (let i = chain.length - 1; i >= 0; i--) {
     const link = parsed[i]!;
@@ -76,7 +76,8 @@ export function verifyCredentialChain(
       const parent = parsed[i + 1]!.claims;
       if (!eq(link.kid, coseKeyThumbprint(parent.subjectKey))) return fail('CHAIN_KID_MISMATCH', "credential kid is not its parent's key", i);
       if (!verifyEs256(link.signature, link.toBeSigned, parent.subjectKey)) return fail('CHAIN_BAD_SIGNATURE', "credential signature does not verify under its parent's key", i);
-      if (!c.parent || !eq(c.parent, sha256(chain[i + 1]!))) return fail('CHAIN_PARENT_MISMATCH', 'credential parent hash does not match the next credential', i);
+      // parent = h(parent credential), over its payload (DESIGN.md, "Identity of a signed object").
+      if (!c.parent || !eq(c.parent, parsed[i + 1]!.id)) return fail('CHAIN_PARENT_MISMATCH', 'credential parent hash does not match the next credential', i);
       // Depth counts the delegations that may still follow, so it is a non-negative integer: a
       // parent at depth 0 may not delegate, and a child at -1 must not get past the "decreases" test.
       if (!Number.isInteger(c.depth) || c.depth < 0 || c.depth >= parent.depth) {

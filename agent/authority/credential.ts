@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
-import { coseKeyFromPublic, coseKeyThumbprint, publicFromCoseKey, sha256 } from '../encoding/cose-key.ts';
-import { TYP_CRED, encodeSign1, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
+import { coseKeyFromPublic, coseKeyThumbprint, publicFromCoseKey } from '../encoding/cose-key.ts';
+import { TYP_CRED, encodeSign1, objectHash, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
 import type { Signer } from '../signing/signer.ts';
 import { scopeFromCbor, scopeToCbor, type Scope } from './scope.ts';
 
@@ -25,7 +25,7 @@ export interface CredentialClaims {
   cti: Uint8Array;
   subjectKey: Uint8Array;
   scope: Scope;
-  /** SHA-256 of the parent credential's bytes; absent for a root signed by a trust anchor. */
+  /** h(parent credential): SHA-256 of its payload; absent for a root signed by a trust anchor. */
   parent?: Uint8Array;
   depth: number;
   level: string;
@@ -57,7 +57,7 @@ export async function issueCredential(req: IssueRequest, issuerSigner: Signer): 
     [CWT.depth, req.depth],
     [CWT.level, req.level],
   ]);
-  if (req.parentBytes) claims.set(CWT.parent, sha256(req.parentBytes));
+  if (req.parentBytes) claims.set(CWT.parent, objectHash(req.parentBytes));
   const payload = encodeDeterministic(claims);
   const kid = coseKeyThumbprint(await issuerSigner.publicKey());
   const p = protectedHeader(kid, TYP_CRED);

@@ -8,7 +8,7 @@ import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { coseKeyThumbprint } from '../encoding/cose-key.ts';
-import { HDR_KCWT, HDR_KID, HDR_PARENT_CREDS, HDR_TYP, TYP_GRANT, decodeSign1, encodeSign1, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
+import { HDR_KID, HDR_TYP, TYP_GRANT, carriedCredentials, credentialHeader, decodeSign1, encodeSign1, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
 import { CLAIM } from '../lineage/observation.ts';
 import type { Signer } from '../signing/signer.ts';
 import { verifyEs256 } from '../signing/p256.ts';
@@ -62,9 +62,7 @@ export async function issueGrant(req: GrantRequest, signer: Signer, credential: 
   );
   const p = protectedHeader(coseKeyThumbprint(await signer.publicKey()), TYP_GRANT);
   const signature = await signer.sign(sigStructure(p, payload));
-  const unprotected = new Map<CborMapKey, CborValue>([[HDR_KCWT, credential]]);
-  if (parents.length) unprotected.set(HDR_PARENT_CREDS, parents);
-  return encodeSign1({ protectedBytes: p, unprotected, payload, signature });
+  return encodeSign1({ protectedBytes: p, unprotected: credentialHeader(credential, parents), payload, signature });
 }
 
 export type GrantCheck = { ok: true; grant: ReservationGrant } | { ok: false; code: string; reason: string };
@@ -112,10 +110,9 @@ export function verifyGrant(bytes: Uint8Array, anchors: TrustAnchor[], nowMs: nu
   }
   if (typeof tol !== 'number' || !Number.isFinite(tol) || tol < 0 || !int(grace) || grace < 0) return fail('GRANT_MALFORMED', 'tolerance_m or grace_ms missing or not finite');
   if (expectPlace !== undefined && place !== expectPlace) return fail('GRANT_WRONG_PLACE', `grant is for ${place}, not ${expectPlace}`);
-  const cred = s.unprotected.get(HDR_KCWT);
-  const parents = s.unprotected.get(HDR_PARENT_CREDS) ?? [];
-  if (!(cred instanceof Uint8Array) || !Array.isArray(parents) || !parents.every((p) => p instanceof Uint8Array)) return fail('GRANT_NO_CREDENTIAL', 'grant carries no credential');
-  const chain = verifyCredentialChain(cred, parents as Uint8Array[], anchors, Math.floor(nowMs / 1000), { place, kind: 'grant' });
+  const carried = carriedCredentials(s);
+  if (!carried.ok) return fail(carried.code === 'COSE_NO_CREDENTIAL' ? 'GRANT_NO_CREDENTIAL' : carried.code, carried.reason);
+  const chain = verifyCredentialChain(carried.leaf, carried.parents, anchors, Math.floor(nowMs / 1000), { place, kind: 'grant' });
   if (!chain.ok) return fail(chain.code, `grant credential link ${chain.link}: ${chain.reason}`);
   const scope = chain.leaf.scope;
   if (!scope.units.includes('*') && !scope.units.includes(unit[0] as string)) return fail('GRANT_UNIT_OUT_OF_SCOPE', `unit scheme ${String(unit[0])} is outside the grantor's scope`);

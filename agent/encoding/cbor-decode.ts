@@ -120,7 +120,7 @@ function item(r: Reader, depth: number): CborValue {
     }
     case 6:
       if (typeof a === 'bigint') throw new CborError('CBOR_UNSUPPORTED', 'tag number too large', { offset: start });
-      return new CborTag(a, item(r, depth + 1));
+      return new CborTag(a, item(r, depth + 1), r.b.slice(start, r.pos));
   }
   throw new CborError('CBOR_UNSUPPORTED', `major type ${major}`, { offset: start });
 }

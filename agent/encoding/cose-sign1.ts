@@ -4,9 +4,10 @@
  * The bytes to sign are Sig_structure = ["Signature1", protected, external_aad, payload]
  * (RFC 9052 §4.4), deterministically encoded.
  */
-import { CborTag, type CborMapKey, type CborValue } from './cbor-value.ts';
+import { CborRaw, CborTag, type CborMapKey, type CborValue } from './cbor-value.ts';
 import { encodeDeterministic } from './deterministic-cbor.ts';
 import { decodeCbor } from './cbor-decode.ts';
+import { sha256 } from './cose-key.ts';
 import { CodedError } from '../../core/coded-error.ts';
 
 export class CoseError extends CodedError {}
@@ -18,10 +19,21 @@ export const HDR_KID = 4;
 export const HDR_TYP = 16;
 export const HDR_KCWT = 13;
 export const HDR_PARENT_CREDS = -65601;
+/** RFC 9942 §3 vdp (verifiable data structure proofs): a batched observation's inclusion proof. */
+export const HDR_VDP = 396;
+
+/**
+ * The only unprotected labels the wire contract allows (DESIGN.md, wire contract v1): anything
+ * else there is unsigned bytes a relay could have added, so a message carrying it is refused.
+ */
+export const ALLOWED_UNPROTECTED: ReadonlySet<CborMapKey> = new Set<CborMapKey>([HDR_KCWT, HDR_PARENT_CREDS, HDR_VDP]);
 
 export const TYP_OBS = 'application/place-obs+cwt';
 export const TYP_CRED = 'application/place-cred+cwt';
 export const TYP_GRANT = 'application/place-grant+cwt';
+export const TYP_ACCEPT = 'application/place-accept+cwt';
+export const TYP_SETTLE = 'application/place-settle+cwt';
+export const TYP_REVOKE = 'application/place-revoke+cwt';
 
 export interface Sign1Parts {
   protectedBytes: Uint8Array;
@@ -178,5 +190,57 @@ export function decodeSign1(bytes: Uint8Array): Sign1Parts {
   if (ph.get(HDR_ALG) !== ALG_ES256) throw new CoseError('COSE_BAD_ALG', 'algorithm is not ES256', { alg: String(ph.get(HDR_ALG)) });
   if (!(ph.get(HDR_KID) instanceof Uint8Array)) throw new CoseError('COSE_NO_KID', 'protected header has no kid');
   if (signature.length !== 64) throw new CoseError('COSE_BAD_SIGNATURE', 'signature is not 64 bytes of r || s', { length: signature.length });
+  for (const label of u.keys()) {
+    if (!ALLOWED_UNPROTECTED.has(label)) {
+      throw new CoseError('COSE_UNPROTECTED_LABEL', `unprotected header label ${String(label)} is not allowed (only 13, -65601, 396): those bytes are not signed`, { label: String(label) });
+    }
+  }
   return { protectedBytes: p, protectedHeader: ph, unprotected: u, payload, signature };
+}
+
+/**
+ * The unprotected header that carries a signer's credentials (DESIGN.md, wire contract v1):
+ * label 13 (kcwt, RFC 9528 §3.5.1, typed COSE_Messages) holds the leaf credential's COSE_Sign1
+ * as a data item, inline, and -65601 the parents the same way, leaf's parent first.
+ */
+export function credentialHeader(leaf: Uint8Array, parents: Uint8Array[]): Map<CborMapKey, CborValue> {
+  for (const c of [leaf, ...parents]) {
+    if (c[0] !== 0xd2) throw new CoseError('COSE_NOT_SIGN1', 'a credential to carry inline must be a tagged COSE_Sign1');
+  }
+  const m = new Map<CborMapKey, CborValue>([[HDR_KCWT, new CborRaw(leaf)]]);
+  if (parents.length) m.set(HDR_PARENT_CREDS, parents.map((p) => new CborRaw(p)));
+  return m;
+}
+
+export type CarriedCredentials = { ok: true; leaf: Uint8Array; parents: Uint8Array[] } | { ok: false; code: string; reason: string };
+
+function inlineSign1(v: CborValue): Uint8Array | undefined {
+  return v instanceof CborTag && v.tag === COSE_SIGN1_TAG && v.encoded ? v.encoded : undefined;
+}
+
+/** The credentials a decoded message carries inline in 13 and -65601, as the bytes received. */
+export function carriedCredentials(s: Sign1Parts): CarriedCredentials {
+  const leafV = s.unprotected.get(HDR_KCWT);
+  if (leafV === undefined) return { ok: false, code: 'COSE_NO_CREDENTIAL', reason: 'unprotected header 13 carries no leaf credential' };
+  const leaf = inlineSign1(leafV);
+  if (!leaf) {
+    return { ok: false, code: 'COSE_KCWT_NOT_INLINE', reason: 'label 13 must hold the credential COSE_Sign1 inline (tag 18), not a byte string or other item' };
+  }
+  const parentsV = s.unprotected.get(HDR_PARENT_CREDS) ?? [];
+  if (!Array.isArray(parentsV)) return { ok: false, code: 'COSE_KCWT_NOT_INLINE', reason: 'label -65601 is not an array of credentials' };
+  const parents: Uint8Array[] = [];
+  for (const p of parentsV) {
+    const b = inlineSign1(p);
+    if (!b) return { ok: false, code: 'COSE_KCWT_NOT_INLINE', reason: 'each -65601 entry must be a credential COSE_Sign1 inline (tag 18)' };
+    parents.push(b);
+  }
+  return { ok: true, leaf, parents };
+}
+
+/**
+ * h(x) of the wire contract: SHA-256 of a signed object's payload bytes (its claims as signed),
+ * so re-encoding an unprotected header changes no reference (prev, cred, parent, grant).
+ */
+export function objectHash(cose: Uint8Array): Uint8Array {
+  return sha256(decodeSign1(cose).payload);
 }

@@ -7,7 +7,7 @@
  *   for preferred serialisation), NaN as 0xf97e00.
  * Every byte this agent signs or hashes goes through here (DESIGN.md, wire contract v1).
  */
-import { CborFloat, CborTag, type CborMapKey, type CborValue } from './cbor-value.ts';
+import { CborFloat, CborRaw, CborTag, type CborMapKey, type CborValue } from './cbor-value.ts';
 import { CodedError } from '../../core/coded-error.ts';
 
 export class CborError extends CodedError {}
@@ -264,6 +264,7 @@ function encodeInto(out: ByteSink, v: CborValue): void {
     return;
   }
   if (v instanceof CborFloat) return encodeFloat(out, v.value);
+  if (v instanceof CborRaw) return out.bytes(v.bytes);
   if (v instanceof CborTag) {
     head(out, 6, v.tag);
     encodeInto(out, v.value);

@@ -63,7 +63,7 @@ export interface SignedObservation {
   t: number;
   epoch: bigint;
   bytes: Uint8Array;
-  /** SHA-256 of `bytes`: the next observation's prev. */
+  /** h(): SHA-256 of the payload bytes inside `bytes`, the next observation's prev. */
   hash: Uint8Array;
   /**
    * How many leading bytes (tag, protected and unprotected headers) are the same for every

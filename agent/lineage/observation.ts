@@ -6,7 +6,7 @@ import { randomFillSync } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { CborFloat } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
-import { HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, Sign1Assembler, protectedHeader } from '../encoding/cose-sign1.ts';
+import { TYP_OBS, Sign1Assembler, credentialHeader, objectHash, protectedHeader } from '../encoding/cose-sign1.ts';
 import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
 import type { Signer } from '../signing/signer.ts';
 
@@ -63,8 +63,10 @@ export function buildPayload(d: ObservationDraft, id: Identity, credHash: Uint8A
 }
 
 /**
- * Signs drafts onto one chain, strictly one after another (each prev is the hash of the one
- * before). The caller commits each result before it advances the durable head.
+ * Signs drafts onto one chain, strictly one after another: each prev is h() of the one before,
+ * the SHA-256 of its payload bytes (DESIGN.md, wire contract v1), so the chain is fixed once the
+ * payloads are and signatures could be computed in parallel. The caller commits each result
+ * before it advances the durable head.
  */
 export class ObservationChain {
   private head: LineageHead;
@@ -81,11 +83,10 @@ export class ObservationChain {
     head: LineageHead,
   ) {
     this.head = { ...head };
-    this.credHash = sha256(id.credential);
+    // cred = h(leaf credential): SHA-256 of its payload (DESIGN.md, "Identity of a signed object").
+    this.credHash = objectHash(id.credential);
     this.payloadWriter = new PayloadWriter(id, this.credHash);
-    const unprotected = new Map<CborMapKey, CborValue>([[HDR_KCWT, id.credential]]);
-    if (id.parents.length) unprotected.set(HDR_PARENT_CREDS, id.parents);
-    this.unprotectedEncoded = encodeDeterministic(unprotected);
+    this.unprotectedEncoded = encodeDeterministic(credentialHeader(id.credential, id.parents));
   }
 
   current(): LineageHead {
@@ -150,7 +151,7 @@ export class ObservationChain {
 
   private seal(d: ObservationDraft, a: Sign1Assembler, payload: Uint8Array, signature: Uint8Array, seq: number): SignedObservation {
     const bytes = a.assemble(payload, signature);
-    const hash = sha256(bytes);
+    const hash = sha256(payload);
     this.head = { seq, hash, epoch: this.head.epoch };
     return { seq, kind: d.kind, place: d.place, t: d.t, epoch: this.head.epoch, bytes, hash, prefixLength: a.prefixLength };
   }

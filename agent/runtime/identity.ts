@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CodedError } from '../../core/coded-error.ts';
 import type { Identity } from '../lineage/observation.ts';
+import { decodeSign1 } from '../encoding/cose-sign1.ts';
 
 export function ueidPath(stateDir: string): string {
   return join(stateDir, 'device.id');
@@ -34,8 +35,16 @@ export function loadIdentity(stateDir: string, credFile: string, parentFiles: st
   const ueid = loadOrCreateUeid(stateDir);
   const read = (f: string): Uint8Array => {
     try {
-      return new Uint8Array(readFileSync(f));
+      const bytes = new Uint8Array(readFileSync(f));
+      try {
+        // It travels inline in every observation's header (label 13 / -65601): it must be one COSE_Sign1.
+        decodeSign1(bytes);
+      } catch (e) {
+        throw new CodedError('IDENTITY_BAD_CREDENTIAL', `${f} is not a credential (a tagged COSE_Sign1): ${(e as Error).message}`, { path: f }, { cause: e });
+      }
+      return bytes;
     } catch (e) {
+      if (e instanceof CodedError) throw e;
       throw new CodedError('IDENTITY_NO_CREDENTIAL', `cannot read credential ${f}; have the authority issue one (place-agent authority issue)`, { path: f }, { cause: e });
     }
   };

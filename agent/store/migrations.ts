@@ -46,4 +46,12 @@ export const MIGRATIONS: string[] = [
   // Rows without one (written before, or signed outside the chain) keep their full bytes.
   `CREATE TABLE cose_prefixes (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL UNIQUE);
    ALTER TABLE observations ADD COLUMN prefix_id INTEGER REFERENCES cose_prefixes(id);`,
+  // 4: the revised wire contract (DESIGN.md, 2026-11-30): credentials inline in the COSE header
+  // and every hash (prev, the lineage head, the hash column) over payloads. Rows written before
+  // cannot continue this chain; ObservationStore refuses a database that has any (no
+  // compatibility mode: nothing was released under the old form).
+  `INSERT INTO meta (key, value) VALUES ('wire_contract', '2026-11-30');`,
 ];
+
+/** The user_version after which observations follow the revised wire contract. */
+export const CONTRACT_REVISION_MIGRATION = 4;

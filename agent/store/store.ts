@@ -9,7 +9,7 @@ import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, readFileSync, rmS
 import { dirname, join } from 'node:path';
 import { CodedError } from '../../core/coded-error.ts';
 import type { LineageHead, SignedObservation } from '../lineage/observation.ts';
-import { MIGRATIONS } from './migrations.ts';
+import { CONTRACT_REVISION_MIGRATION, MIGRATIONS } from './migrations.ts';
 
 export class StoreError extends CodedError {}
 
@@ -137,6 +137,16 @@ export class ObservationStore {
     const version = this.stmt('PRAGMA user_version').pluck().get() as number;
     if (version > MIGRATIONS.length) {
       throw new StoreError('STORE_TOO_NEW', `database schema version ${version} is newer than this agent knows (${MIGRATIONS.length})`, { path: this.path });
+    }
+    if (version > 0 && version < CONTRACT_REVISION_MIGRATION) {
+      const rows = this.stmt('SELECT count(*) FROM observations').pluck().get() as number;
+      if (rows > 0) {
+        throw new StoreError(
+          'STORE_OLD_CONTRACT',
+          `database ${this.path} holds ${rows} observation(s) signed under the wire contract before its 2026-11-30 revision (hashes over whole COSE bytes, credentials as byte strings); export it if needed, then move it aside: this agent starts a new chain`,
+          { path: this.path },
+        );
+      }
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {

@@ -1,8 +1,9 @@
 /**
  * Lineage checks over a stream of verified observations (DESIGN.md, "Lineage"): per issuer,
- * seq starts at 1 and rises by one, prev is the hash of the previous observation, epoch never
- * goes back. An identical repeat (at-least-once delivery) is a duplicate, not a failure; the
- * same seq with other bytes is a fork; a seq that jumps is a gap; one that goes back is a
+ * seq starts at 1 and rises by one, prev is h() of the previous observation (SHA-256 of its payload), epoch never
+ * goes back. Hashes are h(), over payloads (DESIGN.md, wire contract v1). An identical payload
+ * again (at-least-once delivery, or a relay that re-encoded a header) is a duplicate, not a
+ * failure; the same seq with another payload is a fork; a seq that jumps is a gap; one that goes back is a
  * reorder. To tell a duplicate from a fork it remembers the hash of the last `window` seqs per
  * issuer (default 131,072: resends after a reconnect come from the publisher's in-flight window,
  * a few hundred), so memory stays bounded on chains of any length; an observation older than

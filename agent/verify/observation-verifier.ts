@@ -7,7 +7,7 @@
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
-import { TYP_OBS, decodeSign1, sigStructure, HDR_KCWT, HDR_PARENT_CREDS, HDR_KID, HDR_TYP } from '../encoding/cose-sign1.ts';
+import { TYP_OBS, carriedCredentials, decodeSign1, sigStructure, HDR_KID, HDR_TYP } from '../encoding/cose-sign1.ts';
 import { verifyCredentialChain, type TrustAnchor } from '../authority/chain.ts';
 import { verifyEs256, isLowS } from '../signing/p256.ts';
 import { CLAIM } from '../lineage/observation.ts';
@@ -89,14 +89,20 @@ export class ObservationVerifier {
     if (typeof claims === 'string') return { ok: false, code: 'OBS_MALFORMED', reason: claims };
     const fail = (code: string, reason: string): ObservationCheck => ({ ok: false, code, reason, seq: claims.seq });
     if (s.protectedHeader.get(HDR_TYP) !== TYP_OBS) return fail('OBS_WRONG_TYPE', 'typ is not application/place-obs+cwt');
-    const cred = s.unprotected.get(HDR_KCWT);
-    if (!(cred instanceof Uint8Array)) return fail('OBS_NO_CREDENTIAL', 'unprotected header 13 carries no leaf credential');
-    const parentsV = s.unprotected.get(HDR_PARENT_CREDS) ?? [];
-    if (!Array.isArray(parentsV) || !parentsV.every((p) => p instanceof Uint8Array)) return fail('OBS_MALFORMED', 'parent credentials (-65601) are not an array of byte strings');
-    const parents = parentsV as Uint8Array[];
+    const carried = carriedCredentials(s);
+    if (!carried.ok) return fail(carried.code === 'COSE_NO_CREDENTIAL' ? 'OBS_NO_CREDENTIAL' : carried.code, carried.reason);
+    const { leaf: cred, parents } = carried;
+    let credId: Uint8Array;
+    try {
+      credId = sha256(decodeSign1(cred).payload);
+    } catch (e) {
+      return fail('CHAIN_MALFORMED', `credential link 0: ${(e as Error).message}`);
+    }
     const credHash = claims.raw.get(CLAIM.cred);
-    if (!(credHash instanceof Uint8Array) || !eq(credHash, sha256(cred))) return fail('OBS_CRED_MISMATCH', 'cred claim (-65544) is not the hash of the carried credential');
+    if (!(credHash instanceof Uint8Array) || !eq(credHash, credId)) return fail('OBS_CRED_MISMATCH', 'cred claim (-65544) is not h() of the carried credential');
 
+    // Keyed on the whole credential bytes, signatures included: h() covers payloads only, and a
+    // credential with the same payload but a broken signature must not hit a verified entry.
     const key = `${hex(sha256(cred))}:${parents.map((p) => hex(sha256(p))).join(',')}:${claims.place}:${claims.kind}`;
     const at = Math.floor(claims.t / 1000);
     let hit = this.chainCache.get(key);
@@ -111,6 +117,7 @@ export class ObservationVerifier {
     if (!eq(kid, coseKeyThumbprint(hit.leaf.subjectKey))) return fail('OBS_KID_MISMATCH', "kid is not the thumbprint of the credential's key");
     if (!isLowS(s.signature)) return fail('OBS_HIGH_S', 'signature is not low-S normalised');
     if (!verifyEs256(s.signature, sigStructure(s.protectedBytes, s.payload), hit.leaf.subjectKey)) return fail('OBS_BAD_SIGNATURE', 'signature does not verify');
-    return { ok: true, claims, hash: sha256(bytes), signer: hit.leaf };
+    // h(): the payload's hash, what the next observation's prev names (DESIGN.md, wire contract v1).
+    return { ok: true, claims, hash: sha256(s.payload), signer: hit.leaf };
   }
 }

@@ -9,6 +9,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { Sign1 } from '@auth0/cose';
 import { encode as cborgEncode, rfc8949EncodeOptions } from 'cborg';
 import { coseKeyThumbprint } from '../../agent/encoding/cose-key.ts';
+import { CborTag } from '../../agent/encoding/cbor-value.ts';
 import { COSE_SIGN1_TAG, HDR_KCWT, HDR_PARENT_CREDS, TYP_OBS, decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { isLowS } from '../../agent/signing/p256.ts';
 import { ObservationChain, GENESIS_PREV, type SignedObservation } from '../../agent/lineage/observation.ts';
@@ -52,8 +53,10 @@ describe('observation interop with @auth0/cose', () => {
 
   it('carries the leaf credential in label 13 and the parents in -65601, both verifiable by the same library', async () => {
     const s = decodeSign1(obs.bytes);
-    expect(hex(s.unprotected.get(HDR_KCWT) as Uint8Array)).toBe(hex(chain.leaf.bytes));
-    expect((s.unprotected.get(HDR_PARENT_CREDS) as Uint8Array[]).map(hex)).toEqual(chain.parents.map(hex));
+    // Inline (DESIGN.md, revised 2026-11-30): the credential COSE_Sign1 itself, tag 18 and its array.
+    expect(s.unprotected.get(HDR_KCWT)).toBeInstanceOf(CborTag);
+    expect(hex((s.unprotected.get(HDR_KCWT) as CborTag).encoded!)).toBe(hex(chain.leaf.bytes));
+    expect((s.unprotected.get(HDR_PARENT_CREDS) as CborTag[]).map((t) => hex(t.encoded!))).toEqual(chain.parents.map(hex));
     expect(s.protectedHeader.get(16)).toBe(TYP_OBS);
     expect(isLowS(s.signature)).toBe(true);
     // Each credential is itself a COSE_Sign1 under its issuer's key.
@@ -68,7 +71,8 @@ describe('observation interop with @auth0/cose', () => {
     expect(r.claims.epoch).toBe(3n);
     expect(r.claims.kind).toBe('presence');
     expect(hex(r.claims.nonce!)).toBe('07'.repeat(16));
-    expect(hex(r.hash)).toBe(createHash('sha256').update(obs.bytes).digest('hex'));
+    // h(): SHA-256 of the payload bytes, not of the whole COSE bytes.
+    expect(hex(r.hash)).toBe(createHash('sha256').update(decodeSign1(obs.bytes).payload).digest('hex'));
   });
 });
 

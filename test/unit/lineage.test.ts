@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { ObservationChain, GENESIS_PREV, type ObservationDraft, type SignedObservation, type LineageHead } from '../../agent/lineage/observation.ts';
 import { ObservationVerifier, type ObservationClaims } from '../../agent/verify/observation-verifier.ts';
 import { LineageVerifier, type LineageFailure } from '../../agent/verify/lineage-verifier.ts';
+import { encodeSign1, decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from './authority-fixture.ts';
 
 const draft = (i: number): ObservationDraft => ({
@@ -138,6 +139,22 @@ describe('observation chain and lineage verifier', () => {
     const old = lv.add(claims(500), hashOf(500));
     expect(brief(old)).toEqual(['LINEAGE_REORDER@500']);
     expect(old[0]!.reason).toContain('too old to tell a duplicate from a fork');
+  });
+
+  it('a relay that adds an unprotected label gets the message refused, and makes no fork or broken link appear', () => {
+    const victim = links[41]!.obs;
+    const s = decodeSign1(victim.bytes);
+    const u = new Map(s.unprotected);
+    u.set(33, new Uint8Array([1, 2, 3])); // x5chain, which the signature does not cover
+    const relayed = encodeSign1({ protectedBytes: s.protectedBytes, unprotected: u, payload: s.payload, signature: s.signature });
+    const r = verifier.check(relayed);
+    expect(r.ok ? 'OK' : r.code).toBe('COSE_UNPROTECTED_LABEL');
+    // The signature alone does not notice: the payload and its h() are unchanged.
+    expect(Buffer.from(decodeSign1(victim.bytes).payload).equals(Buffer.from(s.payload))).toBe(true);
+    // The honest copy still links, and seen twice it is a duplicate, not a fork.
+    const { lv, failures } = feed(links);
+    expect([...failures, ...lv.add(links[41]!.claims, victim.hash)]).toEqual([]);
+    expect(lv.duplicates).toBe(1);
   });
 
   it('rewinds to a durable head so a failed commit re-signs the same seqs', async () => {

@@ -6,11 +6,11 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { p256 } from '@noble/curves/nist.js';
-import type { CborMapKey, CborValue } from '../../agent/encoding/cbor-value.ts';
+import { CborRaw, type CborMapKey, type CborValue } from '../../agent/encoding/cbor-value.ts';
 import { encodeDeterministic } from '../../agent/encoding/deterministic-cbor.ts';
 import { decodeCbor } from '../../agent/encoding/cbor-decode.ts';
-import { coseKeyThumbprint, sha256 } from '../../agent/encoding/cose-key.ts';
-import { HDR_KCWT, HDR_PARENT_CREDS, TYP_CRED, TYP_OBS, decodeSign1, encodeSign1, protectedHeader, sigStructure } from '../../agent/encoding/cose-sign1.ts';
+import { coseKeyThumbprint } from '../../agent/encoding/cose-key.ts';
+import { HDR_KCWT, HDR_PARENT_CREDS, TYP_CRED, TYP_OBS, decodeSign1, encodeSign1, objectHash, protectedHeader, sigStructure } from '../../agent/encoding/cose-sign1.ts';
 import { CLAIM, GENESIS_PREV, ObservationChain, type ObservationDraft } from '../../agent/lineage/observation.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { SoftwareSigner } from '../../agent/signing/software-signer.ts';
@@ -67,22 +67,30 @@ describe('ObservationVerifier', () => {
   it('refuses an observation without its leaf credential, or with another one than its cred claim names', async () => {
     expect(codeOf(await variant({ unprotected: (u) => u.delete(HDR_KCWT) }))).toBe('OBS_NO_CREDENTIAL');
     const other = await makeChain();
-    expect(codeOf(await variant({ unprotected: (u) => u.set(HDR_KCWT, other.leaf.bytes) }))).toBe('OBS_CRED_MISMATCH');
-    expect(codeOf(await variant({ unprotected: (u) => u.set(HDR_PARENT_CREDS, [new Uint8Array(3)]) }))).not.toBe('OK');
-    expect(codeOf(await variant({ unprotected: (u) => u.set(HDR_PARENT_CREDS, 'root') }))).toBe('OBS_MALFORMED');
+    expect(codeOf(await variant({ unprotected: (u) => u.set(HDR_KCWT, new CborRaw(other.leaf.bytes)) }))).toBe('OBS_CRED_MISMATCH');
+    expect(codeOf(await variant({ unprotected: (u) => u.set(HDR_PARENT_CREDS, [new Uint8Array(3)]) }))).toBe('COSE_KCWT_NOT_INLINE');
+    expect(codeOf(await variant({ unprotected: (u) => u.set(HDR_PARENT_CREDS, 'root') }))).toBe('COSE_KCWT_NOT_INLINE');
+    // The first draft's form, the credential wrapped in a byte string, is refused (RFC 9528 types kcwt as COSE_Messages).
+    expect(codeOf(await variant({ unprotected: (u) => u.set(HDR_KCWT, authority.leaf.bytes) }))).toBe('COSE_KCWT_NOT_INLINE');
   });
 
   it("refuses a credential from another authority even when the cred claim matches it (chain to the anchor)", async () => {
     const other = await makeChain();
     const forged = await variant({
       signer: other.leaf.signer,
-      claims: (m) => m.set(CLAIM.cred, sha256(other.leaf.bytes)),
+      claims: (m) => m.set(CLAIM.cred, objectHash(other.leaf.bytes)),
       unprotected: (u) => {
-        u.set(HDR_KCWT, other.leaf.bytes);
-        u.set(HDR_PARENT_CREDS, other.parents);
+        u.set(HDR_KCWT, new CborRaw(other.leaf.bytes));
+        u.set(HDR_PARENT_CREDS, other.parents.map((p) => new CborRaw(p)));
       },
     });
     expect(codeOf(forged)).toBe('CHAIN_UNKNOWN_ANCHOR');
+  });
+
+  it('refuses an unprotected header label outside 13, -65601 and 396, since those bytes are not signed', async () => {
+    for (const label of [1, 4, 33, -65602, 'note']) {
+      expect(codeOf(await variant({ unprotected: (u) => u.set(label, new Uint8Array(2)) })), `label ${label}`).toBe('COSE_UNPROTECTED_LABEL');
+    }
   });
 
   it("refuses an iss that is not the credential's subject", async () => {

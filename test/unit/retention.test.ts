@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ObservationStore } from '../../agent/store/store.ts';
 import { ObservationChain, type ObservationDraft } from '../../agent/lineage/observation.ts';
-import { SoftwareSigner } from '../../agent/signing/software-signer.ts';
 import { decodeCborSequence } from '../../agent/encoding/cbor-decode.ts';
+import { identityOf, makeChain } from './authority-fixture.ts';
 
 const draft = (t: number): ObservationDraft => ({ kind: 'envelope', place: 'urn:place:T:1', t, tq: { src: 'rtc', sync: false, errMs: 1000 }, body: { dims: {} } });
 
@@ -15,7 +15,8 @@ describe('retention', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pa-ret-'));
     try {
       const store = new ObservationStore(join(dir, 'a.db'));
-      const chain = new ObservationChain(SoftwareSigner.generate(), { iss: 'urn:place-agent:t', ueid: new Uint8Array(17), credential: new Uint8Array(8), parents: [] }, store.head());
+      const authority = await makeChain();
+      const chain = new ObservationChain(authority.leaf.signer, identityOf(authority), store.head());
       await chain.prime();
       const rows = Array.from({ length: 10 }, (_, i) => chain.appendSync(draft(1000 + i)));
       store.commit(rows.map((obs) => ({ obs, topic: 't', retain: false })));

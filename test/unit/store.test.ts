@@ -80,6 +80,30 @@ describe('ObservationStore', () => {
     expect(codeOf(() => new ObservationStore(path))).toBe('STORE_TOO_NEW');
   });
 
+  it('refuses a database holding observations signed before the wire contract revision (STORE_OLD_CONTRACT), and upgrades an empty one', async () => {
+    const path = freshPath();
+    const store = new ObservationStore(path);
+    const chain = await signer();
+    store.commit([{ obs: await chain.append(draft(1)), topic: 't', retain: false }]);
+    store.close();
+    const db = keptDatabase(path);
+    db.pragma('user_version = 3'); // what an agent of the first draft left behind
+    db.close();
+    expect(codeOf(() => new ObservationStore(path))).toBe('STORE_OLD_CONTRACT');
+    const empty = freshPath();
+    new ObservationStore(empty).close();
+    const db2 = keptDatabase(empty);
+    db2.exec("DELETE FROM meta; PRAGMA user_version = 3");
+    db2.close();
+    new ObservationStore(empty).close();
+    const db3 = keptDatabase(empty, { readonly: true });
+    try {
+      expect(db3.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    } finally {
+      db3.close();
+    }
+  });
+
   it('commits observations, outbox rows and the head together; pending() is in seq order; delivered rows leave it', async () => {
     const store = new ObservationStore(freshPath());
     try {

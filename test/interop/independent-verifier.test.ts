@@ -1,0 +1,150 @@
+/**
+ * What an integrator holding nothing but the trust anchor can do with two libraries this
+ * project does not encode with: `cbor` (RFC 8949 decoder) and `cose-js` (RFC 9052 COSE_Sign1
+ * verification). Every typ the agent and its authority tools emit is decoded and verified here
+ * by those two and node:crypto's SHA-256 alone: the credential chain from the anchor key down
+ * (each link's key read from its parent's cnf claim), a grant, and observations whose `prev`,
+ * `cred` and the credentials' `parent` are the SHA-256 of the named object's payload
+ * (DESIGN.md, wire contract v1, revised 2026-11-30). No project decoder runs on these bytes.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import cbor from 'cbor';
+import cose from 'cose-js';
+import { ObservationChain, GENESIS_PREV, type SignedObservation } from '../../agent/lineage/observation.ts';
+import { issueGrant } from '../../agent/authority/grant.ts';
+import { NOW, PLACE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
+
+const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+// Labels from DESIGN.md (claims table, credential claims, header labels).
+const L = { kcwt: 13, parents: -65601, typ: 16, kid: 4, alg: 1, cnf: 8, parent: -65546, level: -65548, kind: -65537, seq: -65539, prev: -65540, cred: -65544, iss: 1, sub: 2 };
+
+interface Decoded {
+  protected: Map<number, unknown>;
+  unprotected: Map<number, unknown>;
+  payload: Buffer;
+  claims: Map<number, unknown>;
+}
+
+// Maps as Map, also when empty or text-keyed, so integer labels stay integers.
+const cborDecode = (b: Uint8Array) => cbor.decodeFirstSync(b, { preferMap: true });
+
+/** Decodes a tagged COSE_Sign1 with the `cbor` package only. */
+function decode(bytes: Uint8Array): Decoded {
+  const top = cborDecode(bytes);
+  expect(top).toBeInstanceOf(cbor.Tagged);
+  expect(top.tag).toBe(18); // RFC 9052 §2: COSE_Sign1 tag
+  const [p, u, payload, sig] = top.value as [Buffer, Map<number, unknown>, Buffer, Buffer];
+  expect(sig.length).toBe(64);
+  expect(u).toBeInstanceOf(Map);
+  return { protected: cborDecode(p), unprotected: u, payload, claims: cborDecode(payload) };
+}
+
+/** Re-encodes a credential carried inline (a cbor.Tagged) back to the bytes that were signed. */
+function inline(v: unknown): Buffer {
+  expect(v).toBeInstanceOf(cbor.Tagged);
+  expect((v as { tag: number }).tag).toBe(18);
+  return cbor.encodeOne(v, { canonical: false });
+}
+
+/** The subject key of a credential, read from its cnf claim (RFC 8747 §3.1: {1: COSE_Key}). */
+function cnfKey(claims: Map<number, unknown>): { x: Buffer; y: Buffer } {
+  const key = (claims.get(L.cnf) as Map<number, Map<number, Buffer>>).get(1)!;
+  expect(key.get(1)).toBe(2); // kty EC2
+  expect(key.get(-1)).toBe(1); // crv P-256
+  return { x: key.get(-2) as unknown as Buffer, y: key.get(-3) as unknown as Buffer };
+}
+
+/** Verifies with cose-js under `key`; returns the payload it verified. */
+function verifyUnder(bytes: Uint8Array, key: { x: Buffer; y: Buffer }): Buffer {
+  return cose.sign.verifySync(bytes, { key });
+}
+
+let chain: Chain;
+let anchorKey: { x: Buffer; y: Buffer };
+let observations: SignedObservation[];
+let grant: Uint8Array;
+
+beforeAll(async () => {
+  chain = await makeChain([{}, {}, {}]); // root, an intermediate, the device: parents travel in -65601
+  const a = chain.anchor.publicKey;
+  anchorKey = { x: Buffer.from(a.subarray(1, 33)), y: Buffer.from(a.subarray(33)) };
+  const oc = new ObservationChain(chain.leaf.signer, identityOf(chain), { seq: 0, hash: GENESIS_PREV, epoch: 1n });
+  observations = [];
+  for (let i = 0; i < 3; i++) {
+    observations.push(
+      await oc.append({ kind: i === 1 ? 'presence' : 'envelope', place: PLACE, t: NOW * 1000 + i, tq: { src: 'ntp', sync: true, errMs: 5 }, body: { i, ratio: 0.25 } }),
+    );
+  }
+  // The grant is signed by the intermediate authority (links[1]) under the root.
+  grant = await issueGrant(
+    { issuer: 'urn:authority:1', place: PLACE, reservation: 'R-1', unit: ['mmsi', '211331640'], window: [NOW * 1000, NOW * 1000 + 3_600_000], toleranceM: 50, graceMs: 600_000, nowMs: NOW * 1000 },
+    chain.links[1]!.signer,
+    chain.links[1]!.bytes,
+    [chain.links[0]!.bytes],
+  );
+});
+
+describe('an integrator with the trust anchor, `cbor` and `cose-js` only', () => {
+  it('verifies each credential (typ place-cred+cwt) from the anchor down, each parent named by the SHA-256 of its payload', () => {
+    let key = anchorKey;
+    let parentPayload: Buffer | undefined;
+    for (const link of chain.links) {
+      const d = decode(link.bytes);
+      expect(d.protected.get(L.typ)).toBe('application/place-cred+cwt');
+      expect(d.protected.get(L.alg)).toBe(-7);
+      expect(verifyUnder(link.bytes, key).equals(d.payload)).toBe(true);
+      if (parentPayload) expect(hex(d.claims.get(L.parent) as Buffer)).toBe(hex(sha256(parentPayload)));
+      else expect(d.claims.has(L.parent)).toBe(false);
+      key = cnfKey(d.claims);
+      parentPayload = d.payload;
+    }
+  });
+
+  it('verifies every observation (typ place-obs+cwt) through the credentials it carries inline, and walks prev over payloads', () => {
+    let prevPayload: Buffer | undefined;
+    for (const o of observations) {
+      const d = decode(o.bytes);
+      expect(d.protected.get(L.typ)).toBe('application/place-obs+cwt');
+      expect([...d.unprotected.keys()].every((k) => k === L.kcwt || k === L.parents)).toBe(true);
+      // label 13 and each -65601 entry are COSE_Sign1 data items, not byte strings.
+      const leaf = inline(d.unprotected.get(L.kcwt));
+      const parents = (d.unprotected.get(L.parents) as unknown[]).map(inline);
+      expect(hex(leaf)).toBe(hex(chain.leaf.bytes));
+      // The chain from the anchor: root is the last parent.
+      let key = anchorKey;
+      for (const cred of [...parents].reverse().concat([leaf])) key = cnfKey(cborDecode(verifyUnder(cred, key)));
+      expect(verifyUnder(o.bytes, key).equals(d.payload)).toBe(true);
+      expect(hex(d.claims.get(L.cred) as Buffer)).toBe(hex(sha256(decode(leaf).payload)));
+      expect(d.claims.get(L.iss)).toBe(decode(leaf).claims.get(L.sub));
+      const prev = d.claims.get(L.prev) as Buffer;
+      expect(hex(prev)).toBe(prevPayload ? hex(sha256(prevPayload)) : hex(new Uint8Array(32)));
+      prevPayload = d.payload;
+    }
+    expect(observations.map((o) => decode(o.bytes).claims.get(L.seq))).toEqual([1, 2, 3]);
+  });
+
+  it('verifies a grant (typ place-grant+cwt) under the intermediate authority whose credential it carries inline', () => {
+    const d = decode(grant);
+    expect(d.protected.get(L.typ)).toBe('application/place-grant+cwt');
+    expect(d.claims.get(L.kind)).toBe('grant');
+    let key = anchorKey;
+    const creds = [...(d.unprotected.get(L.parents) as unknown[]).map(inline).reverse(), inline(d.unprotected.get(L.kcwt))];
+    for (const cred of creds) key = cnfKey(cborDecode(verifyUnder(cred, key)));
+    expect(verifyUnder(grant, key).equals(d.payload)).toBe(true);
+    // Under any other key (the device's) it does not verify.
+    expect(() => verifyUnder(grant, cnfKey(decode(chain.leaf.bytes).claims))).toThrow();
+  });
+
+  it('finds a changed payload byte, whatever library is used', () => {
+    const o = observations[0]!;
+    const d = decode(o.bytes);
+    const at = Buffer.from(o.bytes).indexOf(d.payload) + 5;
+    const bad = o.bytes.slice();
+    bad[at] = bad[at]! ^ 0x01;
+    const leafKey = cnfKey(decode(chain.leaf.bytes).claims);
+    expect(() => verifyUnder(bad, leafKey)).toThrow();
+  });
+});
