@@ -4,17 +4,29 @@
  * While stopped, the port stays ours: a placeholder accepts and at once drops connections (to
  * a client, a broker that is down), so no other test's server can take the freed port and
  * quietly accept what our clients publish.
+ *
+ * Optionally locked down as a production broker is: a password file (anonymous clients
+ * refused) and a TLS listener (mqtts://) with a server certificate, and client certificates
+ * required if asked. `configure()` changes these for the next start (a test "fixes" a broker).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
 
+export interface MosquittoSecurity {
+  /** mosquitto_passwd file (see writePasswordFile); anonymous clients are then refused. */
+  passwordFile?: string;
+  tls?: { caFile: string; certFile: string; keyFile: string; requireClientCert?: boolean };
+}
+
 export interface Mosquitto {
   url: string;
   port: number;
+  /** Takes effect at the next start(). */
+  configure(security: MosquittoSecurity): void;
   start(): Promise<void>;
   stop(): Promise<void>;
   dispose(): Promise<void>;
@@ -22,14 +34,26 @@ export interface Mosquitto {
 
 const BIN = ['/usr/sbin/mosquitto', 'mosquitto'];
 
-export async function startMosquitto(): Promise<Mosquitto> {
+/** Writes a mosquitto password file (hashed by mosquitto_passwd) for the given users. */
+export function writePasswordFile(path: string, users: Record<string, string>): void {
+  writeFileSync(path, '', { mode: 0o600 });
+  for (const [user, password] of Object.entries(users)) execFileSync('mosquitto_passwd', ['-b', path, user, password], { stdio: 'ignore' });
+}
+
+export async function startMosquitto(security: MosquittoSecurity = {}): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'pa-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'log_dest none', 'max_queued_messages 0', 'max_inflight_messages 0'].join('\n') + '\n',
-  );
+  const writeConf = (s: MosquittoSecurity): void => {
+    const lines = [`listener ${port} 127.0.0.1`, 'persistence true', `persistence_location ${dir}/`, 'log_dest none', 'max_queued_messages 0', 'max_inflight_messages 0'];
+    lines.push(...(s.passwordFile ? ['allow_anonymous false', `password_file ${s.passwordFile}`] : ['allow_anonymous true']));
+    // Started as root, mosquitto drops to the `mosquitto` user before it reads the password file
+    // and certificates, which sit 0600 in this run's private temporary directories.
+    if ((s.passwordFile || s.tls) && process.getuid?.() === 0) lines.push('user root');
+    if (s.tls) lines.push(`cafile ${s.tls.caFile}`, `certfile ${s.tls.certFile}`, `keyfile ${s.tls.keyFile}`, `require_certificate ${s.tls.requireClientCert ? 'true' : 'false'}`);
+    writeFileSync(conf, lines.join('\n') + '\n');
+  };
+  writeConf(security);
   let proc: ChildProcess | undefined;
   let holder: Server | undefined;
   const release = async (): Promise<void> => {
@@ -38,8 +62,12 @@ export async function startMosquitto(): Promise<Mosquitto> {
     if (h) await new Promise<void>((r) => h.close(() => r()));
   };
   const m: Mosquitto = {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${security.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
+    configure(s) {
+      if (Boolean(s.tls) !== m.url.startsWith('mqtts:')) throw new Error('configure() cannot switch a broker between TLS and plain TCP');
+      writeConf(s);
+    },
     async start() {
       await release();
       const bin = BIN[0]!;

@@ -12,6 +12,9 @@
 #   --config FILE  initial /etc/place-agent/config.yaml when none exists yet
 #   --start        start (or restart) the service once installed
 set -euo pipefail
+# Directories this script makes are 0755, whatever the caller's umask (a 002 umask would
+# otherwise leave them group-writable).
+umask 022
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=""
@@ -61,10 +64,16 @@ app=$(cd "$app" && pwd)
 # What the application is made of; anything else in a checkout (tests, the rig) stays out.
 app_parts=(package.json package-lock.json agent core drivers firmware-bridge node_modules)
 
+# Installed code runs with the device key, so it belongs to root and nobody else can change
+# it: owner root (when we are root; a package build under --root sets owners in its archive),
+# no write bit for group or others whatever modes the checkout had.
+owner=()
+[ "$(id -u)" -eq 0 ] && owner=(-o root -g root)
+
 install_file() { # mode source destination
   local dest="$root$3"
   mkdir -p "$(dirname "$dest")"
-  install -m "$1" "$2" "$dest.tmp.$$"
+  install "${owner[@]}" -m "$1" "$2" "$dest.tmp.$$"
   mv -f "$dest.tmp.$$" "$dest"
 }
 
@@ -81,9 +90,12 @@ stage="$libdir.new.$$"
 rm -rf "$stage"
 mkdir -p "$stage/systemd"
 for part in "${app_parts[@]}"; do
-  [ -e "$app/$part" ] && cp -a "$app/$part" "$stage/"
+  [ -e "$app/$part" ] && cp -R "$app/$part" "$stage/"
 done
 cp "$here/README.md" "$stage/systemd/README.md"
+# u=rwX,go=rX: directories and executables 0755, everything else 0644 (set-id bits dropped).
+chmod -R u=rwX,go=rX "$stage"
+[ "$(id -u)" -eq 0 ] && chown -hR root:root "$stage"
 rm -rf "$libdir.old.$$"
 [ -d "$libdir" ] && mv "$libdir" "$libdir.old.$$"
 mv "$stage" "$libdir"
@@ -117,6 +129,17 @@ fi
 systemd-sysusers place-agent.conf
 systemd-tmpfiles --create place-agent.conf
 chgrp place-agent "$confdir" "$confdir/config.yaml"
+# The unit denies all IP traffic but loopback; this drop-in allows the peers the configuration
+# names (broker, remote gpsd, serial over TCP). Only a valid configuration has any to allow.
+dropin=/etc/systemd/system/place-agent.service.d/ip-allow.conf
+if /usr/bin/place-agent config check "$confdir/config.yaml" >/dev/null 2>&1; then
+  mkdir -p "$(dirname "$dropin")"
+  /usr/bin/place-agent config ip-allow "$confdir/config.yaml" >"$dropin.tmp.$$"
+  mv -f "$dropin.tmp.$$" "$dropin"
+else
+  echo "note: once /etc/place-agent/config.yaml is filled in, allow its broker through the unit's IP filter:"
+  echo "  place-agent config ip-allow /etc/place-agent/config.yaml > $dropin && systemctl daemon-reload"
+fi
 udevadm control --reload
 udevadm trigger --action=add --subsystem-match=tty --subsystem-match=tpmrm
 systemctl daemon-reload

@@ -42,7 +42,9 @@ rm -f "$root/usr/lib/systemd/system/place-agent.service" \
       "$root/usr/lib/sysusers.d/place-agent.conf" \
       "$root/usr/lib/tmpfiles.d/place-agent.conf" \
       "$root/usr/lib/udev/rules.d/99-place-agent.rules" \
-      "$root/usr/bin/place-agent"
+      "$root/usr/bin/place-agent" \
+      "$root/etc/systemd/system/place-agent.service.d/ip-allow.conf"
+rmdir "$root/etc/systemd/system/place-agent.service.d" 2>/dev/null || true
 rm -rf "$root/usr/lib/place-agent" "$root"/usr/lib/place-agent.new.* "$root"/usr/lib/place-agent.old.*
 
 if [ "$keep" -eq 0 ]; then

@@ -19,6 +19,7 @@ export const USAGE = `place-agent <command> [options]
   run [--embedded] [--config FILE] [--port N] [--tpm TCTI] [--state DIR]
                                start the agent (npm start = run --embedded)
   config check FILE            validate a configuration file
+  config ip-allow FILE         print the systemd drop-in allowing the IP peers FILE names
   keys init [--config FILE | --state DIR] [--tpm TCTI]   create the device key (0600) or TPM key + counter
   keys show [--config FILE | --state DIR] [--tpm TCTI] [--json]
   enroll --tpm TCTI --out FILE            TPM enrolment request (key + Certify by the AK)

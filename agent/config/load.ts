@@ -74,6 +74,10 @@ export function validateConfig(doc: unknown): AgentConfig {
     if (ids.has(s.id)) issues.push({ path: `${at}/id`, value: s.id, expected: 'a source id not used by another source' });
     ids.add(s.id);
   });
+  // A gateway whose configuration names a TPM signs with the TPM only: a software key beside
+  // it would be a second, weaker identity for the same credential.
+  const signer = withDefaults.signer as { kind?: unknown; keyFile?: unknown } | undefined;
+  if (signer?.kind === 'tpm' && signer.keyFile !== undefined) issues.push({ path: '/signer/keyFile', value: signer.keyFile, expected: 'no software key file when signer.kind is tpm (the device key lives in the TPM)' });
   if (issues.length) throw new ConfigError('CONFIG_INVALID', `configuration is invalid:\n${formatIssues(issues)}`, issues);
   return withDefaults as unknown as AgentConfig;
 }

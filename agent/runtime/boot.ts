@@ -23,9 +23,11 @@ import { BerthScript, simulatedBerthSources } from '../sim/simulated-berth.ts';
 import { ReservationCycle } from '../sim/reservation-cycle.ts';
 import { openTpmSigner } from '../signing/tpm-signer.ts';
 import { openTpmEpochCounter } from '../signing/tpm-epoch.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { CodedError } from '../../core/coded-error.ts';
 import { hostTimeQuality } from './time-quality.ts';
 import { createConsolePrinter } from './console-printer.ts';
+import { loadBrokerCredentials } from '../transport/broker-credentials.ts';
 
 export interface Running {
   agent: PlaceAgent;
@@ -124,6 +126,11 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
 export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; clock?: Clock; sources: ReadingSource[]; print?: boolean }): Promise<Running> {
   const clock = o.clock ?? systemClock;
   const stateDir = resolve(cfg.stateDir);
+  // Before the TPM or the key is opened: a password file or client key open to others is refused without side effects.
+  const brokerCredentials = loadBrokerCredentials(cfg.mqtt);
+  if (cfg.signer.kind === 'tpm' && existsSync(join(stateDir, 'device.key'))) {
+    throw new CodedError('KEY_SOFTWARE_WITH_TPM', `the configuration names a TPM, but a software key lies in ${join(stateDir, 'device.key')}: remove it (it is not used, and must not be able to sign for this gateway)`, { path: join(stateDir, 'device.key') });
+  }
   const tpm = cfg.signer.kind === 'tpm' ? await openTpm(cfg.signer.tcti ?? 'device:/dev/tpmrm0', o.logger, {
           ...(cfg.signer.handle !== undefined ? { handle: cfg.signer.handle } : {}),
           ...(cfg.signer.nvIndex !== undefined ? { nvIndex: cfg.signer.nvIndex } : {}),
@@ -144,7 +151,7 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     anchors,
     clock,
     logger: o.logger,
-    mqtt: { url: cfg.mqtt.url, clientId: cfg.mqtt.clientId ?? `place-agent-${identity.iss.slice(-12)}`, protocolVersion: cfg.mqtt.protocolVersion },
+    mqtt: { url: cfg.mqtt.url, clientId: cfg.mqtt.clientId ?? `place-agent-${identity.iss.slice(-12)}`, protocolVersion: cfg.mqtt.protocolVersion, ...brokerCredentials },
     envelope: { intervalMs: cfg.envelope.intervalSeconds * 1000, ...(cfg.envelope.lengthM !== undefined ? { lengthM: cfg.envelope.lengthM } : {}), ...(cfg.envelope.draftM !== undefined ? { draftM: cfg.envelope.draftM } : {}), ...(cfg.envelope.maxPowerKw !== undefined ? { maxPowerKw: cfg.envelope.maxPowerKw } : {}) },
     presence: { holdMs: cfg.presence.holdSeconds * 1000, ...(cfg.presence.anchor ? { anchor: cfg.presence.anchor } : {}) },
     checkpoint: { every: cfg.lineage.checkpointEvery, intervalMs: cfg.lineage.checkpointSeconds * 1000 },

@@ -101,15 +101,6 @@ export class PlaceAgent {
     this.epoch = await this.o.epoch.increment();
     this.chain.setEpoch(this.epoch);
     this.o.store.setEpoch(this.epoch);
-    // A software key precomputes the message-independent half of its signatures in a worker
-    // (agent/signing/presign.ts); the TPM signs on the chip.
-    const presignable = this.o.signer as { startPresigning?: (o: { onError: (e: Error) => void }) => unknown };
-    presignable.startPresigning?.({
-      onError: (e) => {
-        this.errors.count('PRESIGN_FAILED');
-        this.o.logger.warn('presigning stopped; signing with node:crypto', { error: e });
-      },
-    });
     await this.chain.prime();
     for (const g of this.o.store.activeGrants(this.o.clock.now())) this.acceptGrant(g.bytes, 'store', g.settlement);
     this.publisher.subscribe(grantFilter(this.o.place), (_topic, payload) => this.acceptGrant(payload, 'mqtt'));

@@ -12,5 +12,10 @@ export interface Signer {
    * Returns raw r || s, 64 bytes, with s normalised to low-S (s <= n/2).
    */
   sign(message: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The same for a batch, signatures in message order, each checked before it is returned;
+   * all or nothing. Signers that can sign in parallel provide it (software: signing-pool.ts).
+   */
+  signMany?(messages: Uint8Array[]): Promise<Uint8Array[]>;
   close(): Promise<void>;
 }

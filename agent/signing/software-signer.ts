@@ -1,14 +1,15 @@
 /**
  * The software Signer: a P-256 private key in a PKCS#8 PEM file with mode 0600 under the
- * state directory. Signing uses node:crypto (measured about 20x faster than @noble/curves on
- * these machines; see test/bench), then normalises s to low-S as the wire contract requires.
+ * state directory. Signing uses node:crypto (OpenSSL) only, normalises s to low-S as the wire
+ * contract requires and verifies each signature before returning it (signing-core.ts);
+ * batches go to a SigningPool, which uses worker threads only while the load needs them.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, statSync, writeSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CodedError } from '../../core/coded-error.ts';
-import { normaliseSignature } from './p256.ts';
-import { Presigner } from './presign.ts';
+import { signOne } from './signing-core.ts';
+import { SigningPool, type SigningPoolOptions } from './signing-pool.ts';
 import type { Signer } from './signer.ts';
 
 export class KeyError extends CodedError {}
@@ -16,12 +17,14 @@ export class KeyError extends CodedError {}
 export class SoftwareSigner implements Signer {
   readonly kind = 'software' as const;
   private readonly pub: Uint8Array;
+  private readonly publicKeyObject: KeyObject;
 
   constructor(private readonly key: KeyObject) {
     if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
       throw new KeyError('KEY_WRONG_TYPE', 'the key is not a P-256 (prime256v1) EC key');
     }
-    const jwk = createPublicKey(key).export({ format: 'jwk' });
+    this.publicKeyObject = createPublicKey(key);
+    const jwk = this.publicKeyObject.export({ format: 'jwk' });
     const pub = new Uint8Array(65);
     pub[0] = 4;
     pub.set(Buffer.from(jwk.x!, 'base64url'), 1);
@@ -41,43 +44,44 @@ export class SoftwareSigner implements Signer {
     return this.pub.slice();
   }
 
-  /** Synchronous signing for the hot path (node:crypto signs in-thread anyway). */
+  /** Synchronous signing (node:crypto signs in the calling thread anyway), self-checked. */
   signSync(message: Uint8Array): Uint8Array {
-    const pre = this.presigner?.trySign(message);
-    if (pre) return pre;
-    const raw = cryptoSign('sha256', message, { key: this.key, dsaEncoding: 'ieee-p1363' });
-    return normaliseSignature(raw.subarray(0, 32), raw.subarray(32, 64));
+    const out = new Uint8Array(64);
+    if (!signOne(this.key, this.publicKeyObject, message, out, true)) {
+      throw new KeyError('SIGN_SELF_CHECK_FAILED', 'a signature failed its self-check against the public key');
+    }
+    return out;
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
     return this.signSync(message);
   }
 
+  /** Signs a batch in order; large batches are shared among worker threads (signing-pool.ts). */
+  signMany(messages: Uint8Array[]): Promise<Uint8Array[]> {
+    this.pool ??= new SigningPool(this.key, this.poolOptions);
+    return this.pool.signMany(messages);
+  }
+
+  /** Sets how batches are signed; takes effect for the next pool (before the first signMany). */
+  configurePool(o: SigningPoolOptions): void {
+    this.poolOptions = o;
+  }
+
+  get signingPool(): SigningPool | undefined {
+    return this.pool;
+  }
+
   pem(): string {
     return this.key.export({ format: 'pem', type: 'pkcs8' }).toString();
   }
 
-  private presigner: Presigner | undefined;
-
-  /**
-   * Moves the message-independent half of each signature to a worker thread (presign.ts);
-   * signSync uses a precomputed nonce when one is ready and node:crypto otherwise.
-   */
-  startPresigning(opts: { batch?: number; onError?: (e: Error) => void } = {}): Presigner {
-    if (this.presigner) return this.presigner;
-    const d = Buffer.from(this.key.export({ format: 'jwk' }).d!, 'base64url');
-    this.presigner = new Presigner(d, this.key, opts);
-    d.fill(0);
-    return this.presigner;
-  }
-
-  get presigning(): Presigner | undefined {
-    return this.presigner;
-  }
+  private pool: SigningPool | undefined;
+  private poolOptions: SigningPoolOptions = {};
 
   async close(): Promise<void> {
-    const p = this.presigner;
-    this.presigner = undefined;
+    const p = this.pool;
+    this.pool = undefined;
     await p?.close();
   }
 }

@@ -10,18 +10,18 @@ import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ObservationStore, OutboxRow } from '../store/store.ts';
 import { Backoff } from './backoff.ts';
+import type { BrokerCredentials } from './broker-credentials.ts';
+import { brokerErrorCode } from './broker-errors.ts';
 import { COSE_CONTENT_TYPE, statusTopic } from './topics.ts';
 import { topicMatches, type Publisher, type PublisherStats, type RawPublishOptions } from './publisher.ts';
 
 export { topicMatches, type PublisherStats } from './publisher.ts';
 
-export interface PublisherOptions {
+export interface PublisherOptions extends BrokerCredentials {
   url: string;
   clientId: string;
   place: string;
   protocolVersion?: 4 | 5;
-  username?: string;
-  password?: string;
   /** Most PUBLISHes awaiting PUBACK at once. */
   window?: number;
   /**
@@ -122,6 +122,13 @@ export class MqttPublisher implements Publisher {
       keepalive: 30,
       ...(o.username ? { username: o.username } : {}),
       ...(o.password ? { password: o.password } : {}),
+      // mqtts://: the broker's certificate must chain to `ca` (the system store without one)
+      // and name the URL's host (mqtt.js passes it to tls.connect as servername, Node checks
+      // it against the subjectAltName); `cert`/`key` authenticate this gateway.
+      ...(o.ca ? { ca: o.ca } : {}),
+      ...(o.cert ? { cert: o.cert } : {}),
+      ...(o.key ? { key: o.key } : {}),
+      rejectUnauthorized: true,
       will: { topic: statusTopic(o.place), payload: Buffer.from(will), qos: 1, retain: true },
       // mqtt.js traces every packet through the `debug` package, a call per line even when off;
       // with DEBUG unset those calls are skipped (DEBUG=mqttjs* brings them back).
@@ -149,8 +156,11 @@ export class MqttPublisher implements Publisher {
     });
     client.on('error', (err) => {
       if (gen !== this.generation) return;
-      this.stats.lastError = err.message;
-      o.logger.warn('broker connection error', { url: o.url, error: err.message });
+      const code = brokerErrorCode(err);
+      this.errors.count(code);
+      this.stats.lastError = `${code}: ${err.message}`;
+      this.stats.lastErrorCode = code;
+      o.logger.warn('broker connection error', { url: o.url, code, error: err.message });
     });
     client.on('close', () => {
       if (gen !== this.generation) return;
@@ -233,6 +243,7 @@ export class MqttPublisher implements Publisher {
             // the oldest undelivered row, in order, after a backoff.
             this.errors.count('MQTT_PUBLISH_REJECTED');
             this.stats.lastError = err.message;
+            this.stats.lastErrorCode = 'MQTT_PUBLISH_REJECTED';
             this.opts.logger.warn('broker rejected a publish; reconnecting to resend in order', { seq: row.seq, error: err });
             if (gen === this.generation && this.connected) this.onDrop();
             return;

@@ -11,6 +11,8 @@ export interface PublisherStats {
   acked: number;
   reconnects: number;
   lastError?: string;
+  /** The coded reason of lastError (agent/transport/broker-errors.ts for connection failures). */
+  lastErrorCode?: string;
   /** Milliseconds from publish to PUBACK of the most recent message. */
   lastLatencyMs?: number;
 }

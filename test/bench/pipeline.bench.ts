@@ -67,7 +67,6 @@ function threadCpu(): Map<number, number> {
 
 export async function runPipeline(path: string, url: string, id: Awaited<ReturnType<typeof identity>>, n: number, mode: 'threaded' | 'one-thread'): Promise<{ perSec: number; size: number }> {
   const signer = SoftwareSigner.fromPem(benchKeyPem);
-  if (mode === 'threaded') await signer.startPresigning().whenReady(2048);
   const store = new ObservationStore(path);
   const chain = new ObservationChain(signer, id, store.head());
   await chain.prime();
@@ -132,7 +131,7 @@ export async function benchPipeline(n = 20_000): Promise<Record<string, number>>
     const signer = SoftwareSigner.fromPem(benchKeyPem);
     const id = await identity(signer);
     // 1 and 2, interleaved ROUNDS times so both see the same machine (shared, noisy): the
-    // agent's pipeline as the agent runs it (presigned nonces, publisher in its worker thread),
+    // agent's pipeline as the agent runs it (publisher in its worker thread),
     // and the baseline, raw mqtt.js QoS 1 publishing of unsigned payloads of the same size.
     // Medians are reported, each round's figures too.
     const agentRuns: number[] = [];

@@ -12,17 +12,6 @@ import { SoftwareSigner, createKeyFile, loadKeyFile, KeyError } from '../../agen
 import { CodedError } from '../../core/coded-error.ts';
 
 signerContract('software', async () => SoftwareSigner.generate());
-signerContract(
-  'software, presigned nonces',
-  async () => {
-    const s = SoftwareSigner.generate();
-    // Wait for the worker so the contract's signatures take the presigned path.
-    await s.startPresigning({ batch: 128 }).whenReady(128);
-    return s;
-  },
-  { signatures: 120 },
-);
-
 const dir = mkdtempSync(join(tmpdir(), 'place-agent-key-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -161,3 +161,45 @@ describe('install.sh / uninstall.sh', () => {
     }
   });
 });
+
+describe('install.sh: custody of the installed code', () => {
+  it('installs root-owned files and directories that neither group nor others can write, whatever the checkout had', () => {
+    const app = fakeApp();
+    // A checkout made under umask 002 with a group-writable tree and a stray set-uid bit.
+    const pkg = join(app, 'package.json');
+    spawnSync('chmod', ['-R', 'g+w,o+w', app]);
+    spawnSync('chmod', ['6664', pkg]);
+    const root = scratch('place-root-');
+    const r = spawnSync('bash', ['-c', `umask 002 && exec bash ${install} --root ${root} --app ${app}`], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const bad: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const p = join(dir, name);
+        const st = lstatSync(p);
+        if (st.isSymbolicLink()) continue;
+        const rel = relative(root, p);
+        if (st.mode & 0o022) bad.push(`${rel} writable by group/others (${(st.mode & 0o777).toString(8)})`);
+        if (st.mode & 0o6000) bad.push(`${rel} set-id`);
+        // The test runs as root on the rig; a package build without root leaves owners to its archive.
+        if (process.getuid?.() === 0 && (st.uid !== 0 || st.gid !== 0)) bad.push(`${rel} owned by ${st.uid}:${st.gid}`);
+        if (st.isDirectory()) walk(p);
+      }
+    };
+    walk(join(root, 'usr'));
+    walk(join(root, 'etc'));
+    expect(bad).toEqual([]);
+    expect(tree(root).get('usr/lib/place-agent/package.json')!.split(' ')[0]).toBe('644');
+    // Executable in the checkout (0777 after the chmod above): stays executable, loses g+w/o+w.
+    expect(tree(app).get('agent/ops/notify-exec.pl')!.split(' ')[0]).toBe('777');
+    expect(tree(root).get('usr/lib/place-agent/agent/ops/notify-exec.pl')!.split(' ')[0]).toBe('755');
+  });
+
+  it('ships a unit without core dumps and with IP traffic denied but for loopback and a drop-in', () => {
+    const unit = readFileSync(join(repo, 'systemd/place-agent.service'), 'utf8');
+    const settings = unit.split('\n').filter((l) => /^[A-Za-z]+=/.test(l));
+    expect(settings).toContain('LimitCORE=0');
+    expect(settings).toContain('IPAddressDeny=any');
+    expect(settings.filter((l) => l.startsWith('IPAddressAllow='))).toEqual(['IPAddressAllow=localhost']);
+  });
+});

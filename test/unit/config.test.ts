@@ -186,3 +186,18 @@ describe('loadConfigFile', () => {
     expect(dock.mqtt.protocolVersion).toBe(4);
   });
 });
+
+describe('validateConfig: key custody and broker security (issue 12)', () => {
+  it('refuses a software key file in a configuration that names a TPM', () => {
+    expect(issuesOf({ place: PLACE, signer: { kind: 'tpm', keyFile: '/var/lib/place-agent/device.key' } })).toEqual([
+      { path: '/signer/keyFile', value: '/var/lib/place-agent/device.key', expected: expect.stringContaining('no software key file when signer.kind is tpm') },
+    ]);
+    expect(validateConfig({ place: PLACE, signer: { kind: 'software', keyFile: '/k' } }).signer.keyFile).toBe('/k');
+  });
+
+  it('takes the broker login and TLS files, and refuses empty ones', () => {
+    const mqtt = { url: 'mqtts://broker.example:8883', username: 'gw', passwordFile: '/etc/place-agent/mqtt.password', caFile: '/etc/place-agent/broker-ca.pem', certFile: '/etc/place-agent/mqtt.crt', keyFile: '/etc/place-agent/mqtt.key' };
+    expect(validateConfig({ place: PLACE, mqtt }).mqtt).toMatchObject(mqtt);
+    expect(issuesOf({ place: PLACE, mqtt: { ...mqtt, caFile: '' } }).map((i) => i.path)).toEqual(['/mqtt/caFile']);
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * Parallel ES256 signing with node:crypto: a batch of messages is cut into contiguous runs,
+ * each run signed by one worker thread, and the signatures come back in message order. The
+ * pool holds no thread while the load does not need one: a batch smaller than `inlineBelow`
+ * is signed on the calling thread, threads are started only when a batch is big enough to
+ * share, up to `maxThreads`, and all of them stop after `idleMs` without such a batch (an
+ * idle gateway runs no signing thread).
+ *
+ * Self-check: every signature (or, with `check: { every: k }`, one in k at a random phase) is
+ * verified against the public key before it is returned. One that fails is counted
+ * (SIGN_SELF_CHECK_FAILED) and signed again on the calling thread with a fresh nonce and a
+ * check; if that fails too, the whole batch is refused, so the caller commits nothing of it.
+ */
+import type { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { createPublicKey, randomInt, type KeyObject } from 'node:crypto';
+import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
+import { spawnWorker } from '../workers/spawn.ts';
+import { signOne, type SignReply, type SignRequest } from './signing-core.ts';
+
+export interface SigningPoolOptions {
+  /** Most signing threads (default: one per core but one, at least 1, at most 4). */
+  maxThreads?: number;
+  /** Batches below this size are signed on the calling thread; also the least run per thread (default 64). */
+  inlineBelow?: number;
+  /** Threads stop after this long without a batch that needed them (default 10 s). */
+  idleMs?: number;
+  /** Which signatures are verified before they are returned (default all). */
+  check?: 'all' | { every: number };
+  /** Fault injection for tests: damage the signature of message `index` on attempt 0 (the pool's) or 1 (the re-sign). */
+  faults?: (index: number, attempt: 0 | 1) => boolean;
+}
+
+export interface SigningPoolStats {
+  threads: number;
+  batches: number;
+  signatures: number;
+  /** Signatures made by worker threads (the rest on the calling thread). */
+  pooled: number;
+  checked: number;
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, { resolve: (r: SignReply) => void; reject: (e: Error) => void }>;
+}
+
+export class SigningPool {
+  private readonly pub: KeyObject;
+  private readonly threads: Thread[] = [];
+  private nextId = 1;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly maxThreads: number;
+  private readonly inlineBelow: number;
+  readonly errors = new ErrorCounter();
+  readonly stats: SigningPoolStats = { threads: 0, batches: 0, signatures: 0, pooled: 0, checked: 0 };
+
+  constructor(
+    private readonly key: KeyObject,
+    private readonly opts: SigningPoolOptions = {},
+  ) {
+    this.pub = createPublicKey(key);
+    this.maxThreads = Math.max(1, opts.maxThreads ?? Math.min(4, availableParallelism() - 1));
+    this.inlineBelow = Math.max(1, opts.inlineBelow ?? 64);
+  }
+
+  /** Signs every message (raw r || s, low-S, 64 bytes each), in order; rejects if any signature cannot be made good. */
+  async signMany(messages: Uint8Array[]): Promise<Uint8Array[]> {
+    if (this.closed) throw new CodedError('SIGN_POOL_CLOSED', 'the signing pool is closed');
+    const n = messages.length;
+    this.stats.batches++;
+    this.stats.signatures += n;
+    const check = this.checkMask(n);
+    const corrupt = this.opts.faults ? messages.map((_, i) => i).filter((i) => this.opts.faults!(i, 0)) : [];
+    const out = new Uint8Array(64 * n);
+    const failed: number[] = [];
+    const want = Math.min(this.maxThreads, Math.floor(n / this.inlineBelow));
+    if (want < 1) {
+      for (let i = 0; i < n; i++) if (!signOne(this.key, this.pub, messages[i]!, out.subarray(64 * i, 64 * i + 64), check[i] === 1, corrupt.includes(i))) failed.push(i);
+    } else {
+      this.grow(want);
+      this.touch();
+      const runs = await Promise.all(this.threads.slice(0, want).map((t, k) => this.run(t, messages, Math.floor((k * n) / want), Math.floor(((k + 1) * n) / want), check, corrupt)));
+      for (const r of runs) {
+        out.set(new Uint8Array(r.reply.sigs), 64 * r.from);
+        for (const i of r.reply.failed) failed.push(r.from + i);
+      }
+      this.stats.pooled += n;
+      // Idle time counts from the end of the last batch that needed threads.
+      this.touch();
+    }
+    for (const i of failed) this.redo(messages, i, out);
+    const sigs: Uint8Array[] = new Array(n);
+    for (let i = 0; i < n; i++) sigs[i] = out.subarray(64 * i, 64 * i + 64);
+    return sigs;
+  }
+
+  /** A signature that failed its self-check: counted, made again here with a fresh nonce and checked. */
+  private redo(messages: Uint8Array[], i: number, out: Uint8Array): void {
+    this.errors.count('SIGN_SELF_CHECK_FAILED');
+    if (!signOne(this.key, this.pub, messages[i]!, out.subarray(64 * i, 64 * i + 64), true, this.opts.faults?.(i, 1) ?? false)) {
+      throw new CodedError('SIGN_SELF_CHECK_FAILED', `signature ${i} of a batch of ${messages.length} failed its self-check twice; nothing of the batch is returned`, { index: i });
+    }
+  }
+
+  private checkMask(n: number): Uint8Array {
+    const c = this.opts.check ?? 'all';
+    const mask = new Uint8Array(n);
+    if (c === 'all') mask.fill(1);
+    else for (let i = randomInt(c.every); i < n; i += c.every) mask[i] = 1;
+    for (const v of mask) this.stats.checked += v;
+    return mask;
+  }
+
+  private async run(t: Thread, messages: Uint8Array[], from: number, to: number, check: Uint8Array, corrupt: number[]): Promise<{ from: number; reply: SignReply }> {
+    let size = 0;
+    for (let i = from; i < to; i++) size += messages[i]!.length;
+    const bytes = new Uint8Array(size);
+    const ends: number[] = [];
+    let o = 0;
+    for (let i = from; i < to; i++) {
+      bytes.set(messages[i]!, o);
+      o += messages[i]!.length;
+      ends.push(o);
+    }
+    const id = this.nextId++;
+    const req: SignRequest = { id, bytes: bytes.buffer, ends, check: check.slice(from, to), corrupt: corrupt.filter((i) => i >= from && i < to).map((i) => i - from) };
+    const reply = await new Promise<SignReply>((resolve, reject) => {
+      t.pending.set(id, { resolve, reject });
+      t.worker.postMessage(req, [bytes.buffer]);
+    });
+    return { from, reply };
+  }
+
+  private grow(want: number): void {
+    while (this.threads.length < want) {
+      const worker = spawnWorker(new URL('./signing-worker.ts', import.meta.url), { key: this.key, pub: this.pub });
+      const t: Thread = { worker, pending: new Map() };
+      worker.on('message', (r: SignReply) => {
+        const p = t.pending.get(r.id);
+        t.pending.delete(r.id);
+        p?.resolve(r);
+      });
+      const fail = (e: Error): void => {
+        const i = this.threads.indexOf(t);
+        if (i >= 0) this.threads.splice(i, 1);
+        this.stats.threads = this.threads.length;
+        for (const p of t.pending.values()) p.reject(e);
+        t.pending.clear();
+      };
+      worker.on('error', (e) => {
+        this.errors.count('SIGN_WORKER_FAILED');
+        fail(new CodedError('SIGN_WORKER_FAILED', `a signing thread failed: ${e.message}`, {}, { cause: e }));
+      });
+      worker.on('exit', () => fail(new CodedError('SIGN_WORKER_FAILED', 'a signing thread exited')));
+      this.threads.push(t);
+    }
+    this.stats.threads = this.threads.length;
+  }
+
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => void this.shrink(), this.opts.idleMs ?? 10_000);
+    this.idleTimer.unref();
+  }
+
+  /** Stops every idle thread (all of them: the next big batch starts what it needs). */
+  private async shrink(): Promise<void> {
+    const idle = this.threads.filter((t) => t.pending.size === 0);
+    for (const t of idle) this.threads.splice(this.threads.indexOf(t), 1);
+    this.stats.threads = this.threads.length;
+    await Promise.all(idle.map((t) => t.worker.terminate()));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    const all = this.threads.splice(0);
+    this.stats.threads = 0;
+    await Promise.all(all.map((t) => t.worker.terminate()));
+  }
+}
