@@ -8,6 +8,7 @@ import { TYP_CRED, decodeSign1, sigStructure, HDR_KID, HDR_TYP } from '../encodi
 import { verifyEs256 } from '../signing/p256.ts';
 import { parseCredentialClaims, type CredentialClaims } from './credential.ts';
 import { scopeCovers, scopeExcess } from './scope.ts';
+import { isLevel, levelMaySign, mayIssue } from './levels.ts';
 
 export const MAX_CHAIN_LINKS = 4;
 
@@ -39,15 +40,17 @@ function eq(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Verifies `leaf` and its `parents` (leaf's parent first) against the anchors, at time
- * `atSec` (seconds), optionally requiring that the leaf may speak for `need.place`/`need.kind`.
- * `link` in a failure counts from 0 at the leaf.
+ * `atSec` (seconds), optionally requiring that the leaf may speak for `need.place`/`need.kind`
+ * and that its level may sign `need.typ` (DESIGN.md, "Authority taxonomy"). Levels are always
+ * checked along the chain: the link the anchor signed is `root` and the only `root`, and every
+ * link that issued another is `root` or `authority`. `link` in a failure counts from 0 at the leaf.
  */
 export function verifyCredentialChain(
   leaf: Uint8Array,
   parents: Uint8Array[],
   anchors: TrustAnchor[],
   atSec: number,
-  need?: { place: string; kind: string },
+  need?: { place: string; kind: string; typ?: string },
 ): ChainResult {
   const chain = [leaf, ...parents];
   if (chain.length > MAX_CHAIN_LINKS) return fail('CHAIN_TOO_LONG', `chain has ${chain.length} links; at most ${MAX_CHAIN_LINKS}`, 0);
@@ -67,6 +70,11 @@ export function verifyCredentialChain(
   for (let i = chain.length - 1; i >= 0; i--) {
     const link = parsed[i]!;
     const c = link.claims;
+    if (!isLevel(c.level)) return fail('CHAIN_BAD_LEVEL', `level ${JSON.stringify(c.level)} is not one of root, authority, gateway, unit, settler`, i);
+    if ((i === chain.length - 1) !== (c.level === 'root')) {
+      return fail('CHAIN_BAD_LEVEL', i === chain.length - 1 ? `the credential a trust anchor signs must be level root, not ${c.level}` : 'only the credential a trust anchor signs may be level root', i);
+    }
+    if (i > 0 && !mayIssue(c.level)) return fail('CHAIN_LEVEL_CANNOT_ISSUE', `a ${c.level} credential may not issue credentials`, i);
     if (i === chain.length - 1) {
       const anchor = anchors.find((a) => eq(a.kid, link.kid));
       if (!anchor) return fail('CHAIN_UNKNOWN_ANCHOR', 'the root credential is not signed by a configured trust anchor', i);
@@ -92,6 +100,10 @@ export function verifyCredentialChain(
   }
   const leafClaims = parsed[0]!.claims;
   if (need) {
+    if (need.typ !== undefined) {
+      const why = levelMaySign(leafClaims.level, need.typ);
+      if (why) return fail('CHAIN_LEVEL_MAY_NOT_SIGN', why, 0);
+    }
     const why = scopeCovers(leafClaims.scope, need.place, need.kind);
     if (why) return fail('CHAIN_OUT_OF_SCOPE', why, 0);
   }

@@ -8,7 +8,8 @@ import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { coseKeyFromPublic, coseKeyThumbprint, publicFromCoseKey } from '../encoding/cose-key.ts';
-import { TYP_CRED, encodeSign1, objectHash, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
+import { TYP_CRED, decodeSign1, encodeSign1, objectHash, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
+import { CodedError } from '../../core/coded-error.ts';
 import type { Signer } from '../signing/signer.ts';
 import { scopeFromCbor, scopeToCbor, type Scope } from './scope.ts';
 
@@ -63,6 +64,13 @@ export async function issueCredential(req: IssueRequest, issuerSigner: Signer): 
   const p = protectedHeader(kid, TYP_CRED);
   const signature = await issuerSigner.sign(sigStructure(p, payload));
   return encodeSign1({ protectedBytes: p, unprotected: new Map(), payload, signature });
+}
+
+/** The subject of a credential (what an object signed under it names as its iss). */
+export function issuerOf(credential: Uint8Array): string {
+  const c = parseCredentialClaims(decodeSign1(credential).payload);
+  if (!c) throw new CodedError('CREDENTIAL_MALFORMED', 'credential claims are missing or mistyped');
+  return c.sub;
 }
 
 /** Parses credential claims from a payload; undefined when a required claim is missing or mistyped. */

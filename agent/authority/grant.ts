@@ -112,7 +112,7 @@ export function verifyGrant(bytes: Uint8Array, anchors: TrustAnchor[], nowMs: nu
   if (expectPlace !== undefined && place !== expectPlace) return fail('GRANT_WRONG_PLACE', `grant is for ${place}, not ${expectPlace}`);
   const carried = carriedCredentials(s);
   if (!carried.ok) return fail(carried.code === 'COSE_NO_CREDENTIAL' ? 'GRANT_NO_CREDENTIAL' : carried.code, carried.reason);
-  const chain = verifyCredentialChain(carried.leaf, carried.parents, anchors, Math.floor(nowMs / 1000), { place, kind: 'grant' });
+  const chain = verifyCredentialChain(carried.leaf, carried.parents, anchors, Math.floor(nowMs / 1000), { place, kind: 'grant', typ: TYP_GRANT });
   if (!chain.ok) return fail(chain.code, `grant credential link ${chain.link}: ${chain.reason}`);
   const scope = chain.leaf.scope;
   if (!scope.units.includes('*') && !scope.units.includes(unit[0] as string)) return fail('GRANT_UNIT_OUT_OF_SCOPE', `unit scheme ${String(unit[0])} is outside the grantor's scope`);

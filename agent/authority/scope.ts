@@ -12,12 +12,16 @@ export interface Scope {
   kinds: string[];
   /** Unit schemes (`mmsi`, `rfid`, `plate`, ...); `*` for any. */
   units: string[];
-  /** Longest reservation window in ms the holder may grant or attest. */
+  /** Longest reservation window in ms the holder may grant or attest, grace included on both sides. */
   maxWindowMs: number;
+  /** Largest grace a grant under this scope may give, ms. */
+  maxGraceMs: number;
+  /** Largest spatial tolerance a grant under this scope may give, metres. */
+  maxToleranceM: number;
 }
 
 export function scopeToCbor(s: Scope): CborValue {
-  return { places: s.places, kinds: s.kinds, units: s.units, max_window_ms: s.maxWindowMs };
+  return { places: s.places, kinds: s.kinds, units: s.units, max_window_ms: s.maxWindowMs, max_grace_ms: s.maxGraceMs, max_tolerance_m: s.maxToleranceM };
 }
 
 export function scopeFromCbor(v: CborValue): Scope | undefined {
@@ -28,8 +32,12 @@ export function scopeFromCbor(v: CborValue): Scope | undefined {
   const kinds = strs(v.get('kinds'));
   const units = strs(v.get('units'));
   const mw = v.get('max_window_ms');
-  if (!places || !kinds || !units || typeof mw !== 'number' || !Number.isSafeInteger(mw) || mw < 0) return undefined;
-  return { places, kinds, units, maxWindowMs: mw };
+  const mg = v.get('max_grace_ms');
+  const mt = v.get('max_tolerance_m');
+  const ms = (x: CborValue): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  // Every bound is required: a scope without one cannot bound a grant, and any doubt fails closed.
+  if (!places || !kinds || !units || !ms(mw) || !ms(mg) || typeof mt !== 'number' || !Number.isFinite(mt) || mt < 0) return undefined;
+  return { places, kinds, units, maxWindowMs: mw, maxGraceMs: mg, maxToleranceM: mt };
 }
 
 /** Does `pattern` match the concrete place URN? */
@@ -55,6 +63,8 @@ export function scopeExcess(child: Scope, parent: Scope): string | undefined {
   if (!setWithin(child.kinds, parent.kinds)) return `kinds [${child.kinds.join(', ')}] exceed the parent's [${parent.kinds.join(', ')}]`;
   if (!setWithin(child.units, parent.units)) return `unit schemes [${child.units.join(', ')}] exceed the parent's [${parent.units.join(', ')}]`;
   if (child.maxWindowMs > parent.maxWindowMs) return `max window ${child.maxWindowMs} ms exceeds the parent's ${parent.maxWindowMs} ms`;
+  if (child.maxGraceMs > parent.maxGraceMs) return `max grace ${child.maxGraceMs} ms exceeds the parent's ${parent.maxGraceMs} ms`;
+  if (child.maxToleranceM > parent.maxToleranceM) return `max tolerance ${child.maxToleranceM} m exceeds the parent's ${parent.maxToleranceM} m`;
   return undefined;
 }
 

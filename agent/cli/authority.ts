@@ -1,9 +1,13 @@
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
-import { initAuthority, loadAuthority } from '../authority/authority-dir.ts';
-import { issueCredential } from '../authority/credential.ts';
-import { issueGrant } from '../authority/grant.ts';
+import { join } from 'node:path';
+import { initAuthority, loadAuthority, type Authority, type Issuer } from '../authority/authority-dir.ts';
+import { issueCredential, parseCredentialClaims } from '../authority/credential.ts';
+import { issueGrant, verifyGrant } from '../authority/grant.ts';
+import { defaultKinds, issuedRefusal, requestRefusal } from '../authority/issuance.ts';
+import { decodeSign1 } from '../encoding/cose-sign1.ts';
+import { loadKeyFile } from '../signing/software-signer.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { publicFromCoseKey } from '../encoding/cose-key.ts';
 import { isValidPublicKey } from '../signing/p256.ts';
@@ -41,6 +45,23 @@ function time(v: string | undefined, name: string): number {
   return t;
 }
 
+/**
+ * The credential that signs: `--parent CRED --parent-key KEY [--parent-chain P,P]` (its
+ * parents, leaf's parent first), else the directory's own (`fallback`: root.cred for
+ * credentials, grantor.cred for grants).
+ */
+function issuerFrom(a: Authority, dir: string, parent: string | undefined, key: string | undefined, chain: string | undefined, fallback: Uint8Array): Issuer {
+  if (!parent) {
+    if (fallback === a.rootCredential) return { signer: a.signer, credential: a.rootCredential, parents: [] };
+    return a.grantor;
+  }
+  const credential = new Uint8Array(readFileSync(parent));
+  if (!key) throw new CodedError('USAGE', '--parent needs --parent-key (the parent credential holder\'s key file)');
+  const isRoot = Buffer.from(credential).equals(Buffer.from(a.rootCredential));
+  const parents = chain ? list(chain, []).map((f) => new Uint8Array(readFileSync(f))) : isRoot ? [] : [a.rootCredential];
+  return { signer: loadKeyFile(key), credential, parents };
+}
+
 export async function authorityCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({
@@ -55,9 +76,14 @@ export async function authorityCommand(args: string[]): Promise<number> {
       kinds: { type: 'string' },
       units: { type: 'string' },
       'max-window-ms': { type: 'string', default: String(86_400_000) },
-      days: { type: 'string', default: '365' },
-      depth: { type: 'string', default: '0' },
+      'max-grace-ms': { type: 'string', default: String(3_600_000) },
+      'max-tolerance-m': { type: 'string', default: '1000' },
+      days: { type: 'string' },
+      depth: { type: 'string' },
       level: { type: 'string', default: 'gateway' },
+      parent: { type: 'string' },
+      'parent-key': { type: 'string' },
+      'parent-chain': { type: 'string' },
       place: { type: 'string' },
       reservation: { type: 'string' },
       unit: { type: 'string' },
@@ -72,8 +98,15 @@ export async function authorityCommand(args: string[]): Promise<number> {
   const nowMs = Date.now();
   const nowSec = Math.floor(nowMs / 1000);
   if (sub === 'init') {
-    const a = await initAuthority(values.dir, values.name!, nowSec, { places: list(values.places, ['urn:place:*']), kinds: ['*'], units: ['*'], maxWindowMs: 30 * 86_400_000 });
-    process.stdout.write(`authority ${a.name} in ${values.dir}: trust anchor ${values.dir}/anchor.cose, root credential ${values.dir}/root.cred\n`);
+    const a = await initAuthority(values.dir, values.name!, nowSec, {
+      places: list(values.places, ['urn:place:*']),
+      kinds: ['*'],
+      units: ['*'],
+      maxWindowMs: 30 * 86_400_000,
+      maxGraceMs: 86_400_000,
+      maxToleranceM: 50_000,
+    });
+    process.stdout.write(`authority ${a.name} in ${values.dir}: trust anchor ${values.dir}/anchor.cose, root credential ${values.dir}/root.cred, grant signer ${values.dir}/grantor.cred\n`);
     return 0;
   }
   const a = loadAuthority(values.dir);
@@ -86,33 +119,50 @@ export async function authorityCommand(args: string[]): Promise<number> {
       if (!v.valid) throw new CodedError('ENROLL_INVALID', `enrolment request rejected: ${v.reason}`);
       subjectKey = e.devicePublicKey;
     } else subjectKey = readSubjectKey(values.key!);
-    const cred = await issueCredential(
-      {
-        issuer: a.name,
-        subject: values.subject,
-        subjectKey,
-        scope: { places: list(values.places, []), kinds: list(values.kinds, ['*']), units: list(values.units, ['*']), maxWindowMs: Number(values['max-window-ms']) },
-        notBefore: nowSec - 60,
-        notAfter: nowSec + Number(values.days) * 86_400,
-        now: nowSec,
-        depth: Number(values.depth),
-        level: values.level!,
-        parentBytes: a.rootCredential,
+    const parent = issuerFrom(a, values.dir, values.parent, values['parent-key'], values['parent-chain'], a.rootCredential);
+    const parentClaims = parseCredentialClaims(decodeSign1(parent.credential).payload);
+    if (!parentClaims) throw new CodedError('ISSUE_REFUSED', `${values.parent ?? 'root.cred'} is not a readable credential`);
+    const level = values.level!;
+    const req = {
+      issuer: parentClaims.sub,
+      subject: values.subject,
+      subjectKey,
+      scope: {
+        places: list(values.places, []),
+        kinds: list(values.kinds, defaultKinds(level)),
+        units: list(values.units, ['*']),
+        maxWindowMs: Number(values['max-window-ms']),
+        maxGraceMs: Number(values['max-grace-ms']),
+        maxToleranceM: Number(values['max-tolerance-m']),
       },
-      a.signer,
-    );
+      notBefore: nowSec - 60,
+      // Without --days: a year, or up to the parent's expiry when that comes first.
+      notAfter: values.days !== undefined ? nowSec + Number(values.days) * 86_400 : Math.min(nowSec + 365 * 86_400, parentClaims.exp),
+      now: nowSec,
+      depth: values.depth !== undefined ? Number(values.depth) : level === 'authority' ? parentClaims.depth - 1 : 0,
+      level,
+      parentBytes: parent.credential,
+    };
+    const why = requestRefusal(req, parentClaims);
+    if (why) throw new CodedError('ISSUE_REFUSED', `refusing to issue a credential that could not verify: ${why}`);
+    const cred = await issueCredential(req, parent.signer);
+    const after = issuedRefusal(cred, [parent.credential, ...parent.parents], [a.anchor], nowSec);
+    if (after) throw new CodedError('ISSUE_REFUSED', `refusing to issue a credential that could not verify: ${after}`);
     const out = values.out ?? 'device.cred';
     writeFileSync(out, cred);
-    process.stdout.write(`issued ${out} for ${values.subject}; parent: ${values.dir}/root.cred\n`);
+    process.stdout.write(`issued ${out} for ${values.subject} (level ${level}, kinds ${req.scope.kinds.join(',')}); parents: ${[values.parent ?? join(values.dir, 'root.cred'), ...(values['parent-chain'] ? list(values['parent-chain'], []) : [])].join(', ')}\n`);
     return 0;
   }
   if (sub === 'grant') {
     if (!values.place || !values.reservation || !values.unit) throw new CodedError('USAGE', 'authority grant needs --place, --reservation, --unit SCHEME:ID, --start, --end');
     const idx = values.unit.indexOf(':');
     if (idx <= 0) throw new CodedError('USAGE', `--unit must be SCHEME:ID, got ${values.unit}`);
+    const grantor = issuerFrom(a, values.dir, values.parent, values['parent-key'], values['parent-chain'], a.grantor.credential);
+    const grantorClaims = parseCredentialClaims(decodeSign1(grantor.credential).payload);
+    if (!grantorClaims) throw new CodedError('GRANT_REFUSED', 'the grant signer credential is not readable');
     const bytes = await issueGrant(
       {
-        issuer: a.name,
+        issuer: grantorClaims.sub,
         place: values.place,
         reservation: values.reservation,
         unit: [values.unit.slice(0, idx), values.unit.slice(idx + 1)],
@@ -121,9 +171,13 @@ export async function authorityCommand(args: string[]): Promise<number> {
         graceMs: Number(values.grace),
         nowMs,
       },
-      a.signer,
-      a.rootCredential,
+      grantor.signer,
+      grantor.credential,
+      grantor.parents,
     );
+    // The same check every gateway makes: a grant that would be refused is not written.
+    const check = verifyGrant(bytes, [a.anchor], nowMs, values.place);
+    if (!check.ok) throw new CodedError('GRANT_REFUSED', `refusing to sign a grant that could not verify: ${check.code}: ${check.reason}`);
     const out = values.out ?? `${values.reservation}.grant`;
     writeFileSync(out, bytes);
     process.stdout.write(`signed grant ${out}\n`);

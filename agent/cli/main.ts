@@ -25,9 +25,11 @@ export const USAGE = `place-agent <command> [options]
   enroll --tpm TCTI --out FILE            TPM enrolment request (key + Certify by the AK)
   authority init --dir DIR [--name URN]
   authority issue --dir DIR --subject URN (--key FILE | --enrollment FILE) --places P[,P]
-                  [--kinds K,K] [--units U,U] [--days N] [--depth N] [--level L] [--out FILE]
+                  [--level gateway|authority|unit|settler] [--kinds K,K] [--units U,U]
+                  [--max-window-ms N] [--max-grace-ms N] [--max-tolerance-m N] [--days N] [--depth N]
+                  [--parent CRED --parent-key KEY [--parent-chain CRED,CRED]] [--out FILE]
   authority grant --dir DIR --place URN --reservation ID --unit SCHEME:ID --start T --end T
-                  [--tolerance M] [--grace MS] [--out FILE]
+                  [--tolerance M] [--grace MS] [--parent CRED --parent-key KEY] [--out FILE]
   verify --anchor FILE (--file FILE | --broker URL --place URN [--count N] [--timeout S])
   export [--state DIR | --db FILE] --out FILE   the chain as a CBOR sequence (RFC 8742)
   decode <nmea|ais|rfid-em4100|rfid-uhf-r200|modbus|mcu> [--port PATH --baud N]

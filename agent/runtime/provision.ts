@@ -10,6 +10,7 @@ import type { Signer } from '../signing/signer.ts';
 import { initAuthority, loadAuthority, type Authority } from '../authority/authority-dir.ts';
 import { issueCredential, parseCredentialClaims } from '../authority/credential.ts';
 import { decodeSign1 } from '../encoding/cose-sign1.ts';
+import { OBSERVATION_KINDS } from '../authority/levels.ts';
 import { readFileSync } from 'node:fs';
 import { issuerUrn, loadOrCreateUeid } from './identity.ts';
 
@@ -38,7 +39,7 @@ export async function provisionEmbedded(stateDir: string, place: string, nowMs: 
   const nowSec = Math.floor(nowMs / 1000);
   const authority = existsSync(join(p.authorityDir, 'anchor.key'))
     ? loadAuthority(p.authorityDir)
-    : ((created = true), await initAuthority(p.authorityDir, 'urn:place-authority:dev', nowSec, { places: ['urn:place:*'], kinds: ['*'], units: ['*'], maxWindowMs: 7 * 86_400_000 }));
+    : ((created = true), await initAuthority(p.authorityDir, 'urn:place-authority:dev', nowSec, { places: ['urn:place:*'], kinds: ['*'], units: ['*'], maxWindowMs: 7 * 86_400_000, maxGraceMs: 86_400_000, maxToleranceM: 10_000 }));
   const ueid = loadOrCreateUeid(stateDir);
   const devicePub = await deviceSigner.publicKey();
   if (!existsSync(p.credFile) || created || !credentialBinds(p.credFile, devicePub)) {
@@ -47,7 +48,7 @@ export async function provisionEmbedded(stateDir: string, place: string, nowMs: 
         issuer: authority.name,
         subject: issuerUrn(ueid),
         subjectKey: devicePub,
-        scope: { places: [place], kinds: ['envelope', 'presence', 'reservation', 'checkpoint', 'gap', 'suspension', 'time', 'status'], units: ['*'], maxWindowMs: 86_400_000 },
+        scope: { places: [place], kinds: [...OBSERVATION_KINDS], units: ['*'], maxWindowMs: 86_400_000, maxGraceMs: 3_600_000, maxToleranceM: 1_000 },
         notBefore: nowSec - 60,
         notAfter: nowSec + 365 * 86_400,
         now: nowSec,

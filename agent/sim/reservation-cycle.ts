@@ -8,6 +8,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Authority } from '../authority/authority-dir.ts';
 import { issueGrant } from '../authority/grant.ts';
+import { issuerOf } from '../authority/credential.ts';
 import { grantTopic } from '../transport/topics.ts';
 import type { BerthScript } from './simulated-berth.ts';
 
@@ -41,9 +42,10 @@ export class ReservationCycle {
     const reservation = `R${Math.floor(now / 1000)}-${++this.n}`;
     const window: [number, number] = [now + 2000, now + 20_000];
     const bytes = await issueGrant(
-      { issuer: this.authority.name, place: this.place, reservation, unit: ['mmsi', String(mmsi)], window, toleranceM: 50, graceMs: 2000, nowMs: now },
-      this.authority.signer,
-      this.authority.rootCredential,
+      { issuer: issuerOf(this.authority.grantor.credential), place: this.place, reservation, unit: ['mmsi', String(mmsi)], window, toleranceM: 50, graceMs: 2000, nowMs: now },
+      this.authority.grantor.signer,
+      this.authority.grantor.credential,
+      this.authority.grantor.parents,
     );
     await this.out.publishRaw(grantTopic(this.place, reservation), bytes, {
       retain: true,

@@ -107,7 +107,7 @@ export class ObservationVerifier {
     const at = Math.floor(claims.t / 1000);
     let hit = this.chainCache.get(key);
     if (!hit || at < hit.nbf || at > hit.exp) {
-      const r = verifyCredentialChain(cred, parents, this.anchors, at, { place: claims.place, kind: claims.kind });
+      const r = verifyCredentialChain(cred, parents, this.anchors, at, { place: claims.place, kind: claims.kind, typ: TYP_OBS });
       if (!r.ok) return fail(r.code, `credential link ${r.link}: ${r.reason}`);
       hit = { leaf: r.leaf, nbf: Math.max(...r.links.map((l) => l.nbf)), exp: Math.min(...r.links.map((l) => l.exp)) };
       this.chainCache.set(key, hit);

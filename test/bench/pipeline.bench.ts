@@ -33,11 +33,11 @@ export async function identity(signer: SoftwareSigner) {
   const now = Math.floor(Date.now() / 1000);
   const root = SoftwareSigner.generate();
   const rootCred = await issueCredential(
-    { issuer: 'urn:a', subject: 'urn:a', subjectKey: await root.publicKey(), scope: { places: ['*'], kinds: ['*'], units: ['*'], maxWindowMs: 1e9 }, notBefore: now - 10, notAfter: now + 3600, now, depth: 2, level: 'authority' },
+    { issuer: 'urn:a', subject: 'urn:a', subjectKey: await root.publicKey(), scope: { places: ['*'], kinds: ['*'], units: ['*'], maxWindowMs: 1e9, maxGraceMs: 1e8, maxToleranceM: 1e4 }, notBefore: now - 10, notAfter: now + 3600, now, depth: 2, level: 'root' },
     root,
   );
   const cred = await issueCredential(
-    { issuer: 'urn:a', subject: 'urn:place-agent:bench', subjectKey: await signer.publicKey(), scope: { places: [PLACE], kinds: ['*'], units: ['*'], maxWindowMs: 1e8 }, notBefore: now - 10, notAfter: now + 3600, now, depth: 0, level: 'gateway', parentBytes: rootCred },
+    { issuer: 'urn:a', subject: 'urn:place-agent:bench', subjectKey: await signer.publicKey(), scope: { places: [PLACE], kinds: ['*'], units: ['*'], maxWindowMs: 1e8, maxGraceMs: 1e7, maxToleranceM: 1e3 }, notBefore: now - 10, notAfter: now + 3600, now, depth: 0, level: 'gateway', parentBytes: rootCred },
     root,
   );
   return { iss: 'urn:place-agent:bench', ueid: new Uint8Array(17).fill(1), credential: cred, parents: [rootCred] };

@@ -72,7 +72,7 @@ describe('place-agent CLI', () => {
     mkdirSync(sd);
     for (const f of ['device.key', 'device.id', 'device.cred', 'epoch']) writeFileSync(join(sd, f), readFileSync(join(state, f)), { mode: 0o600 });
     mkdirSync(join(sd, 'authority'));
-    for (const f of ['anchor.key', 'anchor.cose', 'root.cred', 'name']) writeFileSync(join(sd, 'authority', f), readFileSync(join(state, 'authority', f)), { mode: 0o600 });
+    for (const f of ['anchor.key', 'anchor.cose', 'root.cred', 'grantor.key', 'grantor.cred', 'name']) writeFileSync(join(sd, 'authority', f), readFileSync(join(state, 'authority', f)), { mode: 0o600 });
     const garbage = Buffer.alloc(8192, 0xab);
     writeFileSync(join(sd, 'agent.db'), garbage);
     const r = await runAgent(['run', '--embedded', '--state', sd, '--port', String(await freePort()), '--metrics', 'off', '--quiet']);

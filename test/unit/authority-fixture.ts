@@ -13,7 +13,7 @@ export const NOW = 1_750_000_000; // seconds; fixed so validity checks never dep
 export const DAY = 86_400;
 export const PLACE = 'urn:place:DEHAM:berth:42';
 
-export const WIDE: Scope = { places: ['urn:place:DEHAM:*'], kinds: ['*'], units: ['*'], maxWindowMs: 7 * DAY * 1000 };
+export const WIDE: Scope = { places: ['urn:place:DEHAM:*'], kinds: ['*'], units: ['*'], maxWindowMs: 7 * DAY * 1000, maxGraceMs: DAY * 1000, maxToleranceM: 5_000 };
 
 export interface Link {
   signer: SoftwareSigner;
@@ -54,7 +54,7 @@ export async function makeChain(specs: LinkSpec[] = [{}, {}]): Promise<Chain> {
       notAfter: NOW + 30 * DAY,
       now: NOW,
       depth: specs.length - 1 - i,
-      level: isLeaf ? 'device' : i === 0 ? 'root' : 'operator',
+      level: isLeaf ? 'gateway' : i === 0 ? 'root' : 'authority',
       ...specs[i],
       ...(parentBytes ? { parentBytes } : {}),
     };

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { verifyCredentialChain, trustAnchor, type ChainResult } from '../../agent/authority/chain.ts';
 import { issueCredential } from '../../agent/authority/credential.ts';
 import { coseKeyThumbprint } from '../../agent/encoding/cose-key.ts';
-import { TYP_CRED, TYP_OBS, decodeSign1, encodeSign1, protectedHeader, sigStructure } from '../../agent/encoding/cose-sign1.ts';
+import { TYP_ACCEPT, TYP_CRED, TYP_GRANT, TYP_OBS, TYP_REVOKE, TYP_SETTLE, decodeSign1, encodeSign1, protectedHeader, sigStructure } from '../../agent/encoding/cose-sign1.ts';
 import { SoftwareSigner } from '../../agent/signing/software-signer.ts';
 import { DAY, NOW, PLACE, WIDE, makeChain } from './authority-fixture.ts';
 
@@ -29,7 +29,7 @@ describe('credential chain', () => {
     const r = verifyCredentialChain(c.leaf.bytes, c.parents, [c.anchor], NOW, { place: PLACE, kind: 'presence' });
     if (!r.ok) expect.fail(`${r.code}: ${r.reason}`);
     expect(r.links).toHaveLength(2);
-    expect(r.leaf.level).toBe('device');
+    expect(r.leaf.level).toBe('gateway');
     expect(Buffer.from(r.leaf.subjectKey).equals(Buffer.from(await c.leaf.signer.publicKey()))).toBe(true);
   });
 
@@ -52,7 +52,7 @@ describe('credential chain', () => {
     const c = await makeChain();
     const intruder = SoftwareSigner.generate();
     const forged = await issueCredential(
-      { issuer: 'urn:authority:0', subject: 'urn:place-agent:x', subjectKey: await intruder.publicKey(), scope: WIDE, notBefore: NOW - DAY, notAfter: NOW + DAY, now: NOW, depth: 0, level: 'device', parentBytes: c.links[0]!.bytes },
+      { issuer: 'urn:authority:0', subject: 'urn:place-agent:x', subjectKey: await intruder.publicKey(), scope: WIDE, notBefore: NOW - DAY, notAfter: NOW + DAY, now: NOW, depth: 0, level: 'gateway', parentBytes: c.links[0]!.bytes },
       intruder,
     );
     const f = failure(verifyCredentialChain(forged, c.parents, [c.anchor], NOW));
@@ -113,7 +113,7 @@ describe('credential chain', () => {
     expect(failure(verifyCredentialChain(early.leaf.bytes, early.parents, [early.anchor], NOW)).code).toBe('CHAIN_VALIDITY_OUTSIDE_PARENT');
   });
 
-  const narrow = { places: ['urn:place:DEHAM:berth:*'], kinds: ['envelope', 'presence'], units: ['mmsi'], maxWindowMs: DAY * 1000 };
+  const narrow = { places: ['urn:place:DEHAM:berth:*'], kinds: ['envelope', 'presence'], units: ['mmsi'], maxWindowMs: DAY * 1000, maxGraceMs: 3_600_000, maxToleranceM: 1_000 };
   it.each([
     ['place pattern', { ...narrow, places: ['urn:place:*'] }],
     ['place prefix without its separator', { ...narrow, places: ['urn:place:DEHAM:berth*'] }],
@@ -122,6 +122,8 @@ describe('credential chain', () => {
     ['kinds wildcard', { ...narrow, kinds: ['*'] }],
     ['unit schemes', { ...narrow, units: ['mmsi', 'rfid'] }],
     ['window', { ...narrow, maxWindowMs: DAY * 1000 + 1 }],
+    ['grace', { ...narrow, maxGraceMs: 3_600_001 }],
+    ['tolerance', { ...narrow, maxToleranceM: 1_000.5 }],
   ])("fails a child scope wider than its parent's (%s) with CHAIN_SCOPE_OUTSIDE_PARENT", async (_what, wider) => {
     const ok = await makeChain([{ scope: narrow }, { scope: { ...narrow, places: ['urn:place:DEHAM:berth:42'] } }]);
     expect(verifyCredentialChain(ok.leaf.bytes, ok.parents, [ok.anchor], NOW).ok).toBe(true);
@@ -149,7 +151,7 @@ describe('credential chain', () => {
     // Same signer, same key, but a different root credential: the link is to a document that is not in the chain.
     expect(failure(verifyCredentialChain(c.leaf.bytes, [otherRoot], [c.anchor], NOW)).code).toBe('CHAIN_PARENT_MISMATCH');
     const orphan = await issueCredential(
-      { issuer: 'urn:authority:0', subject: 'urn:place-agent:x', subjectKey: await c.leaf.signer.publicKey(), scope: WIDE, notBefore: NOW - DAY, notAfter: NOW + DAY, now: NOW, depth: 0, level: 'device' },
+      { issuer: 'urn:authority:0', subject: 'urn:place-agent:x', subjectKey: await c.leaf.signer.publicKey(), scope: WIDE, notBefore: NOW - DAY, notAfter: NOW + DAY, now: NOW, depth: 0, level: 'gateway' },
       root.signer,
     );
     expect(failure(verifyCredentialChain(orphan, c.parents, [c.anchor], NOW)).code).toBe('CHAIN_PARENT_MISMATCH');
@@ -165,7 +167,7 @@ describe('credential chain', () => {
   });
 
   it('fails a place or kind outside the leaf scope with CHAIN_OUT_OF_SCOPE', async () => {
-    const c = await makeChain([{}, { scope: { places: [PLACE], kinds: ['envelope'], units: ['*'], maxWindowMs: 1000 } }]);
+    const c = await makeChain([{}, { scope: { places: [PLACE], kinds: ['envelope'], units: ['*'], maxWindowMs: 1000, maxGraceMs: 0, maxToleranceM: 0 } }]);
     expect(verifyCredentialChain(c.leaf.bytes, c.parents, [c.anchor], NOW, { place: PLACE, kind: 'envelope' }).ok).toBe(true);
     const place = failure(verifyCredentialChain(c.leaf.bytes, c.parents, [c.anchor], NOW, { place: 'urn:place:DEHAM:berth:43', kind: 'envelope' }));
     expect(place.code).toBe('CHAIN_OUT_OF_SCOPE');
@@ -184,5 +186,38 @@ describe('credential chain', () => {
     const payload = new Uint8Array([0xa1, 0x01, 0x61, 0x78]); // {1: "x"}
     const bare = encodeSign1({ protectedBytes: p, unprotected: s.unprotected, payload, signature: await c.links[0]!.signer.sign(sigStructure(p, payload)) });
     expect(failure(verifyCredentialChain(bare, c.parents, [c.anchor], NOW)).code).toBe('CHAIN_MALFORMED');
+  });
+
+  describe('authority taxonomy (level, -65548)', () => {
+    it('lets a gateway sign observations only, never a grant, credential, acceptance, settlement or revocation, even with kinds *', async () => {
+      const c = await makeChain(); // root -> gateway, WIDE scope (kinds *)
+      const need = (typ: string, kind: string) => verifyCredentialChain(c.leaf.bytes, c.parents, [c.anchor], NOW, { place: PLACE, kind, typ });
+      expect(need(TYP_OBS, 'presence').ok).toBe(true);
+      for (const [typ, kind] of [[TYP_GRANT, 'grant'], [TYP_CRED, 'credential'], [TYP_ACCEPT, 'acceptance'], [TYP_SETTLE, 'settlement'], [TYP_REVOKE, 'revocation']] as const) {
+        expect(failure(need(typ, kind)).code, typ).toBe('CHAIN_LEVEL_MAY_NOT_SIGN');
+      }
+    });
+
+    it('lets an authority sign grants and not observations; a unit acceptances; a settler settlements', async () => {
+      const a = await makeChain([{}, { level: 'authority', depth: 0 }]);
+      expect(verifyCredentialChain(a.leaf.bytes, a.parents, [a.anchor], NOW, { place: PLACE, kind: 'grant', typ: TYP_GRANT }).ok).toBe(true);
+      expect(failure(verifyCredentialChain(a.leaf.bytes, a.parents, [a.anchor], NOW, { place: PLACE, kind: 'presence', typ: TYP_OBS })).code).toBe('CHAIN_LEVEL_MAY_NOT_SIGN');
+      const u = await makeChain([{}, { level: 'unit' }]);
+      expect(verifyCredentialChain(u.leaf.bytes, u.parents, [u.anchor], NOW, { place: PLACE, kind: 'acceptance', typ: TYP_ACCEPT }).ok).toBe(true);
+      expect(failure(verifyCredentialChain(u.leaf.bytes, u.parents, [u.anchor], NOW, { place: PLACE, kind: 'grant', typ: TYP_GRANT })).code).toBe('CHAIN_LEVEL_MAY_NOT_SIGN');
+      const st = await makeChain([{}, { level: 'settler' }]);
+      expect(verifyCredentialChain(st.leaf.bytes, st.parents, [st.anchor], NOW, { place: PLACE, kind: 'settlement', typ: TYP_SETTLE }).ok).toBe(true);
+    });
+
+    it('refuses a gateway that issued a credential, a root below the top, a top that is not root, and an unknown level', async () => {
+      const viaGateway = await makeChain([{}, { level: 'gateway', depth: 1 }, {}]);
+      expect(failure(verifyCredentialChain(viaGateway.leaf.bytes, viaGateway.parents, [viaGateway.anchor], NOW)).code).toBe('CHAIN_LEVEL_CANNOT_ISSUE');
+      const secondRoot = await makeChain([{}, { level: 'root', depth: 1 }, {}]);
+      expect(failure(verifyCredentialChain(secondRoot.leaf.bytes, secondRoot.parents, [secondRoot.anchor], NOW)).code).toBe('CHAIN_BAD_LEVEL');
+      const topNotRoot = await makeChain([{ level: 'authority' }, {}]);
+      expect(failure(verifyCredentialChain(topNotRoot.leaf.bytes, topNotRoot.parents, [topNotRoot.anchor], NOW)).code).toBe('CHAIN_BAD_LEVEL');
+      const odd = await makeChain([{}, { level: 'device' }]);
+      expect(failure(verifyCredentialChain(odd.leaf.bytes, odd.parents, [odd.anchor], NOW)).code).toBe('CHAIN_BAD_LEVEL');
+    });
   });
 });

@@ -6,11 +6,11 @@ import { verifyCredentialChain, trustAnchor } from '../../agent/authority/chain.
 import { issueGrant, verifyGrant } from '../../agent/authority/grant.ts';
 
 const now = 1_790_000_000;
-const scope = { places: ['urn:place:*'], kinds: ['*'], units: ['*'], maxWindowMs: 86_400_000 };
+const scope = { places: ['urn:place:*'], kinds: ['*'], units: ['*'], maxWindowMs: 86_400_000, maxGraceMs: 3_600_000, maxToleranceM: 1_000 };
 
 async function root() {
   const key = SoftwareSigner.generate();
-  const cred = await issueCredential({ issuer: 'urn:a', subject: 'urn:a', subjectKey: await key.publicKey(), scope, notBefore: now - 10, notAfter: now + 1000, now, depth: 2, level: 'authority' }, key);
+  const cred = await issueCredential({ issuer: 'urn:a', subject: 'urn:a', subjectKey: await key.publicKey(), scope, notBefore: now - 10, notAfter: now + 1000, now, depth: 2, level: 'root' }, key);
   return { key, cred, anchor: trustAnchor(await key.publicKey()) };
 }
 

@@ -113,7 +113,7 @@ describe('ObservationVerifier', () => {
   });
 
   it('refuses a place or kind outside the credential scope', async () => {
-    const narrow = await makeChain([{}, { scope: { places: [PLACE], kinds: ['envelope'], units: ['*'], maxWindowMs: 1 } }]);
+    const narrow = await makeChain([{}, { scope: { places: [PLACE], kinds: ['envelope'], units: ['*'], maxWindowMs: 1, maxGraceMs: 0, maxToleranceM: 0 } }]);
     const v = new ObservationVerifier([narrow.anchor]);
     const chain = new ObservationChain(narrow.leaf.signer, identityOf(narrow), { seq: 0, hash: GENESIS_PREV, epoch: 1n });
     expect(v.check((await chain.append(draft)).bytes).ok).toBe(true);
