@@ -8,6 +8,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { CodedError } from '../../core/coded-error.ts';
+import { resolvePlaceProfile } from './place-profile.ts';
 import { ConfigSchema, SourceBase, SourceSchemas, type AgentConfig, type SourceType } from './schema.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/place-agent/config.yaml';
@@ -79,7 +80,10 @@ export function validateConfig(doc: unknown): AgentConfig {
   const signer = withDefaults.signer as { kind?: unknown; keyFile?: unknown } | undefined;
   if (signer?.kind === 'tpm' && signer.keyFile !== undefined) issues.push({ path: '/signer/keyFile', value: signer.keyFile, expected: 'no software key file when signer.kind is tpm (the device key lives in the TPM)' });
   if (issues.length) throw new ConfigError('CONFIG_INVALID', `configuration is invalid:\n${formatIssues(issues)}`, issues);
-  return withDefaults as unknown as AgentConfig;
+  const cfg = withDefaults as unknown as AgentConfig;
+  // The envelope's dimensions must be buildable from the sources as configured.
+  resolvePlaceProfile(cfg);
+  return cfg;
 }
 
 export function loadConfigFile(path: string): AgentConfig {

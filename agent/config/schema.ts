@@ -15,6 +15,42 @@ const SerialPortSpec = {
   staleSeconds: Seconds(1, 3600, 30),
 };
 
+const LatLon = Type.Object({ lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) }, strict);
+
+/** The rules of agent/domain/place-profile.ts, one object shape per kind. */
+const DimensionRuleConfig = Type.Union([
+  Type.Object({ kind: Type.Literal('value'), scale: Type.Optional(Type.Number()) }, strict),
+  Type.Object({ kind: Type.Literal('threshold'), above: Type.Number(), hysteresis: Type.Optional(Type.Number({ minimum: 0 })) }, strict),
+  Type.Object({ kind: Type.Literal('max-minus'), max: Type.Optional(Type.Number({ description: 'default: the max_kw dimension' })) }, strict),
+  Type.Object({ kind: Type.Literal('contact'), invert: Type.Optional(Type.Boolean()) }, strict),
+  Type.Object({ kind: Type.Literal('range-below'), clearM: Type.Number({ minimum: 0 }), hysteresisM: Type.Optional(Type.Number({ minimum: 0 })) }, strict),
+  Type.Object({ kind: Type.Literal('units-present'), withinM: Type.Optional(Type.Number({ minimum: 0 })), absentIsFalse: Type.Optional(Type.Boolean()) }, strict),
+  Type.Object({ kind: Type.Literal('free-count') }, strict),
+]);
+
+const FeedConfig = Type.Object(
+  {
+    source: Type.String({ minLength: 1 }),
+    point: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], { description: 'Modbus profile point name or MCU channel number' })),
+    modality: Type.Optional(Type.Union(['gnss', 'ais', 'rfid', 'range', 'meter', 'door', 'mcu'].map((m) => Type.Literal(m)))),
+    rule: Type.Optional(DimensionRuleConfig),
+  },
+  strict,
+);
+
+/** One envelope dimension: a configured value, or feeds and a rule (standard ids get defaults from placeType). */
+export const DimensionConfig = Type.Object(
+  {
+    unit: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+    value: Type.Optional(Type.Union([Type.Number(), Type.Boolean()], { description: 'a configured constant (quay length, charted depth, rated power)' })),
+    rule: Type.Optional(DimensionRuleConfig),
+    feeds: Type.Optional(Type.Array(FeedConfig, { maxItems: 32 })),
+    freshSeconds: Type.Optional(Seconds(0.1, 86_400)),
+    changeDelta: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  strict,
+);
+
 export const SourceSchemas = {
   'nmea-serial': Type.Object({ id: Type.String({ minLength: 1 }), type: Type.Literal('nmea-serial'), ...SerialPortSpec }, strict),
   gpsd: Type.Object(
@@ -133,18 +169,51 @@ export const ConfigSchema = Type.Object(
     envelope: Type.Object(
       {
         intervalSeconds: Seconds(1, 3600, 10),
-        lengthM: Type.Optional(Type.Number({ minimum: 0 })),
-        draftM: Type.Optional(Type.Number({ minimum: 0 })),
-        maxPowerKw: Type.Optional(Type.Number({ minimum: 0 })),
+        minIntervalSeconds: Seconds(0.1, 3600, 1),
+        placeType: Type.Union([Type.Literal('berth'), Type.Literal('charger'), Type.Literal('dock'), Type.Literal('custom')], {
+          default: 'custom',
+          description: 'gives the standard dimensions (DESIGN.md) their units and default feeds',
+        }),
+        reliability: Type.Object(
+          Object.fromEntries(['gnss', 'ais', 'rfid', 'range', 'meter', 'door', 'mcu'].map((m) => [m, Type.Optional(Type.Number({ minimum: 0, maximum: 1 }))])),
+          { ...strict, default: {} },
+        ),
+        dims: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' }), DimensionConfig, { default: {} }),
       },
       { ...strict, default: {} },
     ),
     presence: Type.Object(
       {
         holdSeconds: Seconds(1, 86_400, 60),
-        anchor: Type.Optional(Type.Object({ lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) }, strict)),
+        anchor: Type.Optional(LatLon),
+        atPlaceM: Type.Number({ minimum: 1, maximum: 10_000, default: 100, description: 'units farther than this (or their grant tolerance) are not at the place and produce nothing' }),
+        minConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0.6 }),
+        uncorroboratedFactor: Type.Number({ minimum: 0, maximum: 1, default: 0.7, description: 'confidence multiplier where the place has no physical sensor' }),
+        maxSpeedKnots: Type.Number({ minimum: 1, maximum: 1000, default: 40, description: 'an AIS position implying a faster move is flagged' }),
+        tagConflictSeconds: Seconds(0, 3600, 2),
+        budgets: Type.Object(
+          {
+            windowSeconds: Seconds(60, 30 * 86_400, 3600),
+            perUnit: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 16 }),
+            perGrant: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 8 }),
+            perPlace: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 500 }),
+          },
+          { ...strict, default: {} },
+        ),
       },
       { ...strict, default: {} },
+    ),
+    position: Type.Optional(
+      Type.Object(
+        {
+          lat: Type.Number({ minimum: -90, maximum: 90 }),
+          lon: Type.Number({ minimum: -180, maximum: 180 }),
+          alt: Type.Optional(Type.Number()),
+          accuracyM: Type.Number({ minimum: 0, maximum: 10_000, default: 5 }),
+          maxDriftM: Type.Number({ minimum: 1, maximum: 100_000, default: 100, description: 'a GNSS fix farther than this from the surveyed position is flagged' }),
+        },
+        strict,
+      ),
     ),
     sources: Type.Array(Type.Unknown(), { default: [] }),
     metrics: Type.Object(

@@ -19,7 +19,8 @@ import { PlaceAgent } from './place-agent.ts';
 import { loadIdentity } from './identity.ts';
 import { embeddedPaths, provisionEmbedded } from './provision.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
-import { BerthScript, simulatedBerthSources } from '../sim/simulated-berth.ts';
+import { BerthScript, simulatedBerthProfile, simulatedBerthSources } from '../sim/simulated-berth.ts';
+import { resolvePlaceProfile } from '../config/place-profile.ts';
 import { ReservationCycle } from '../sim/reservation-cycle.ts';
 import { openTpmSigner } from '../signing/tpm-signer.ts';
 import { openTpmEpochCounter } from '../signing/tpm-epoch.ts';
@@ -96,7 +97,8 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
     clock,
     logger: o.logger,
     mqtt: { url: brokerUrl, clientId: `place-agent-demo-${process.pid}`, protocolVersion: broker ? 4 : 5 },
-    envelope: { intervalMs: o.envelopeIntervalMs ?? 5000, lengthM: 320, draftM: 14.5 },
+    envelope: { intervalMs: o.envelopeIntervalMs ?? 5000, minIntervalMs: Math.min(1000, o.envelopeIntervalMs ?? 1000) },
+    profile: simulatedBerthProfile(anchor),
     presence: { holdMs: 4000, anchor },
     checkpoint: { every: 1000, intervalMs: 60_000 },
     retention: { ms: 30 * 86_400_000, auditDir: join(stateDir, 'audit') },
@@ -152,7 +154,8 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     clock,
     logger: o.logger,
     mqtt: { url: cfg.mqtt.url, clientId: cfg.mqtt.clientId ?? `place-agent-${identity.iss.slice(-12)}`, protocolVersion: cfg.mqtt.protocolVersion, ...brokerCredentials },
-    envelope: { intervalMs: cfg.envelope.intervalSeconds * 1000, ...(cfg.envelope.lengthM !== undefined ? { lengthM: cfg.envelope.lengthM } : {}), ...(cfg.envelope.draftM !== undefined ? { draftM: cfg.envelope.draftM } : {}), ...(cfg.envelope.maxPowerKw !== undefined ? { maxPowerKw: cfg.envelope.maxPowerKw } : {}) },
+    envelope: { intervalMs: cfg.envelope.intervalSeconds * 1000, minIntervalMs: cfg.envelope.minIntervalSeconds * 1000 },
+    profile: resolvePlaceProfile(cfg),
     presence: { holdMs: cfg.presence.holdSeconds * 1000, ...(cfg.presence.anchor ? { anchor: cfg.presence.anchor } : {}) },
     checkpoint: { every: cfg.lineage.checkpointEvery, intervalMs: cfg.lineage.checkpointSeconds * 1000 },
     retention: { ms: cfg.store.retentionDays * 86_400_000, auditDir: join(stateDir, 'audit') },

@@ -29,7 +29,7 @@ export function createConsolePrinter(anchors: TrustAnchor[], write: (line: strin
       const fails = lineage.add(r.claims, r.hash, { allowStartAfterGenesis: true });
       verdict = fails.length ? `LINEAGE FAILED: ${fails.map((f) => f.reason).join('; ')}` : 'verified';
       const body = plain(r.claims.body) as Record<string, unknown>;
-      summary = o.kind === 'envelope' ? summariseEnvelope({ dims: body.dims as never }) : summarise(o.kind, body);
+      summary = o.kind === 'envelope' ? summariseEnvelope({ dims: body.dims as never, valid: [0, 0] }) : summarise(o.kind, body);
     } else verdict = `NOT VERIFIED (${r.code}: ${r.reason})`;
     write(`${String(o.seq).padStart(6)}  ${o.kind.padEnd(11)} ${o.place}  ${summary.padEnd(48).slice(0, 72)}  ${verdict}`);
   };

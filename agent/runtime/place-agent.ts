@@ -19,7 +19,8 @@ import { ThreadedPublisher } from '../transport/threaded-publisher.ts';
 import { grantFilter } from '../transport/topics.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import { verifyGrant } from '../authority/grant.ts';
-import { computeEnvelope, envelopeBody, type EnvelopeStatic } from '../domain/envelope.ts';
+import { EnvelopeBuilder, envelopeBody, significantChange, type PlaceEnvelope } from '../domain/envelope.ts';
+import type { PlaceProfile } from '../domain/place-profile.ts';
 import { distanceM } from '../domain/evidence.ts';
 import { PresenceTracker, type GrantSettlement, type PresenceClaim, type PresenceEvidence } from '../domain/presence.ts';
 import { presenceDraft } from './claims-to-drafts.ts';
@@ -39,7 +40,10 @@ export interface PlaceAgentOptions {
    * the main thread only signs and commits. An in-memory store always publishes in-thread.
    */
   mqtt: Omit<PublisherOptions, 'logger' | 'birth' | 'place'> & { thread?: boolean };
-  envelope: EnvelopeStatic & { intervalMs: number };
+  /** The envelope's period; a significant change is emitted at once, but not more often than `minIntervalMs` (default 1 s). */
+  envelope: { intervalMs: number; minIntervalMs?: number };
+  /** The declared dimensions (agent/config/place-profile.ts); none: envelopes carry no dimensions. */
+  profile?: PlaceProfile;
   presence: { holdMs: number; anchor?: { lat: number; lon: number } };
   checkpoint: { every: number; intervalMs: number };
   timeQuality: () => TimeQuality;
@@ -49,8 +53,6 @@ export interface PlaceAgentOptions {
   maxUndelivered?: number;
   /** Delivered observations older than `ms` are archived to `auditDir` and pruned at checkpoints. */
   retention?: { ms: number; auditDir: string };
-  /** Freshness age for readings in the envelope, ms. */
-  freshnessMs?: number;
 }
 
 export class PlaceAgent {
@@ -59,7 +61,10 @@ export class PlaceAgent {
   readonly publisher: Publisher;
   readonly presence: PresenceTracker;
   readonly errors = new ErrorCounter();
-  private readonly latest = new Map<string, Reading>();
+  readonly envelope: EnvelopeBuilder;
+  private lastEnvelope: PlaceEnvelope | undefined;
+  private lastEnvelopeAt = -Infinity;
+  private envelopeDeferred: NodeJS.Timeout | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private sinceCheckpoint = 0;
   readingsSeen = 0;
@@ -73,6 +78,7 @@ export class PlaceAgent {
     this.startedAt = o.clock.now();
     this.chain = new ObservationChain(o.signer, o.identity, o.store.head());
     this.presence = new PresenceTracker(o.presence.holdMs);
+    this.envelope = new EnvelopeBuilder(o.profile ?? { type: 'custom', dims: [], reliability: {} }, o.envelope.intervalMs);
     const { thread, ...mqttOptions } = o.mqtt;
     const publisherOptions: PublisherOptions = {
       ...mqttOptions,
@@ -139,7 +145,7 @@ export class PlaceAgent {
     if (this.stopping) return;
     this.readingsSeen++;
     this.lastReadingAt = r.t;
-    this.latest.set(r.source, r);
+    if (this.envelope.ingest(r)) this.envelopeOnChange();
     const ev = this.presenceEvidence(r);
     if (!ev) return;
     this.submitPresence(this.presence.observe(ev));
@@ -216,9 +222,36 @@ export class PlaceAgent {
 
   private async envelopeTick(): Promise<void> {
     this.relievePressure();
+    await this.emitEnvelope(this.envelope.compute(this.o.clock.now()));
+  }
+
+  private emitEnvelope(e: PlaceEnvelope): Promise<SignedObservation | undefined> {
+    clearTimeout(this.envelopeDeferred);
+    this.envelopeDeferred = undefined;
+    this.lastEnvelope = e;
+    this.lastEnvelopeAt = e.valid[0];
+    return this.emit({ kind: 'envelope', body: envelopeBody(e), t: e.valid[0] });
+  }
+
+  /**
+   * A significant change (a door opening, a bay filling, power moving past its delta) is
+   * signed at once rather than at the next period, at most once per `minIntervalMs`; a change
+   * inside that interval is signed when it ends, as it stands then.
+   */
+  private envelopeOnChange(): void {
+    if (this.envelopeDeferred || this.stopping) return;
     const now = this.o.clock.now();
-    const e = computeEnvelope(this.latest, this.o.envelope, now, this.o.freshnessMs ?? 30_000);
-    await this.emit({ kind: 'envelope', body: envelopeBody(e) });
+    const e = this.envelope.compute(now);
+    if (!significantChange(this.lastEnvelope, e, this.envelope.profile.dims)) return;
+    const wait = this.lastEnvelopeAt + (this.o.envelope.minIntervalMs ?? 1000) - now;
+    if (wait <= 0) {
+      void this.emitEnvelope(e);
+      return;
+    }
+    this.envelopeDeferred = setTimeout(() => {
+      this.envelopeDeferred = undefined;
+      if (!this.stopping) void this.emitEnvelope(this.envelope.compute(this.o.clock.now()));
+    }, wait);
   }
 
   /** Under storage pressure superseded envelopes leave the outbox; a signed gap says exactly which and why. */
@@ -336,6 +369,7 @@ export class PlaceAgent {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.envelopeDeferred);
     await Promise.allSettled(this.o.sources.map((s) => s.stop()));
     // Every wait is bounded: with a full disk or a vanished TPM a commit may never succeed, and
     // shutdown must still finish inside systemd's TimeoutStopSec. What is committed stays safe.

@@ -89,7 +89,7 @@ describe('a wall-clock step', () => {
       logger,
       mqtt: { url: broker.url, clientId: 'clock-step-agent', protocolVersion: 4, thread: false },
       // Envelopes and checkpoints on timers far beyond the test, so the chain holds what the steps cause.
-      envelope: { intervalMs: 3_600_000, lengthM: 320, draftM: 14.5 },
+      envelope: { intervalMs: 3_600_000 },
       presence: { holdMs: 4000 },
       checkpoint: { every: 1000, intervalMs: 3_600_000 },
       timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
@@ -186,7 +186,7 @@ describe('a wall-clock step right after start', () => {
       clock,
       logger: silentLogger,
       mqtt: { url: broker.url, clientId: 'clock-early-agent', protocolVersion: 4, thread: false },
-      envelope: { intervalMs: 3_600_000, lengthM: 320, draftM: 14.5 },
+      envelope: { intervalMs: 3_600_000 },
       presence: { holdMs: 4000 },
       checkpoint: { every: 1000, intervalMs: 3_600_000 },
       timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
