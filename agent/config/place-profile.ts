@@ -9,6 +9,7 @@
 import type { Modality } from '../../core/reading.ts';
 import type { DimensionRule, DimensionSpec, FeedSpec, PlaceProfile, PlaceType } from '../domain/place-profile.ts';
 import { STANDARD_DIMENSIONS } from '../domain/place-profile.ts';
+import type { PresencePolicy } from '../domain/presence.ts';
 import type { AgentConfig, SourceConfig } from './schema.ts';
 import { ConfigError, type ConfigIssue } from './load.ts';
 
@@ -128,3 +129,20 @@ export function resolvePlaceProfile(cfg: AgentConfig): PlaceProfile {
 export function identitySources(cfg: AgentConfig): Map<string, 'mmsi' | 'rfid'> {
   return new Map(cfg.sources.filter((s) => IDENTITY_TYPES.has(s.type)).map((s) => [s.id, s.type === 'ais-serial' ? 'mmsi' : 'rfid']));
 }
+
+/** The presence policy (agent/domain/presence.ts) as configured. */
+export function presencePolicy(cfg: AgentConfig): { holdMs: number } & Partial<Omit<PresencePolicy, 'holdMs' | 'physical'>> {
+  const p = cfg.presence;
+  return {
+    holdMs: p.holdSeconds * 1000,
+    atPlaceM: p.atPlaceM,
+    minConfidence: p.minConfidence,
+    uncorroboratedFactor: p.uncorroboratedFactor,
+    maxSpeedMps: p.maxSpeedKnots * KNOT_MPS,
+    tagConflictMs: p.tagConflictSeconds * 1000,
+    budgets: { windowMs: p.budgets.windowSeconds * 1000, perUnit: p.budgets.perUnit, perGrant: p.budgets.perGrant, perPlace: p.budgets.perPlace },
+  };
+}
+
+/** 1 international knot = 1852 m per hour. */
+const KNOT_MPS = 1852 / 3600;

@@ -42,6 +42,22 @@ export class EnvelopeBuilder {
     this.fedSources = new Set(profile.dims.flatMap((d) => d.feeds.map((f) => f.source)));
   }
 
+  /**
+   * The `occupied` dimension's physical feeds (range, contact, meter: not the identity rules),
+   * which corroborate presence (DESIGN.md): empty where the place has no physical sensor.
+   */
+  get physicalFeeds(): FeedSpec[] {
+    const spec = this.profile.dims.find((d) => d.id === 'occupied');
+    return (spec?.feeds ?? []).filter((f) => (f.rule ?? spec?.rule)?.kind !== 'units-present');
+  }
+
+  /** The place's occupancy from its physical sensors alone. */
+  physicalOccupancy(now: number): EnvelopeDimension | undefined {
+    const spec = this.profile.dims.find((d) => d.id === 'occupied');
+    const feeds = this.physicalFeeds;
+    return spec && feeds.length ? this.dimension(spec, now, feeds) : undefined;
+  }
+
   /** Keeps the reading if a declared dimension reads its source; true when it did. */
   ingest(r: Reading): boolean {
     if (!this.fedSources.has(r.source)) return false;

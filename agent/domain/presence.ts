@@ -2,14 +2,25 @@
  * Presence episodes and their settlement against reservation grants (DESIGN.md, "Presence and
  * settlement windows"). Pure: evidence and time go in, claims come out.
  *
- * An episode opens on the first credible evidence of a unit and closes when the unit has been
- * absent past the hold time. Against a verified grant: `arrived` (inside the window widened by
- * grace, within tolerance, echoing the nonce), `departed`, `no-show` (window start plus grace
- * passed without arrival), `overstay` (still present past window end plus grace). A unit with
- * no grant, outside the window or outside tolerance gets a `reservation` claim saying why.
- * Budgets cap attestations per grant; exhaustion is itself a `suspension` claim.
+ * An episode opens on identity evidence (AIS MMSI, RFID tag) placing a unit within the place's
+ * cut-off distance; units heard farther away produce nothing. It becomes credible when its
+ * fused confidence reaches the policy threshold and, where the place has a physical sensor,
+ * an independent physical source (range, contact, meter) saw the place occupied within the
+ * hold time. Where the place has none, the episode is `corroborated: false`, its confidence is
+ * lowered by `uncorroboratedFactor`, and it needs at least two identity readings a second
+ * apart: no single radio message is ever credible. Each spoofing signal halves the confidence.
+ *
+ * Against a verified grant: `arrived` at the first credible presence inside
+ * [start − grace, end] (with `late_ms` past start + grace), `departed`, `no-show` once the
+ * window has ended without an arrival, `overstay`. A credible unit at the place with no grant,
+ * after the window or outside the tolerance, or an episode still not credible after the hold
+ * time, gets one `reservation` refusal per episode. Budgets (budgets.ts) bound all of it.
  */
+import type { Modality } from '../../core/reading.ts';
 import type { ReservationGrant } from '../authority/grant.ts';
+import { noisyOr } from './evidence.ts';
+import { PresenceBudgets, type BudgetLimits, type SuspensionClaim } from './budgets.ts';
+import { SpoofingWatch, type SpoofFlag } from './spoofing.ts';
 
 export interface PresenceEvidence {
   unit: [scheme: string, id: string];
@@ -18,15 +29,45 @@ export interface PresenceEvidence {
   /** Upper bound on the unit's distance from the place, metres. */
   distanceM: number;
   source: string;
+  modality: Modality;
+  /** The reading's own confidence (evidence.ts: reliability × quality). */
+  conf: number;
   /** SHA-256 of the reading that carried it, hex. */
+  digest: string;
+  /** AIS: the reported position, for the jump check. */
+  position?: { lat: number; lon: number };
+  /** RFID: false for the reading that closes a sighting. */
+  open?: boolean;
+}
+
+/** The place's physical occupancy as its non-identity sensors state it (a fused envelope dimension). */
+export interface PhysicalEvidence {
+  t: number;
+  occupied: boolean;
+  conf: number;
+  sources: string[];
+  modality: Modality;
   digest: string;
 }
 
-export type PresenceClaim =
-  | { kind: 'presence'; event: 'arrived' | 'departed' | 'overstay'; grant: ReservationGrant; episode: Episode; spatial: SpatialCheck; temporal: TemporalCheck }
-  | { kind: 'presence'; event: 'no-show'; grant: ReservationGrant; temporal: TemporalCheck }
-  | { kind: 'reservation'; unit: [string, string]; reason: 'no-grant' | 'outside-window' | 'outside-tolerance'; reservation?: string; measured: Record<string, number>; required: Record<string, number>; evidence: string[] }
-  | { kind: 'suspension'; reservation: string; unit: [string, string]; budget: number };
+export interface EvidenceRef {
+  src: string;
+  mod: Modality;
+  t: number;
+  h: string;
+}
+
+export interface EpisodeView {
+  unit: [string, string];
+  openedAt: number;
+  lastSeen: number;
+  minDistanceM: number;
+  evidence: EvidenceRef[];
+  sources: string[];
+  corroborated: boolean;
+  conf: number;
+  flags: SpoofFlag[];
+}
 
 export interface SpatialCheck {
   measuredM: number;
@@ -41,14 +82,36 @@ export interface TemporalCheck {
   ok: boolean;
 }
 
-export interface Episode {
-  unit: [string, string];
-  openedAt: number;
-  lastSeen: number;
-  minDistanceM: number;
-  evidence: string[];
-  sources: Set<string>;
+export type RefusalReason = 'no-grant' | 'outside-window' | 'outside-tolerance' | 'not-credible';
+
+export type PresenceClaim =
+  | { kind: 'presence'; event: 'arrived' | 'departed' | 'overstay'; grant: ReservationGrant; episode: EpisodeView; spatial: SpatialCheck; temporal: TemporalCheck; lateMs?: number }
+  | { kind: 'presence'; event: 'no-show'; grant: ReservationGrant; temporal: TemporalCheck }
+  | { kind: 'reservation'; unit: [string, string]; reason: RefusalReason; reservation?: string; measured: Record<string, number>; required: Record<string, number>; episode: EpisodeView }
+  | SuspensionClaim;
+
+export interface PresencePolicy {
+  holdMs: number;
+  /** Identity evidence farther than this (or than the unit's grant tolerance) is not at the place. */
+  atPlaceM: number;
+  minConfidence: number;
+  uncorroboratedFactor: number;
+  maxSpeedMps: number;
+  tagConflictMs: number;
+  /** Whether the place has a physical sensor that must corroborate identity evidence. */
+  physical: boolean;
+  budgets: BudgetLimits;
 }
+
+export const DEFAULT_PRESENCE_POLICY: Omit<PresencePolicy, 'holdMs'> = {
+  atPlaceM: 100,
+  minConfidence: 0.6,
+  uncorroboratedFactor: 0.7,
+  maxSpeedMps: 20.6, // 40 knots
+  tagConflictMs: 2000,
+  physical: false,
+  budgets: { windowMs: 3_600_000, perPlace: 500, perUnit: 16, perGrant: 8 },
+};
 
 export interface GrantSettlement {
   arrived: boolean;
@@ -63,28 +126,45 @@ interface GrantState extends GrantSettlement {
   grant: ReservationGrant;
 }
 
-const unitKey = (u: [string, string]): string => `${u[0]}:${u[1]}`;
-
-/** An `arrived` claim: the episode is copied, since the tracker goes on updating its own. */
-function arrivedClaim(g: ReservationGrant, ep: Episode, measuredM: number, measuredMs: number): PresenceClaim {
-  return {
-    kind: 'presence',
-    event: 'arrived',
-    grant: g,
-    episode: { ...ep, evidence: [...ep.evidence], sources: new Set(ep.sources) },
-    spatial: { measuredM, requiredM: g.toleranceM, ok: true },
-    temporal: { measuredMs, window: g.window, graceMs: g.graceMs, ok: true },
-  };
+interface Episode {
+  unit: [string, string];
+  key: string;
+  openedAt: number;
+  lastSeen: number;
+  minDistanceM: number;
+  evidence: EvidenceRef[];
+  sources: Set<string>;
+  /** Confidences of up to three identity readings at least a second apart. */
+  idConfs: number[];
+  lastIdT: number;
+  flags: Set<SpoofFlag>;
+  /** Readers holding an RFID sighting of the unit open: it is still there while they do. */
+  openSightings: Set<string>;
+  credibleAt?: number;
+  refused: boolean;
 }
 
+/** Episodes open at once; past this the one heard least recently closes (a flood of spoofed MMSIs). */
+const MAX_EPISODES = 1024;
+const MAX_EVIDENCE = 16;
+const LATE_REFUSAL_MS = 3_600_000;
+
+const unitKey = (u: [string, string]): string => `${u[0]}:${u[1]}`;
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
 export class PresenceTracker {
+  readonly policy: PresencePolicy;
   private readonly episodes = new Map<string, Episode>();
   private readonly grants = new Map<string, GrantState>();
+  private readonly budgets: PresenceBudgets;
+  private readonly watch: SpoofingWatch;
+  private lastOccupied: PhysicalEvidence | undefined;
 
-  constructor(
-    private readonly holdMs: number,
-    private readonly budgetPerGrant = 8,
-  ) {}
+  constructor(holdMs: number, policy: Partial<Omit<PresencePolicy, 'holdMs'>> = {}) {
+    this.policy = { ...DEFAULT_PRESENCE_POLICY, ...policy, holdMs };
+    this.budgets = new PresenceBudgets(this.policy.budgets);
+    this.watch = new SpoofingWatch(this.policy.maxSpeedMps, this.policy.tagConflictMs);
+  }
 
   /** Adds a verified grant; `settled` restores how far it got before a restart. */
   addGrant(g: ReservationGrant, settled?: GrantSettlement): boolean {
@@ -102,8 +182,8 @@ export class PresenceTracker {
     return out;
   }
 
-  get activeEpisodes(): Episode[] {
-    return [...this.episodes.values()];
+  get activeEpisodes(): EpisodeView[] {
+    return [...this.episodes.values()].map((e) => this.view(e));
   }
 
   get grantCount(): number {
@@ -111,48 +191,38 @@ export class PresenceTracker {
   }
 
   observe(ev: PresenceEvidence): PresenceClaim[] {
-    const k = unitKey(ev.unit);
-    let ep = this.episodes.get(k);
-    const out: PresenceClaim[] = [];
-    const opened = !ep;
+    const key = unitKey(ev.unit);
+    const flags = this.watch.check(key, ev.t, ev.source, ev.position, ev.open ?? true);
+    const tolerance = Math.max(0, ...this.grantsOf(key).map((s) => s.grant.toleranceM));
+    if (ev.distanceM > Math.max(this.policy.atPlaceM, tolerance)) return [];
+    let ep = this.episodes.get(key);
     if (!ep) {
-      ep = { unit: ev.unit, openedAt: ev.t, lastSeen: ev.t, minDistanceM: ev.distanceM, evidence: [], sources: new Set() };
-      this.episodes.set(k, ep);
+      ep = { unit: ev.unit, key, openedAt: ev.t, lastSeen: ev.t, minDistanceM: ev.distanceM, evidence: [], sources: new Set(), idConfs: [], lastIdT: -Infinity, flags: new Set(), openSightings: new Set(), refused: false };
+      this.episodes.set(key, ep);
+      if (this.episodes.size > MAX_EPISODES) this.evictStalest();
     }
     ep.lastSeen = Math.max(ep.lastSeen, ev.t);
     ep.minDistanceM = Math.min(ep.minDistanceM, ev.distanceM);
-    if (ep.evidence.length < 16) ep.evidence.push(ev.digest);
+    for (const f of flags) ep.flags.add(f);
+    if (ep.idConfs.length < 3 && ev.t - ep.lastIdT >= 1000) {
+      ep.idConfs.push(ev.conf);
+      ep.lastIdT = ev.t;
+    }
+    if (ep.evidence.length < MAX_EVIDENCE) ep.evidence.push({ src: ev.source, mod: ev.modality, t: ev.t, h: ev.digest });
     ep.sources.add(ev.source);
+    if (ev.open === true) ep.openSightings.add(ev.source);
+    if (ev.open === false) ep.openSightings.delete(ev.source);
+    const out: PresenceClaim[] = [];
+    this.settle(ep, ev.t, out);
+    return out;
+  }
 
-    const mine = [...this.grants.values()].filter((s) => unitKey(s.grant.unit) === k && !s.departed && !s.noShow);
-    const pending = mine.filter((s) => !s.arrived);
-    if (pending.length === 0) {
-      if (opened && mine.length === 0) {
-        out.push({ kind: 'reservation', unit: ev.unit, reason: 'no-grant', measured: { t: ev.t, distance_m: ev.distanceM }, required: {}, evidence: [ev.digest] });
-      }
-      return out;
-    }
-    for (const s of pending) {
-      const g = s.grant;
-      const [start, end] = g.window;
-      const inWindow = ev.t >= start - g.graceMs && ev.t <= end + g.graceMs;
-      const inTolerance = ev.distanceM <= g.toleranceM;
-      if (inWindow && inTolerance) {
-        if (!this.spend(s, out)) continue;
-        s.arrived = true;
-        out.push(arrivedClaim(g, ep, ev.distanceM, ev.t));
-      } else if (opened) {
-        out.push({
-          kind: 'reservation',
-          unit: ev.unit,
-          reservation: g.reservation,
-          reason: inWindow ? 'outside-tolerance' : 'outside-window',
-          measured: { t: ev.t, distance_m: ev.distanceM },
-          required: { window_start: start, window_end: end, grace_ms: g.graceMs, tolerance_m: g.toleranceM },
-          evidence: [ev.digest],
-        });
-      }
-    }
+  /** The place's physical occupancy changed or was read again; open episodes may now be corroborated. */
+  observePhysical(p: PhysicalEvidence): PresenceClaim[] {
+    if (!p.occupied) return [];
+    this.lastOccupied = p;
+    const out: PresenceClaim[] = [];
+    for (const ep of this.episodes.values()) this.settle(ep, p.t, out);
     return out;
   }
 
@@ -160,18 +230,22 @@ export class PresenceTracker {
   tick(now: number): PresenceClaim[] {
     const out: PresenceClaim[] = [];
     for (const [k, ep] of this.episodes) {
-      if (now - ep.lastSeen <= this.holdMs) continue;
+      if (ep.openSightings.size > 0) ep.lastSeen = Math.max(ep.lastSeen, now);
+      if (now - ep.lastSeen <= this.policy.holdMs) {
+        this.settle(ep, now, out);
+        continue;
+      }
       this.episodes.delete(k);
-      for (const s of this.grants.values()) {
-        if (unitKey(s.grant.unit) !== k || !s.arrived || s.departed) continue;
+      for (const s of this.grantsOf(k)) {
+        if (!s.arrived || s.departed) continue;
         s.departed = true;
-        if (!this.spend(s, out)) continue;
         const g = s.grant;
+        if (!this.draw(now, s, out)) continue;
         out.push({
           kind: 'presence',
           event: 'departed',
           grant: g,
-          episode: ep,
+          episode: this.view(ep),
           spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: ep.minDistanceM <= g.toleranceM },
           temporal: { measuredMs: ep.lastSeen, window: g.window, graceMs: g.graceMs, ok: ep.lastSeen <= g.window[1] + g.graceMs },
         });
@@ -179,52 +253,130 @@ export class PresenceTracker {
     }
     for (const [id, s] of this.grants) {
       const g = s.grant;
-      if (!s.arrived && !s.noShow && now > g.window[0] + g.graceMs) {
-        // A unit already alongside before the window has arrived: its episode is still open (it
-        // was never absent past the hold time), so its presence spans the window start. Sparse
-        // reports (AIS at anchor: every 3 min) need not land inside [start - grace, start + grace].
-        const ep = this.episodes.get(unitKey(g.unit));
-        if (ep && ep.minDistanceM <= g.toleranceM && ep.openedAt <= g.window[0] + g.graceMs) {
-          if (this.spend(s, out)) {
-            s.arrived = true;
-            out.push(arrivedClaim(g, ep, ep.minDistanceM, Math.max(ep.openedAt, g.window[0])));
-          }
-          continue;
-        }
+      const ep = this.episodes.get(unitKey(g.unit));
+      if (!s.arrived && !s.noShow && now > g.window[1]) {
         s.noShow = true;
-        if (this.spend(s, out)) out.push({ kind: 'presence', event: 'no-show', grant: g, temporal: { measuredMs: now, window: g.window, graceMs: g.graceMs, ok: false } });
+        if (this.draw(now, s, out)) out.push({ kind: 'presence', event: 'no-show', grant: g, temporal: { measuredMs: now, window: g.window, graceMs: g.graceMs, ok: false } });
       }
-      if (s.arrived && !s.departed && !s.overstay && now > g.window[1] + g.graceMs) {
-        const ep = this.episodes.get(unitKey(g.unit));
-        if (ep) {
-          s.overstay = true;
-          if (this.spend(s, out)) {
-            out.push({
-              kind: 'presence',
-              event: 'overstay',
-              grant: g,
-              episode: ep,
-              spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: true },
-              temporal: { measuredMs: now, window: g.window, graceMs: g.graceMs, ok: false },
-            });
-          }
+      if (s.arrived && !s.departed && !s.overstay && now > g.window[1] + g.graceMs && ep) {
+        s.overstay = true;
+        if (this.draw(now, s, out)) {
+          out.push({
+            kind: 'presence',
+            event: 'overstay',
+            grant: g,
+            episode: this.view(ep),
+            spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: ep.minDistanceM <= g.toleranceM },
+            temporal: { measuredMs: now, window: g.window, graceMs: g.graceMs, ok: false },
+          });
         }
       }
-      // A grant is finished once settled and its window (plus grace and hold) is over.
-      if (now > g.window[1] + g.graceMs + this.holdMs && (s.departed || s.noShow || !this.episodes.has(unitKey(g.unit)))) this.grants.delete(id);
+      // A grant is finished once settled and its window (plus grace and hold) is over; it is
+      // kept an hour longer so a unit turning up late is told `outside-window`, not `no-grant`.
+      if (now > g.window[1] + g.graceMs + Math.max(this.policy.holdMs, LATE_REFUSAL_MS) && (s.departed || s.noShow || !ep)) this.grants.delete(id);
     }
     return out;
   }
 
-  private spend(s: GrantState, out: PresenceClaim[]): boolean {
-    if (s.attestations >= this.budgetPerGrant) {
-      if (!s.suspended) {
-        s.suspended = true;
-        out.push({ kind: 'suspension', reservation: s.grant.reservation, unit: s.grant.unit, budget: this.budgetPerGrant });
-      }
-      return false;
-    }
-    s.attestations++;
-    return true;
+  private grantsOf(key: string): GrantState[] {
+    return [...this.grants.values()].filter((s) => unitKey(s.grant.unit) === key);
   }
+
+  /** Confidence and corroboration of an episode as it stands (see the file comment). */
+  private judge(ep: Episode): { conf: number; corroborated: boolean; credible: boolean } {
+    const idConf = noisyOr(ep.idConfs);
+    const p = this.lastOccupied;
+    const corroborated =
+      this.policy.physical && p !== undefined && !p.sources.some((s) => ep.sources.has(s)) && p.t >= ep.openedAt - this.policy.holdMs && p.t <= ep.lastSeen + this.policy.holdMs;
+    let conf = corroborated ? noisyOr([idConf, p!.conf]) : idConf * (this.policy.physical ? 1 : this.policy.uncorroboratedFactor);
+    conf = round3(conf * 0.5 ** ep.flags.size);
+    const enough = corroborated || (!this.policy.physical && ep.idConfs.length >= 2);
+    return { conf, corroborated, credible: enough && conf >= this.policy.minConfidence };
+  }
+
+  private settle(ep: Episode, now: number, out: PresenceClaim[]): void {
+    const j = this.judge(ep);
+    if (!j.credible) {
+      // Corroboration had the hold time to come; without it, one refusal says why.
+      if (!ep.refused && now - ep.openedAt >= this.policy.holdMs) {
+        if (this.policy.physical && !j.corroborated) ep.flags.add('no-physical-evidence');
+        this.refuse(ep, 'not-credible', now, out, undefined, { conf: this.judge(ep).conf }, { min_conf: this.policy.minConfidence });
+      }
+      return;
+    }
+    ep.credibleAt ??= now;
+    const mine = this.grantsOf(ep.key);
+    if (mine.length === 0) {
+      this.refuse(ep, 'no-grant', now, out, undefined, { distance_m: ep.minDistanceM }, {});
+      return;
+    }
+    for (const s of mine) {
+      if (s.arrived || s.departed) continue;
+      const g = s.grant;
+      const [start, end] = g.window;
+      const required = { window_start: start, window_end: end, grace_ms: g.graceMs, tolerance_m: g.toleranceM };
+      if (now < start - g.graceMs) continue; // early: it waits for its window
+      if (s.noShow || now > end) {
+        this.refuse(ep, 'outside-window', now, out, g.reservation, { t: now, distance_m: ep.minDistanceM }, required);
+        continue;
+      }
+      if (ep.minDistanceM > g.toleranceM) {
+        this.refuse(ep, 'outside-tolerance', now, out, g.reservation, { t: now, distance_m: ep.minDistanceM }, required);
+        continue;
+      }
+      if (!this.draw(now, s, out)) continue;
+      s.arrived = true;
+      const measuredMs = Math.max(ep.credibleAt, start - g.graceMs);
+      const late = measuredMs - (start + g.graceMs);
+      out.push({
+        kind: 'presence',
+        event: 'arrived',
+        grant: g,
+        episode: this.view(ep),
+        spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: true },
+        temporal: { measuredMs, window: g.window, graceMs: g.graceMs, ok: true },
+        ...(late > 0 ? { lateMs: late } : {}),
+      });
+    }
+  }
+
+  private refuse(ep: Episode, reason: RefusalReason, now: number, out: PresenceClaim[], reservation: string | undefined, measured: Record<string, number>, required: Record<string, number>): void {
+    if (ep.refused) return;
+    ep.refused = true;
+    if (!this.budgets.draw(now, ep.unit, out as SuspensionClaim[])) return;
+    out.push({ kind: 'reservation', unit: ep.unit, reason, ...(reservation !== undefined ? { reservation } : {}), measured, required, episode: this.view(ep) });
+  }
+
+  private draw(now: number, s: GrantState, out: PresenceClaim[]): boolean {
+    const before = out.length;
+    const ok = this.budgets.draw(now, s.grant.unit, out as SuspensionClaim[], { reservation: s.grant.reservation, used: s.attestations });
+    if (ok) s.attestations++;
+    else if (out.slice(before).some((c) => c.kind === 'suspension' && c.scope === 'grant')) s.suspended = true;
+    return ok;
+  }
+
+  private view(ep: Episode): EpisodeView {
+    const j = this.judge(ep);
+    return {
+      unit: ep.unit,
+      openedAt: ep.openedAt,
+      lastSeen: ep.lastSeen,
+      minDistanceM: ep.minDistanceM,
+      evidence: [...ep.evidence, ...(j.corroborated && this.lastOccupied ? [physicalRef(this.lastOccupied)] : [])],
+      sources: [...new Set([...ep.sources, ...(j.corroborated ? this.lastOccupied!.sources : [])])].sort(),
+      corroborated: j.corroborated,
+      conf: j.conf,
+      flags: [...ep.flags].sort(),
+    };
+  }
+
+  private evictStalest(): void {
+    let stalest: Episode | undefined;
+    for (const e of this.episodes.values()) if (!stalest || e.lastSeen < stalest.lastSeen) stalest = e;
+    if (stalest) this.episodes.delete(stalest.key);
+  }
+}
+
+function physicalRef(p: PhysicalEvidence): EvidenceRef {
+  return { src: p.sources.join('+'), mod: p.modality, t: p.t, h: p.digest };
 }

@@ -20,7 +20,7 @@ import { loadIdentity } from './identity.ts';
 import { embeddedPaths, provisionEmbedded } from './provision.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { BerthScript, simulatedBerthProfile, simulatedBerthSources } from '../sim/simulated-berth.ts';
-import { resolvePlaceProfile } from '../config/place-profile.ts';
+import { identitySources, presencePolicy, resolvePlaceProfile } from '../config/place-profile.ts';
 import { ReservationCycle } from '../sim/reservation-cycle.ts';
 import { openTpmSigner } from '../signing/tpm-signer.ts';
 import { openTpmEpochCounter } from '../signing/tpm-epoch.ts';
@@ -99,7 +99,8 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
     mqtt: { url: brokerUrl, clientId: `place-agent-demo-${process.pid}`, protocolVersion: broker ? 4 : 5 },
     envelope: { intervalMs: o.envelopeIntervalMs ?? 5000, minIntervalMs: Math.min(1000, o.envelopeIntervalMs ?? 1000) },
     profile: simulatedBerthProfile(anchor),
-    presence: { holdMs: 4000, anchor },
+    presence: { holdMs: 4000 },
+    identitySources: new Map([['sim-ais', 'mmsi']]),
     checkpoint: { every: 1000, intervalMs: 60_000 },
     retention: { ms: 30 * 86_400_000, auditDir: join(stateDir, 'audit') },
     maxUndelivered: o.maxUndelivered ?? 1_000_000,
@@ -111,8 +112,11 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
   });
   await agent.start();
   const cycle = simulate ? new ReservationCycle(authority, EMBEDDED_PLACE, script, agent.publisher, clock, o.logger.child('sim'), o.reservationPeriodMs ?? 30_000) : undefined;
-  if (cycle) agent.publisher.onConnected(() => undefined);
-  cycle?.start();
+  // The first grant waits for the broker: published before the connection, it would be lost.
+  if (cycle) {
+    if (agent.publisher.isConnected) cycle.start();
+    else agent.publisher.onConnected(() => cycle.start());
+  }
   return {
     agent,
     brokerUrl,
@@ -156,7 +160,8 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     mqtt: { url: cfg.mqtt.url, clientId: cfg.mqtt.clientId ?? `place-agent-${identity.iss.slice(-12)}`, protocolVersion: cfg.mqtt.protocolVersion, ...brokerCredentials },
     envelope: { intervalMs: cfg.envelope.intervalSeconds * 1000, minIntervalMs: cfg.envelope.minIntervalSeconds * 1000 },
     profile: resolvePlaceProfile(cfg),
-    presence: { holdMs: cfg.presence.holdSeconds * 1000, ...(cfg.presence.anchor ? { anchor: cfg.presence.anchor } : {}) },
+    presence: presencePolicy(cfg),
+    identitySources: identitySources(cfg),
     checkpoint: { every: cfg.lineage.checkpointEvery, intervalMs: cfg.lineage.checkpointSeconds * 1000 },
     retention: { ms: cfg.store.retentionDays * 86_400_000, auditDir: join(stateDir, 'audit') },
     maxUndelivered: cfg.store.maxUndelivered,

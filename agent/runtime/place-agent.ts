@@ -3,7 +3,6 @@
  * logic; their claims are signed onto the chain, committed, and published; inbound grants are
  * verified and drive presence settlement. All I/O objects are passed in.
  */
-import { createHash } from 'node:crypto';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import type { Logger } from '../../core/log.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
@@ -19,10 +18,12 @@ import { ThreadedPublisher } from '../transport/threaded-publisher.ts';
 import { grantFilter } from '../transport/topics.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import { verifyGrant } from '../authority/grant.ts';
-import { EnvelopeBuilder, envelopeBody, significantChange, type PlaceEnvelope } from '../domain/envelope.ts';
+import { EnvelopeBuilder, envelopeBody } from '../domain/envelope.ts';
 import type { PlaceProfile } from '../domain/place-profile.ts';
-import { distanceM } from '../domain/evidence.ts';
-import { PresenceTracker, type GrantSettlement, type PresenceClaim, type PresenceEvidence } from '../domain/presence.ts';
+import { PresenceTracker, type GrantSettlement, type PresenceClaim, type PresencePolicy } from '../domain/presence.ts';
+import type { IdentityScheme } from '../domain/identity-evidence.ts';
+import { EnvelopeEmitter } from './envelope-emitter.ts';
+import { ReadingRouter } from './reading-router.ts';
 import { presenceDraft } from './claims-to-drafts.ts';
 
 export interface PlaceAgentOptions {
@@ -44,7 +45,10 @@ export interface PlaceAgentOptions {
   envelope: { intervalMs: number; minIntervalMs?: number };
   /** The declared dimensions (agent/config/place-profile.ts); none: envelopes carry no dimensions. */
   profile?: PlaceProfile;
-  presence: { holdMs: number; anchor?: { lat: number; lon: number } };
+  /** Presence policy (presence.ts); whether the place has a physical sensor comes from the profile. */
+  presence: { holdMs: number } & Partial<Omit<PresencePolicy, 'holdMs' | 'physical'>>;
+  /** Sources whose readings name units, and by which scheme (agent/config/place-profile.ts identitySources). */
+  identitySources?: Map<string, IdentityScheme>;
   checkpoint: { every: number; intervalMs: number };
   timeQuality: () => TimeQuality;
   /** Called with each committed observation (console printer, metrics). */
@@ -62,9 +66,8 @@ export class PlaceAgent {
   readonly presence: PresenceTracker;
   readonly errors = new ErrorCounter();
   readonly envelope: EnvelopeBuilder;
-  private lastEnvelope: PlaceEnvelope | undefined;
-  private lastEnvelopeAt = -Infinity;
-  private envelopeDeferred: NodeJS.Timeout | undefined;
+  private readonly envelopeEmitter: EnvelopeEmitter;
+  private readonly router: ReadingRouter;
   private readonly timers: NodeJS.Timeout[] = [];
   private sinceCheckpoint = 0;
   readingsSeen = 0;
@@ -77,8 +80,15 @@ export class PlaceAgent {
   constructor(private readonly o: PlaceAgentOptions) {
     this.startedAt = o.clock.now();
     this.chain = new ObservationChain(o.signer, o.identity, o.store.head());
-    this.presence = new PresenceTracker(o.presence.holdMs);
     this.envelope = new EnvelopeBuilder(o.profile ?? { type: 'custom', dims: [], reliability: {} }, o.envelope.intervalMs);
+    const { holdMs, ...policy } = o.presence;
+    this.presence = new PresenceTracker(holdMs, { ...policy, physical: this.envelope.physicalFeeds.length > 0 });
+    this.router = new ReadingRouter(this.envelope, this.presence, o.identitySources ?? new Map());
+    this.envelopeEmitter = new EnvelopeEmitter(this.envelope, {
+      minIntervalMs: o.envelope.minIntervalMs ?? 1000,
+      clock: o.clock,
+      sign: (e) => this.emit({ kind: 'envelope', body: envelopeBody(e), t: e.valid[0] }),
+    });
     const { thread, ...mqttOptions } = o.mqtt;
     const publisherOptions: PublisherOptions = {
       ...mqttOptions,
@@ -145,10 +155,9 @@ export class PlaceAgent {
     if (this.stopping) return;
     this.readingsSeen++;
     this.lastReadingAt = r.t;
-    if (this.envelope.ingest(r)) this.envelopeOnChange();
-    const ev = this.presenceEvidence(r);
-    if (!ev) return;
-    this.submitPresence(this.presence.observe(ev));
+    const routed = this.router.route(r);
+    if (routed.envelopeFed) this.envelopeEmitter.changed();
+    this.submitPresence(routed.claims);
   }
 
   /**
@@ -169,23 +178,6 @@ export class PlaceAgent {
           this.o.logger.error('presence claim not recorded', { kind: c.kind, reservation, error: e as Error });
         });
     }
-  }
-
-  /** Which readings place a unit: AIS positions (distance to the place anchor) and RFID sightings (within reader range). */
-  private presenceEvidence(r: Reading): PresenceEvidence | undefined {
-    const v = r.value as Record<string, unknown> | undefined;
-    if (!v || !r.quality.ok) return undefined;
-    const digest = createHash('sha256').update(JSON.stringify({ s: r.source, t: r.t, v })).digest('hex');
-    if (r.modality === 'ais' && typeof v.mmsi === 'number' && typeof v.lat === 'number' && typeof v.lon === 'number' && this.o.presence.anchor) {
-      const d = distanceM({ lat: v.lat, lon: v.lon }, this.o.presence.anchor) + (r.quality.accuracyM ?? 10);
-      return { unit: ['mmsi', String(v.mmsi)], t: r.t, distanceM: d, source: r.source, digest };
-    }
-    if (r.modality === 'rfid' && typeof v.tag === 'string') {
-      // A closing sighting speaks for when the tag was last read, not for when it went quiet.
-      const t = typeof v.lastSeen === 'number' ? v.lastSeen : r.t;
-      return { unit: ['rfid', v.tag], t, distanceM: typeof v.rangeM === 'number' ? v.rangeM : 5, source: r.source, digest };
-    }
-    return undefined;
   }
 
   acceptGrant(bytes: Uint8Array, via: 'mqtt' | 'store', settlement?: string): boolean {
@@ -222,36 +214,7 @@ export class PlaceAgent {
 
   private async envelopeTick(): Promise<void> {
     this.relievePressure();
-    await this.emitEnvelope(this.envelope.compute(this.o.clock.now()));
-  }
-
-  private emitEnvelope(e: PlaceEnvelope): Promise<SignedObservation | undefined> {
-    clearTimeout(this.envelopeDeferred);
-    this.envelopeDeferred = undefined;
-    this.lastEnvelope = e;
-    this.lastEnvelopeAt = e.valid[0];
-    return this.emit({ kind: 'envelope', body: envelopeBody(e), t: e.valid[0] });
-  }
-
-  /**
-   * A significant change (a door opening, a bay filling, power moving past its delta) is
-   * signed at once rather than at the next period, at most once per `minIntervalMs`; a change
-   * inside that interval is signed when it ends, as it stands then.
-   */
-  private envelopeOnChange(): void {
-    if (this.envelopeDeferred || this.stopping) return;
-    const now = this.o.clock.now();
-    const e = this.envelope.compute(now);
-    if (!significantChange(this.lastEnvelope, e, this.envelope.profile.dims)) return;
-    const wait = this.lastEnvelopeAt + (this.o.envelope.minIntervalMs ?? 1000) - now;
-    if (wait <= 0) {
-      void this.emitEnvelope(e);
-      return;
-    }
-    this.envelopeDeferred = setTimeout(() => {
-      this.envelopeDeferred = undefined;
-      if (!this.stopping) void this.emitEnvelope(this.envelope.compute(this.o.clock.now()));
-    }, wait);
+    await this.envelopeEmitter.periodic();
   }
 
   /** Under storage pressure superseded envelopes leave the outbox; a signed gap says exactly which and why. */
@@ -369,7 +332,7 @@ export class PlaceAgent {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
-    clearTimeout(this.envelopeDeferred);
+    this.envelopeEmitter.stop();
     await Promise.allSettled(this.o.sources.map((s) => s.stop()));
     // Every wait is bounded: with a full disk or a vanished TPM a commit may never succeed, and
     // shutdown must still finish inside systemd's TimeoutStopSec. What is committed stays safe.

@@ -1,7 +1,12 @@
 /**
  * The embedded demo's reservation cycle (about every 30 s): the development authority signs a
  * grant for the next vessel, publishes it retained on the grants topic with an MQTT 5 expiry at
- * the window's end, and schedules the simulated vessel to arrive inside the window and leave.
+ * the window's end, and schedules what happens at the berth, in turn:
+ *   1. the granted vessel comes alongside: `arrived` (AIS and radar agree), then `departed`;
+ *   2. another vessel, with no grant, takes the berth: a `no-grant` refusal, and the granted
+ *      one's `no-show` when the window ends;
+ *   3. the granted vessel's AIS claims the berth but no hull is there (a spoofed transponder):
+ *      a `not-credible` refusal flagged `no-physical-evidence`, and a `no-show`.
  * The agent receives the grant over MQTT like any other, so the whole inbound path is real.
  */
 import type { Clock } from '../../core/clock.ts';
@@ -30,7 +35,9 @@ export class ReservationCycle {
     private readonly periodMs = 30_000,
   ) {}
 
+  /** Starts the cycle; a second call (the broker reconnected) changes nothing. */
   start(): void {
+    if (this.timer) return;
     const run = () => void this.once().catch((e) => this.logger.warn('could not publish the demo grant', { error: e as Error }));
     setTimeout(run, 1500);
     this.timer = setInterval(run, this.periodMs);
@@ -52,7 +59,9 @@ export class ReservationCycle {
       expirySec: Math.ceil((window[1] - now) / 1000) + 5,
       contentType: 'application/cose; cose-type="cose-sign1"',
     });
-    this.script.schedule({ mmsi, arriveAt: window[0] + 1000, departAt: window[0] + 12_000 });
+    const act = (this.n - 1) % 3;
+    const visitor = act === 1 ? 244_000_000 + (this.n % 1000) : mmsi;
+    this.script.schedule({ mmsi: visitor, arriveAt: window[0] + 1000, departAt: window[0] + 12_000, ...(act === 2 ? { spoof: true } : {}) });
   }
 
   stop(): void {

@@ -34,8 +34,8 @@ export class BerthScript {
       const approach = 2000;
       if (t >= v.arriveAt - approach && t <= v.departAt + approach) {
         const alongside = t >= v.arriveAt && t <= v.departAt;
-        // Off the berth the vessel is ~300 m out on the approach; alongside, within a few metres.
-        const off = alongside ? 0 : Math.min(1, Math.abs(t < v.arriveAt ? v.arriveAt - t : t - v.departAt) / approach) * 0.0004;
+        // On the approach at 3.2 knots (1.6 m/s) the vessel is a few metres off; alongside, at the anchor.
+        const off = alongside ? 0 : Math.min(1, Math.abs(t < v.arriveAt ? v.arriveAt - t : t - v.departAt) / approach) * 0.00003;
         return { mmsi: v.mmsi, lat: this.anchor.lat + off, lon: this.anchor.lon + off, alongside, hullAtBerth: alongside && !v.spoof };
       }
     }

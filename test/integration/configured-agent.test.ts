@@ -84,9 +84,13 @@ describe('configured agent with serial sources and mosquitto', () => {
         `  url: ${broker.url}`,
         'envelope:',
         '  intervalSeconds: 1',
-        '  lengthM: 250',
+        '  placeType: berth',
+        '  dims: { length_m: { value: 250 } }',
         'presence:',
         '  holdSeconds: 5',
+        // No physical sensor here and the corpus vessel's position accuracy flag is 0 (worse
+        // than 10 m): its AIS track is weak evidence, accepted uncorroborated at this threshold.
+        '  minConfidence: 0.1',
         '  anchor: { lat: 48.3816, lon: -123.3954 }',
         'metrics:',
         `  listen: 127.0.0.1:${opsPort}`,
@@ -159,6 +163,10 @@ describe('configured agent with serial sources and mosquitto', () => {
     expect(body.get('reservation')).toBe('R1');
     expect(body.get('unit')).toEqual(['mmsi', '371798000']);
     expect(body.get('event')).toBe('arrived');
+    // Two AIS reports at least: one radio message never makes an arrival; no sensor corroborated it.
+    expect(body.get('corroborated')).toBe(false);
+    expect((body.get('evidence') as Map<string, unknown>[]).length).toBeGreaterThanOrEqual(2);
+    expect(body.get('modalities')).toEqual(['ais']);
     // The attestation echoes the grant's challenge (claim 10).
     const grantPayload = decodeCbor(decodeSign1(new Uint8Array(readFileSync(join(dir, 'R1.grant')))).payload) as Map<number, unknown>;
     expect(Buffer.from(payload.get(CLAIM.nonce) as Uint8Array).equals(Buffer.from(grantPayload.get(CLAIM.nonce) as Uint8Array))).toBe(true);
