@@ -6,6 +6,8 @@ import { createModbusStreamDecoder } from '../../drivers/modbus/sniffer.ts';
 import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../drivers/rfid/stream-decoder.ts';
 import { createMcuStreamDecoder } from '../../firmware-bridge/host/frame-decoder.ts';
 import { CodedError } from '../../core/coded-error.ts';
+import { systemClock } from '../../core/clock.ts';
+import { RejectLog } from '../../core/reject-log.ts';
 
 const DECODERS: Record<string, () => StreamDecoder> = {
   nmea: () => createNmeaStreamDecoder(),
@@ -22,7 +24,12 @@ function jsonSafe(_k: string, v: unknown): unknown {
   return v;
 }
 
-/** Decodes raw bytes from stdin (or a serial port) and prints one JSON object per message; rejects go to stderr with their reason. */
+/**
+ * Decodes raw bytes from stdin (or a serial port) and prints one JSON object per message.
+ * Rejects go to stderr with their reason, at most 20 a second; the rest are counted and one
+ * `DECODE_REJECTS_SUPPRESSED` line per second says how many, by code (garbage input must not
+ * print a line per byte). The exit code is 1 when anything was rejected.
+ */
 export async function decodeCommand(args: string[]): Promise<number> {
   const [codec, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, baud: { type: 'string', default: '9600' } } });
@@ -30,12 +37,21 @@ export async function decodeCommand(args: string[]): Promise<number> {
   if (!make) throw new CodedError('USAGE', `usage: place-agent decode <${Object.keys(DECODERS).join('|')}> [--port PATH --baud N]`);
   const dec = make();
   let rejected = 0;
+  const rejects = new RejectLog({
+    clock: systemClock,
+    intervalMs: 1000,
+    detailPerInterval: 20,
+    write: (l) =>
+      process.stderr.write(
+        JSON.stringify(l.kind === 'reject' ? { code: l.code, reason: l.message, raw: l.details.raw } : { code: 'DECODE_REJECTS_SUPPRESSED', suppressed: l.suppressed, byCode: l.byCode }) + '\n',
+      ),
+  });
   const emit = (events: DecodeEvent[]) => {
     for (const e of events) {
       if (e.ok) process.stdout.write(JSON.stringify(e.message, jsonSafe) + '\n');
       else {
         rejected++;
-        process.stderr.write(JSON.stringify({ code: e.code, reason: e.reason, raw: e.raw }) + '\n');
+        rejects.reject(e.code, e.reason, { raw: e.raw });
       }
     }
   };
@@ -52,5 +68,6 @@ export async function decodeCommand(args: string[]): Promise<number> {
     for await (const chunk of process.stdin) emit(dec.push(new Uint8Array(chunk as Buffer)));
   }
   emit(dec.flush());
+  rejects.flush();
   return rejected > 0 ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
+import { RejectLog } from '../../core/reject-log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { AisDecoder, type AisLineResult } from './ais-decoder.ts';
@@ -17,6 +18,8 @@ export interface AisSourceOptions {
   logger?: Logger;
   /** No decoded message for this long makes the source 'stale' (default 60 s: Class A reports every 2 to 10 s, but a quiet berth may hear only Class B every 3 min). */
   staleAfterMs?: number;
+  /** Rejections logged in detail per interval (the rest counted and summarised). Default 5 per 10 s. */
+  rejectLog?: { intervalMs?: number; detailPerInterval?: number };
 }
 
 /** ITU-R M.1371-5 Table 46: position accuracy flag 1 = better than 10 m (DGNSS), 0 = worse than 10 m. */
@@ -30,6 +33,7 @@ export class AisSource implements ReadingSource {
   private readonly link: WatchedLink;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly rejects: RejectLog;
   private readonly errors = new ErrorCounter();
   private readonly decoder: AisDecoder;
   private readonly framer: LineFramer;
@@ -47,6 +51,14 @@ export class AisSource implements ReadingSource {
     this.link = options.link;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child(`ais:${options.id}`);
+    this.rejects = new RejectLog({
+      clock: this.clock,
+      ...options.rejectLog,
+      write: (l) =>
+        l.kind === 'reject'
+          ? this.log.debug(`rejected: ${l.message}`, { code: l.code })
+          : this.log.info(`${l.suppressed} more rejected input(s) not logged one by one`, { byCode: l.byCode, intervalMs: l.intervalMs }),
+    });
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
     this.decoder = new AisDecoder({ clock: this.clock, type24: 'merge' });
     this.framer = new LineFramer(AIS_MAX_LINE, (dropped) => {
@@ -83,13 +95,17 @@ export class AisSource implements ReadingSource {
       this.detail = `${this.link.endpoint} not open yet`;
     }
     // Partial multi-sentence messages time out even when the receiver goes quiet.
-    this.expireTimer = setInterval(() => this.consume(this.decoder.expire(), 0), 1_000);
+    this.expireTimer = setInterval(() => {
+      this.consume(this.decoder.expire(), 0);
+      this.rejects.tick();
+    }, 1_000);
     this.expireTimer.unref?.();
   }
 
   async stop(): Promise<void> {
     if (this.expireTimer) clearInterval(this.expireTimer);
     this.expireTimer = undefined;
+    this.rejects.flush();
     // Also when the port is away: a supervisor still retrying must stop.
     await this.link.close();
   }
@@ -111,6 +127,7 @@ export class AisSource implements ReadingSource {
   private handle(chunk: Uint8Array): void {
     for (const line of this.framer.push(chunk)) this.consume(this.decoder.pushLine(line), line.length + 1);
     this.consume(this.decoder.expire(), 0);
+    this.rejects.tick();
   }
 
   private consume(results: AisLineResult[], lineBytes: number): void {
@@ -119,7 +136,7 @@ export class AisSource implements ReadingSource {
         this.errors.count(r.error.code);
         // A line that is not a sentence at all is bytes thrown away while resynchronising.
         if (r.error.code === AisErrorCode.NotASentence) this.discarded += lineBytes;
-        this.log.debug(() => `rejected: ${r.error.message}`, { code: r.error.code });
+        this.rejects.reject(r.error.code, r.error.message);
         continue;
       }
       this.emit(r.message, r.own, r.channel);

@@ -16,9 +16,16 @@ export type DiscardReason =
   /** Input ended (flush) with an unterminated frame. */
   | 'incomplete';
 
+/**
+ * A `discarded` event stands for one or more consecutive discarded runs with the same reason
+ * (no frame between them, within one `push`): `length` is their exact byte count, `runs` how
+ * many there were, `bytes` a sample (the first run, at most 64 bytes of an over-long line).
+ * Merging keeps 5 MB of `$` (each one cutting the previous short) from becoming millions of
+ * events; the byte accounting stays exact.
+ */
 export type FrameEvent =
   | { kind: 'frame'; bytes: Uint8Array }
-  | { kind: 'discarded'; bytes: Uint8Array; reason: DiscardReason };
+  | { kind: 'discarded'; bytes: Uint8Array; reason: DiscardReason; length: number; runs: number };
 
 export interface LineFramerOptions {
   /** Longest frame kept, delimiters excluded. NMEA 0183 §5.3 allows 82 characters; receivers exceed it, so NMEA uses 256. */
@@ -115,6 +122,16 @@ export class LineFramer {
     return out;
   }
 
+  private report(out: FrameEvent[], reason: DiscardReason, length: number): void {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.kind === 'discarded' && last.reason === reason) {
+      last.length += length;
+      last.runs++;
+      return;
+    }
+    out.push({ kind: 'discarded', bytes: this.buf.slice(0, this.len), reason, length, runs: 1 });
+  }
+
   private emitFrame(out: FrameEvent[]): void {
     if (this.isStart !== undefined && this.isStart[this.buf[0]!] !== 1) {
       this.discard(out, 'no-start');
@@ -126,13 +143,13 @@ export class LineFramer {
   }
 
   private discard(out: FrameEvent[], reason: DiscardReason): void {
-    out.push({ kind: 'discarded', bytes: this.buf.slice(0, this.len), reason });
+    this.report(out, reason, this.len);
     this.discarded += this.len;
     this.len = 0;
   }
 
   private endOverflow(out: FrameEvent[]): void {
-    out.push({ kind: 'discarded', bytes: this.buf.slice(0, this.len), reason: 'too-long' });
+    this.report(out, 'too-long', this.overflowCount);
     this.discarded += this.overflowCount;
     this.overflowing = false;
     this.overflowCount = 0;

@@ -138,7 +138,7 @@ export class GpsdSource implements ReadingSource {
   private push(chunk: Uint8Array): void {
     for (const ev of this.framer.push(chunk)) {
       if (ev.kind === 'discarded') {
-        this.errors.count('GPSD_LINE_TOO_LONG');
+        this.errors.count('GPSD_LINE_TOO_LONG', ev.runs);
         continue;
       }
       const r = decodeGpsdLine(new TextDecoder().decode(ev.bytes));

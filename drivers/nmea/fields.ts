@@ -4,8 +4,19 @@
  * is present but malformed; the sentence decoders turn that into NMEA_BAD_FIELD.
  */
 export class FieldError extends Error {
-  constructor(readonly field: string, readonly value: string) {
-    super(`bad ${field}: ${JSON.stringify(value)}`);
+  readonly field: string;
+  readonly value: string;
+  constructor(field: string, value: string) {
+    // Bad input, not a bug: no stack trace (see NmeaError).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(`bad ${field}: ${JSON.stringify(value)}`);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.field = field;
+    this.value = value;
   }
 }
 

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
+import { RejectLog, type RejectLogLine } from '../../core/reject-log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { createNmeaLineFramer, type FrameEvent } from '../framing/line-framer.ts';
 import type { ByteLink } from '../serial/binding.ts';
@@ -26,13 +27,16 @@ export interface NmeaSerialSourceOptions {
   time?: GnssTimeCheckOptions;
   requireChecksum?: boolean;
   logger?: Logger;
+  /** Rejections logged in detail per interval (the rest counted and summarised). Default 5 per 10 s. */
+  rejectLog?: { intervalMs?: number; detailPerInterval?: number };
 }
 
 /**
  * A GNSS receiver talking NMEA 0183 straight to a port (gateways without gpsd):
  * link → line framer → codec → epoch accumulator → Readings of modality `gnss`.
- * Bad input is counted by code (NMEA_BAD_CHECKSUM, NMEA_FRAMING_TOO_LONG, ...), logged at
- * debug, and never stops the stream.
+ * Bad input is counted by code (NMEA_BAD_CHECKSUM, NMEA_FRAMING_TOO_LONG, ...), logged at a
+ * bounded rate (a few in detail at debug, then one summary line per interval at info), and
+ * never stops the stream.
  */
 export class NmeaSerialSource implements ReadingSource {
   readonly id: string;
@@ -42,6 +46,7 @@ export class NmeaSerialSource implements ReadingSource {
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly log: Logger;
+  private readonly rejects: RejectLog;
   private onReading: ((r: Reading) => void) | undefined;
   private idleTimer: unknown;
   private readings = 0;
@@ -55,6 +60,7 @@ export class NmeaSerialSource implements ReadingSource {
     this.clock = options.clock ?? systemClock;
     this.timers = options.timers ?? systemTimers;
     this.log = (options.logger ?? silentLogger).child(`nmea:${options.id}`);
+    this.rejects = new RejectLog({ clock: this.clock, write: (l) => this.writeReject(l), ...options.rejectLog });
     const accOptions: ConstructorParameters<typeof GnssFixAccumulator>[0] = { clock: this.clock };
     if (options.uereM) accOptions.uereM = options.uereM;
     if (options.time) accOptions.time = options.time;
@@ -78,6 +84,7 @@ export class NmeaSerialSource implements ReadingSource {
     await this.options.link.close();
     this.handleFrames(this.framer.flush());
     this.emit(this.acc.flush());
+    this.rejects.flush();
   }
 
   /** Feeds bytes as if they came from the link (the link's onData calls this). */
@@ -87,6 +94,7 @@ export class NmeaSerialSource implements ReadingSource {
     this.idleTimer = this.timers.setTimeout(() => {
       this.idleTimer = undefined;
       this.emit(this.acc.flush());
+      this.rejects.tick();
     }, this.options.idleFlushMs ?? 250);
   }
 
@@ -114,23 +122,30 @@ export class NmeaSerialSource implements ReadingSource {
   private handleFrames(events: FrameEvent[]): void {
     for (const ev of events) {
       if (ev.kind === 'discarded') {
-        this.errors.count(`NMEA_FRAMING_${ev.reason.toUpperCase().replace('-', '_')}`);
-        this.log.debug(() => `discarded ${ev.bytes.length} bytes (${ev.reason})`);
+        const code = `NMEA_FRAMING_${ev.reason.toUpperCase().replace('-', '_')}`;
+        // One event may stand for many consecutive runs (the framer merges them): count each.
+        this.errors.count(code, ev.runs);
+        this.rejects.reject(code, () => `discarded ${ev.length} bytes (${ev.reason}, ${ev.runs} run${ev.runs === 1 ? '' : 's'})`);
         continue;
       }
       const r = decodeNmeaSentence(ev.bytes, this.options.requireChecksum === false ? { requireChecksum: false } : {});
       if (!r.ok) {
         // Unsupported sentences (GBS, GRS, proprietary) are normal traffic; counted, not logged.
         this.errors.count(r.error.code);
-        if (r.error.code !== 'NMEA_UNSUPPORTED') this.log.debug(() => r.error.message, { code: r.error.code, ...r.error.details });
+        if (r.error.code !== 'NMEA_UNSUPPORTED') this.rejects.reject(r.error.code, r.error.message, r.error.details);
         continue;
       }
       for (const fe of r.fieldErrors) {
         this.errors.count(fe.code);
-        this.log.debug(() => fe.message, { code: fe.code, ...fe.details });
+        this.rejects.reject(fe.code, fe.message, fe.details);
       }
       this.emit(this.acc.push(r.sentence));
     }
+  }
+
+  private writeReject(l: RejectLogLine): void {
+    if (l.kind === 'reject') this.log.debug(l.message, { code: l.code, ...l.details });
+    else this.log.info(`${l.suppressed} more rejected input(s) not logged one by one`, { byCode: l.byCode, intervalMs: l.intervalMs });
   }
 
   private emit(fix: GnssFix | undefined): void {

@@ -22,7 +22,9 @@ export function createNmeaStreamDecoder(options: NmeaStreamDecoderOptions = {}):
     for (const f of frames) {
       const raw = latin1.decode(f.bytes);
       if (f.kind === 'discarded') {
-        out.push({ ok: false, code: 'NMEA_FRAMING', reason: f.reason, raw });
+        // The framer merges consecutive discards (5 MB of `$` is a handful of events): say how many.
+        const reason = f.runs === 1 ? f.reason : `${f.reason} (${f.runs} runs, ${f.length} bytes)`;
+        out.push({ ok: false, code: 'NMEA_FRAMING', reason, raw });
         continue;
       }
       const r = decodeNmeaSentence(raw, options);

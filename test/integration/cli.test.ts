@@ -171,6 +171,18 @@ describe('place-agent CLI', () => {
     const rfid = await runAgent(['decode', 'rfid-em4100'], Buffer.concat([Buffer.from([0x02]), Buffer.from('62E3086CED08'), Buffer.from([0x03])]));
     expect(rfid.stdout).toContain('62E3086CED');
   });
+
+  it('decode nmea on 500,000 garbage lines prints a bounded number of reject lines and says how many it held back', async () => {
+    const r = await runAgent(['decode', 'nmea'], Buffer.from('$\n'.repeat(500_000)));
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { code: string; suppressed?: number });
+    const detailed = lines.filter((l) => l.code !== 'DECODE_REJECTS_SUPPRESSED').length;
+    const held = lines.reduce((n, l) => n + (l.suppressed ?? 0), 0);
+    // Every rejected line is either printed or counted in a summary; at most 21 lines per
+    // second of run time, so far fewer lines than rejects (one per 100 would take minutes).
+    expect(detailed + held).toBe(500_000);
+    expect(lines.length).toBeLessThan(5_000);
+  });
 });
 
 describe('place-agent verify --broker', () => {

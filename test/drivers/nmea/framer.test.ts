@@ -44,6 +44,13 @@ describe('LineFramer', () => {
     expect(framed + f.discardedBytes + delimiters).toBe(input.length);
   });
 
+  it('merges consecutive discards of one reason into one event with the exact byte count and run count', () => {
+    const f = createNmeaLineFramer();
+    const evs = f.push(enc('$$$$$GPZDA,1\r\n$A$BB$GPZDA,2\r\n'));
+    expect(evs.map((e) => (e.kind === 'frame' ? 'F' : `D(${e.reason})x${e.runs}/${e.length}`))).toEqual(['D(interrupted)x4/4', 'F', 'D(interrupted)x2/5', 'F']);
+    expect(f.discardedBytes).toBe(9);
+  });
+
   it('rejects a nonsensical maximum', () => {
     expect(() => new LineFramer({ maxLength: 0 })).toThrow(RangeError);
   });
