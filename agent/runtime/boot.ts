@@ -24,8 +24,10 @@ import { identitySources, presencePolicy, resolvePlaceProfile } from '../config/
 import { ReservationCycle } from '../sim/reservation-cycle.ts';
 import { openTpmSigner } from '../signing/tpm-signer.ts';
 import { openTpmEpochCounter } from '../signing/tpm-epoch.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { CodedError } from '../../core/coded-error.ts';
+import { keyFileExists } from '../signing/tpm-key-files.ts';
+import { tpmKeysInit } from '../signing/tpm-provision.ts';
 import { hostTimeQuality } from './time-quality.ts';
 import { createConsolePrinter } from './console-printer.ts';
 import { loadBrokerCredentials } from '../transport/broker-credentials.ts';
@@ -56,10 +58,10 @@ export interface EmbeddedOptions {
   maxUndelivered?: number;
 }
 
-async function openTpm(tcti: string, logger: Logger, o: { handle?: number; nvIndex?: number; ownerAuth?: string } = {}): Promise<{ signer: Signer; epoch: EpochCounter }> {
-  const signer = await openTpmSigner({ tcti, logger: logger.child('tpm'), ...o });
+async function openTpm(tcti: string, logger: Logger, stateDir: string): Promise<{ signer: Signer; epoch: EpochCounter }> {
+  const signer = await openTpmSigner({ tcti, stateDir, logger: logger.child('tpm') });
   try {
-    const epoch = await openTpmEpochCounter({ tcti, logger, ...(o.nvIndex !== undefined ? { nvIndex: o.nvIndex } : {}), ...(o.ownerAuth ? { ownerAuth: o.ownerAuth } : {}) });
+    const epoch = await openTpmEpochCounter({ tcti, stateDir, logger });
     return { signer, epoch };
   } catch (e) {
     await signer.close();
@@ -71,7 +73,9 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
   const clock = o.clock ?? systemClock;
   const stateDir = resolve(o.stateDir ?? 'var');
   const paths = embeddedPaths(stateDir);
-  const tpm = o.tcti ? await openTpm(o.tcti, o.logger) : undefined;
+  // The demo provisions a fresh TPM itself (empty owner auth, as swtpm starts); a gateway runs keys init --tpm.
+  if (o.tcti && !keyFileExists(stateDir)) await tpmKeysInit({ tcti: o.tcti, stateDir, logger: o.logger });
+  const tpm = o.tcti ? await openTpm(o.tcti, o.logger, stateDir) : undefined;
   const { authority, signer } = await provisionEmbedded(stateDir, EMBEDDED_PLACE, clock.now(), tpm?.signer);
   const store = new ObservationStore(join(stateDir, 'agent.db'), { exclusive: true });
   let broker: EmbeddedBroker | undefined;
@@ -137,11 +141,8 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
   if (cfg.signer.kind === 'tpm' && existsSync(join(stateDir, 'device.key'))) {
     throw new CodedError('KEY_SOFTWARE_WITH_TPM', `the configuration names a TPM, but a software key lies in ${join(stateDir, 'device.key')}: remove it (it is not used, and must not be able to sign for this gateway)`, { path: join(stateDir, 'device.key') });
   }
-  const tpm = cfg.signer.kind === 'tpm' ? await openTpm(cfg.signer.tcti ?? 'device:/dev/tpmrm0', o.logger, {
-          ...(cfg.signer.handle !== undefined ? { handle: cfg.signer.handle } : {}),
-          ...(cfg.signer.nvIndex !== undefined ? { nvIndex: cfg.signer.nvIndex } : {}),
-          ...(cfg.signer.ownerAuthFile ? { ownerAuth: readFileSync(cfg.signer.ownerAuthFile, 'utf8').trim() } : {}),
-        }) : undefined;
+  // The owner auth (signer.ownerAuthFile) is for keys init only: running needs the key's and counter's own auths.
+  const tpm = cfg.signer.kind === 'tpm' ? await openTpm(cfg.signer.tcti ?? 'device:/dev/tpmrm0', o.logger, stateDir) : undefined;
   const signer = tpm?.signer ?? loadKeyFile(cfg.signer.keyFile ?? join(stateDir, 'device.key'));
   const identity = loadIdentity(stateDir, cfg.credential.file ?? join(stateDir, 'device.cred'), cfg.credential.parents);
   const anchors = cfg.trustAnchors.map(loadTrustAnchor);

@@ -1,70 +1,24 @@
 /**
- * Provisioning and enrolment for a TPM-backed gateway, as functions the CLI calls
- * (`keys init`, `keys show`, `enroll`). Defaults: signing key 0x81010001, attestation key
- * (AK) 0x81010002, epoch counter NV index 0x01500101.
- *
- * Enrolment proves to an authority that the device key lives in this TPM: the AK, a
- * restricted signing key (TPM 2.0 Part 1 §25.2.3: it only signs TPM-generated structures
- * beginning with TPM_GENERATED_VALUE), signs a TPM2_Certify (Part 3 §18.2) of the device key,
- * whose certified Name is nameAlg || SHA-256(TPMT_PUBLIC): the public area includes
- * fixedTPM and sensitiveDataOrigin, so a matching Name means a non-exportable TPM key.
- * Trust in the AK itself (an EK credential chain) is outside this module.
+ * Enrolment for a TPM-backed gateway: the attestation key (AK), a restricted signing key
+ * (TPM 2.0 Part 1 §25.2.3: it only signs TPM-generated structures beginning with
+ * TPM_GENERATED_VALUE), signs a TPM2_Certify (Part 3 §18.2) of the device key, whose certified
+ * Name is nameAlg || SHA-256(TPMT_PUBLIC): the public area includes fixedTPM and
+ * sensitiveDataOrigin, so a matching Name means a non-exportable TPM key. Both keys are
+ * ordinary keys under the storage root key, loaded from tpm-key.json for the command and
+ * flushed after it; each is authorised with its authValue in its own salted HMAC session.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import type { Logger } from '../../core/log.ts';
-import { silentLogger } from '../../core/log.ts';
 import type { TpmClient } from '../../drivers/tpm/client.ts';
-import { authValue } from '../../drivers/tpm/command.ts';
 import { certify, parseAttest, quote, type Attest, type Attestation } from '../../drivers/tpm/commands/attest.ts';
-import { readPublic } from '../../drivers/tpm/commands/object.ts';
-import { RH, ST } from '../../drivers/tpm/constants.ts';
+import { flushContext } from '../../drivers/tpm/commands/context.ts';
+import { loadKey, parsePublicArea } from '../../drivers/tpm/commands/keys.ts';
+import { ST } from '../../drivers/tpm/constants.ts';
 import { rawLowS, verifyP256 } from '../../drivers/tpm/ecdsa.ts';
-import { TpmWriter } from '../../drivers/tpm/marshal.ts';
-import { ensureCounter, ensurePersistentKey, prepareTpm } from '../../drivers/tpm/provision.ts';
-import {
-  ATTESTATION_KEY_ATTRIBUTES,
-  SIGNING_KEY_ATTRIBUTES,
-  eccTemplate,
-  marshalEccPublic,
-  objectName,
-  sec1FromXY,
-  xyFromSec1,
-} from '../../drivers/tpm/public-area.ts';
-import { RC, rcBase } from '../../drivers/tpm/response-code.ts';
-import { acquireTpmClient } from '../../drivers/tpm/shared-client.ts';
+import { readStorageRoot } from '../../drivers/tpm/provision.ts';
+import { ATTESTATION_KEY_ATTRIBUTES, SIGNING_KEY_ATTRIBUTES, eccTemplate, marshalEccPublic, objectName, sec1FromXY, xyFromSec1 } from '../../drivers/tpm/public-area.ts';
+import { SE, startSession, type AuthSession } from '../../drivers/tpm/session.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
-import { coseKeyThumbprint } from '../encoding/cose-key.ts';
-import { DEFAULT_EPOCH_NV_INDEX, readCounterOrZero } from './tpm-epoch.ts';
-import { DEFAULT_SIGNING_KEY_HANDLE } from './tpm-signer.ts';
-
-export const DEFAULT_AK_HANDLE = 0x81010002;
-
-export interface TpmKeysConfig {
-  tcti: string;
-  handle?: number;
-  nvIndex?: number;
-  akHandle?: number;
-  /** Owner hierarchy authorisation (only `tpmKeysInit` needs it). Never logged. */
-  ownerAuth?: string | Uint8Array;
-  logger?: Logger;
-  timeoutMs?: number;
-}
-
-export interface TpmKeysInfo {
-  handle: number;
-  /** Uncompressed SEC1, 65 bytes. */
-  publicKey: Uint8Array;
-  /** RFC 9679 COSE_Key thumbprint of the signing key (the `kid` of our COSE_Sign1). */
-  kid: Uint8Array;
-  nvIndex: number;
-  counter: bigint;
-  akHandle: number;
-  akPublicKey: Uint8Array;
-}
-
-export interface TpmKeysInitResult extends TpmKeysInfo {
-  created: { key: boolean; counter: boolean; ak: boolean };
-}
+import { withTpm, type TpmKeysConfig } from './tpm-provision.ts';
+import { readAuthSecrets, readKeyFile, tpmKeyPaths } from './tpm-key-files.ts';
 
 export interface TpmEnrollment {
   devicePublicKey: Uint8Array;
@@ -77,69 +31,47 @@ export interface TpmEnrollment {
 
 export type EnrollmentVerdict = { valid: true; attest: Attest } | { valid: false; reason: string };
 
-async function withTpm<T>(cfg: TpmKeysConfig, fn: (tpm: TpmClient, log: Logger) => Promise<T>): Promise<T> {
-  const log = (cfg.logger ?? silentLogger).child('tpm-enroll');
-  const lease = acquireTpmClient(cfg.tcti, { logger: log, timeoutMs: cfg.timeoutMs });
+export interface LoadedAttestationKeys {
+  key: { handle: number; name: Uint8Array; auth: Uint8Array; publicKey: Uint8Array };
+  ak: { handle: number; name: Uint8Array; auth: Uint8Array; publicKey: Uint8Array; publicArea: Uint8Array };
+  /** Two salted sessions: Certify authorises two objects, and one session may appear only once. */
+  sessions: [AuthSession, AuthSession];
+}
+
+/** Loads the signing key and the AK under the SRK for `fn`, with two salted sessions; flushes all of it after. */
+export async function withAttestationKeys<T>(tpm: TpmClient, stateDir: string, fn: (k: LoadedAttestationKeys) => Promise<T>): Promise<T> {
+  const { keyFile, authFile } = tpmKeyPaths(stateDir);
+  const file = readKeyFile(keyFile);
+  const auth = readAuthSecrets(authFile);
+  if (!file.blobs.ak) throw new TpmError('TPM_NOT_PROVISIONED', `${keyFile} has no attestation key: run keys init --tpm`, {});
+  const srk = await readStorageRoot(tpm, file.srk.handle, file.srkName);
+  const flush: number[] = [];
   try {
-    await prepareTpm(lease.client, log);
-    return await fn(lease.client, log);
+    const s1 = await startSession(tpm, SE.HMAC, srk);
+    flush.push(s1.handle);
+    const s2 = await startSession(tpm, SE.HMAC, srk);
+    flush.push(s2.handle);
+    const key = await loadKey(tpm, srk, new Uint8Array(0), file.blobs.signingKey);
+    flush.push(key.handle);
+    const ak = await loadKey(tpm, srk, new Uint8Array(0), file.blobs.ak);
+    flush.push(ak.handle);
+    const kp = parsePublicArea(file.blobs.signingKey.publicArea).pub;
+    const ap = parsePublicArea(file.blobs.ak.publicArea).pub;
+    return await fn({
+      key: { handle: key.handle, name: key.name, auth: auth.signingKey, publicKey: sec1FromXY(kp.x, kp.y) },
+      ak: { handle: ak.handle, name: ak.name, auth: auth.ak, publicKey: sec1FromXY(ap.x, ap.y), publicArea: file.blobs.ak.publicArea },
+      sessions: [s1, s2],
+    });
   } finally {
-    await lease.release();
+    for (const h of flush.reverse()) await flushContext(tpm, h).catch(() => {});
   }
 }
 
-function resolved(cfg: TpmKeysConfig): { handle: number; nvIndex: number; akHandle: number } {
-  return { handle: cfg.handle ?? DEFAULT_SIGNING_KEY_HANDLE, nvIndex: cfg.nvIndex ?? DEFAULT_EPOCH_NV_INDEX, akHandle: cfg.akHandle ?? DEFAULT_AK_HANDLE };
-}
-
-/** Creates and persists the signing key and the AK and defines the counter, each only if absent. */
-export async function tpmKeysInit(cfg: TpmKeysConfig): Promise<TpmKeysInitResult> {
-  const { handle, nvIndex, akHandle } = resolved(cfg);
-  return withTpm(cfg, async (tpm, log) => {
-    const owner = authValue(cfg.ownerAuth);
-    const key = await ensurePersistentKey(tpm, handle, SIGNING_KEY_ATTRIBUTES, owner, log);
-    const counter = await ensureCounter(tpm, nvIndex, owner, log);
-    const ak = await ensurePersistentKey(tpm, akHandle, ATTESTATION_KEY_ATTRIBUTES, owner, log);
-    const publicKey = sec1FromXY(key.key.pub.x, key.key.pub.y);
-    return {
-      handle,
-      publicKey,
-      kid: coseKeyThumbprint(publicKey),
-      nvIndex,
-      counter: await readCounterOrZero(tpm, nvIndex),
-      akHandle,
-      akPublicKey: sec1FromXY(ak.key.pub.x, ak.key.pub.y),
-      created: { key: key.created, counter: counter.created, ak: ak.created },
-    };
-  });
-}
-
-async function readKey(tpm: TpmClient, handle: number, what: string): Promise<Uint8Array> {
-  try {
-    const k = await readPublic(tpm, handle);
-    return sec1FromXY(k.pub.x, k.pub.y);
-  } catch (e) {
-    if (e instanceof TpmError && e.rc !== undefined && rcBase(e.rc) === RC.HANDLE) {
-      throw new TpmError('TPM_NOT_PROVISIONED', `no ${what} at handle 0x${handle.toString(16)}: run keys init first`, { handle }, { cause: e });
-    }
-    throw e;
-  }
-}
-
-/** Reads what `tpmKeysInit` made, changing nothing. */
-export async function tpmKeysShow(cfg: TpmKeysConfig): Promise<TpmKeysInfo> {
-  const { handle, nvIndex, akHandle } = resolved(cfg);
-  return withTpm(cfg, async (tpm) => {
-    const publicKey = await readKey(tpm, handle, 'signing key');
-    return {
-      handle,
-      publicKey,
-      kid: coseKeyThumbprint(publicKey),
-      nvIndex,
-      counter: await readCounterOrZero(tpm, nvIndex),
-      akHandle,
-      akPublicKey: await readKey(tpm, akHandle, 'attestation key'),
-    };
+/** Part 3 §18.2 TPM2_Certify of the signing key by the AK, `qualifyingData` echoed as extraData. */
+export function certifySigningKey(tpm: TpmClient, k: LoadedAttestationKeys, qualifyingData: Uint8Array): Promise<Attestation> {
+  return certify(tpm, { handle: k.key.handle, name: k.key.name }, { handle: k.ak.handle, name: k.ak.name }, qualifyingData, {
+    object: { session: k.sessions[0], authValue: k.key.auth, decrypt: true },
+    ak: { session: k.sessions[1], authValue: k.ak.auth },
   });
 }
 
@@ -148,23 +80,22 @@ export async function tpmKeysShow(cfg: TpmKeysConfig): Promise<TpmKeysInfo> {
  * e.g. the authority's challenge) is echoed in the attestation's extraData.
  */
 export async function createEnrollment(cfg: TpmKeysConfig & { qualifyingData?: Uint8Array }): Promise<TpmEnrollment> {
-  const { handle, akHandle } = resolved(cfg);
-  return withTpm(cfg, async (tpm) => {
-    const devicePublicKey = await readKey(tpm, handle, 'signing key');
-    const akPublicKey = await readKey(tpm, akHandle, 'attestation key');
-    const att = await certify(tpm, handle, akHandle, cfg.qualifyingData ?? new Uint8Array(0));
-    return { devicePublicKey, akPublicKey, certifyInfo: att.attest, certifySignature: rawLowS(att.signature) };
-  });
+  return withTpm(cfg, (tpm) =>
+    withAttestationKeys(tpm, cfg.stateDir, async (k) => {
+      const att = await certifySigningKey(tpm, k, cfg.qualifyingData ?? new Uint8Array(0));
+      return { devicePublicKey: k.key.publicKey, akPublicKey: k.ak.publicKey, certifyInfo: att.attest, certifySignature: rawLowS(att.signature) };
+    }),
+  );
 }
 
 /** A PCR quote by the AK over `nonce` (Part 3 §18.4), signature as raw r || s. */
 export async function createQuote(cfg: TpmKeysConfig, nonce: Uint8Array, pcrs: number[]): Promise<{ quoted: Uint8Array; signature: Uint8Array; akPublicKey: Uint8Array }> {
-  const { akHandle } = resolved(cfg);
-  return withTpm(cfg, async (tpm) => {
-    const akPublicKey = await readKey(tpm, akHandle, 'attestation key');
-    const q: Attestation = await quote(tpm, akHandle, nonce, pcrs);
-    return { quoted: q.attest, signature: rawLowS(q.signature), akPublicKey };
-  });
+  return withTpm(cfg, (tpm) =>
+    withAttestationKeys(tpm, cfg.stateDir, async (k) => {
+      const q = await quote(tpm, { handle: k.ak.handle, name: k.ak.name }, nonce, pcrs, { session: k.sessions[1], authValue: k.ak.auth });
+      return { quoted: q.attest, signature: rawLowS(q.signature), akPublicKey: k.ak.publicKey };
+    }),
+  );
 }
 
 /** The Name of a P-256 key made from our template with this public point (Part 1 §16). */
@@ -173,21 +104,12 @@ export function templateName(publicKey: Uint8Array, objectAttributes: number): U
   return objectName(marshalEccPublic(eccTemplate(objectAttributes, x, y)));
 }
 
-/**
- * Part 1 §16.6 Qualified Name of a primary object: nameAlg || H(hierarchy handle || Name);
- * the TPM reports it as qualifiedSigner in every TPMS_ATTEST.
- */
-export function primaryQualifiedName(name: Uint8Array, hierarchy: number = RH.OWNER): Uint8Array {
-  const h = sha256(new TpmWriter().u32(hierarchy).bytes(name).finish());
-  return new TpmWriter().u16(0x000b).bytes(h).finish();
-}
-
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 /**
- * Checks an enrolment: TPMS_ATTEST magic and type, the AK's signature over it, the
- * certified Name against the device key under our fixedTPM template, the signer's
- * qualified name against the AK under the restricted-AK template, and the challenge if given.
+ * Checks an enrolment: TPMS_ATTEST magic and type, the AK's signature over it, the certified
+ * Name against the device key under our fixedTPM template, and the challenge if given. It does
+ * not establish that the AK is a TPM key: nothing here ties it to an endorsement key.
  */
 export function verifyEnrollment(e: TpmEnrollment, opts: { qualifyingData?: Uint8Array } = {}): EnrollmentVerdict {
   let attest: Attest;
@@ -198,10 +120,9 @@ export function verifyEnrollment(e: TpmEnrollment, opts: { qualifyingData?: Uint
   }
   if (attest.type !== ST.ATTEST_CERTIFY || !attest.certify) return { valid: false, reason: `attestation type 0x${attest.type.toString(16)} is not TPM_ST_ATTEST_CERTIFY` };
   let deviceName: Uint8Array;
-  let akName: Uint8Array;
   try {
     deviceName = templateName(e.devicePublicKey, SIGNING_KEY_ATTRIBUTES);
-    akName = templateName(e.akPublicKey, ATTESTATION_KEY_ATTRIBUTES);
+    templateName(e.akPublicKey, ATTESTATION_KEY_ATTRIBUTES);
   } catch (err) {
     return { valid: false, reason: `malformed public key: ${(err as Error).message}` };
   }
@@ -209,9 +130,6 @@ export function verifyEnrollment(e: TpmEnrollment, opts: { qualifyingData?: Uint
     return { valid: false, reason: 'certifySignature does not verify under the AK public key' };
   }
   if (!same(attest.certify.name, deviceName)) return { valid: false, reason: 'certified Name is not the Name of the device key under the fixedTPM signing template' };
-  if (!same(attest.qualifiedSigner, primaryQualifiedName(akName))) {
-    return { valid: false, reason: 'qualifiedSigner is not a restricted owner-hierarchy primary AK with this public key' };
-  }
   if (opts.qualifyingData && !same(attest.extraData, opts.qualifyingData)) return { valid: false, reason: 'extraData does not echo the challenge' };
   return { valid: true, attest };
 }

@@ -1,41 +1,45 @@
 /**
- * The TPM-backed Signer: an ECC P-256 ECDSA-SHA256 key that never leaves the TPM, created
- * once as a primary under the owner hierarchy and persisted at a handle
- * (default 0x81010001, DEFAULT_SIGNING_KEY_HANDLE). Each signature is TPM2_Sign over
- * SHA-256(message) (TPM 2.0 Part 3 §20.2), emitted as raw r || s with s normalised to low-S.
- * A lost connection (swtpm restarted, TPM reset) is reconnected by the client; the key is
- * then re-read from its persistent handle and must be the same key, or signing stops.
+ * The TPM-backed Signer: an ECC P-256 ECDSA-SHA256 key that never leaves the TPM. It is an
+ * ordinary key under the storage root key (SRK), made once by `keys init --tpm` with an
+ * authValue (32 random bytes in the root-only `tpm-auth` file) and loaded at start from its
+ * saved public and private blobs (`tpm-key.json`); nothing here needs the owner auth.
+ *
+ * Every TPM2_Sign (Part 3 §20.2) runs in a salted HMAC session (session.ts) whose salt only
+ * the SRK can recover: the key's authValue is never on the bus (it keys the HMAC), the digest
+ * to sign crosses it encrypted (AES-128-CFB, the session's decrypt attribute), and each
+ * response's HMAC is checked, so a bus interposer can neither sign nor forge an answer.
+ * Signatures are emitted as raw r || s with s normalised to low-S.
+ *
+ * After a reconnect or a TPM restart the key is loaded again under the SRK, whose Name must
+ * be the one recorded at provisioning, and the session is started again.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import { TpmClient } from '../../drivers/tpm/client.ts';
-import { authValue } from '../../drivers/tpm/command.ts';
-import { flushTransientLeftovers } from '../../drivers/tpm/commands/context.ts';
-import { readPublic } from '../../drivers/tpm/commands/object.ts';
-import { RC } from '../../drivers/tpm/response-code.ts';
+import { flushContext, flushTransientLeftovers } from '../../drivers/tpm/commands/context.ts';
+import { loadKey, parsePublicArea, type KeyBlobs } from '../../drivers/tpm/commands/keys.ts';
 import { sign as tpmSign } from '../../drivers/tpm/commands/sign.ts';
 import { isHighS, rawLowS } from '../../drivers/tpm/ecdsa.ts';
-import { ensurePersistentKey, prepareTpm } from '../../drivers/tpm/provision.ts';
-import { SIGNING_KEY_ATTRIBUTES, sec1FromXY } from '../../drivers/tpm/public-area.ts';
+import { prepareTpm, readStorageRoot, type StorageRoot } from '../../drivers/tpm/provision.ts';
+import { matchesTemplate, SIGNING_KEY_ATTRIBUTES, sec1FromXY } from '../../drivers/tpm/public-area.ts';
+import { RC } from '../../drivers/tpm/response-code.ts';
+import { SessionKeeper } from '../../drivers/tpm/session-keeper.ts';
 import { acquireTpmClient } from '../../drivers/tpm/shared-client.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
 import type { TpmTransport } from '../../drivers/tpm/transport.ts';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { coseKeyFromPublic } from '../encoding/cose-key.ts';
 import type { Signer } from './signer.ts';
-
-/** Default persistent handle of the device signing key (owner range, TCG Handle Registry). */
-export const DEFAULT_SIGNING_KEY_HANDLE = 0x81010001;
+import { readAuthSecrets, readKeyFile, tpmKeyPaths } from './tpm-key-files.ts';
 
 export interface TpmSignerOptions {
   /** tpm2-tools TCTI: `swtpm:host=127.0.0.1,port=2321` or `device:/dev/tpmrm0`. */
   tcti?: string;
-  /** A transport instead of a TCTI (tests wrap one to add latency or faults). */
+  /** A transport instead of a TCTI (tests wrap one to capture bytes or add latency). */
   transport?: TpmTransport;
-  handle?: number;
-  /** Owner hierarchy authorisation, needed only to create and persist the key. Never logged. */
-  ownerAuth?: string | Uint8Array;
+  /** Where `keys init --tpm` wrote tpm-key.json and tpm-auth. */
+  stateDir: string;
   logger?: Logger;
   timeoutMs?: number;
 }
@@ -51,29 +55,36 @@ export interface TpmSignerStats {
   signatures: number;
   /** Signatures the TPM returned with s > n/2, flipped before emitting. */
   highS: number;
-  /** Times the key was re-read after the client reconnected. */
+  /** Times the key was loaded again after a reconnect or TPM restart. */
   reloads: number;
-  /** Times a Sign met TPM_RC_OBJECT_MEMORY and leftovers were flushed. */
+  /** Times TPM_RC_OBJECT_MEMORY was met and others' leftover objects were flushed. */
   slotRecoveries: number;
+}
+
+/** A key handle that no longer exists (TPM restarted, flushed by someone): load it again. */
+function isKeyGone(e: unknown): boolean {
+  return e instanceof TpmError && (e.code === 'TPM_RC_REFERENCE_H0' || (e.code === 'TPM_RC_HANDLE' && e.details['handle'] === 1));
 }
 
 export class TpmSigner implements Signer {
   readonly kind = 'tpm' as const;
   readonly stats: TpmSignerStats = { signatures: 0, highS: 0, reloads: 0, slotRecoveries: 0 };
-  private seenEpoch: number;
-  private reloading: Promise<void> | undefined;
-  /** Set once the persistent handle no longer holds our key: the signer stays failed. */
-  private keyLost: TpmError | undefined;
+  readonly sessions: SessionKeeper;
+  private loaded: { handle: number; epoch: number; stale?: boolean } | undefined;
+  private loading: Promise<number> | undefined;
   private closed = false;
 
   constructor(
     readonly tpm: TpmClient,
-    readonly handle: number,
+    private srk: StorageRoot,
+    private readonly blobs: KeyBlobs,
+    private readonly keyName: Uint8Array,
     private readonly pub: Uint8Array,
+    private readonly keyAuth: Uint8Array,
     private readonly release: () => Promise<void>,
     private readonly log: Logger,
   ) {
-    this.seenEpoch = tpm.connectionEpoch();
+    this.sessions = new SessionKeeper(tpm, srk);
   }
 
   async publicKey(): Promise<Uint8Array> {
@@ -90,73 +101,93 @@ export class TpmSigner implements Signer {
     return coseKeyFromPublic(this.pub);
   }
 
+  /** The transient handle the key is loaded at (loading it if needed). */
+  async keyHandle(): Promise<number> {
+    const l = this.loaded;
+    if (l && !l.stale && l.epoch === this.tpm.connectionEpoch()) return l.handle;
+    this.loading ??= this.load(l).finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async load(previous: { handle: number; epoch: number } | undefined): Promise<number> {
+    this.loaded = undefined;
+    // A copy still loaded in this same TPM (the retry was for another reason) would hold a slot for nothing.
+    if (previous && previous.epoch === this.tpm.connectionEpoch()) await flushContext(this.tpm, previous.handle).catch(() => {});
+    // After a reconnect the TPM may be another one: the SRK must still be ours.
+    this.srk = await readStorageRoot(this.tpm, this.srk.handle, this.srk.name);
+    const epoch = this.tpm.connectionEpoch();
+    const k = await this.withSlotRecovery(() => loadKey(this.tpm, this.srk, new Uint8Array(0), this.blobs));
+    if (!Buffer.from(k.name).equals(Buffer.from(this.keyName))) {
+      await flushContext(this.tpm, k.handle).catch(() => {});
+      throw new TpmError('TPM_KEY_MISMATCH', 'the TPM loaded a key whose Name is not the one in tpm-key.json', {});
+    }
+    if (previous) {
+      this.stats.reloads++;
+      this.log.info('TPM signing key loaded again after a reconnect', { handle: '0x' + k.handle.toString(16) });
+    }
+    this.loaded = { handle: k.handle, epoch };
+    return k.handle;
+  }
+
+  /**
+   * Objects leaked by others (tools without a resource manager) fill swtpm's three slots and
+   * give TPM_RC_OBJECT_MEMORY: those are flushed (never our own key) and the command sent again.
+   */
+  private async withSlotRecovery<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof TpmError && e.rc === RC.OBJECT_MEMORY)) throw e;
+      const keep = this.loaded && this.loaded.epoch === this.tpm.connectionEpoch() ? [this.loaded.handle] : [];
+      const flushed = await flushTransientLeftovers(this.tpm, keep);
+      this.stats.slotRecoveries++;
+      this.log.warn('TPM object memory full; flushed leftover transient objects', { count: flushed.length });
+      return await fn();
+    }
+  }
+
   async sign(message: Uint8Array): Promise<Uint8Array> {
     if (this.closed) throw new TpmError('TPM_TRANSPORT_CLOSED', 'TpmSigner is closed', { sent: false });
-    if (this.keyLost) throw this.keyLost;
     const digest = sha256(message);
-    let sig;
-    try {
-      sig = await this.signDigest(digest);
-    } catch (e) {
-      // A failure right after a reconnect may mean another key sits at our handle: say so.
-      await this.checkKeyIfReconnected();
-      throw e;
-    }
-    await this.checkKeyIfReconnected();
+    const sig = await this.withSlotRecovery(() =>
+      this.sessions.run(
+        async (s) => tpmSign(this.tpm, await this.keyHandle(), digest, { session: s, authValue: this.keyAuth, decrypt: true }, this.keyName),
+        {
+          retryIf: isKeyGone,
+          beforeRetry: async () => {
+            // Loaded again on the next use, counted as a reload.
+            if (this.loaded) this.loaded = { ...this.loaded, stale: true };
+          },
+        },
+      ),
+    );
     this.stats.signatures++;
     if (isHighS(sig)) this.stats.highS++;
     return rawLowS(sig);
   }
 
-  /**
-   * TPM2_Sign on a persistent key still needs a free object slot inside the TPM: objects
-   * leaked by others (tools without a resource manager) give TPM_RC_OBJECT_MEMORY. We hold no
-   * transient objects between commands, so the leftovers are flushed and the Sign sent again.
-   */
-  private async signDigest(digest: Uint8Array) {
-    try {
-      return await tpmSign(this.tpm, this.handle, digest);
-    } catch (e) {
-      if (!(e instanceof TpmError && e.rc === RC.OBJECT_MEMORY)) throw e;
-      const flushed = await flushTransientLeftovers(this.tpm);
-      this.stats.slotRecoveries++;
-      this.log.warn('TPM object memory full during Sign; flushed leftover transient objects', { count: flushed.length });
-      return await tpmSign(this.tpm, this.handle, digest);
-    }
-  }
-
-  /** Every signature made around a reconnect waits for the key check before it is emitted. */
-  private async checkKeyIfReconnected(): Promise<void> {
-    if (this.tpm.connectionEpoch() !== this.seenEpoch) {
-      this.seenEpoch = this.tpm.connectionEpoch();
-      this.reloading = this.reload().finally(() => (this.reloading = undefined));
-    }
-    if (this.reloading) await this.reloading;
-  }
-
-  /** After a reconnect the TPM may be another instance: the handle must still hold our key. */
-  private async reload(): Promise<void> {
-    this.stats.reloads++;
-    const key = await readPublic(this.tpm, this.handle);
-    const now = sec1FromXY(key.pub.x, key.pub.y);
-    if (Buffer.compare(Buffer.from(now), Buffer.from(this.pub)) !== 0) {
-      this.keyLost = new TpmError('TPM_KEY_MISMATCH', `after reconnecting, handle 0x${this.handle.toString(16)} holds a different key; refusing to sign`, { handle: this.handle });
-      this.log.error(this.keyLost.message, { handle: '0x' + this.handle.toString(16) });
-      throw this.keyLost;
-    }
-    this.log.info('TPM reconnected; signing key reloaded from its persistent handle', { handle: '0x' + this.handle.toString(16) });
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.release();
+    try {
+      await this.sessions.close();
+      const l = this.loaded;
+      this.loaded = undefined;
+      // swtpm keeps transient objects after our connection closes: give the slot back.
+      if (l && l.epoch === this.tpm.connectionEpoch()) await flushContext(this.tpm, l.handle).catch(() => {});
+    } finally {
+      await this.release();
+    }
   }
 }
 
 export async function openTpmSigner(opts: TpmSignerOptions): Promise<TpmSigner> {
   const log = (opts.logger ?? silentLogger).child('tpm-signer');
-  const handle = opts.handle ?? DEFAULT_SIGNING_KEY_HANDLE;
+  const { keyFile, authFile } = tpmKeyPaths(opts.stateDir);
+  const file = readKeyFile(keyFile);
+  const auth = readAuthSecrets(authFile);
+  const { pub, name } = parsePublicArea(file.blobs.signingKey.publicArea);
+  if (!matchesTemplate(pub, SIGNING_KEY_ATTRIBUTES)) throw new TpmError('TPM_KEY_MISMATCH', `${keyFile}: the signing key is not a fixedTPM P-256 ECDSA-SHA256 signing key`, {});
   let tpm: TpmClient;
   let release: () => Promise<void>;
   if (opts.transport) {
@@ -170,13 +201,17 @@ export async function openTpmSigner(opts: TpmSignerOptions): Promise<TpmSigner> 
   } else {
     throw new TpmError('TPM_CONFIG', 'openTpmSigner needs a tcti or a transport', { field: 'tcti' });
   }
+  let signer: TpmSigner | undefined;
   try {
     await prepareTpm(tpm, log);
-    const { key, created } = await ensurePersistentKey(tpm, handle, SIGNING_KEY_ATTRIBUTES, authValue(opts.ownerAuth), log);
-    log.info(created ? 'TPM signing key created and persisted' : 'TPM signing key loaded', { handle: '0x' + handle.toString(16) });
-    return new TpmSigner(tpm, handle, sec1FromXY(key.pub.x, key.pub.y), release, log);
+    const srk = await readStorageRoot(tpm, file.srk.handle, file.srkName);
+    signer = new TpmSigner(tpm, srk, file.blobs.signingKey, name, sec1FromXY(pub.x, pub.y), auth.signingKey, release, log);
+    await signer.keyHandle();
+    log.info('TPM signing key loaded', { srk: '0x' + srk.handle.toString(16) });
+    return signer;
   } catch (e) {
-    await release();
+    if (signer) await signer.close().catch(() => {});
+    else await release().catch(() => {});
     throw e;
   }
 }

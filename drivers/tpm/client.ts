@@ -8,7 +8,8 @@
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import { CC, SU_CLEAR } from './constants.ts';
-import { buildCommand, commandName, parseResponse, responseCode, type CommandSpec, type ParsedResponse } from './command.ts';
+import { buildCommand, commandName, parseResponse, prepareCommand, responseCode, type CommandSpec, type ParsedResponse } from './command.ts';
+import { isHmacAuth } from './session.ts';
 import { TpmWriter } from './marshal.ts';
 import { RC } from './response-code.ts';
 import { TpmError } from './tpm-error.ts';
@@ -84,21 +85,31 @@ export class TpmClient {
 
   private async run(spec: CommandSpec, opts: ExecOptions): Promise<ParsedResponse> {
     if (this.closed) throw new TpmError('TPM_TRANSPORT_CLOSED', `${commandName(spec.cc)}: client closed`, { sent: false });
-    const bytes = buildCommand(spec);
-    let resp = await this.transmitWithRetry(bytes, spec.cc, opts.idempotent);
-    let rc = responseCode(resp);
-    if (rc === RC.INITIALIZE && spec.cc !== CC.Startup) {
-      this.log.warn('TPM needs TPM2_Startup (restarted?); sending Startup(CLEAR)', { command: commandName(spec.cc) });
-      await this.startup();
-      resp = await this.transmitWithRetry(bytes, spec.cc, opts.idempotent);
-      rc = responseCode(resp);
+    // Built inside the queue: an HMAC session's nonces must follow the order commands reach the TPM.
+    const prepared = prepareCommand(spec);
+    const bytes = prepared.bytes;
+    try {
+      let resp = await this.transmitWithRetry(bytes, spec.cc, opts.idempotent);
+      let rc = responseCode(resp);
+      if (rc === RC.INITIALIZE && spec.cc !== CC.Startup) {
+        this.log.warn('TPM needs TPM2_Startup (restarted?); sending Startup(CLEAR)', { command: commandName(spec.cc) });
+        await this.startup();
+        resp = await this.transmitWithRetry(bytes, spec.cc, opts.idempotent);
+        rc = responseCode(resp);
+      }
+      for (let i = 0; i < 5 && RETRY_WARNINGS.has(rc); i++) {
+        await new Promise((r) => setTimeout(r, 20 * (i + 1)));
+        resp = await this.transmitWithRetry(bytes, spec.cc, opts.idempotent);
+        rc = responseCode(resp);
+      }
+      return parseResponse(resp, spec, opts.responseHandles ?? 0, prepared);
+    } catch (e) {
+      // A command whose response was lost may have rolled the session nonces: the session's owner starts a new one.
+      if (e instanceof TpmError && TRANSPORT_CODES.has(e.code)) {
+        for (const a of spec.auths ?? []) if (!(a instanceof Uint8Array)) (isHmacAuth(a) ? a.session : a.policy).stale = true;
+      }
+      throw e;
     }
-    for (let i = 0; i < 5 && RETRY_WARNINGS.has(rc); i++) {
-      await new Promise((r) => setTimeout(r, 20 * (i + 1)));
-      resp = await this.transmitWithRetry(bytes, spec.cc, opts.idempotent);
-      rc = responseCode(resp);
-    }
-    return parseResponse(resp, spec.cc, opts.responseHandles ?? 0);
   }
 
   private async startup(): Promise<void> {

@@ -12,6 +12,12 @@ export const ST = {
 // Part 2 §6.5.2 Table 12, TPM_CC.
 export const CC = {
   NV_UndefineSpace: 0x122,
+  HierarchyChangeAuth: 0x129,
+  ActivateCredential: 0x147,
+  PolicySecret: 0x151,
+  Create: 0x153,
+  Load: 0x157,
+  StartAuthSession: 0x176,
   EvictControl: 0x120,
   NV_DefineSpace: 0x12a,
   CreatePrimary: 0x131,

@@ -1,16 +1,15 @@
 /**
- * Idempotent provisioning on a TPM: a primary ECC key persisted at a handle, an NV counter
- * index, and the once-per-connection preparation (Startup, flushing leftover transient
- * objects). Transient handles are flushed in `finally`: swtpm has three object slots and no
- * resource manager.
+ * Provisioning helpers on a TPM: the once-per-connection preparation (Startup, flushing
+ * leftover transient objects and sessions) and the storage root key, made once under the
+ * owner hierarchy and persisted. Transient handles are flushed in `finally`: swtpm has three
+ * object slots and no resource manager.
  */
 import type { Logger } from '../../core/log.ts';
 import type { TpmClient } from './client.ts';
-import { TRANSIENT_FIRST } from './constants.ts';
-import { flushContext, flushTransientLeftovers, getHandles, startup } from './commands/context.ts';
+import { flushContext, flushSessionLeftovers, flushTransientLeftovers, startup } from './commands/context.ts';
 import { assertPersistentHandle, createPrimary, evictControl, readPublic, type LoadedPublic } from './commands/object.ts';
-import { assertNvIndex, isCounter, nvDefineCounter, nvReadPublic, type NvPublic } from './commands/nv.ts';
-import { eccTemplate, matchesTemplate } from './public-area.ts';
+import { marshalEccPublic, objectName, storageRootTemplate, type EccPublic } from './public-area.ts';
+import { SE, startSession } from './session.ts';
 import { RC, rcBase } from './response-code.ts';
 import { TpmError } from './tpm-error.ts';
 
@@ -24,6 +23,8 @@ export function prepareTpm(tpm: TpmClient, logger?: Logger): Promise<number[]> {
       await startup(tpm);
       const leftovers = await flushTransientLeftovers(tpm);
       if (leftovers.length) logger?.warn('flushed leftover transient objects', { handles: leftovers.map((h) => '0x' + h.toString(16)) });
+      const sessions = await flushSessionLeftovers(tpm);
+      if (sessions.length) logger?.warn('flushed leftover sessions', { handles: sessions.map((h) => '0x' + h.toString(16)) });
       return leftovers;
     })();
     p.catch(() => prepared.delete(tpm));
@@ -36,75 +37,69 @@ function isMissingHandle(e: unknown): boolean {
   return e instanceof TpmError && e.rc !== undefined && rcBase(e.rc) === RC.HANDLE;
 }
 
+/** TCG Handle Registry / Provisioning Guidance: the storage root key's persistent handle. */
+export const DEFAULT_SRK_HANDLE = 0x81000001;
+
+export interface StorageRoot {
+  handle: number;
+  pub: EccPublic;
+  name: Uint8Array;
+}
+
 /**
- * The P-256 key with `objectAttributes` at `handle`: read if present (and checked to be the
- * shape we create), else created as a primary under the owner hierarchy and persisted.
+ * The storage root key at its persistent handle, checked against the Name recorded when the
+ * keys were made: a key someone else put there would otherwise receive our session salts.
  */
-export async function ensurePersistentKey(
-  tpm: TpmClient,
-  handle: number,
-  objectAttributes: number,
-  ownerAuth: Uint8Array,
-  logger?: Logger,
-): Promise<{ key: LoadedPublic; created: boolean }> {
+export async function readStorageRoot(tpm: TpmClient, handle: number, expectedName?: Uint8Array): Promise<StorageRoot> {
+  let k: LoadedPublic;
+  try {
+    k = await readPublic(tpm, handle);
+  } catch (e) {
+    if (isMissingHandle(e)) throw new TpmError('TPM_NOT_PROVISIONED', `no storage root key at 0x${handle.toString(16)}: run keys init --tpm`, { handle }, { cause: e });
+    throw e;
+  }
+  const name = objectName(k.publicArea);
+  if (expectedName && !Buffer.from(name).equals(Buffer.from(expectedName))) {
+    throw new TpmError('TPM_KEY_MISMATCH', `the storage root key at 0x${handle.toString(16)} is not the one our keys were made under (another TPM, or it was replaced)`, { handle });
+  }
+  if (!Buffer.from(marshalEccPublic(storageRootTemplateWith(k.pub))).equals(Buffer.from(k.publicArea))) {
+    throw new TpmError('TPM_KEY_MISMATCH', `the key at 0x${handle.toString(16)} is not a storage root key of our template`, { handle });
+  }
+  return { handle, pub: k.pub, name };
+}
+
+function storageRootTemplateWith(pub: EccPublic): EccPublic {
+  return { ...storageRootTemplate(), x: pub.x, y: pub.y };
+}
+
+/**
+ * Makes the storage root key if absent: CreatePrimary under the owner hierarchy in an
+ * unsalted HMAC session (no salt key exists yet; the owner auth is in the HMAC key, never on
+ * the bus), then EvictControl in a session salted with the new key itself.
+ */
+export async function ensureStorageRoot(tpm: TpmClient, handle: number, ownerAuth: Uint8Array, logger?: Logger): Promise<StorageRoot & { created: boolean }> {
   assertPersistentHandle(handle);
   try {
-    const key = await readPublic(tpm, handle);
-    if (!matchesTemplate(key.pub, objectAttributes)) {
-      throw new TpmError(
-        'TPM_KEY_MISMATCH',
-        `persistent handle 0x${handle.toString(16)} holds a key with attributes 0x${key.pub.objectAttributes.toString(16)}, not the P-256 ECDSA-SHA256 key expected (0x${objectAttributes.toString(16)})`,
-        { handle },
-      );
+    return { ...(await readStorageRoot(tpm, handle)), created: false };
+  } catch (e) {
+    if (!(e instanceof TpmError && e.code === 'TPM_NOT_PROVISIONED')) throw e;
+  }
+  logger?.info('creating the storage root key', { handle: '0x' + handle.toString(16) });
+  const plain = await startSession(tpm, SE.HMAC);
+  try {
+    const primary = await createPrimary(tpm, storageRootTemplate(), { session: plain, authValue: ownerAuth });
+    try {
+      const salted = await startSession(tpm, SE.HMAC, { handle: primary.handle, pub: primary.pub });
+      try {
+        await evictControl(tpm, { session: salted, authValue: ownerAuth }, primary.handle, handle, objectName(primary.publicArea));
+      } finally {
+        await flushContext(tpm, salted.handle).catch(() => {});
+      }
+    } finally {
+      await flushContext(tpm, primary.handle);
     }
-    return { key, created: false };
-  } catch (e) {
-    if (!isMissingHandle(e)) throw e;
-  }
-  logger?.info('creating and persisting TPM key', { handle: '0x' + handle.toString(16) });
-  const primary = await createTransientWithRecovery(tpm, objectAttributes, ownerAuth, logger);
-  try {
-    await evictControl(tpm, ownerAuth, primary, handle);
   } finally {
-    await flushContext(tpm, primary);
+    await flushContext(tpm, plain.handle).catch(() => {});
   }
-  return { key: await readPublic(tpm, handle), created: true };
-}
-
-async function createTransientWithRecovery(tpm: TpmClient, objectAttributes: number, ownerAuth: Uint8Array, logger?: Logger): Promise<number> {
-  try {
-    return (await createPrimary(tpm, eccTemplate(objectAttributes), ownerAuth)).handle;
-  } catch (e) {
-    // Slots filled by someone else since we prepared (tools without a resource manager).
-    if (!(e instanceof TpmError && e.rc === RC.OBJECT_MEMORY)) throw e;
-    const leftovers = await getHandles(tpm, TRANSIENT_FIRST);
-    logger?.warn('TPM object memory full; flushing transient objects and retrying', { count: leftovers.length });
-    for (const h of leftovers) await flushContext(tpm, h);
-    return (await createPrimary(tpm, eccTemplate(objectAttributes), ownerAuth)).handle;
-  }
-}
-
-/** Removes the persistent key at `handle` (EvictControl on the persistent handle). */
-export async function removePersistentKey(tpm: TpmClient, handle: number, ownerAuth: Uint8Array): Promise<void> {
-  await evictControl(tpm, ownerAuth, handle, handle);
-}
-
-/** The NV counter at `nvIndex`, defined when absent; an index of another type is an error, never redefined. */
-export async function ensureCounter(tpm: TpmClient, nvIndex: number, ownerAuth: Uint8Array, logger?: Logger): Promise<{ nv: NvPublic; created: boolean }> {
-  assertNvIndex(nvIndex);
-  let created = false;
-  let nv: NvPublic;
-  try {
-    nv = await nvReadPublic(tpm, nvIndex);
-  } catch (e) {
-    if (!isMissingHandle(e)) throw e;
-    logger?.info('defining TPM NV counter', { nvIndex: '0x' + nvIndex.toString(16) });
-    await nvDefineCounter(tpm, ownerAuth, nvIndex);
-    nv = await nvReadPublic(tpm, nvIndex);
-    created = true;
-  }
-  if (!isCounter(nv) || nv.dataSize !== 8) {
-    throw new TpmError('TPM_NV_MISMATCH', `NV index 0x${nvIndex.toString(16)} exists but is not an 8-byte counter (attributes 0x${nv.attributes.toString(16)})`, { nvIndex });
-  }
-  return { nv, created };
+  return { ...(await readStorageRoot(tpm, handle)), created: true };
 }

@@ -7,11 +7,16 @@ import { ALG, ECC_NIST_P256, TPMA_OBJECT } from './constants.ts';
 import { TpmReader, TpmWriter } from './marshal.ts';
 import { TpmError } from './tpm-error.ts';
 
+/** Part 2 §6.3 TPM_ALG_ID: AES, and CFB as the symmetric mode of storage keys. */
+const ALG_AES = 0x0006;
+const ALG_CFB = 0x0043;
+
 export interface EccPublic {
   type: number;
   nameAlg: number;
   objectAttributes: number;
   authPolicy: Uint8Array;
+  /** TPM_ALG_NULL, or TPM_ALG_AES for a storage/decrypt key (always 128-bit CFB here). */
   symmetric: number;
   scheme: number;
   schemeHash: number;
@@ -31,6 +36,41 @@ export const SIGNING_KEY_ATTRIBUTES = BASE_ATTRS;
  * (Part 1 §25.2.3 restricted signing keys) and can certify objects and quote PCRs (0x00050472).
  */
 export const ATTESTATION_KEY_ATTRIBUTES = BASE_ATTRS | TPMA_OBJECT.restricted;
+
+/**
+ * The storage root key (SRK): a restricted decrypt ECC P-256 primary with AES-128-CFB, the
+ * shape of the TCG TPM v2.0 Provisioning Guidance SRK (0x00030472: fixedTPM, fixedParent,
+ * sensitiveDataOrigin, userWithAuth, noDA, restricted, decrypt). Parent of the signing key
+ * and the AK, and the salt key of our sessions.
+ */
+export const STORAGE_KEY_ATTRIBUTES =
+  TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.sensitiveDataOrigin | TPMA_OBJECT.userWithAuth | TPMA_OBJECT.noDA | TPMA_OBJECT.restricted | TPMA_OBJECT.decrypt;
+
+export function storageRootTemplate(): EccPublic {
+  return { ...eccTemplate(STORAGE_KEY_ATTRIBUTES), symmetric: ALG_AES, scheme: ALG.NULL, schemeHash: ALG.NULL };
+}
+
+/**
+ * TCG EK Credential Profile for TPM Family 2.0, template L-2 (ECC NIST P-256 EK): attributes
+ * 0x000300B2 (fixedTPM, fixedParent, sensitiveDataOrigin, adminWithPolicy, restricted, decrypt),
+ * authPolicy = policy A, PolicySecret(TPM_RH_ENDORSEMENT), AES-128-CFB, scheme and KDF null,
+ * unique x and y 32 zero bytes each. CreatePrimary from it under the endorsement hierarchy
+ * re-derives the key whose certificate the manufacturer put in NV.
+ */
+export const EK_ATTRIBUTES =
+  TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.sensitiveDataOrigin | TPMA_OBJECT.adminWithPolicy | TPMA_OBJECT.restricted | TPMA_OBJECT.decrypt;
+export const EK_POLICY_A = Uint8Array.from(Buffer.from('837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa', 'hex'));
+
+export function ekTemplateL2(): EccPublic {
+  return {
+    ...eccTemplate(EK_ATTRIBUTES, new Uint8Array(32), new Uint8Array(32)),
+    authPolicy: EK_POLICY_A,
+    symmetric: ALG_AES,
+    scheme: ALG.NULL,
+    schemeHash: ALG.NULL,
+  };
+}
+
 
 /** An ECC NIST P-256 ECDSA-SHA256 template; x and y empty (Part 3 §24.1: unique is ignored as entropy only). */
 export function eccTemplate(objectAttributes: number, x: Uint8Array = new Uint8Array(0), y: Uint8Array = new Uint8Array(0)): EccPublic {
@@ -52,9 +92,10 @@ export function eccTemplate(objectAttributes: number, x: Uint8Array = new Uint8A
 export function marshalEccPublic(p: EccPublic): Uint8Array {
   const w = new TpmWriter();
   w.u16(p.type).u16(p.nameAlg).u32(p.objectAttributes).tpm2b(p.authPolicy);
-  // TPMT_SYM_DEF_OBJECT: only the algorithm when it is TPM_ALG_NULL.
-  if (p.symmetric !== ALG.NULL) throw new TpmError('TPM_MARSHAL', 'only a null symmetric definition is supported for ECC signing keys');
-  w.u16(p.symmetric);
+  // TPMT_SYM_DEF_OBJECT (Part 2 §11.1.7): only the algorithm when it is TPM_ALG_NULL, else keyBits and mode too.
+  if (p.symmetric === ALG.NULL) w.u16(p.symmetric);
+  else if (p.symmetric === ALG_AES) w.u16(ALG_AES).u16(128).u16(ALG_CFB);
+  else throw new TpmError('TPM_MARSHAL', `symmetric algorithm 0x${p.symmetric.toString(16)} is not supported (null or AES-128-CFB)`);
   // TPMT_ECC_SCHEME: scheme then, unless null, the hash algorithm.
   w.u16(p.scheme);
   if (p.scheme !== ALG.NULL) w.u16(p.schemeHash);
@@ -75,8 +116,11 @@ export function readEccPublic(r: TpmReader): { pub: EccPublic; bytes: Uint8Array
   const authPolicy = r.tpm2b();
   const symmetric = r.u16();
   if (symmetric !== ALG.NULL) {
-    r.u16();
-    r.u16();
+    const bits = r.u16();
+    const mode = r.u16();
+    if (symmetric !== ALG_AES || bits !== 128 || mode !== ALG_CFB) {
+      throw new TpmError('TPM_KEY_MISMATCH', `symmetric definition 0x${symmetric.toString(16)}/${bits}/0x${mode.toString(16)} is not AES-128-CFB`);
+    }
   }
   const scheme = r.u16();
   const schemeHash = scheme !== ALG.NULL ? r.u16() : ALG.NULL;

@@ -59,7 +59,7 @@ describe('embedded agent on a TPM (swtpm)', () => {
   it('enrols the TPM key: the authority issues a credential only for a request whose Certify attestation holds', async () => {
     expect((await runAgent(['keys', 'init', '--state', dir, '--tpm', tpm.tcti])).code).toBe(0);
     const req = join(dir, 'enroll.cbor');
-    const e = await runAgent(['enroll', '--tpm', tpm.tcti, '--out', req]);
+    const e = await runAgent(['enroll', '--tpm', tpm.tcti, '--state', dir, '--out', req]);
     expect(e.code, e.stderr).toBe(0);
     const auth = join(dir, 'auth2');
     expect((await runAgent(['authority', 'init', '--dir', auth])).code).toBe(0);

@@ -1,19 +1,26 @@
 /**
  * TpmSigner against a real swtpm started for this file: the Signer contract, high-S
- * normalisation, a TPM crash and restart mid-run, transient slot exhaustion, wrong owner
- * auth, a TPM reset through swtpm's control channel, and a slow TPM.
+ * normalisation, a TPM crash and restart mid-run, transient slot exhaustion, a replaced storage
+ * root key, wrong owner auth at provisioning, a TPM reset through swtpm's control channel, and
+ * a slow TPM. The key is provisioned once (keys init) into a state directory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { p256 } from '@noble/curves/nist.js';
 import { signerContract } from '../contract/signer.contract.ts';
 import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openTpmSigner } from '../../agent/signing/tpm-signer.ts';
+import { tpmKeysInit } from '../../agent/signing/tpm-provision.ts';
+import { evictControl } from '../../drivers/tpm/commands/object.ts';
+import { flushContext } from '../../drivers/tpm/commands/context.ts';
+import { storageRootTemplate } from '../../drivers/tpm/public-area.ts';
+import { provisionedDir } from './provisioned.ts';
 import { TpmClient } from '../../drivers/tpm/client.ts';
 import { getHandles, getProperties } from '../../drivers/tpm/commands/context.ts';
 import { createPrimary } from '../../drivers/tpm/commands/object.ts';
 import { PT, TRANSIENT_FIRST } from '../../drivers/tpm/constants.ts';
-import { ATTESTATION_KEY_ATTRIBUTES, eccTemplate, SIGNING_KEY_ATTRIBUTES } from '../../drivers/tpm/public-area.ts';
-import { ensurePersistentKey, removePersistentKey } from '../../drivers/tpm/provision.ts';
+import { eccTemplate, SIGNING_KEY_ATTRIBUTES } from '../../drivers/tpm/public-area.ts';
 import { SocketTransport } from '../../drivers/tpm/socket-transport.ts';
 import { SwtpmControl } from '../../drivers/tpm/swtpm-control.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
@@ -21,9 +28,11 @@ import type { TpmTransport } from '../../drivers/tpm/transport.ts';
 import { createLogger } from '../../core/log.ts';
 
 let tpm: SwtpmInstance;
+let dir: string;
 
 beforeAll(async () => {
   tpm = await startSwtpm();
+  dir = (await provisionedDir(tpm.tcti)).dir;
 });
 
 afterAll(async () => {
@@ -32,7 +41,7 @@ afterAll(async () => {
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-signerContract('tpm (swtpm)', async () => openTpmSigner({ tcti: tpm.tcti }), { signatures: 200 });
+signerContract('tpm (swtpm)', async () => openTpmSigner({ tcti: tpm.tcti, stateDir: dir }), { signatures: 200 });
 
 /** Adds latency to every command, as a real TPM (10 to 50 signatures per second) would. */
 class SlowTransport implements TpmTransport {
@@ -59,7 +68,7 @@ class SlowTransport implements TpmTransport {
 
 describe('TpmSigner on swtpm', () => {
   it('sees high-S signatures from the TPM and emits only low-S ones that verify', async () => {
-    const s = await openTpmSigner({ tcti: tpm.tcti });
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: dir });
     try {
       const pub = await s.publicKey();
       for (let i = 0; i < 64; i++) {
@@ -75,12 +84,12 @@ describe('TpmSigner on swtpm', () => {
     }
   });
 
-  it('keeps the same persisted key across opens and exports it as COSE_Key fields', async () => {
-    const a = await openTpmSigner({ tcti: tpm.tcti });
+  it('keeps the same key across opens (loaded from its saved blobs) and exports it as COSE_Key fields', async () => {
+    const a = await openTpmSigner({ tcti: tpm.tcti, stateDir: dir });
     const pubA = await a.publicKey();
     const cose = a.publicKeyCose();
     await a.close();
-    const b = await openTpmSigner({ tcti: tpm.tcti, handle: 0x81010001 });
+    const b = await openTpmSigner({ tcti: tpm.tcti, stateDir: dir });
     try {
       expect(Buffer.from(await b.publicKey()).equals(Buffer.from(pubA))).toBe(true);
       expect(cose.kty).toBe(2);
@@ -96,7 +105,7 @@ describe('TpmSigner on swtpm', () => {
   });
 
   it('survives swtpm being killed and restarted mid-run: reconnects, reloads the key, loses no signature', async () => {
-    const s = await openTpmSigner({ tcti: tpm.tcti });
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: dir });
     try {
       const pub = await s.publicKey();
       const before = await s.sign(enc('before crash'));
@@ -117,17 +126,21 @@ describe('TpmSigner on swtpm', () => {
     }
   });
 
-  it('after a reconnect, refuses to sign if the persistent handle now holds a different key', async () => {
-    const handle = 0x81010040;
-    const s = await openTpmSigner({ tcti: tpm.tcti, handle });
+  it('refuses to load its key again under a storage root key that is not the one the key was made under', async () => {
+    const srkHandle = 0x81000040;
+    const own = (await provisionedDir(tpm.tcti, { srkHandle, nvIndex: 0x01500140 })).dir;
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: own });
     try {
       expect(p256.verify(await s.sign(enc('first')), enc('first'), await s.publicKey())).toBe(true);
-      // Someone replaces the key at our handle (here: with an AK-shaped key), then the link drops.
-      await removePersistentKey(s.tpm, handle, new Uint8Array(0));
-      await ensurePersistentKey(s.tpm, handle, ATTESTATION_KEY_ATTRIBUTES, new Uint8Array(0));
-      await s.tpm.transport.reset();
+      // Someone replaces the SRK (here: a storage key from another unique value, so another key), and our
+      // loaded key is gone (as after a TPM restart): the signer must load it again and check the SRK first.
+      await evictControl(s.tpm, new Uint8Array(0), srkHandle, srkHandle);
+      const other = await createPrimary(s.tpm, { ...storageRootTemplate(), x: enc('someone else') }, new Uint8Array(0));
+      await evictControl(s.tpm, new Uint8Array(0), other.handle, srkHandle);
+      await flushContext(s.tpm, other.handle);
+      await flushContext(s.tpm, await s.keyHandle());
       await expect(s.sign(enc('second'))).rejects.toMatchObject({ code: 'TPM_KEY_MISMATCH' });
-      await expect(s.sign(enc('third'))).rejects.toMatchObject({ code: 'TPM_KEY_MISMATCH' });
+      await expect(openTpmSigner({ tcti: tpm.tcti, stateDir: own })).rejects.toMatchObject({ code: 'TPM_KEY_MISMATCH' });
     } finally {
       await s.close();
     }
@@ -140,7 +153,7 @@ describe('TpmSigner on swtpm', () => {
   });
 
   it('re-sends TPM2_Startup after a reset through the swtpm control channel, and goes on signing', async () => {
-    const s = await openTpmSigner({ tcti: tpm.tcti });
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: dir });
     try {
       const pub = await s.publicKey();
       await new SwtpmControl(tpm.host, tpm.ctrlPort).init();
@@ -174,38 +187,49 @@ describe('TpmSigner on swtpm', () => {
     } finally {
       await raw.close(); // the objects stay loaded: swtpm has no resource manager
     }
-    // A handle not yet persisted, so opening needs CreatePrimary and a free slot.
-    const s = await openTpmSigner({ tcti: tpm.tcti, handle: 0x81010007 });
+    // Opening loads the key from its blobs, which needs a free slot.
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: dir });
     try {
       const sig = await s.sign(enc('after exhaustion'));
       expect(p256.verify(sig, enc('after exhaustion'), await s.publicKey())).toBe(true);
-      expect(await getHandles(s.tpm, TRANSIENT_FIRST)).toEqual([]);
+      expect(await getHandles(s.tpm, TRANSIENT_FIRST)).toEqual([await s.keyHandle()]);
     } finally {
       await s.close();
     }
+    const raw2 = new TpmClient(new SocketTransport({ host: tpm.host, port: tpm.port }));
+    try {
+      expect(await getHandles(raw2, TRANSIENT_FIRST)).toEqual([]); // close() gave the key's slot back
+    } finally {
+      await raw2.close();
+    }
   });
 
-  it('recovers when the slots fill while it is open: Sign meets TPM_RC_OBJECT_MEMORY, flushes, signs', async () => {
-    const s = await openTpmSigner({ tcti: tpm.tcti });
+  it('recovers when the slots fill while it is open: a new session meets TPM_RC_OBJECT_MEMORY, others\' objects are flushed, never its key', async () => {
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: dir });
     try {
-      // Leaked objects on the same connection, as a tool without a resource manager leaves them.
-      for (let i = 0; i < 3; i++) await createPrimary(s.tpm, eccTemplate(SIGNING_KEY_ATTRIBUTES), new Uint8Array(0));
+      const key = await s.keyHandle();
+      // Leaked objects on the same connection, as a tool without a resource manager leaves them: two fit beside our key.
+      for (let i = 0; i < 2; i++) await createPrimary(s.tpm, eccTemplate(SIGNING_KEY_ATTRIBUTES), new Uint8Array(0));
+      s.sessions.invalidate(); // the next Sign starts a salted session, which needs a slot for the SRK
       const sig = await s.sign(enc('slots full'));
       expect(p256.verify(sig, enc('slots full'), await s.publicKey())).toBe(true);
       expect(s.stats.slotRecoveries).toBe(1);
-      expect(await getHandles(s.tpm, TRANSIENT_FIRST)).toEqual([]);
+      expect(await getHandles(s.tpm, TRANSIENT_FIRST)).toEqual([key]);
     } finally {
       await s.close();
     }
   });
 
-  it('reports a wrong owner auth with its decoded response code and never logs the auth', async () => {
+  it('reports a wrong owner auth at provisioning with its decoded response code and never logs the auth', async () => {
     const lines: string[] = [];
     const logger = createLogger('test', 'debug', (l) => lines.push(l));
-    const err = await openTpmSigner({ tcti: tpm.tcti, handle: 0x81010008, ownerAuth: 'not-the-owner-password', logger }).catch((e: unknown) => e);
+    const ownerFile = join(dir, 'owner.auth');
+    writeFileSync(ownerFile, 'not-the-owner-password\n', { mode: 0o600 });
+    chmodSync(ownerFile, 0o600);
+    const err = await tpmKeysInit({ tcti: tpm.tcti, stateDir: join(dir, 'other'), srkHandle: 0x81000041, ownerAuthFile: ownerFile, logger }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TpmError);
-    expect((err as TpmError).code).toBe('TPM_RC_BAD_AUTH');
-    expect((err as TpmError).message).toContain('TPM_RC_BAD_AUTH (session 1)');
+    expect((err as TpmError).code).toMatch(/^TPM_RC_(BAD_AUTH|AUTH_FAIL)$/);
+    expect((err as TpmError).message).toContain('(session 1)');
     expect((err as TpmError).message).toContain('TPM2_CreatePrimary');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain('not-the-owner-password');
@@ -214,7 +238,7 @@ describe('TpmSigner on swtpm', () => {
 
   it('with a slow TPM (50 ms per command), queued signing of 20 readings all completes, in order, and verifies', async () => {
     const slow = new SlowTransport(new SocketTransport({ host: tpm.host, port: tpm.port }), 50);
-    const s = await openTpmSigner({ transport: slow });
+    const s = await openTpmSigner({ transport: slow, stateDir: dir });
     try {
       const pub = await s.publicKey();
       const readings: Uint8Array[] = [];

@@ -1,6 +1,7 @@
 /**
- * Byte-level interop with tpm2-tools (tpm2-tss) on the same swtpm: the tools see our
- * persisted key, accept our signatures and read our counter; we accept theirs.
+ * Byte-level interop with tpm2-tools (tpm2-tss) on the same swtpm: the tools load our key
+ * from its saved blobs under our SRK, accept our signatures and read our counter (with the
+ * authValues from tpm-auth); we accept theirs.
  * tpm2-tools has no resource manager here, so `tpm2_flushcontext -t` runs after each tool.
  * Our client's connection is closed while a tool runs: swtpm serves one connection at a time.
  */
@@ -16,7 +17,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
 import { openTpmSigner } from '../../agent/signing/tpm-signer.ts';
 import { openTpmEpochCounter } from '../../agent/signing/tpm-epoch.ts';
-import { templateName, tpmKeysInit } from '../../agent/signing/tpm-enroll.ts';
+import { templateName } from '../../agent/signing/tpm-enroll.ts';
+import { tpmKeysInit } from '../../agent/signing/tpm-provision.ts';
+import { chmodSync } from 'node:fs';
+import { keyMaterial, provisionedDir } from './provisioned.ts';
 import { readEcdsaSignature } from '../../drivers/tpm/commands/sign.ts';
 import { rawLowS } from '../../drivers/tpm/ecdsa.ts';
 import { TpmReader } from '../../drivers/tpm/marshal.ts';
@@ -25,6 +29,7 @@ import { SIGNING_KEY_ATTRIBUTES } from '../../drivers/tpm/public-area.ts';
 const run = promisify(execFile);
 let tpm: SwtpmInstance;
 let dir: string;
+let state: string;
 
 async function tool(cmd: string, args: string[]): Promise<Buffer> {
   const env = { ...process.env, TPM2TOOLS_TCTI: tpm.tcti };
@@ -46,7 +51,18 @@ function pemFromSec1(pub: Uint8Array): string {
 beforeAll(async () => {
   tpm = await startSwtpm();
   dir = await mkdtemp(join(tmpdir(), 'tpm-interop-'));
+  state = (await provisionedDir(tpm.tcti)).dir;
 });
+
+/** Writes our blobs as tpm2-tools' TPM2B files and loads them under our SRK into key.ctx; returns `-p` for the key. */
+async function loadWithTools(): Promise<string> {
+  const { file, auth } = keyMaterial(state);
+  const tpm2b = (b: Uint8Array) => Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+  await writeFile(join(dir, 'key.pub'), tpm2b(file.blobs.signingKey.publicArea));
+  await writeFile(join(dir, 'key.priv'), tpm2b(file.blobs.signingKey.privateBlob));
+  await tool('tpm2_load', ['-C', '0x' + file.srk.handle.toString(16), '-u', 'key.pub', '-r', 'key.priv', '-c', 'key.ctx']);
+  return 'hex:' + Buffer.from(auth.signingKey).toString('hex');
+}
 
 afterAll(async () => {
   await tpm?.stop();
@@ -54,18 +70,19 @@ afterAll(async () => {
 });
 
 describe('interop with tpm2-tools on the same swtpm', () => {
-  it('tpm2_readpublic of our persistent handle gives our public key and Name', async () => {
-    const s = await openTpmSigner({ tcti: tpm.tcti });
+  it('tpm2_load takes our saved blobs under our SRK, and tpm2_readpublic gives our public key and Name', async () => {
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: state });
     const pub = await s.publicKey();
     await s.close();
-    await tool('tpm2_readpublic', ['-c', '0x81010001', '-f', 'pem', '-o', 'pub.pem', '-n', 'name.bin']);
+    await loadWithTools();
+    await tool('tpm2_readpublic', ['-c', 'key.ctx', '-f', 'pem', '-o', 'pub.pem', '-n', 'name.bin']);
     expect((await readFile(join(dir, 'pub.pem'), 'utf8')).trim()).toBe(pemFromSec1(pub).trim());
     const name = await readFile(join(dir, 'name.bin'));
     expect(name.equals(Buffer.from(templateName(pub, SIGNING_KEY_ATTRIBUTES)))).toBe(true);
   });
 
   it('tpm2_verifysignature accepts a signature we made and rejects an altered one', async () => {
-    const s = await openTpmSigner({ tcti: tpm.tcti });
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: state });
     const msg = new TextEncoder().encode('observation for tpm2_verifysignature');
     const sig = await s.sign(msg);
     await s.close();
@@ -76,18 +93,22 @@ describe('interop with tpm2-tools on the same swtpm', () => {
     const bad = sig.slice();
     bad[40] = bad[40]! ^ 1;
     await writeFile(join(dir, 'bad.tss'), tss(bad));
-    await tool('tpm2_verifysignature', ['-c', '0x81010001', '-g', 'sha256', '-m', 'msg.bin', '-s', 'sig.tss']);
-    await expect(tool('tpm2_verifysignature', ['-c', '0x81010001', '-g', 'sha256', '-m', 'msg.bin', '-s', 'bad.tss'])).rejects.toThrow();
+    await loadWithTools();
+    await tool('tpm2_verifysignature', ['-c', 'key.ctx', '-g', 'sha256', '-m', 'msg.bin', '-s', 'sig.tss']);
+    await loadWithTools();
+    await expect(tool('tpm2_verifysignature', ['-c', 'key.ctx', '-g', 'sha256', '-m', 'msg.bin', '-s', 'bad.tss'])).rejects.toThrow();
   });
 
-  it('a signature made by tpm2_sign with our key verifies with our code and noble', async () => {
-    const s = await openTpmSigner({ tcti: tpm.tcti });
+  it('a signature made by tpm2_sign with our key (given its authValue) verifies with our code and noble', async () => {
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: state });
     const pub = await s.publicKey();
     await s.close();
     const msg = new TextEncoder().encode('signed by tpm2_sign');
     await writeFile(join(dir, 'm2.bin'), msg);
-    await tool('tpm2_sign', ['-c', '0x81010001', '-g', 'sha256', '-o', 'tsig.tss', 'm2.bin']);
-    await tool('tpm2_sign', ['-c', '0x81010001', '-g', 'sha256', '-f', 'plain', '-o', 'tsig.der', 'm2.bin']);
+    let p = await loadWithTools();
+    await tool('tpm2_sign', ['-c', 'key.ctx', '-p', p, '-g', 'sha256', '-o', 'tsig.tss', 'm2.bin']);
+    p = await loadWithTools();
+    await tool('tpm2_sign', ['-c', 'key.ctx', '-p', p, '-g', 'sha256', '-f', 'plain', '-o', 'tsig.der', 'm2.bin']);
     const ours = rawLowS(readEcdsaSignature(new TpmReader(await readFile(join(dir, 'tsig.tss')))));
     expect(p256.verify(ours, msg, pub)).toBe(true);
     expect(p256.verify(ours, sha256(msg), pub, { prehash: false })).toBe(true);
@@ -95,12 +116,13 @@ describe('interop with tpm2-tools on the same swtpm', () => {
     expect(p256.verify(der, msg, pub, { format: 'der', lowS: false })).toBe(true);
   });
 
-  it('tpm2_nvread reads the value of our epoch counter', async () => {
-    const c = await openTpmEpochCounter({ tcti: tpm.tcti });
+  it('tpm2_nvread, given the counter\'s authValue, reads the value of our epoch counter', async () => {
+    const c = await openTpmEpochCounter({ tcti: tpm.tcti, stateDir: state });
     await c.increment();
     const v = await c.increment();
     await c.close();
-    const out = await tool('tpm2_nvread', ['-C', '0x01500101', '-s', '8', '0x01500101']);
+    const p = 'hex:' + Buffer.from(keyMaterial(state).auth.counter).toString('hex');
+    const out = await tool('tpm2_nvread', ['-C', '0x01500101', '-P', p, '-s', '8', '0x01500101']);
     expect(out.length).toBe(8);
     expect(out.readBigUInt64BE(0)).toBe(v);
   });
@@ -111,7 +133,7 @@ describe('interop with tpm2-tools on the same swtpm', () => {
     }
     const leaked = (await run('tpm2_getcap', ['handles-transient'], { env: { ...process.env, TPM2TOOLS_TCTI: tpm.tcti } })).stdout.toString();
     expect(leaked).toContain('0x80000');
-    const s = await openTpmSigner({ tcti: tpm.tcti, handle: 0x81010020 });
+    const s = await openTpmSigner({ tcti: tpm.tcti, stateDir: state });
     const pub = await s.publicKey();
     const msg = new TextEncoder().encode('after tool leaks');
     expect(p256.verify(await s.sign(msg), msg, pub)).toBe(true);
@@ -119,17 +141,20 @@ describe('interop with tpm2-tools on the same swtpm', () => {
     const handles = (await run('tpm2_getcap', ['handles-transient'], { env: { ...process.env, TPM2TOOLS_TCTI: tpm.tcti } })).stdout.toString();
     expect(handles.trim()).toBe('');
     const persistent = (await run('tpm2_getcap', ['handles-persistent'], { env: { ...process.env, TPM2TOOLS_TCTI: tpm.tcti } })).stdout.toString();
-    expect(persistent).toContain('0x81010020');
+    expect(persistent).toContain('0x81000001');
   });
 
-  it('uses a configured owner auth set by tpm2_changeauth, and reports a missing one with its decoded code', async () => {
+  it('uses the owner auth set by tpm2_changeauth from a root-only file, and reports a missing one with its decoded code', async () => {
     await tool('tpm2_changeauth', ['-c', 'owner', 'owner-secret']);
     try {
-      const cfg = { tcti: tpm.tcti, handle: 0x81010030, akHandle: 0x81010031, nvIndex: 0x01500130 };
+      const ownerFile = join(dir, 'owner.auth');
+      await writeFile(ownerFile, 'owner-secret\n', { mode: 0o600 });
+      chmodSync(ownerFile, 0o600);
+      const cfg = { tcti: tpm.tcti, stateDir: join(dir, 'owned'), srkHandle: 0x81000030, nvIndex: 0x01500130 };
       const err = await tpmKeysInit(cfg).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'TPM_RC_BAD_AUTH', message: expect.stringContaining('(session 1)') });
-      const ok = await tpmKeysInit({ ...cfg, ownerAuth: 'owner-secret' });
-      expect(ok.created).toEqual({ key: true, counter: true, ak: true });
+      expect(err).toMatchObject({ code: expect.stringMatching(/^TPM_RC_(BAD_AUTH|AUTH_FAIL)$/), message: expect.stringContaining('(session 1)') });
+      const ok = await tpmKeysInit({ ...cfg, ownerAuthFile: ownerFile });
+      expect(ok.created).toEqual({ srk: true, key: true, counter: true, ak: true });
     } finally {
       await tool('tpm2_changeauth', ['-c', 'owner', '-p', 'owner-secret']);
     }

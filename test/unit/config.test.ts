@@ -177,7 +177,7 @@ describe('loadConfigFile', () => {
   it('reads the examples as their comments describe them', () => {
     const berth = loadConfigFile(new URL('../../agent/config/examples/berth.yaml', import.meta.url).pathname);
     expect(berth.sources.map((s) => s.type).sort()).toEqual(['ais-serial', 'gpsd', 'modbus']);
-    expect(berth.signer).toMatchObject({ kind: 'tpm', handle: 0x81010001 });
+    expect(berth.signer).toMatchObject({ kind: 'tpm', ownerAuthFile: '/etc/place-agent/tpm-owner.auth' });
     const charger = loadConfigFile(new URL('../../agent/config/examples/charger.yaml', import.meta.url).pathname);
     expect(charger.sources.map((s) => s.type).sort()).toEqual(['mcu', 'modbus', 'rfid-em4100']);
     expect(charger.signer.kind).toBe('software');

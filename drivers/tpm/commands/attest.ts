@@ -4,6 +4,7 @@ import { ALG, CC, ST, TPM_GENERATED_VALUE } from '../constants.ts';
 import { TpmReader, TpmWriter } from '../marshal.ts';
 import { TpmError } from '../tpm-error.ts';
 import { readEcdsaSignature, type EcdsaSignature } from './sign.ts';
+import type { Authorization } from '../session.ts';
 
 export interface PcrSelection {
   hashAlg: number;
@@ -103,23 +104,24 @@ export interface Attestation {
  */
 export async function certify(
   tpm: TpmClient,
-  objectHandle: number,
-  akHandle: number,
+  object: { handle: number; name: Uint8Array },
+  ak: { handle: number; name: Uint8Array },
   qualifyingData: Uint8Array,
-  auths: { object?: Uint8Array; ak?: Uint8Array } = {},
+  auths: { object: Authorization; ak: Authorization },
 ): Promise<Attestation> {
+  // qualifyingData is the first parameter: a decrypting session hides it on the bus.
   const params = new TpmWriter().tpm2b(qualifyingData).u16(ALG.NULL).finish();
   const { params: r } = await tpm.execute(
-    { cc: CC.Certify, handles: [objectHandle, akHandle], auths: [auths.object ?? new Uint8Array(0), auths.ak ?? new Uint8Array(0)], params },
+    { cc: CC.Certify, handles: [object.handle, ak.handle], names: [object.name, ak.name], auths: [auths.object, auths.ak], params },
     { idempotent: true },
   );
   return { attest: r.tpm2b(), signature: readEcdsaSignature(r) };
 }
 
 /** Part 3 §18.4 TPM2_Quote: the AK signs a digest of the selected SHA-256 PCRs and the nonce. */
-export async function quote(tpm: TpmClient, akHandle: number, nonce: Uint8Array, pcrs: number[], akAuth: Uint8Array = new Uint8Array(0)): Promise<Attestation> {
+export async function quote(tpm: TpmClient, ak: { handle: number; name: Uint8Array }, nonce: Uint8Array, pcrs: number[], akAuth: Authorization): Promise<Attestation> {
   const w = new TpmWriter().tpm2b(nonce).u16(ALG.NULL);
   writePcrSelection(w, [{ hashAlg: ALG.SHA256, pcrs }]);
-  const { params: r } = await tpm.execute({ cc: CC.Quote, handles: [akHandle], auths: [akAuth], params: w.finish() }, { idempotent: true });
+  const { params: r } = await tpm.execute({ cc: CC.Quote, handles: [ak.handle], names: [ak.name], auths: [akAuth], params: w.finish() }, { idempotent: true });
   return { attest: r.tpm2b(), signature: readEcdsaSignature(r) };
 }

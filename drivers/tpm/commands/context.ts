@@ -66,8 +66,23 @@ export async function flushContext(tpm: TpmClient, handle: number): Promise<void
  * Flushes every transient object left loaded (by a crashed run or by tools without a
  * resource manager): swtpm has three slots and no resource manager. Returns the handles.
  */
-export async function flushTransientLeftovers(tpm: TpmClient): Promise<number[]> {
-  const handles = await getHandles(tpm, TRANSIENT_FIRST);
+export async function flushTransientLeftovers(tpm: TpmClient, keep: number[] = []): Promise<number[]> {
+  const handles = (await getHandles(tpm, TRANSIENT_FIRST)).filter((h) => !keep.includes(h));
   for (const h of handles) await flushContext(tpm, h);
   return handles;
+}
+
+/** Part 2 §7.2 TPM_HT_HMAC_SESSION (0x02) and TPM_HT_POLICY_SESSION (0x03): the first handle of each range. */
+export const SESSION_RANGES = [0x02000000, 0x03000000] as const;
+
+/** Flushes sessions left loaded by a crashed run (swtpm keeps them; it has three session slots). */
+export async function flushSessionLeftovers(tpm: TpmClient): Promise<number[]> {
+  const out: number[] = [];
+  for (const first of SESSION_RANGES) {
+    for (const h of await getHandles(tpm, first)) {
+      await flushContext(tpm, h);
+      out.push(h);
+    }
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import type { TpmClient } from '../client.ts';
 import { CC, PERSISTENT_OWNER_FIRST, PERSISTENT_OWNER_LAST, RH } from '../constants.ts';
 import { TpmWriter } from '../marshal.ts';
 import { marshalEccPublic, readTpm2bEccPublic, type EccPublic } from '../public-area.ts';
+import type { Authorization } from '../session.ts';
 import { TpmError } from '../tpm-error.ts';
 
 export interface LoadedPublic {
@@ -19,7 +20,7 @@ export interface LoadedPublic {
 export async function createPrimary(
   tpm: TpmClient,
   template: EccPublic,
-  hierarchyAuth: Uint8Array,
+  hierarchyAuth: Authorization,
   hierarchy: number = RH.OWNER,
 ): Promise<{ handle: number; pub: EccPublic; publicArea: Uint8Array }> {
   const w = new TpmWriter();
@@ -29,7 +30,7 @@ export async function createPrimary(
   w.tpm2b(new Uint8Array(0)); // outsideInfo
   w.u32(0); // creationPCR: empty TPML_PCR_SELECTION
   const { handles, params } = await tpm.execute(
-    { cc: CC.CreatePrimary, handles: [hierarchy], auths: [hierarchyAuth], params: w.finish() },
+    { cc: CC.CreatePrimary, handles: [hierarchy], names: [permanentName(hierarchy)], auths: [hierarchyAuth], params: w.finish() },
     { idempotent: false, responseHandles: 1 },
   );
   const { pub, bytes } = readTpm2bEccPublic(params);
@@ -49,10 +50,11 @@ export async function readPublic(tpm: TpmClient, handle: number): Promise<Loaded
  * Part 3 §28.5 TPM2_EvictControl: with a transient object, makes a persistent copy at
  * `persistentHandle`; with the persistent handle itself, removes it.
  */
-export async function evictControl(tpm: TpmClient, ownerAuth: Uint8Array, objectHandle: number, persistentHandle: number): Promise<void> {
+export async function evictControl(tpm: TpmClient, ownerAuth: Authorization, objectHandle: number, persistentHandle: number, objectName?: Uint8Array): Promise<void> {
   assertPersistentHandle(persistentHandle);
+  const names = objectName ? [permanentName(RH.OWNER), objectName] : undefined;
   await tpm.execute(
-    { cc: CC.EvictControl, handles: [RH.OWNER, objectHandle], auths: [ownerAuth], params: new TpmWriter().u32(persistentHandle).finish() },
+    { cc: CC.EvictControl, handles: [RH.OWNER, objectHandle], ...(names ? { names } : {}), auths: [ownerAuth], params: new TpmWriter().u32(persistentHandle).finish() },
     { idempotent: false },
   );
 }
@@ -61,4 +63,9 @@ export function assertPersistentHandle(h: number): void {
   if (!Number.isInteger(h) || h < PERSISTENT_OWNER_FIRST || h > PERSISTENT_OWNER_LAST) {
     throw new TpmError('TPM_CONFIG', `persistent handle 0x${h.toString(16)} is outside the owner range 0x81000000-0x817FFFFF`, { field: 'handle' });
   }
+}
+
+/** Part 1 §16: the Name of a permanent handle (a hierarchy) is the handle itself. */
+export function permanentName(handle: number): Uint8Array {
+  return new TpmWriter().u32(handle).finish();
 }

@@ -3,6 +3,7 @@ import type { TpmClient } from '../client.ts';
 import { ALG, CC, RH, ST } from '../constants.ts';
 import { TpmReader, TpmWriter } from '../marshal.ts';
 import { TpmError } from '../tpm-error.ts';
+import type { Authorization } from '../session.ts';
 
 export interface EcdsaSignature {
   hashAlg: number;
@@ -24,7 +25,13 @@ export function readEcdsaSignature(r: TpmReader): EcdsaSignature {
  * with a null hash-check ticket (Part 2 §10.7.6: TPM_ST_HASHCHECK, TPM_RH_NULL, empty) which
  * an unrestricted key accepts; a restricted key would answer TPM_RC_TICKET.
  */
-export async function sign(tpm: TpmClient, keyHandle: number, digest: Uint8Array, keyAuth: Uint8Array = new Uint8Array(0)): Promise<EcdsaSignature> {
+export async function sign(
+  tpm: TpmClient,
+  keyHandle: number,
+  digest: Uint8Array,
+  keyAuth: Authorization = new Uint8Array(0),
+  keyName?: Uint8Array,
+): Promise<EcdsaSignature> {
   if (digest.length !== 32) throw new TpmError('TPM_MARSHAL', `digest must be 32 bytes (SHA-256), got ${digest.length}`);
   const params = new TpmWriter()
     .tpm2b(digest)
@@ -34,7 +41,8 @@ export async function sign(tpm: TpmClient, keyHandle: number, digest: Uint8Array
     .u32(RH.NULL)
     .tpm2b(new Uint8Array(0))
     .finish();
-  // Repeating a Sign changes no TPM state, so it is retried after a reconnect.
-  const { params: r } = await tpm.execute({ cc: CC.Sign, handles: [keyHandle], auths: [keyAuth], params }, { idempotent: true });
+  // Repeating a Sign changes no TPM state, so it is retried after a reconnect. With an HMAC
+  // session that decrypts, the digest (the first parameter) crosses the bus encrypted.
+  const { params: r } = await tpm.execute({ cc: CC.Sign, handles: [keyHandle], ...(keyName ? { names: [keyName] } : {}), auths: [keyAuth], params }, { idempotent: true });
   return readEcdsaSignature(r);
 }
