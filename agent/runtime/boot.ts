@@ -162,6 +162,7 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     envelope: { intervalMs: cfg.envelope.intervalSeconds * 1000, minIntervalMs: cfg.envelope.minIntervalSeconds * 1000 },
     profile: resolvePlaceProfile(cfg),
     presence: presencePolicy(cfg),
+    ...(cfg.position ? { position: cfg.position } : {}),
     identitySources: identitySources(cfg),
     checkpoint: { every: cfg.lineage.checkpointEvery, intervalMs: cfg.lineage.checkpointSeconds * 1000 },
     retention: { ms: cfg.store.retentionDays * 86_400_000, auditDir: join(stateDir, 'audit') },

@@ -23,7 +23,12 @@ import type { PlaceProfile } from '../domain/place-profile.ts';
 import { PresenceTracker, type GrantSettlement, type PresenceClaim, type PresencePolicy } from '../domain/presence.ts';
 import type { IdentityScheme } from '../domain/identity-evidence.ts';
 import { EnvelopeEmitter } from './envelope-emitter.ts';
+import { GatewayFix, type SurveyedPosition } from '../domain/gateway-fix.ts';
+import { CborFloat } from '../encoding/cbor-value.ts';
 import { ReadingRouter } from './reading-router.ts';
+import { compressRanges, withTimeout } from './bounded-wait.ts';
+
+export { compressRanges };
 import { presenceDraft } from './claims-to-drafts.ts';
 
 export interface PlaceAgentOptions {
@@ -47,6 +52,8 @@ export interface PlaceAgentOptions {
   profile?: PlaceProfile;
   /** Presence policy (presence.ts); whether the place has a physical sensor comes from the profile. */
   presence: { holdMs: number } & Partial<Omit<PresencePolicy, 'holdMs' | 'physical'>>;
+  /** The gateway's surveyed position (claim 264 without a GNSS fix; a fix far from it is flagged). */
+  position?: SurveyedPosition;
   /** Sources whose readings name units, and by which scheme (agent/config/place-profile.ts identitySources). */
   identitySources?: Map<string, IdentityScheme>;
   checkpoint: { every: number; intervalMs: number };
@@ -68,6 +75,7 @@ export class PlaceAgent {
   readonly envelope: EnvelopeBuilder;
   private readonly envelopeEmitter: EnvelopeEmitter;
   private readonly router: ReadingRouter;
+  readonly gatewayFix: GatewayFix;
   private readonly timers: NodeJS.Timeout[] = [];
   private sinceCheckpoint = 0;
   readingsSeen = 0;
@@ -83,6 +91,7 @@ export class PlaceAgent {
     this.envelope = new EnvelopeBuilder(o.profile ?? { type: 'custom', dims: [], reliability: {} }, o.envelope.intervalMs);
     const { holdMs, ...policy } = o.presence;
     this.presence = new PresenceTracker(holdMs, { ...policy, physical: this.envelope.physicalFeeds.length > 0 });
+    this.gatewayFix = new GatewayFix(o.position);
     this.router = new ReadingRouter(this.envelope, this.presence, o.identitySources ?? new Map());
     this.envelopeEmitter = new EnvelopeEmitter(this.envelope, {
       minIntervalMs: o.envelope.minIntervalMs ?? 1000,
@@ -140,7 +149,9 @@ export class PlaceAgent {
   }
 
   private draft(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): ObservationDraft {
-    return { place: this.o.place, t: d.t ?? this.o.clock.now(), tq: this.o.timeQuality(), ...d };
+    const t = d.t ?? this.o.clock.now();
+    const location = this.gatewayFix.location(t);
+    return { place: this.o.place, t, tq: this.timeQuality(), ...(location ? { location } : {}), ...d };
   }
 
   emit(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): Promise<SignedObservation | undefined> {
@@ -155,6 +166,7 @@ export class PlaceAgent {
     if (this.stopping) return;
     this.readingsSeen++;
     this.lastReadingAt = r.t;
+    if (r.modality === 'gnss') this.onGatewayFix(r);
     const routed = this.router.route(r);
     if (routed.envelopeFed) this.envelopeEmitter.changed();
     this.submitPresence(routed.claims);
@@ -168,7 +180,7 @@ export class PlaceAgent {
     for (const c of claims) {
       const reservation = c.kind === 'presence' ? c.grant.reservation : c.kind === 'suspension' ? c.reservation : undefined;
       this.log
-        .submit(presenceDraft(c, this.o.place, this.o.clock.now(), this.o.timeQuality()))
+        .submit(this.locate(presenceDraft(c, this.o.place, this.o.clock.now(), this.timeQuality())))
         .then(() => {
           const st = reservation !== undefined ? this.presence.grantStates().get(reservation) : undefined;
           if (st && reservation !== undefined) this.o.store.saveGrantSettlement(reservation, this.o.place, JSON.stringify(st));
@@ -178,6 +190,27 @@ export class PlaceAgent {
           this.o.logger.error('presence claim not recorded', { kind: c.kind, reservation, error: e as Error });
         });
     }
+  }
+
+  private locate(d: ObservationDraft): ObservationDraft {
+    const location = this.gatewayFix.location(d.t);
+    return location ? { ...d, location } : d;
+  }
+
+  /** A GNSS fix far from the surveyed position: the gateway is not at its place, and says so once. */
+  private onGatewayFix(r: Reading): void {
+    const moved = this.gatewayFix.observe(r);
+    if (!moved) return;
+    this.o.logger.warn('GNSS fix far from the surveyed position', { measuredM: moved.measuredM, requiredM: moved.requiredM });
+    void this.emit({
+      kind: 'status',
+      body: {
+        event: 'gateway-moved',
+        measured_m: moved.measuredM,
+        required_m: moved.requiredM,
+        fix: { lat: new CborFloat(moved.fix.lat), lon: new CborFloat(moved.fix.lon), accuracy_m: new CborFloat(moved.fix.accuracyM) },
+      },
+    });
   }
 
   acceptGrant(bytes: Uint8Array, via: 'mqtt' | 'store', settlement?: string): boolean {
@@ -313,8 +346,9 @@ export class PlaceAgent {
     return this.o.sources.length;
   }
 
+  /** The host clock's quality, measured against GNSS time while a fix carrying it is held. */
   timeQuality(): TimeQuality {
-    return this.o.timeQuality();
+    return this.gatewayFix.timeQuality(this.o.clock.now(), this.o.timeQuality());
   }
 
   /** Liveness of the signer: one signature over a fixed message. */
@@ -355,23 +389,4 @@ export class PlaceAgent {
     await withTimeout(this.o.epoch.close(), 2000);
     await withTimeout(this.o.signer.close(), 2000);
   }
-}
-
-/** Waits for `p` at most `ms`; a rejection or a timeout both just end the wait. */
-async function withTimeout(p: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (!p) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
-
-/** [[first, last], ...] runs of consecutive seqs, so a gap body stays small. */
-export function compressRanges(seqs: number[]): [number, number][] {
-  const out: [number, number][] = [];
-  for (const s of [...seqs].sort((a, b) => a - b)) {
-    const last = out[out.length - 1];
-    if (last && s === last[1] + 1) last[1] = s;
-    else out.push([s, s]);
-  }
-  return out;
 }
