@@ -9,7 +9,7 @@ export interface GsaSentence {
   selection?: 'M' | 'A';
   /** 1 = fix not available, 2 = 2D, 3 = 3D. */
   fixMode: 1 | 2 | 3;
-  /** Satellite ids used in the solution (12 slots; empty slots dropped). */
+  /** Satellite ids used in the solution (12 slots, more on some receivers; empty slots dropped). */
   satellites: number[];
   pdop?: number;
   hdop?: number;
@@ -24,17 +24,22 @@ export function decodeGsa(e: NmeaEnvelope, m: FieldIssues): GsaSentence {
   const f = e.fields;
   const modeNum = int(f[1], 'fix mode') ?? 1;
   if (modeNum < 1 || modeNum > 3) throw new FieldError('fix mode', f[1] ?? '');
+  // NMEA 0183 gives 12 satellite slots (fields 2-13), then PDOP, HDOP, VDOP and (4.11) a
+  // system id: 17 or 18 fields. Longer GSAs (the Navior CH-4701 sends 24 slots) keep the
+  // DOPs as the last three fields, so the slots are whatever lies between.
+  const wide = f.length > 18;
+  const dop = wide ? f.length - 3 : 14;
   const satellites: number[] = [];
-  for (let i = 2; i < 14; i++) {
+  for (let i = 2; i < dop; i++) {
     const s = m.minor(() => int(f[i], 'satellite id'));
     if (s !== undefined) satellites.push(s);
   }
   const out: GsaSentence = { sentence: 'GSA', talker: e.talker, fixMode: modeNum as 1 | 2 | 3, satellites };
   assign(out, 'selection', m.minor(() => oneOf(f[0], 'selection', ['M', 'A'] as const)));
-  assign(out, 'pdop', m.minor(() => numIn(f[14], 'pdop', 0, 100)));
-  assign(out, 'hdop', m.minor(() => numIn(f[15], 'hdop', 0, 100)));
-  assign(out, 'vdop', m.minor(() => numIn(f[16], 'vdop', 0, 100)));
-  assign(out, 'systemId', m.minor(() => systemId(f[17])));
+  assign(out, 'pdop', m.minor(() => numIn(f[dop], 'pdop', 0, 100)));
+  assign(out, 'hdop', m.minor(() => numIn(f[dop + 1], 'hdop', 0, 100)));
+  assign(out, 'vdop', m.minor(() => numIn(f[dop + 2], 'vdop', 0, 100)));
+  if (!wide) assign(out, 'systemId', m.minor(() => systemId(f[17])));
   return out;
 }
 

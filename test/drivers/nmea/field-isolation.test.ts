@@ -109,6 +109,14 @@ describe('satellites used on multi-GNSS receivers', () => {
     expect(f!.satellitesUsedBySystem).toEqual({ 1: 11, 2: 6, 3: 4, 4: 3 });
   });
 
+  it('reads a GSA with 24 satellite slots (Navior CH-4701 shape): DOPs are the last three fields', () => {
+    const { sentence, bad } = decoded('GPGSA,A,3,01,04,07,08,11,13,17,20,23,28,30,31,32,,,,,,,,,,,,2.1,1.1,1.8');
+    expect(bad).toEqual([]);
+    expect(sentence).toMatchObject({ fixMode: 3, pdop: 2.1, hdop: 1.1, vdop: 1.8 });
+    if (sentence.sentence !== 'GSA') throw new Error();
+    expect(sentence.satellites).toHaveLength(13);
+  });
+
   it('takes the system from the talker when the GSA has no system id', () => {
     const [f] = fixes(['GPGGA,120000.00,4900.000,N,00800.000,E,1,12,0.6,100.0,M,47.0,M,,', 'GPGSA,A,3,05,07,09,,,,,,,,,,1.1,0.6,0.9', 'GAGSA,A,3,05,07,,,,,,,,,,,1.1,0.6,0.9']);
     expect(f!.satellitesUsedBySystem).toEqual({ 1: 3, 3: 2 });
