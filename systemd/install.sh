@@ -7,8 +7,9 @@
 #
 #   --root DIR     lay the files out under DIR (a package build or a test); nothing is
 #                  enabled, no user is created, systemd need not be present
-#   --app DIR      the application to install: a checkout with its production
-#                  node_modules (npm ci --omit=dev); default: this script's checkout
+#   --app DIR      the application to install: a checkout with the compiled agent in
+#                  dist/ and its production node_modules (npm ci && npm run build &&
+#                  npm prune --omit=dev); default: this script's checkout
 #   --config FILE  initial /etc/place-agent/config.yaml when none exists yet
 #   --start        start (or restart) the service once installed
 set -euo pipefail
@@ -57,12 +58,13 @@ fi
 [ -d "$app" ] || die "application directory $app does not exist"
 app=$(cd "$app" && pwd)
 [ -f "$app/package.json" ] || die "$app has no package.json: not a place-agent checkout"
-[ -f "$app/agent/cli/bin.mjs" ] || die "$app has no agent/cli/bin.mjs: not a place-agent checkout"
-[ -f "$app/agent/ops/notify-exec.pl" ] || die "$app has no agent/ops/notify-exec.pl"
-[ -d "$app/node_modules" ] || die "$app has no node_modules: run 'npm ci --omit=dev' there first"
+[ -f "$app/dist/agent/cli/bin.js" ] || die "$app has no dist/agent/cli/bin.js: build it first (npm ci && npm run build)"
+[ -f "$app/dist/agent/ops/notify-exec.pl" ] || die "$app has no dist/agent/ops/notify-exec.pl: build it first (npm run build)"
+[ -d "$app/node_modules" ] || die "$app has no node_modules: run 'npm ci && npm run build && npm prune --omit=dev' there first"
 
-# What the application is made of; anything else in a checkout (tests, the rig) stays out.
-app_parts=(package.json package-lock.json agent core drivers firmware-bridge node_modules)
+# What the application is made of: the compiled agent and its runtime dependencies; the
+# TypeScript sources, tests and the rig stay out.
+app_parts=(package.json package-lock.json dist node_modules)
 
 # Installed code runs with the device key, so it belongs to root and nobody else can change
 # it: owner root (when we are root; a package build under --root sets owners in its archive),
@@ -111,7 +113,7 @@ if [ ! -e "$confdir/config.yaml" ]; then
   else
     cat >"$confdir/config.yaml.tmp.$$" <<'EOF'
 # place-agent configuration. Start from an example in
-#   /usr/lib/place-agent/agent/config/examples/ (berth.yaml, charger.yaml, dock.yaml)
+#   /usr/lib/place-agent/dist/agent/config/examples/ (berth.yaml, charger.yaml, dock.yaml)
 # Fill this in, then:
 #   place-agent config check /etc/place-agent/config.yaml && systemctl start place-agent
 # The service refuses to start (ExecStartPre= runs `config check`) until it is valid.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# /usr/bin/place-agent: runs the agent installed in /usr/lib/place-agent with the Node
+# /usr/bin/place-agent: runs the compiled agent installed in /usr/lib/place-agent/dist with the Node
 # found on PATH (>= 20.6; Debian 12's own nodejs is 18, install a newer one in
 # /usr/local/bin) or named by $PLACE_AGENT_NODE.
 #
@@ -13,6 +13,6 @@ if [ -z "$node" ]; then
   exit 127
 fi
 if [ "${1:-}" = run ] && [ -n "${NOTIFY_SOCKET:-}" ] && [ -z "${PLACE_AGENT_NOTIFY_FD:-}" ]; then
-  exec /usr/bin/perl "$app/agent/ops/notify-exec.pl" "$node" "$app/agent/cli/bin.mjs" "$@"
+  exec /usr/bin/perl "$app/dist/agent/ops/notify-exec.pl" "$node" "$app/dist/agent/cli/bin.js" "$@"
 fi
-exec "$node" "$app/agent/cli/bin.mjs" "$@"
+exec "$node" "$app/dist/agent/cli/bin.js" "$@"

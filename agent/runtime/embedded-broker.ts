@@ -1,6 +1,9 @@
-/** The in-process MQTT broker (aedes) of the embedded default, on loopback only. */
+/**
+ * The in-process MQTT broker (aedes) of the embedded demo, on loopback only. aedes is a
+ * development dependency loaded here on demand: a production install (`npm ci --omit=dev`)
+ * talks to a real broker and never loads it.
+ */
 import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 import { CodedError } from '../../core/coded-error.ts';
 
 export interface EmbeddedBroker {
@@ -10,6 +13,12 @@ export interface EmbeddedBroker {
 }
 
 export async function startEmbeddedBroker(port: number, host = '127.0.0.1'): Promise<EmbeddedBroker> {
+  let Aedes: typeof import('aedes').Aedes;
+  try {
+    ({ Aedes } = await import('aedes'));
+  } catch (e) {
+    throw new CodedError('BROKER_UNAVAILABLE', 'the embedded demo broker (aedes) is not installed: it is a development dependency, install with `npm ci` (not --omit=dev) or point the agent at a broker', {}, { cause: e });
+  }
   const aedes = await Aedes.createBroker();
   const server: Server = createServer(aedes.handle);
   await new Promise<void>((resolve, reject) => {

@@ -1,8 +1,13 @@
-/** Runs the real `place-agent` binary as a child process, as systemd would. */
+/**
+ * Runs the `place-agent` command as a child process, as systemd would, from its TypeScript
+ * sources through tsx (test/integration/package.test.ts runs the compiled one from dist/).
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
-export const BIN = resolve(import.meta.dirname, '../../agent/cli/bin.mjs');
+const SOURCE_BIN = resolve(import.meta.dirname, '../../agent/cli/bin.ts');
+/** Node arguments that start the CLI from sources: prepend to the command's own arguments. */
+export const BIN_ARGS = ['--import', 'tsx', SOURCE_BIN];
 
 export interface AgentProcess {
   proc: ChildProcess;
@@ -12,7 +17,7 @@ export interface AgentProcess {
 }
 
 export function spawnAgent(args: string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, [...BIN_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -22,7 +27,7 @@ export function spawnAgent(args: string[], env: NodeJS.ProcessEnv = {}): AgentPr
 }
 
 export async function runAgent(args: string[], input?: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...BIN_ARGS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));

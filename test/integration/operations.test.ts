@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LineLog } from '../ops/lines.ts';
 import { freePort } from '../../hil/ports.ts';
-import { BIN, runAgent, waitFor } from './agent-process.ts';
+import { BIN_ARGS, runAgent, waitFor } from './agent-process.ts';
 import { keptDatabase } from '../support/kept-database.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -40,7 +40,7 @@ describe('operations of a running agent', () => {
     delete env.PLACE_AGENT_NOTIFY_FD;
     agent = spawn(
       'perl',
-      [join(repo, 'agent/ops/notify-exec.pl'), process.execPath, BIN, 'run', '--embedded', '--state', join(dir, 'state'), '--port', String(mqttPort), '--metrics', `127.0.0.1:${opsPort}`, '--quiet', '--envelope-interval-ms', '200'],
+      [join(repo, 'agent/ops/notify-exec.pl'), process.execPath, ...BIN_ARGS, 'run', '--embedded', '--state', join(dir, 'state'), '--port', String(mqttPort), '--metrics', `127.0.0.1:${opsPort}`, '--quiet', '--envelope-interval-ms', '200'],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
   });

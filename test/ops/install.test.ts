@@ -28,10 +28,11 @@ function fakeApp(): string {
     writeFileSync(join(app, path), text);
   };
   put('package.json', '{"name":"place-agent","type":"module"}\n');
-  put('agent/cli/bin.mjs', 'console.log(JSON.stringify({ argv: process.argv.slice(2), notifyFd: process.env.PLACE_AGENT_NOTIFY_FD ?? null, pid: process.pid }));\n');
-  mkdirSync(join(app, 'agent/ops'), { recursive: true });
-  copyFileSync(join(repo, 'agent/ops/notify-exec.pl'), join(app, 'agent/ops/notify-exec.pl'));
-  put('core/reading.ts', 'export {};\n');
+  put('dist/agent/cli/bin.js', 'console.log(JSON.stringify({ argv: process.argv.slice(2), notifyFd: process.env.PLACE_AGENT_NOTIFY_FD ?? null, pid: process.pid }));\n');
+  mkdirSync(join(app, 'dist/agent/ops'), { recursive: true });
+  copyFileSync(join(repo, 'agent/ops/notify-exec.pl'), join(app, 'dist/agent/ops/notify-exec.pl'));
+  put('dist/core/reading.js', 'export {};\n');
+  put('core/reading.ts', 'not installed\n');
   put('node_modules/yaml/index.js', 'export default 1;\n');
   put('test/unit/x.test.ts', 'not installed\n');
   put('hil/setup-system.sh', 'not installed\n');
@@ -61,9 +62,9 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): { sta
 const EXPECTED = [
   'etc/place-agent/config.yaml',
   'usr/bin/place-agent',
-  'usr/lib/place-agent/agent/cli/bin.mjs',
-  'usr/lib/place-agent/agent/ops/notify-exec.pl',
-  'usr/lib/place-agent/core/reading.ts',
+  'usr/lib/place-agent/dist/agent/cli/bin.js',
+  'usr/lib/place-agent/dist/agent/ops/notify-exec.pl',
+  'usr/lib/place-agent/dist/core/reading.js',
   'usr/lib/place-agent/node_modules/yaml/index.js',
   'usr/lib/place-agent/package.json',
   'usr/lib/place-agent/systemd/README.md',

@@ -27,12 +27,12 @@ function installedRoot(): string {
   dirs.push(root);
   const app = mkdtempSync(join(tmpdir(), 'place-app-'));
   dirs.push(app);
-  mkdirSync(join(app, 'agent/cli'), { recursive: true });
-  mkdirSync(join(app, 'agent/ops'), { recursive: true });
+  mkdirSync(join(app, 'dist/agent/cli'), { recursive: true });
+  mkdirSync(join(app, 'dist/agent/ops'), { recursive: true });
   mkdirSync(join(app, 'node_modules'), { recursive: true });
   writeFileSync(join(app, 'package.json'), '{}\n');
-  writeFileSync(join(app, 'agent/cli/bin.mjs'), '\n');
-  copyFileSync(join(repo, 'agent/ops/notify-exec.pl'), join(app, 'agent/ops/notify-exec.pl'));
+  writeFileSync(join(app, 'dist/agent/cli/bin.js'), '\n');
+  copyFileSync(join(repo, 'agent/ops/notify-exec.pl'), join(app, 'dist/agent/ops/notify-exec.pl'));
   const r = spawnSync('bash', [join(repo, 'systemd/install.sh'), '--root', root, '--app', app], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   // verify resolves the unit's dependencies (multi-user.target, network-online.target, ...).

@@ -1,0 +1,11 @@
+/**
+ * `place-agent/verify`: the verifier as a library for integrators (DESIGN.md, "The verifier is
+ * also a library"). Everything here checks bytes against a trust anchor and nothing else: no
+ * broker, no database, no clock of its own.
+ */
+export { ObservationVerifier, parseObservationClaims, type ObservationCheck, type ObservationClaims } from './observation-verifier.ts';
+export { LineageVerifier, DEFAULT_SEEN_WINDOW, type LineageFailure } from './lineage-verifier.ts';
+export { trustAnchor, verifyCredentialChain, type TrustAnchor, type ChainResult } from '../authority/chain.ts';
+export { loadTrustAnchor } from '../authority/authority-dir.ts';
+export { verifyGrant, type GrantCheck } from '../authority/grant.ts';
+export type { CredentialClaims } from '../authority/credential.ts';
