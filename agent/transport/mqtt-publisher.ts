@@ -9,7 +9,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ObservationStore, OutboxRow } from '../store/store.ts';
-import { Backoff } from './backoff.ts';
+import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
 import type { BrokerCredentials } from './broker-credentials.ts';
 import { brokerErrorCode } from './broker-errors.ts';
 import { COSE_CONTENT_TYPE, statusTopic } from './topics.ts';
@@ -31,7 +31,8 @@ export interface PublisherOptions extends BrokerCredentials {
   recordDeliveries?: boolean;
   /** Most committed rows kept in memory to publish without reading them back (default 16 windows). */
   freshMax?: number;
-  backoff?: Backoff;
+  /** Reconnect schedule; default 0.5 s doubling to 30 s, full jitter, at least 100 ms. */
+  backoff?: BackoffOptions;
   logger: Logger;
   /** Status payload for the retained birth message; the will says offline. */
   birth: () => Record<string, unknown>;
@@ -74,7 +75,7 @@ export class MqttPublisher implements Publisher {
     private readonly store: ObservationStore,
     private readonly opts: PublisherOptions,
   ) {
-    this.backoff = opts.backoff ?? new Backoff();
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, minMs: 100, jitter: 1, ...opts.backoff });
     this.window = opts.window ?? 512;
   }
 

@@ -16,7 +16,7 @@ import { spawnWorker } from '../workers/spawn.ts';
 import type { PublisherOptions } from './mqtt-publisher.ts';
 import type { Publisher, PublisherStats, RawPublishOptions } from './publisher.ts';
 import { packRows, type FromWorker, type ToWorker } from './threaded-protocol.ts';
-import { Backoff } from './backoff.ts';
+import { Backoff } from '../../core/backoff.ts';
 
 
 export class ThreadedPublisher implements Publisher {
@@ -25,7 +25,7 @@ export class ThreadedPublisher implements Publisher {
   private stopping = false;
   private respawnTimer: NodeJS.Timeout | undefined;
   /** Between restarts of a worker that keeps dying (e.g. it cannot open the database): 1 s up to 30 s. */
-  private readonly respawnBackoff = new Backoff(1000, 30_000, 1000);
+  private readonly respawnBackoff = new Backoff({ initialMs: 1000, maxMs: 30_000, minMs: 1000, jitter: 1 });
   private readonly handlers = new Map<string, (topic: string, payload: Uint8Array) => void>();
   private readonly connectedListeners: (() => void)[] = [];
   private readonly deliveredListeners: ((seq: number, latencyMs: number) => void)[] = [];

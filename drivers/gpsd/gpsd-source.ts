@@ -7,10 +7,10 @@ import { DEFAULT_UERE_M } from '../nmea/fix-accumulator.ts';
 import type { FixQuality } from '../nmea/fix-quality.ts';
 import type { GnssValue } from '../nmea/gnss-reading.ts';
 import { checkGnssTime, type GnssTimeCheckOptions } from '../nmea/gnss-time.ts';
-import type { BackoffOptions } from '../serial/backoff.ts';
+import type { BackoffOptions } from '../../core/backoff.ts';
 import { ReconnectingLink } from '../serial/reconnecting-link.ts';
 import { TcpLink } from '../serial/tcp-link.ts';
-import type { Timers } from '../serial/timers.ts';
+import type { Timers } from '../../core/timers.ts';
 import { decodeGpsdLine, type GpsdGst, type GpsdSky, type GpsdTpv } from './gpsd-json.ts';
 
 /*

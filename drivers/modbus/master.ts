@@ -1,3 +1,4 @@
+import { Backoff } from '../../core/backoff.ts';
 import { performance } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
@@ -67,7 +68,7 @@ export class ModbusRtuMaster {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly queue: Job[] = [];
-  private readonly slaves = new Map<number, SlaveHealth & { backoffMs: number }>();
+  private readonly slaves = new Map<number, SlaveHealth & { backoff: Backoff }>();
   private current: Job | undefined;
   private rx: number[] = [];
   private busy = false;
@@ -117,7 +118,7 @@ export class ModbusRtuMaster {
   slaveHealth(slave: number): SlaveHealth {
     const s = this.slaves.get(slave);
     if (!s) return { slave, state: 'up', consecutiveFailures: 0 };
-    const { backoffMs: _b, ...h } = s;
+    const { backoff: _b, ...h } = s;
     return { ...h };
   }
 
@@ -246,7 +247,8 @@ export class ModbusRtuMaster {
   private record(slave: number, result: Uint16Array | ModbusError): void {
     let s = this.slaves.get(slave);
     if (!s) {
-      s = { slave, state: 'up', consecutiveFailures: 0, backoffMs: this.backoffMinMs };
+      // No jitter: one master polls its own bus, there is no fleet to desynchronise.
+      s = { slave, state: 'up', consecutiveFailures: 0, backoff: new Backoff({ initialMs: this.backoffMinMs, maxMs: this.backoffMaxMs, jitter: 0 }) };
       this.slaves.set(slave, s);
     }
     // An exception answer proves the slave is alive; only silence and garbled frames count against it.
@@ -255,18 +257,17 @@ export class ModbusRtuMaster {
       if (s.state === 'down') this.log.info(`slave ${slave} is back`, { slave });
       s.state = 'up';
       s.consecutiveFailures = 0;
-      s.backoffMs = this.backoffMinMs;
+      s.backoff.reset();
       delete s.nextProbeAt;
       return;
     }
     s.consecutiveFailures++;
     s.lastError = result.code;
     if (s.state === 'down') {
-      s.backoffMs = Math.min(this.backoffMaxMs, s.backoffMs * 2);
-      s.nextProbeAt = this.clock.now() + s.backoffMs;
+      s.nextProbeAt = this.clock.now() + s.backoff.next();
     } else if (s.consecutiveFailures >= this.failuresBeforeDown) {
       s.state = 'down';
-      s.nextProbeAt = this.clock.now() + s.backoffMs;
+      s.nextProbeAt = this.clock.now() + s.backoff.next();
       this.log.warn(`slave ${slave} marked down`, { slave, failures: s.consecutiveFailures, code: result.code });
     }
   }

@@ -6,7 +6,7 @@ import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts
 import { createNmeaLineFramer, type FrameEvent } from '../framing/line-framer.ts';
 import type { ByteLink } from '../serial/binding.ts';
 import type { LinkHealth } from '../serial/reconnecting-link.ts';
-import { systemTimers, type Timers } from '../serial/timers.ts';
+import { systemTimers, type Timers } from '../../core/timers.ts';
 import { decodeNmeaSentence } from './codec.ts';
 import { GnssFixAccumulator, type GnssFix } from './fix-accumulator.ts';
 import type { FixQuality } from './fix-quality.ts';

@@ -2,9 +2,9 @@ import { realpath } from 'node:fs/promises';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type BackoffOptions } from '../../core/backoff.ts';
 import type { ByteLink } from './binding.ts';
-import { systemTimers, type Timers } from './timers.ts';
+import { systemTimers, type Timers } from '../../core/timers.ts';
 
 export type LinkState = 'idle' | 'connecting' | 'open' | 'stale' | 'down' | 'closed';
 

@@ -4,7 +4,7 @@ import type { Reading } from '../../../core/reading.ts';
 import { RfidSource } from '../../../drivers/rfid/rfid-source.ts';
 import type { Sighting } from '../../../drivers/rfid/sightings.ts';
 import { encodeUhfTagNotice } from '../../../drivers/rfid/uhf-r200.ts';
-import { ManualTimers } from '../../../drivers/serial/timers.ts';
+import { ManualTimers } from '../../../core/timers.ts';
 import { MockLink } from '../ais/mock-link.ts';
 import { supervisedMock } from '../serial/helpers.ts';
 

@@ -1,8 +1,8 @@
 import { encodeNmeaSentence } from '../../../drivers/nmea/checksum.ts';
-import type { BackoffOptions } from '../../../drivers/serial/backoff.ts';
+import type { BackoffOptions } from '../../../core/backoff.ts';
 import { MockLink } from '../../../drivers/serial/mock-link.ts';
 import { ReconnectingLink } from '../../../drivers/serial/reconnecting-link.ts';
-import type { Timers } from '../../../drivers/serial/timers.ts';
+import type { Timers } from '../../../core/timers.ts';
 
 /**
  * A ReconnectingLink over in-memory ports, as the agent wraps every serial source;

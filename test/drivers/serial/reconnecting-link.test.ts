@@ -4,11 +4,11 @@ import { ManualClock } from '../../../core/clock.ts';
 import type { Reading } from '../../../core/reading.ts';
 import { encodeNmeaSentence } from '../../../drivers/nmea/checksum.ts';
 import { NmeaSerialSource } from '../../../drivers/nmea/nmea-serial-source.ts';
-import { backoffDelay } from '../../../drivers/serial/backoff.ts';
+import { backoffDelay } from '../../../core/backoff.ts';
 import { MockLink } from '../../../drivers/serial/mock-link.ts';
 import { ReconnectingLink, type ReconnectingLinkOptions } from '../../../drivers/serial/reconnecting-link.ts';
 import { TcpLink } from '../../../drivers/serial/tcp-link.ts';
-import { ManualTimers } from '../../../drivers/serial/timers.ts';
+import { ManualTimers } from '../../../core/timers.ts';
 import { waitFor } from './helpers.ts';
 
 /** Lets pending promise callbacks (resolvePath, open) run; no wall time is involved. */

@@ -1,4 +1,4 @@
-import type { Clock } from '../../core/clock.ts';
+import type { Clock } from './clock.ts';
 
 /** Timer functions a supervisor uses, injectable so tests step time by hand (as MQTT.js lets tests inject its timer). */
 export interface Timers {
