@@ -131,7 +131,7 @@ describe('install.sh / uninstall.sh', () => {
     rmSync(join(app, 'node_modules'), { recursive: true });
     const r = run(install, ['--root', scratch('place-root-'), '--app', app]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("run 'npm ci --omit=dev' there first");
+    expect(r.stderr).toContain("run 'npm ci && npm run build && npm prune --omit=dev' there first");
   });
 
   it('the installed /usr/bin/place-agent hands Node a notify socket only for `run` under systemd', async () => {
