@@ -3,11 +3,11 @@
  * a human sentence, and the details a user needs to act on it. Subsystems subclass it so a
  * caller can tell where an error came from; the codes themselves never change meaning.
  */
-export class CodedError extends Error {
-  readonly code: string;
+export class CodedError<C extends string = string> extends Error {
+  readonly code: C;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -21,6 +21,16 @@ export class CodedError extends Error {
 
 export function isCodedError(e: unknown): e is CodedError {
   return e instanceof CodedError;
+}
+
+/**
+ * The code of whatever was thrown: a CodedError's, a Node system error's (`ENOENT`,
+ * `SQLITE_FULL`, ...), or `fallback` when the thing thrown carries none. For counters and
+ * logs, where a failure must be counted under some stable name and never crash the caller.
+ */
+export function codeOf<F extends string>(e: unknown, fallback: F): string {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code !== '' ? code : fallback;
 }
 
 /** Error counters keyed by code, for health and metrics; bad input is counted, never dropped silently. */

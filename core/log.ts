@@ -1,8 +1,11 @@
 /**
- * Structured JSON logging for journald: one object per line on stderr, with a level, a
+ * Structured JSON logging for journald: one object per line, handed to a sink the composition
+ * root chooses (stderr, journald priorities: agent/ops/journal-log.ts), with a level, a
  * namespace and fields. Messages may be lazy so a disabled level costs nothing.
  * Secrets never go in: callers pass identifiers, never key material or auth values.
  */
+import { codeOf } from './coded-error.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -16,7 +19,8 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
-export function createLogger(ns: string, level: LogLevel = 'info', sink: LogSink = (l) => process.stderr.write(l + '\n')): Logger {
+/** `sink` is where lines go (the composition root passes stderr or journald); core writes nowhere itself. */
+export function createLogger(ns: string, level: LogLevel, sink: LogSink): Logger {
   const min = ORDER[level];
   const emit = (lvl: LogLevel, msg: string | (() => string), fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < min) return;
@@ -35,7 +39,7 @@ export function createLogger(ns: string, level: LogLevel = 'info', sink: LogSink
 function jsonSafe(_k: string, v: unknown): unknown {
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-  if (v instanceof Error) return { name: v.name, message: v.message, ...(v as { code?: string }).code ? { code: (v as { code?: string }).code } : {} };
+  if (v instanceof Error) return { name: v.name, message: v.message, ...(codeOf(v, '') ? { code: codeOf(v, '') } : {}) };
   return v;
 }
 

@@ -12,10 +12,10 @@ import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { coseKeyFromPublic, publicFromCoseKey } from '../encoding/cose-key.ts';
 import { createKeyFile, loadKeyFile, type SoftwareSigner } from '../signing/software-signer.ts';
-import { CodedError } from '../../core/coded-error.ts';
 import { issueCredential } from './credential.ts';
 import { trustAnchor, type TrustAnchor } from './chain.ts';
 import type { Scope } from './scope.ts';
+import { AuthorityError } from './errors.ts';
 
 /** A signer with its credential and the chain above it (leaf's parent first). */
 export interface Issuer {
@@ -38,7 +38,7 @@ const YEAR_S = 365 * 86_400;
 export const ROOT_DEPTH = 3;
 
 export async function initAuthority(dir: string, name: string, nowSec: number, scope: Scope): Promise<Authority> {
-  if (existsSync(join(dir, 'anchor.key'))) throw new CodedError('AUTHORITY_EXISTS', `an authority already exists in ${dir}`, { dir });
+  if (existsSync(join(dir, 'anchor.key'))) throw new AuthorityError('AUTHORITY_EXISTS', `an authority already exists in ${dir}`, { dir });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const signer = createKeyFile(join(dir, 'anchor.key'));
   const pub = await signer.publicKey();
@@ -72,7 +72,7 @@ export async function initAuthority(dir: string, name: string, nowSec: number, s
 
 export function loadAuthority(dir: string): Authority {
   if (!existsSync(join(dir, 'grantor.key'))) {
-    throw new CodedError('AUTHORITY_OLD', `${dir} was made before the authority taxonomy (no grantor.key); make a new one with place-agent authority init`, { dir });
+    throw new AuthorityError('AUTHORITY_OLD', `${dir} was made before the authority taxonomy (no grantor.key); make a new one with place-agent authority init`, { dir });
   }
   const signer = loadKeyFile(join(dir, 'anchor.key'));
   const rootCredential = new Uint8Array(readFileSync(join(dir, 'root.cred')));
@@ -87,12 +87,12 @@ export function loadTrustAnchor(path: string): TrustAnchor {
   try {
     bytes = new Uint8Array(readFileSync(path));
   } catch (e) {
-    throw new CodedError('ANCHOR_UNREADABLE', `cannot read trust anchor ${path}`, { path }, { cause: e });
+    throw new AuthorityError('ANCHOR_UNREADABLE', `cannot read trust anchor ${path}`, { path }, { cause: e });
   }
   try {
     if (bytes.length === 65 && bytes[0] === 4) return trustAnchor(bytes);
     return trustAnchor(publicFromCoseKey(decodeCbor(bytes)));
   } catch (e) {
-    throw new CodedError('ANCHOR_MALFORMED', `trust anchor ${path} is not a P-256 COSE_Key`, { path }, { cause: e });
+    throw new AuthorityError('ANCHOR_MALFORMED', `trust anchor ${path} is not a P-256 COSE_Key`, { path }, { cause: e });
   }
 }

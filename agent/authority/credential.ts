@@ -9,9 +9,9 @@ import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { coseKeyFromPublic, coseKeyThumbprint, publicFromCoseKey } from '../encoding/cose-key.ts';
 import { TYP_CRED, decodeSign1, encodeSign1, objectHash, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
-import { CodedError } from '../../core/coded-error.ts';
-import type { Signer } from '../signing/signer.ts';
+import type { Signer } from '../../core/ports/signer.ts';
 import { scopeFromCbor, scopeToCbor, type Scope } from './scope.ts';
+import { AuthorityError } from './errors.ts';
 
 // CWT claim keys, RFC 8392 §4 and the project's private labels (DESIGN.md).
 export const CWT = { iss: 1, sub: 2, exp: 4, nbf: 5, iat: 6, cti: 7, cnf: 8, scope: 9, parent: -65546, depth: -65547, level: -65548 } as const;
@@ -69,7 +69,7 @@ export async function issueCredential(req: IssueRequest, issuerSigner: Signer): 
 /** The subject of a credential (what an object signed under it names as its iss). */
 export function issuerOf(credential: Uint8Array): string {
   const c = parseCredentialClaims(decodeSign1(credential).payload);
-  if (!c) throw new CodedError('CREDENTIAL_MALFORMED', 'credential claims are missing or mistyped');
+  if (!c) throw new AuthorityError('CREDENTIAL_MALFORMED', 'credential claims are missing or mistyped');
   return c.sub;
 }
 

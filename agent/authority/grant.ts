@@ -10,9 +10,10 @@ import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { coseKeyThumbprint } from '../encoding/cose-key.ts';
 import { HDR_KID, HDR_TYP, TYP_GRANT, carriedCredentials, credentialHeader, decodeSign1, encodeSign1, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
 import { CLAIM } from '../lineage/observation.ts';
-import type { Signer } from '../signing/signer.ts';
+import type { Signer } from '../../core/ports/signer.ts';
 import { verifyEs256 } from '../signing/p256.ts';
 import { verifyCredentialChain, type TrustAnchor } from './chain.ts';
+import { codeOf } from '../../core/coded-error.ts';
 
 export interface ReservationGrant {
   iss: string;
@@ -78,7 +79,7 @@ export function verifyGrant(bytes: Uint8Array, anchors: TrustAnchor[], nowMs: nu
   try {
     s = decodeSign1(bytes);
   } catch (e) {
-    return fail((e as { code?: string }).code ?? 'GRANT_MALFORMED', (e as Error).message);
+    return fail(codeOf(e, 'GRANT_MALFORMED'), (e as Error).message);
   }
   if (s.protectedHeader.get(HDR_TYP) !== TYP_GRANT) return fail('GRANT_WRONG_TYPE', 'typ is not application/place-grant+cwt');
   let m: CborValue;

@@ -12,8 +12,8 @@ import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { publicFromCoseKey } from '../encoding/cose-key.ts';
 import { isValidPublicKey } from '../signing/p256.ts';
 import { verifyEnrollment } from '../signing/tpm-enroll.ts';
-import { CodedError } from '../../core/coded-error.ts';
 import { decodeEnrollment } from './enrollment-file.ts';
+import { CliError } from './errors.ts';
 
 const list = (s: string | undefined, def: string[]): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : def);
 
@@ -33,15 +33,15 @@ export function readSubjectKey(path: string): Uint8Array {
   try {
     return publicFromCoseKey(decodeCbor(b));
   } catch (e) {
-    throw new CodedError('USAGE', `${path} is not a P-256 public key (COSE_Key, raw point or PEM)`, {}, { cause: e });
+    throw new CliError('USAGE', `${path} is not a P-256 public key (COSE_Key, raw point or PEM)`, {}, { cause: e });
   }
 }
 
 function time(v: string | undefined, name: string): number {
-  if (!v) throw new CodedError('USAGE', `--${name} is required`);
+  if (!v) throw new CliError('USAGE', `--${name} is required`);
   if (/^\d+$/.test(v)) return Number(v);
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new CodedError('USAGE', `--${name} must be ms since the epoch or an ISO 8601 time, got ${v}`);
+  if (Number.isNaN(t)) throw new CliError('USAGE', `--${name} must be ms since the epoch or an ISO 8601 time, got ${v}`);
   return t;
 }
 
@@ -56,7 +56,7 @@ function issuerFrom(a: Authority, dir: string, parent: string | undefined, key: 
     return a.grantor;
   }
   const credential = new Uint8Array(readFileSync(parent));
-  if (!key) throw new CodedError('USAGE', '--parent needs --parent-key (the parent credential holder\'s key file)');
+  if (!key) throw new CliError('USAGE', '--parent needs --parent-key (the parent credential holder\'s key file)');
   const isRoot = Buffer.from(credential).equals(Buffer.from(a.rootCredential));
   const parents = chain ? list(chain, []).map((f) => new Uint8Array(readFileSync(f))) : isRoot ? [] : [a.rootCredential];
   return { signer: loadKeyFile(key), credential, parents };
@@ -94,7 +94,7 @@ export async function authorityCommand(args: string[]): Promise<number> {
       out: { type: 'string' },
     },
   });
-  if (!values.dir) throw new CodedError('USAGE', '--dir DIR (the authority directory) is required');
+  if (!values.dir) throw new CliError('USAGE', '--dir DIR (the authority directory) is required');
   const nowMs = Date.now();
   const nowSec = Math.floor(nowMs / 1000);
   if (sub === 'init') {
@@ -111,17 +111,17 @@ export async function authorityCommand(args: string[]): Promise<number> {
   }
   const a = loadAuthority(values.dir);
   if (sub === 'issue') {
-    if (!values.subject || (!values.key && !values.enrollment) || !values.places) throw new CodedError('USAGE', 'authority issue needs --subject, --places and --key or --enrollment');
+    if (!values.subject || (!values.key && !values.enrollment) || !values.places) throw new CliError('USAGE', 'authority issue needs --subject, --places and --key or --enrollment');
     let subjectKey: Uint8Array;
     if (values.enrollment) {
       const e = decodeEnrollment(new Uint8Array(readFileSync(values.enrollment)));
       const v = verifyEnrollment(e);
-      if (!v.valid) throw new CodedError('ENROLL_INVALID', `enrolment request rejected: ${v.reason}`);
+      if (!v.valid) throw new CliError('ENROLL_INVALID', `enrolment request rejected: ${v.reason}`);
       subjectKey = e.devicePublicKey;
     } else subjectKey = readSubjectKey(values.key!);
     const parent = issuerFrom(a, values.dir, values.parent, values['parent-key'], values['parent-chain'], a.rootCredential);
     const parentClaims = parseCredentialClaims(decodeSign1(parent.credential).payload);
-    if (!parentClaims) throw new CodedError('ISSUE_REFUSED', `${values.parent ?? 'root.cred'} is not a readable credential`);
+    if (!parentClaims) throw new CliError('ISSUE_REFUSED', `${values.parent ?? 'root.cred'} is not a readable credential`);
     const level = values.level!;
     const req = {
       issuer: parentClaims.sub,
@@ -144,22 +144,22 @@ export async function authorityCommand(args: string[]): Promise<number> {
       parentBytes: parent.credential,
     };
     const why = requestRefusal(req, parentClaims);
-    if (why) throw new CodedError('ISSUE_REFUSED', `refusing to issue a credential that could not verify: ${why}`);
+    if (why) throw new CliError('ISSUE_REFUSED', `refusing to issue a credential that could not verify: ${why}`);
     const cred = await issueCredential(req, parent.signer);
     const after = issuedRefusal(cred, [parent.credential, ...parent.parents], [a.anchor], nowSec);
-    if (after) throw new CodedError('ISSUE_REFUSED', `refusing to issue a credential that could not verify: ${after}`);
+    if (after) throw new CliError('ISSUE_REFUSED', `refusing to issue a credential that could not verify: ${after}`);
     const out = values.out ?? 'device.cred';
     writeFileSync(out, cred);
     process.stdout.write(`issued ${out} for ${values.subject} (level ${level}, kinds ${req.scope.kinds.join(',')}); parents: ${[values.parent ?? join(values.dir, 'root.cred'), ...(values['parent-chain'] ? list(values['parent-chain'], []) : [])].join(', ')}\n`);
     return 0;
   }
   if (sub === 'grant') {
-    if (!values.place || !values.reservation || !values.unit) throw new CodedError('USAGE', 'authority grant needs --place, --reservation, --unit SCHEME:ID, --start, --end');
+    if (!values.place || !values.reservation || !values.unit) throw new CliError('USAGE', 'authority grant needs --place, --reservation, --unit SCHEME:ID, --start, --end');
     const idx = values.unit.indexOf(':');
-    if (idx <= 0) throw new CodedError('USAGE', `--unit must be SCHEME:ID, got ${values.unit}`);
+    if (idx <= 0) throw new CliError('USAGE', `--unit must be SCHEME:ID, got ${values.unit}`);
     const grantor = issuerFrom(a, values.dir, values.parent, values['parent-key'], values['parent-chain'], a.grantor.credential);
     const grantorClaims = parseCredentialClaims(decodeSign1(grantor.credential).payload);
-    if (!grantorClaims) throw new CodedError('GRANT_REFUSED', 'the grant signer credential is not readable');
+    if (!grantorClaims) throw new CliError('GRANT_REFUSED', 'the grant signer credential is not readable');
     const bytes = await issueGrant(
       {
         issuer: grantorClaims.sub,
@@ -177,11 +177,11 @@ export async function authorityCommand(args: string[]): Promise<number> {
     );
     // The same check every gateway makes: a grant that would be refused is not written.
     const check = verifyGrant(bytes, [a.anchor], nowMs, values.place);
-    if (!check.ok) throw new CodedError('GRANT_REFUSED', `refusing to sign a grant that could not verify: ${check.code}: ${check.reason}`);
+    if (!check.ok) throw new CliError('GRANT_REFUSED', `refusing to sign a grant that could not verify: ${check.code}: ${check.reason}`);
     const out = values.out ?? `${values.reservation}.grant`;
     writeFileSync(out, bytes);
     process.stdout.write(`signed grant ${out}\n`);
     return 0;
   }
-  throw new CodedError('USAGE', 'usage: place-agent authority init|issue|grant --dir DIR ...');
+  throw new CliError('USAGE', 'usage: place-agent authority init|issue|grant --dir DIR ...');
 }

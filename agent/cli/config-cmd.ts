@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { loadConfigFile } from '../config/load.ts';
 import { ipAllowDropIn } from '../config/network-peers.ts';
-import { CodedError } from '../../core/coded-error.ts';
+import { CliError } from './errors.ts';
 
 const USAGE = 'usage: place-agent config check FILE | place-agent config ip-allow FILE';
 
 export async function configCommand(args: string[]): Promise<number> {
   const [sub, file] = args;
-  if (!file || (sub !== 'check' && sub !== 'ip-allow')) throw new CodedError('USAGE', USAGE);
+  if (!file || (sub !== 'check' && sub !== 'ip-allow')) throw new CliError('USAGE', USAGE);
   const cfg = loadConfigFile(file);
   if (sub === 'ip-allow') {
     // The systemd drop-in for the unit's IPAddressAllow= (see agent/config/network-peers.ts).
@@ -23,7 +23,7 @@ export async function configCommand(args: string[]): Promise<number> {
       try {
         return (await lookup(host, { all: true })).map((a) => a.address);
       } catch (e) {
-        throw new CodedError('CONFIG_HOST_UNRESOLVED', `cannot resolve ${host} to allow it in the unit's IPAddressAllow=: ${(e as Error).message}`, { host });
+        throw new CliError('CONFIG_HOST_UNRESOLVED', `cannot resolve ${host} to allow it in the unit's IPAddressAllow=: ${(e as Error).message}`, { host });
       }
     };
     process.stdout.write(await ipAllowDropIn(cfg, resolve, resolvConf));

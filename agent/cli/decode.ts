@@ -5,7 +5,7 @@ import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
 import { createModbusStreamDecoder } from '../../drivers/modbus/sniffer.ts';
 import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../drivers/rfid/stream-decoder.ts';
 import { createMcuStreamDecoder } from '../../firmware-bridge/host/frame-decoder.ts';
-import { CodedError } from '../../core/coded-error.ts';
+import { CliError } from './errors.ts';
 import { systemClock } from '../../core/clock.ts';
 import { RejectLog } from '../../core/reject-log.ts';
 
@@ -34,7 +34,7 @@ export async function decodeCommand(args: string[]): Promise<number> {
   const [codec, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, baud: { type: 'string', default: '9600' } } });
   const make = codec ? DECODERS[codec] : undefined;
-  if (!make) throw new CodedError('USAGE', `usage: place-agent decode <${Object.keys(DECODERS).join('|')}> [--port PATH --baud N]`);
+  if (!make) throw new CliError('USAGE', `usage: place-agent decode <${Object.keys(DECODERS).join('|')}> [--port PATH --baud N]`);
   const dec = make();
   let rejected = 0;
   const rejects = new RejectLog({

@@ -3,7 +3,7 @@ import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import type { TpmEnrollment } from '../signing/tpm-enroll.ts';
-import { CodedError } from '../../core/coded-error.ts';
+import { CliError } from './errors.ts';
 
 export function encodeEnrollment(e: TpmEnrollment): Uint8Array {
   return encodeDeterministic({ device_key: e.devicePublicKey, ak_key: e.akPublicKey, certify_info: e.certifyInfo, certify_sig: e.certifySignature });
@@ -14,11 +14,11 @@ export function decodeEnrollment(b: Uint8Array): TpmEnrollment {
   try {
     m = decodeCbor(b);
   } catch (e) {
-    throw new CodedError('ENROLL_MALFORMED', `enrolment request is not CBOR: ${(e as Error).message}`);
+    throw new CliError('ENROLL_MALFORMED', `enrolment request is not CBOR: ${(e as Error).message}`);
   }
   const get = (k: string): Uint8Array => {
     const v = m instanceof Map ? (m as Map<CborMapKey, CborValue>).get(k) : undefined;
-    if (!(v instanceof Uint8Array)) throw new CodedError('ENROLL_MALFORMED', `enrolment request lacks ${k}`);
+    if (!(v instanceof Uint8Array)) throw new CliError('ENROLL_MALFORMED', `enrolment request lacks ${k}`);
     return v;
   };
   return { devicePublicKey: get('device_key'), akPublicKey: get('ak_key'), certifyInfo: get('certify_info'), certifySignature: get('certify_sig') };

@@ -2,12 +2,12 @@ import { parseArgs } from 'node:util';
 import { openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ObservationStore } from '../store/store.ts';
-import { CodedError } from '../../core/coded-error.ts';
+import { CliError } from './errors.ts';
 
 /** Writes the chain from the store as a CBOR sequence (RFC 8742): COSE_Sign1 items back to back. */
 export async function exportCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { state: { type: 'string', default: 'var' }, db: { type: 'string' }, out: { type: 'string' }, from: { type: 'string', default: '1' } } });
-  if (!values.out) throw new CodedError('USAGE', 'usage: place-agent export [--state DIR | --db FILE] --out FILE');
+  if (!values.out) throw new CliError('USAGE', 'usage: place-agent export [--state DIR | --db FILE] --out FILE');
   const store = new ObservationStore(values.db ?? join(resolve(values.state!), 'agent.db'));
   const fd = openSync(values.out, 'w');
   let n = 0;

@@ -6,8 +6,8 @@ import { coseKeyThumbprint } from '../encoding/cose-key.ts';
 import { FileEpochCounter } from '../signing/file-epoch.ts';
 import { tpmKeysInit, tpmKeysShow } from '../signing/tpm-provision.ts';
 import { loadOrCreateUeid, issuerUrn } from '../runtime/identity.ts';
-import { CodedError } from '../../core/coded-error.ts';
 import { loadConfigFile } from '../config/load.ts';
+import { CliError } from './errors.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -15,7 +15,7 @@ export async function keysCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (rest.some((a) => a === '--owner-auth' || a.startsWith('--owner-auth='))) {
     // A secret on the command line is visible to every local user in /proc/PID/cmdline.
-    throw new CodedError('USAGE', 'the owner auth is never taken from the command line: put it in a file only root can read and pass --owner-auth-file FILE');
+    throw new CliError('USAGE', 'the owner auth is never taken from the command line: put it in a file only root can read and pass --owner-auth-file FILE');
   }
   const { values } = parseArgs({
     args: rest,
@@ -64,5 +64,5 @@ export async function keysCommand(args: string[]): Promise<number> {
     process.stdout.write(values.json ? JSON.stringify(info) + '\n' : Object.entries(info).map(([k, v]) => `${k.padEnd(10)} ${String(v)}`).join('\n') + '\n');
     return 0;
   }
-  throw new CodedError('USAGE', 'usage: place-agent keys init|show [--state DIR] [--config FILE] [--tpm TCTI [--owner-auth-file FILE]] [--json]');
+  throw new CliError('USAGE', 'usage: place-agent keys init|show [--state DIR] [--config FILE] [--tpm TCTI [--owner-auth-file FILE]] [--json]');
 }

@@ -3,7 +3,7 @@
  * 2 usage or configuration error; 3 runtime error (key, store, broker, TPM).
  */
 import { parseArgs } from 'node:util';
-import { isCodedError } from '../../core/coded-error.ts';
+import { isCodedError, codeOf } from '../../core/coded-error.ts';
 import { runCommand } from './run.ts';
 import { configCommand } from './config-cmd.ts';
 import { keysCommand } from './keys.ts';
@@ -73,7 +73,7 @@ export function reportError(e: unknown): number {
     process.stderr.write(`place-agent: ${e.code}: ${e.message}\n`);
     return e.code.startsWith('CONFIG_') || e.code === 'USAGE' ? 2 : 3;
   }
-  if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (codeOf(e, '').startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`place-agent: USAGE: ${(e as Error).message}\n`);
     return 2;
   }

@@ -3,10 +3,12 @@ import { createLogger, type LogLevel } from '../../core/log.ts';
 import { loadConfigFile, DEFAULT_CONFIG_PATH } from '../config/load.ts';
 import { bootEmbedded, bootFromConfig, type Running } from '../runtime/boot.ts';
 import { createSources } from '../runtime/sources.ts';
-import { CodedError } from '../../core/coded-error.ts';
 import { systemClock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { startOperations, type Operations } from '../runtime/operations.ts';
+import { CliError } from './errors.ts';
+
+const toStderr = (line: string): void => void process.stderr.write(line + '\n');
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -27,13 +29,13 @@ export async function runCommand(args: string[]): Promise<number> {
     },
   });
   const port = values.port !== undefined ? Number(values.port) : undefined;
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CodedError('USAGE', `--port must be a port number, got ${values.port}`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CliError('USAGE', `--port must be a port number, got ${values.port}`);
   let running: Running;
   let logger: Logger;
   let listen: string | undefined;
   let mode: 'live' | 'simulation' = 'simulation';
   if (values.embedded && !values.config) {
-    logger = createLogger('place-agent', values['log-level'] as LogLevel);
+    logger = createLogger('place-agent', values['log-level'] as LogLevel, toStderr);
     listen = values.metrics === 'off' ? undefined : values.metrics;
     process.stdout.write('place-agent: embedded demo (simulated berth, development authority, in-process broker); Ctrl-C stops\n');
     running = await bootEmbedded({
@@ -50,7 +52,7 @@ export async function runCommand(args: string[]): Promise<number> {
   } else {
     // The configuration is validated before anything is opened: a bad file exits 2 untouched.
     const cfg = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
-    logger = createLogger('place-agent', cfg.log.level);
+    logger = createLogger('place-agent', cfg.log.level, toStderr);
     listen = cfg.metrics.enabled ? cfg.metrics.listen : undefined;
     mode = 'live';
     running = await bootFromConfig(cfg, { logger, sources: await createSources(cfg, logger), print: !values.quiet && process.stdout.isTTY });

@@ -5,7 +5,7 @@ import { decodeCborSequence } from '../encoding/cbor-decode.ts';
 import { loadTrustAnchor } from '../authority/authority-dir.ts';
 import { ObservationVerifier, type ObservationClaims } from '../verify/observation-verifier.ts';
 import { LineageVerifier } from '../verify/lineage-verifier.ts';
-import { CodedError } from '../../core/coded-error.ts';
+import { CliError } from './errors.ts';
 
 export interface VerifyReport {
   checked: number;
@@ -86,7 +86,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       'require-genesis': { type: 'boolean', default: false },
     },
   });
-  if (!values.anchor?.length || (!values.file && !values.broker)) throw new CodedError('USAGE', 'usage: place-agent verify --anchor FILE (--file FILE | --broker URL --place URN)');
+  if (!values.anchor?.length || (!values.file && !values.broker)) throw new CliError('USAGE', 'usage: place-agent verify --anchor FILE (--file FILE | --broker URL --place URN)');
   let items: Uint8Array[];
   if (values.file) {
     const bytes = new Uint8Array(readFileSync(values.file));
@@ -98,7 +98,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       if (items.length === 0) return 1;
     }
   } else {
-    if (!values.place) throw new CodedError('USAGE', '--broker needs --place URN');
+    if (!values.place) throw new CliError('USAGE', '--broker needs --place URN');
     items = await collectFromBroker(values.broker!, values.place, Number(values.count), Number(values.timeout));
   }
   const r = verifyAll(items, values.anchor, Boolean(values.broker), { requireGenesis: values['require-genesis']! });

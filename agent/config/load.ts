@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { CodedError } from '../../core/coded-error.ts';
 import { resolvePlaceProfile } from './place-profile.ts';
 import { ConfigSchema, SourceBase, SourceSchemas, type AgentConfig, type SourceType } from './schema.ts';
+import type { ConfigErrorCode } from './errors.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/place-agent/config.yaml';
 
@@ -19,9 +20,9 @@ export interface ConfigIssue {
   expected: string;
 }
 
-export class ConfigError extends CodedError {
+export class ConfigError extends CodedError<ConfigErrorCode> {
   constructor(
-    code: string,
+    code: ConfigErrorCode,
     message: string,
     readonly issues: ConfigIssue[] = [],
   ) {

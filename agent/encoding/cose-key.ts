@@ -7,8 +7,9 @@ import * as nodeCrypto from 'node:crypto';
 import { encodeDeterministic } from './deterministic-cbor.ts';
 import type { CborMapKey, CborValue } from './cbor-value.ts';
 import { CodedError } from '../../core/coded-error.ts';
+import type { EncodingErrorCode } from './errors.ts';
 
-export class CoseKeyError extends CodedError {}
+export class CoseKeyError extends CodedError<EncodingErrorCode> {}
 
 export function coseKeyFromPublic(pub: Uint8Array): Map<CborMapKey, CborValue> {
   if (pub.length !== 65 || pub[0] !== 0x04) {

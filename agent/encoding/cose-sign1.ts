@@ -9,8 +9,9 @@ import { encodeDeterministic } from './deterministic-cbor.ts';
 import { decodeCbor } from './cbor-decode.ts';
 import { sha256 } from './cose-key.ts';
 import { CodedError } from '../../core/coded-error.ts';
+import type { EncodingErrorCode } from './errors.ts';
 
-export class CoseError extends CodedError {}
+export class CoseError extends CodedError<EncodingErrorCode> {}
 
 export const COSE_SIGN1_TAG = 18;
 export const ALG_ES256 = -7;

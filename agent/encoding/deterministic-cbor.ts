@@ -9,8 +9,9 @@
  */
 import { CborFloat, CborRaw, CborTag, type CborMapKey, type CborValue } from './cbor-value.ts';
 import { CodedError } from '../../core/coded-error.ts';
+import type { EncodingErrorCode } from './errors.ts';
 
-export class CborError extends CodedError {}
+export class CborError extends CodedError<EncodingErrorCode> {}
 
 const te = new TextEncoder();
 

@@ -10,6 +10,7 @@ import type { Logger } from '../../core/log.ts';
 import type { ObservationStore, Committable } from '../store/store.ts';
 import type { ObservationChain, ObservationDraft, SignedObservation } from './observation.ts';
 import { observationTopic } from '../transport/topics.ts';
+import { LineageLogError } from './errors.ts';
 
 interface Pending {
   draft: ObservationDraft;
@@ -53,7 +54,7 @@ export class ObservationLog {
   submit(draft: ObservationDraft): Promise<SignedObservation> {
     if (this.queue.length >= this.maxQueue) {
       this.errors.count('LOG_BACKLOG');
-      return Promise.reject(new CodedError('LOG_BACKLOG', `more than ${this.maxQueue} observations waiting to be committed`));
+      return Promise.reject(new LineageLogError('LOG_BACKLOG', `more than ${this.maxQueue} observations waiting to be committed`));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ draft, resolve, reject });
@@ -127,6 +128,6 @@ export class ObservationLog {
     clearTimeout(this.retryTimer);
     const q = this.queue;
     this.queue = [];
-    for (const p of q) p.reject(new CodedError('LOG_ABANDONED', reason));
+    for (const p of q) p.reject(new LineageLogError('LOG_ABANDONED', reason));
   }
 }

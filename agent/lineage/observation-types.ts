@@ -50,11 +50,7 @@ export interface ObservationDraft {
   nonce?: Uint8Array;
 }
 
-export interface LineageHead {
-  seq: number;
-  hash: Uint8Array;
-  epoch: bigint;
-}
+export type { LineageHead } from '../../core/ports/store.ts';
 
 export interface SignedObservation {
   seq: number;

@@ -8,7 +8,7 @@ import { CborFloat } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
 import { TYP_OBS, Sign1Assembler, credentialHeader, objectHash, protectedHeader } from '../encoding/cose-sign1.ts';
 import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
-import type { Signer } from '../signing/signer.ts';
+import type { Signer } from '../../core/ports/signer.ts';
 
 import { CLAIM, type Identity, type LineageHead, type ObservationDraft, type SignedObservation } from './observation-types.ts';
 import { PayloadWriter } from './payload.ts';
@@ -78,7 +78,7 @@ export class ObservationChain {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly signer: Signer & { signSync?: (m: Uint8Array) => Uint8Array },
+    private readonly signer: Signer,
     private readonly id: Identity,
     head: LineageHead,
   ) {

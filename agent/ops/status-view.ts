@@ -3,10 +3,10 @@
  * On a terminal the view refreshes in place (cursor home, rewrite, clear the rest); in a
  * pipe or with --once it prints one snapshot; --json prints the snapshot for scripts.
  */
-import { CodedError } from '../../core/coded-error.ts';
 import { deliveryLagMs, type AgentStatus, type SourceStatus } from './status.ts';
 import { formatSeconds } from './progress.ts';
 import { DEFAULT_OPS_HOST, DEFAULT_OPS_PORT } from './http.ts';
+import { OpsError } from './errors.ts';
 
 export const DEFAULT_STATUS_URL = `http://${DEFAULT_OPS_HOST}:${DEFAULT_OPS_PORT}`;
 
@@ -116,12 +116,12 @@ export async function fetchStatus(url: string = DEFAULT_STATUS_URL, signal?: Abo
   try {
     res = await fetch(target, signal ? { signal } : {});
   } catch (e) {
-    throw new CodedError('OPS_STATUS_UNREACHABLE', `cannot reach the agent at ${target}: is it running?`, { url: target }, { cause: e });
+    throw new OpsError('OPS_STATUS_UNREACHABLE', `cannot reach the agent at ${target}: is it running?`, { url: target }, { cause: e });
   }
-  if (!res.ok) throw new CodedError('OPS_STATUS_HTTP', `${target} answered ${res.status}`, { url: target, status: res.status });
+  if (!res.ok) throw new OpsError('OPS_STATUS_HTTP', `${target} answered ${res.status}`, { url: target, status: res.status });
   const body = (await res.json()) as unknown;
   if (!body || typeof body !== 'object' || !('agent' in body) || !('sources' in body)) {
-    throw new CodedError('OPS_STATUS_MALFORMED', `${target} did not return an agent status`, { url: target });
+    throw new OpsError('OPS_STATUS_MALFORMED', `${target} did not return an agent status`, { url: target });
   }
   return body as AgentStatus;
 }

@@ -10,7 +10,7 @@ import type { ReadingSource } from '../../core/reading.ts';
 import { ObservationStore } from '../store/store.ts';
 import { FileEpochCounter } from '../signing/file-epoch.ts';
 import { loadKeyFile } from '../signing/software-signer.ts';
-import type { Signer } from '../signing/signer.ts';
+import type { Signer } from '../../core/ports/signer.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';
 import type { SignedObservation } from '../lineage/observation.ts';
 import { loadTrustAnchor } from '../authority/authority-dir.ts';
@@ -31,6 +31,7 @@ import { tpmKeysInit } from '../signing/tpm-provision.ts';
 import { hostTimeQuality } from './time-quality.ts';
 import { createConsolePrinter } from './console-printer.ts';
 import { loadBrokerCredentials } from '../transport/broker-credentials.ts';
+import { RuntimeError } from './errors.ts';
 
 export interface Running {
   agent: PlaceAgent;
@@ -139,7 +140,7 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
   // Before the TPM or the key is opened: a password file or client key open to others is refused without side effects.
   const brokerCredentials = loadBrokerCredentials(cfg.mqtt);
   if (cfg.signer.kind === 'tpm' && existsSync(join(stateDir, 'device.key'))) {
-    throw new CodedError('KEY_SOFTWARE_WITH_TPM', `the configuration names a TPM, but a software key lies in ${join(stateDir, 'device.key')}: remove it (it is not used, and must not be able to sign for this gateway)`, { path: join(stateDir, 'device.key') });
+    throw new RuntimeError('KEY_SOFTWARE_WITH_TPM', `the configuration names a TPM, but a software key lies in ${join(stateDir, 'device.key')}: remove it (it is not used, and must not be able to sign for this gateway)`, { path: join(stateDir, 'device.key') });
   }
   // The owner auth (signer.ownerAuthFile) is for keys init only: running needs the key's and counter's own auths.
   const tpm = cfg.signer.kind === 'tpm' ? await openTpm(cfg.signer.tcti ?? 'device:/dev/tpmrm0', o.logger, stateDir) : undefined;

@@ -4,7 +4,7 @@
  * talks to a real broker and never loads it.
  */
 import { createServer, type Server } from 'node:net';
-import { CodedError } from '../../core/coded-error.ts';
+import { RuntimeError } from './errors.ts';
 
 export interface EmbeddedBroker {
   url: string;
@@ -17,7 +17,7 @@ export async function startEmbeddedBroker(port: number, host = '127.0.0.1'): Pro
   try {
     ({ Aedes } = await import('aedes'));
   } catch (e) {
-    throw new CodedError('BROKER_UNAVAILABLE', 'the embedded demo broker (aedes) is not installed: it is a development dependency, install with `npm ci` (not --omit=dev) or point the agent at a broker', {}, { cause: e });
+    throw new RuntimeError('BROKER_UNAVAILABLE', 'the embedded demo broker (aedes) is not installed: it is a development dependency, install with `npm ci` (not --omit=dev) or point the agent at a broker', {}, { cause: e });
   }
   const aedes = await Aedes.createBroker();
   const server: Server = createServer(aedes.handle);
@@ -25,8 +25,8 @@ export async function startEmbeddedBroker(port: number, host = '127.0.0.1'): Pro
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(
         e.code === 'EADDRINUSE'
-          ? new CodedError('BROKER_PORT_IN_USE', `port ${port} on ${host} is in use; start with --port N to pick another`, { port })
-          : new CodedError('BROKER_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${e.message}`, { port }, { cause: e }),
+          ? new RuntimeError('BROKER_PORT_IN_USE', `port ${port} on ${host} is in use; start with --port N to pick another`, { port })
+          : new RuntimeError('BROKER_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${e.message}`, { port }, { cause: e }),
       ),
     );
     server.listen(port, host, () => resolve());

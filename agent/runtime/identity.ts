@@ -6,9 +6,10 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CodedError } from '../../core/coded-error.ts';
 import type { Identity } from '../lineage/observation.ts';
 import { decodeSign1 } from '../encoding/cose-sign1.ts';
+import { RuntimeError } from './errors.ts';
+import { CodedError } from '../../core/coded-error.ts';
 
 export function ueidPath(stateDir: string): string {
   return join(stateDir, 'device.id');
@@ -18,7 +19,7 @@ export function loadOrCreateUeid(stateDir: string): Uint8Array {
   const p = ueidPath(stateDir);
   if (existsSync(p)) {
     const hex = readFileSync(p, 'utf8').trim();
-    if (!/^01[0-9a-f]{32}$/.test(hex)) throw new CodedError('IDENTITY_CORRUPT', `${p} does not hold a UEID (01 followed by 16 bytes in hex)`, { path: p });
+    if (!/^01[0-9a-f]{32}$/.test(hex)) throw new RuntimeError('IDENTITY_CORRUPT', `${p} does not hold a UEID (01 followed by 16 bytes in hex)`, { path: p });
     return new Uint8Array(Buffer.from(hex, 'hex'));
   }
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -40,12 +41,13 @@ export function loadIdentity(stateDir: string, credFile: string, parentFiles: st
         // It travels inline in every observation's header (label 13 / -65601): it must be one COSE_Sign1.
         decodeSign1(bytes);
       } catch (e) {
-        throw new CodedError('IDENTITY_BAD_CREDENTIAL', `${f} is not a credential (a tagged COSE_Sign1): ${(e as Error).message}`, { path: f }, { cause: e });
+        throw new RuntimeError('IDENTITY_BAD_CREDENTIAL', `${f} is not a credential (a tagged COSE_Sign1): ${(e as Error).message}`, { path: f }, { cause: e });
       }
       return bytes;
     } catch (e) {
       if (e instanceof CodedError) throw e;
-      throw new CodedError('IDENTITY_NO_CREDENTIAL', `cannot read credential ${f}; have the authority issue one (place-agent authority issue)`, { path: f }, { cause: e });
+      throw new RuntimeError('IDENTITY_NO_CREDENTIAL', `cannot read credential ${f}; have the authority issue one (place-agent authority issue)`, { path: f }, { cause: e });
+      throw new RuntimeError('IDENTITY_NO_CREDENTIAL', `cannot read credential ${f}; have the authority issue one (place-agent authority issue)`, { path: f }, { cause: e });
     }
   };
   return { iss: issuerUrn(ueid), ueid, credential: read(credFile), parents: parentFiles.map(read) };

@@ -5,15 +5,16 @@
  */
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import type { Logger } from '../../core/log.ts';
-import { ErrorCounter } from '../../core/coded-error.ts';
+import { ErrorCounter, codeOf } from '../../core/coded-error.ts';
+import { RuntimeErrorCode } from './errors.ts';
 import type { Clock } from '../../core/clock.ts';
 import { ObservationChain, type Identity, type ObservationDraft, type SignedObservation, type TimeQuality } from '../lineage/observation.ts';
 import { ObservationLog } from '../lineage/observation-log.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';
 import type { ObservationStore } from '../store/store.ts';
-import type { Signer } from '../signing/signer.ts';
+import type { Signer } from '../../core/ports/signer.ts';
 import { MqttPublisher, type PublisherOptions } from '../transport/mqtt-publisher.ts';
-import type { Publisher } from '../transport/publisher.ts';
+import type { Publisher } from '../../core/ports/publisher.ts';
 import { ThreadedPublisher } from '../transport/threaded-publisher.ts';
 import { grantFilter } from '../transport/topics.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
@@ -156,7 +157,7 @@ export class PlaceAgent {
 
   emit(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): Promise<SignedObservation | undefined> {
     return this.log.submit(this.draft(d)).catch((e) => {
-      this.errors.count((e as { code?: string }).code ?? 'EMIT_FAILED');
+      this.errors.count(codeOf(e, RuntimeErrorCode.EMIT_FAILED));
       this.o.logger.error('observation not recorded', { kind: d.kind, error: e as Error });
       return undefined;
     });
@@ -186,7 +187,7 @@ export class PlaceAgent {
           if (st && reservation !== undefined) this.o.store.saveGrantSettlement(reservation, this.o.place, JSON.stringify(st));
         })
         .catch((e) => {
-          this.errors.count((e as { code?: string }).code ?? 'PRESENCE_EMIT_FAILED');
+          this.errors.count(codeOf(e, RuntimeErrorCode.PRESENCE_EMIT_FAILED));
           this.o.logger.error('presence claim not recorded', { kind: c.kind, reservation, error: e as Error });
         });
     }
@@ -238,7 +239,7 @@ export class PlaceAgent {
       try {
         this.o.store.saveGrant({ cti: g.cti, place: g.place, reservation: g.reservation, windowStart: g.window[0], windowEnd: g.window[1] + g.graceMs, bytes, receivedAt: now });
       } catch (e) {
-        this.errors.count((e as { code?: string }).code ?? 'GRANT_STORE_FAILED');
+        this.errors.count(codeOf(e, RuntimeErrorCode.GRANT_STORE_FAILED));
       }
     }
     this.o.logger.info('grant accepted', { reservation: g.reservation, unit: g.unit.join(':'), window: g.window });
@@ -262,7 +263,7 @@ export class PlaceAgent {
       this.o.logger.warn('outbox over its bound: superseded envelopes will not be published', { dropped: seqs.length, max });
       this.emitGap(seqs);
     } catch (e) {
-      this.errors.count((e as { code?: string }).code ?? 'PRESSURE_CHECK_FAILED');
+      this.errors.count(codeOf(e, RuntimeErrorCode.PRESSURE_CHECK_FAILED));
     }
   }
 

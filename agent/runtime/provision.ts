@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKeyFile, loadKeyFile } from '../signing/software-signer.ts';
-import type { Signer } from '../signing/signer.ts';
+import type { Signer } from '../../core/ports/signer.ts';
 import { initAuthority, loadAuthority, type Authority } from '../authority/authority-dir.ts';
 import { issueCredential, parseCredentialClaims } from '../authority/credential.ts';
 import { decodeSign1 } from '../encoding/cose-sign1.ts';

@@ -6,8 +6,8 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CodedError } from '../../core/coded-error.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';
+import { SigningError } from './errors.ts';
 
 export class FileEpochCounter implements EpochCounter {
   readonly kind = 'file' as const;
@@ -17,7 +17,7 @@ export class FileEpochCounter implements EpochCounter {
   async read(): Promise<bigint> {
     try {
       const text = readFileSync(this.path, 'utf8').trim();
-      if (!/^\d+$/.test(text)) throw new CodedError('EPOCH_CORRUPT', `epoch file ${this.path} does not hold a number`, { path: this.path });
+      if (!/^\d+$/.test(text)) throw new SigningError('EPOCH_CORRUPT', `epoch file ${this.path} does not hold a number`, { path: this.path });
       return BigInt(text);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0n;

@@ -17,6 +17,7 @@ import { createPublicKey, randomInt, type KeyObject } from 'node:crypto';
 import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
 import { spawnWorker } from '../workers/spawn.ts';
 import { signOne, type SignReply, type SignRequest } from './signing-core.ts';
+import { SigningError } from './errors.ts';
 
 export interface SigningPoolOptions {
   /** Most signing threads (default: one per core but one, at least 1, at most 4). */
@@ -67,7 +68,7 @@ export class SigningPool {
 
   /** Signs every message (raw r || s, low-S, 64 bytes each), in order; rejects if any signature cannot be made good. */
   async signMany(messages: Uint8Array[]): Promise<Uint8Array[]> {
-    if (this.closed) throw new CodedError('SIGN_POOL_CLOSED', 'the signing pool is closed');
+    if (this.closed) throw new SigningError('SIGN_POOL_CLOSED', 'the signing pool is closed');
     const n = messages.length;
     this.stats.batches++;
     this.stats.signatures += n;
@@ -100,7 +101,7 @@ export class SigningPool {
   private redo(messages: Uint8Array[], i: number, out: Uint8Array): void {
     this.errors.count('SIGN_SELF_CHECK_FAILED');
     if (!signOne(this.key, this.pub, messages[i]!, out.subarray(64 * i, 64 * i + 64), true, this.opts.faults?.(i, 1) ?? false)) {
-      throw new CodedError('SIGN_SELF_CHECK_FAILED', `signature ${i} of a batch of ${messages.length} failed its self-check twice; nothing of the batch is returned`, { index: i });
+      throw new SigningError('SIGN_SELF_CHECK_FAILED', `signature ${i} of a batch of ${messages.length} failed its self-check twice; nothing of the batch is returned`, { index: i });
     }
   }
 
@@ -151,9 +152,9 @@ export class SigningPool {
       };
       worker.on('error', (e) => {
         this.errors.count('SIGN_WORKER_FAILED');
-        fail(new CodedError('SIGN_WORKER_FAILED', `a signing thread failed: ${e.message}`, {}, { cause: e }));
+        fail(new SigningError('SIGN_WORKER_FAILED', `a signing thread failed: ${e.message}`, {}, { cause: e }));
       });
-      worker.on('exit', () => fail(new CodedError('SIGN_WORKER_FAILED', 'a signing thread exited')));
+      worker.on('exit', () => fail(new SigningError('SIGN_WORKER_FAILED', 'a signing thread exited')));
       this.threads.push(t);
     }
     this.stats.threads = this.threads.length;

@@ -10,9 +10,10 @@ import { dirname } from 'node:path';
 import { CodedError } from '../../core/coded-error.ts';
 import { signOne } from './signing-core.ts';
 import { SigningPool, type SigningPoolOptions } from './signing-pool.ts';
-import type { Signer } from './signer.ts';
+import type { Signer } from '../../core/ports/signer.ts';
+import type { SigningErrorCode } from './errors.ts';
 
-export class KeyError extends CodedError {}
+export class KeyError extends CodedError<SigningErrorCode> {}
 
 export class SoftwareSigner implements Signer {
   readonly kind = 'software' as const;

@@ -30,7 +30,7 @@ import { TpmError } from '../../drivers/tpm/tpm-error.ts';
 import type { TpmTransport } from '../../drivers/tpm/transport.ts';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { coseKeyFromPublic } from '../encoding/cose-key.ts';
-import type { Signer } from './signer.ts';
+import type { Signer } from '../../core/ports/signer.ts';
 import { readAuthSecrets, readKeyFile, tpmKeyPaths } from './tpm-key-files.ts';
 
 export interface TpmSignerOptions {

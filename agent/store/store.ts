@@ -7,19 +7,15 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CodedError } from '../../core/coded-error.ts';
-import type { LineageHead, SignedObservation } from '../lineage/observation.ts';
+import { CodedError, codeOf } from '../../core/coded-error.ts';
+import type { SignedObservation } from '../lineage/observation.ts';
+import type { ChainStore, LineageHead, OutboxReader, OutboxRow, StoreHealth } from '../../core/ports/store.ts';
 import { CONTRACT_REVISION_MIGRATION, MIGRATIONS } from './migrations.ts';
+import type { StoreErrorCode } from './errors.ts';
 
-export class StoreError extends CodedError {}
+export class StoreError extends CodedError<StoreErrorCode> {}
 
-export interface OutboxRow {
-  seq: number;
-  topic: string;
-  retain: boolean;
-  bytes: Uint8Array;
-  kind: string;
-}
+export type { OutboxRow } from '../../core/ports/store.ts';
 
 export interface StoredObservation {
   seq: number;
@@ -41,12 +37,12 @@ function wrap(e: unknown, path: string): never {
   // better-sqlite3 reports extended result codes (SQLITE_BUSY_SNAPSHOT, SQLITE_CORRUPT_INDEX,
   // SQLITE_READONLY_DBMOVED, ...; https://sqlite.org/rescode.html#extrc); classify by the
   // primary code, which is the first two words.
-  const code = ((e as { code?: string }).code ?? '').split('_').slice(0, 2).join('_');
+  const code = codeOf(e, '').split('_').slice(0, 2).join('_');
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new StoreError('STORE_LOCKED', `database ${path} is locked by another process`, { path }, { cause: e });
   if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') throw new StoreError('STORE_CORRUPT', `database ${path} is corrupt or not a database`, { path }, { cause: e });
   if (code === 'SQLITE_FULL') throw new StoreError('STORE_FULL', `disk full writing ${path}`, { path }, { cause: e });
   if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') throw new StoreError('STORE_UNWRITABLE', `cannot write database ${path}`, { path }, { cause: e });
-  throw new StoreError('STORE_IO', `database error on ${path}: ${(e as Error).message}`, { path, sqlite: (e as { code?: string }).code ?? '' }, { cause: e });
+  throw new StoreError('STORE_IO', `database error on ${path}: ${(e as Error).message}`, { path, sqlite: codeOf(e, '') }, { cause: e });
 }
 
 /** Closed connections and their statements, kept from the garbage collector (see close()). */
@@ -65,7 +61,7 @@ function withPrefix(prefix: Buffer | null, rest: Buffer): Uint8Array {
   return out;
 }
 
-export class ObservationStore {
+export class ObservationStore implements ChainStore<Committable>, OutboxReader, StoreHealth {
   private readonly db: Database.Database;
   private readonly insObs;
   private readonly insOut;

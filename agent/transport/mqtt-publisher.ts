@@ -6,16 +6,17 @@
  * chain in order (deduplicating on (iss, seq) where a drop caused a resend).
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
+import { ErrorCounter, codeOf } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ObservationStore, OutboxRow } from '../store/store.ts';
 import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
 import type { BrokerCredentials } from './broker-credentials.ts';
 import { brokerErrorCode } from './broker-errors.ts';
 import { COSE_CONTENT_TYPE, statusTopic } from './topics.ts';
-import { topicMatches, type Publisher, type PublisherStats, type RawPublishOptions } from './publisher.ts';
+import type { Publisher, PublisherStats, RawPublishOptions } from '../../core/ports/publisher.ts';
+import { topicMatches } from './topics.ts';
+import { MqttError } from './errors.ts';
 
-export { topicMatches, type PublisherStats } from './publisher.ts';
 
 export interface PublisherOptions extends BrokerCredentials {
   url: string;
@@ -97,7 +98,7 @@ export class MqttPublisher implements Publisher {
   /** Publishes a message outside the chain (grants from the simulation, status). */
   publishRaw(topic: string, payload: Uint8Array | string, opts: RawPublishOptions = {}): Promise<void> {
     const client = this.client;
-    if (!client || !this.connected) return Promise.reject(new CodedError('MQTT_NOT_CONNECTED', 'not connected to the broker'));
+    if (!client || !this.connected) return Promise.reject(new MqttError('MQTT_NOT_CONNECTED', 'not connected to the broker'));
     return new Promise((resolve, reject) => {
       client.publish(topic, Buffer.from(payload), { qos: 1, retain: opts.retain ?? false, properties: this.props(opts.contentType, opts.expirySec) }, (err) =>
         err ? reject(err) : resolve(),
@@ -206,7 +207,7 @@ export class MqttPublisher implements Publisher {
     } catch (e) {
       // A store read failing (locked, I/O error) must not take the agent down: count, log, retry.
       this.stats.lastError = (e as Error).message;
-      this.errors.count((e as { code?: string }).code ?? 'MQTT_PUMP_FAILED');
+      this.errors.count(codeOf(e, 'MQTT_PUMP_FAILED'));
       this.opts.logger.error('could not read the outbox; will retry', { error: e as Error });
       clearTimeout(this.pumpRetry);
       this.pumpRetry = setTimeout(() => this.kick(), 1000);

@@ -9,6 +9,8 @@ import type { Logger, LogLevel } from '../../core/log.ts';
 import { ObservationStore } from '../store/store.ts';
 import { MqttPublisher } from './mqtt-publisher.ts';
 import { unpackRows, type ToWorker, type FromWorker, type WorkerInit } from './threaded-protocol.ts';
+import { MqttErrorCode } from './errors.ts';
+import { codeOf } from '../../core/coded-error.ts';
 
 const init = (workerData as { data: WorkerInit }).data;
 const port = parentPort!;
@@ -27,7 +29,7 @@ function plain(fields: Record<string, unknown> | undefined): Record<string, unkn
     JSON.stringify(fields, (_k, v: unknown) => {
       if (typeof v === 'bigint') return v.toString();
       if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-      if (v instanceof Error) return { name: v.name, message: v.message, ...((v as { code?: string }).code ? { code: (v as { code?: string }).code } : {}) };
+      if (v instanceof Error) return { name: v.name, message: v.message, ...(codeOf(v, '') ? { code: codeOf(v, '') } : {}) };
       return v;
     }),
   ) as Record<string, unknown>;
@@ -92,7 +94,7 @@ port.on('message', (m: ToWorker) => {
     case 'raw':
       pub.publishRaw(m.topic, m.payload, m.opts).then(
         () => send({ t: 'rawDone', id: m.id }),
-        (e: Error) => send({ t: 'rawDone', id: m.id, error: { message: e.message, code: (e as { code?: string }).code } }),
+        (e: Error) => send({ t: 'rawDone', id: m.id, error: { message: e.message, code: codeOf(e, MqttErrorCode.MQTT_PUBLISH_FAILED) } }),
       );
       return;
     case 'stop':

@@ -2,7 +2,7 @@
 import type { LogLevel } from '../../core/log.ts';
 import type { OutboxRow } from '../store/store.ts';
 import type { PublisherOptions } from './mqtt-publisher.ts';
-import type { PublisherStats, RawPublishOptions } from './publisher.ts';
+import type { PublisherStats, RawPublishOptions } from '../../core/ports/publisher.ts';
 
 export interface WorkerInit {
   dbPath: string;

@@ -9,14 +9,15 @@
  * is counted (MQTT_WORKER_FAILED) and started again; the outbox keeps what it had not sent.
  */
 import type { Worker } from 'node:worker_threads';
-import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
+import { CodedError, ErrorCounter, codeOf } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ObservationStore, OutboxRow } from '../store/store.ts';
 import { spawnWorker } from '../workers/spawn.ts';
 import type { PublisherOptions } from './mqtt-publisher.ts';
-import type { Publisher, PublisherStats, RawPublishOptions } from './publisher.ts';
+import type { Publisher, PublisherStats, RawPublishOptions } from '../../core/ports/publisher.ts';
 import { packRows, type FromWorker, type ToWorker } from './threaded-protocol.ts';
 import { Backoff } from '../../core/backoff.ts';
+import { MqttError } from './errors.ts';
 
 
 export class ThreadedPublisher implements Publisher {
@@ -64,7 +65,7 @@ export class ThreadedPublisher implements Publisher {
       this.inflight = 0;
       for (const [id, p] of this.raw) {
         this.raw.delete(id);
-        p.reject(new CodedError('MQTT_NOT_CONNECTED', 'the publisher worker stopped'));
+        p.reject(new MqttError('MQTT_NOT_CONNECTED', 'the publisher worker stopped'));
       }
       if (this.stopping) return this.stopped?.();
       this.errors.count('MQTT_WORKER_EXITED');
@@ -143,7 +144,7 @@ export class ThreadedPublisher implements Publisher {
       this.store.markDeliveredMany(seqs, Date.now());
     } catch (e) {
       // Not recording a delivery only causes a resend later; count it and go on.
-      this.errors.count((e as { code?: string }).code ?? 'STORE_IO');
+      this.errors.count(codeOf(e, 'STORE_IO'));
       this.stats.lastError = (e as Error).message;
       this.logger.error('could not record deliveries', { error: e as Error });
     }
@@ -170,7 +171,7 @@ export class ThreadedPublisher implements Publisher {
   }
 
   publishRaw(topic: string, payload: Uint8Array | string, opts: RawPublishOptions = {}): Promise<void> {
-    if (!this.worker || !this.stats.connected) return Promise.reject(new CodedError('MQTT_NOT_CONNECTED', 'not connected to the broker'));
+    if (!this.worker || !this.stats.connected) return Promise.reject(new MqttError('MQTT_NOT_CONNECTED', 'not connected to the broker'));
     const id = this.nextRawId++;
     return new Promise((resolve, reject) => {
       this.raw.set(id, { resolve, reject });

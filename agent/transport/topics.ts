@@ -1,11 +1,11 @@
 /** MQTT topics of the wire contract (DESIGN.md, "MQTT"): `pm/v1/<place>/<kind>`. */
-import { CodedError } from '../../core/coded-error.ts';
+import { MqttError } from './errors.ts';
 
 export const COSE_CONTENT_TYPE = 'application/cose; cose-type="cose-sign1"';
 
 export function assertPlaceUrn(place: string): void {
   if (!/^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^/#+\s]+$/.test(place)) {
-    throw new CodedError('PLACE_BAD_URN', `place ${JSON.stringify(place)} is not a URN usable in a topic (no '/', '#', '+' or spaces)`, { place });
+    throw new MqttError('PLACE_BAD_URN', `place ${JSON.stringify(place)} is not a URN usable in a topic (no '/', '#', '+' or spaces)`, { place });
   }
 }
 
@@ -13,3 +13,15 @@ export const observationTopic = (place: string, kind: string): string => `pm/v1/
 export const statusTopic = (place: string): string => `pm/v1/${place}/status`;
 export const grantTopic = (place: string, reservation: string): string => `pm/v1/${place}/grants/${reservation}`;
 export const grantFilter = (place: string): string => `pm/v1/${place}/grants/+`;
+
+/** MQTT topic filter matching (MQTT 5.0 §4.7: `+` one level, `#` the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}

@@ -12,6 +12,7 @@ import { verifyCredentialChain, type TrustAnchor } from '../authority/chain.ts';
 import { verifyEs256, isLowS } from '../signing/p256.ts';
 import { CLAIM } from '../lineage/observation.ts';
 import type { CredentialClaims } from '../authority/credential.ts';
+import { codeOf } from '../../core/coded-error.ts';
 
 export interface ObservationClaims {
   iss: string;
@@ -83,7 +84,7 @@ export class ObservationVerifier {
     try {
       s = decodeSign1(bytes);
     } catch (e) {
-      return { ok: false, code: (e as { code?: string }).code ?? 'COSE_MALFORMED', reason: (e as Error).message };
+      return { ok: false, code: codeOf(e, 'COSE_MALFORMED'), reason: (e as Error).message };
     }
     const claims = parseObservationClaims(s.payload);
     if (typeof claims === 'string') return { ok: false, code: 'OBS_MALFORMED', reason: claims };

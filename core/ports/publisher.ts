@@ -1,9 +1,10 @@
 /**
  * What the agent needs of its MQTT side: MqttPublisher (in the calling thread) and
- * ThreadedPublisher (the same publisher in a worker thread) both provide it.
+ * ThreadedPublisher (the same publisher in a worker thread) both provide it, and both pass
+ * test/contract/publisher.contract.ts.
  */
-import type { ErrorCounter } from '../../core/coded-error.ts';
-import type { OutboxRow } from '../store/store.ts';
+import type { ErrorCounter } from '../coded-error.ts';
+import type { OutboxRow } from './store.ts';
 
 export interface PublisherStats {
   connected: boolean;
@@ -41,16 +42,4 @@ export interface Publisher {
   readonly errors: ErrorCounter;
   readonly isConnected: boolean;
   readonly inflightCount: number;
-}
-
-/** MQTT topic filter matching (MQTT 5.0 §4.7: `+` one level, `#` the rest). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
 }

@@ -2,6 +2,9 @@
  * What signs observations, credentials and grants. Implementations: software (a P-256 key
  * file) and TPM (a key that never leaves the chip). Every Signer passes the contract suite in
  * test/contract/signer.contract.ts.
+ *
+ * Optional members are capabilities a signer declares by having them; callers test for the
+ * member, never cast to find it.
  */
 export interface Signer {
   readonly kind: 'software' | 'tpm';
@@ -18,4 +21,8 @@ export interface Signer {
    */
   signMany?(messages: Uint8Array[]): Promise<Uint8Array[]>;
   close(): Promise<void>;
+  /** Capability: the same signature on the calling thread, for signers that can (a software key). */
+  signSync?(message: Uint8Array): Uint8Array;
+  /** Capability: many signatures at once, spread over threads (a software key's signing pool). */
+  signMany?(messages: Uint8Array[]): Promise<Uint8Array[]>;
 }

@@ -20,7 +20,7 @@ import { ObservationLog } from '../../agent/lineage/observation-log.ts';
 import { ObservationStore } from '../../agent/store/store.ts';
 import { MqttPublisher } from '../../agent/transport/mqtt-publisher.ts';
 import { ThreadedPublisher } from '../../agent/transport/threaded-publisher.ts';
-import type { Publisher } from '../../agent/transport/publisher.ts';
+import type { Publisher } from '../../core/ports/publisher.ts';
 import { silentLogger } from '../../core/log.ts';
 import { CborFloat } from '../../agent/encoding/cbor-value.ts';
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Signer } from '../../agent/signing/signer.ts';
+import type { Signer } from '../../core/ports/signer.ts';
 
 const N = p256.Point.CURVE().n;
 

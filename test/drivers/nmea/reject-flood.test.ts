@@ -6,7 +6,7 @@ import { AisSource } from '../../../drivers/ais/ais-source.ts';
 import { encodeNmeaSentence } from '../../../drivers/nmea/checksum.ts';
 import { NmeaSerialSource } from '../../../drivers/nmea/nmea-serial-source.ts';
 import { createNmeaStreamDecoder } from '../../../drivers/nmea/stream-decoder.ts';
-import { ManualTimers } from '../../../drivers/serial/timers.ts';
+import { ManualTimers } from '../../../core/timers.ts';
 import { MockLink } from '../ais/mock-link.ts';
 
 const FIVE_MB = 5 * 1024 * 1024;

@@ -1,0 +1,24 @@
+import { CodedError } from '../../core/coded-error.ts';
+/** Stable codes of the running agent: emitting, grants, outbox pressure, the demo broker, identity, sources; a code never changes meaning once released. */
+export const RuntimeErrorCode = {
+  BROKER_LISTEN_FAILED: 'BROKER_LISTEN_FAILED',
+  BROKER_PORT_IN_USE: 'BROKER_PORT_IN_USE',
+  BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
+  CHECKPOINT_FAILED: 'CHECKPOINT_FAILED',
+  EMIT_FAILED: 'EMIT_FAILED',
+  GRANT_EXPIRED: 'GRANT_EXPIRED',
+  GRANT_SETTLEMENT_UNREADABLE: 'GRANT_SETTLEMENT_UNREADABLE',
+  GRANT_STORE_FAILED: 'GRANT_STORE_FAILED',
+  IDENTITY_BAD_CREDENTIAL: 'IDENTITY_BAD_CREDENTIAL',
+  IDENTITY_CORRUPT: 'IDENTITY_CORRUPT',
+  IDENTITY_NO_CREDENTIAL: 'IDENTITY_NO_CREDENTIAL',
+  KEY_SOFTWARE_WITH_TPM: 'KEY_SOFTWARE_WITH_TPM',
+  OUTBOX_PRESSURE: 'OUTBOX_PRESSURE',
+  PRESENCE_EMIT_FAILED: 'PRESENCE_EMIT_FAILED',
+  PRESIGN_FAILED: 'PRESIGN_FAILED',
+  PRESSURE_CHECK_FAILED: 'PRESSURE_CHECK_FAILED',
+  SOURCE_START_FAILED: 'SOURCE_START_FAILED',
+} as const;
+export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
+
+export class RuntimeError extends CodedError<RuntimeErrorCode> {}

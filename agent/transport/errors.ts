@@ -1,0 +1,17 @@
+import { CodedError } from '../../core/coded-error.ts';
+/** Stable codes of the MQTT transport and its worker; a code never changes meaning once released. */
+export const MqttErrorCode = {
+  MQTT_FILE_UNREADABLE: 'MQTT_FILE_UNREADABLE',
+  MQTT_NOT_CONNECTED: 'MQTT_NOT_CONNECTED',
+  MQTT_PUBLISH_FAILED: 'MQTT_PUBLISH_FAILED',
+  MQTT_PUBLISH_REJECTED: 'MQTT_PUBLISH_REJECTED',
+  MQTT_PUMP_FAILED: 'MQTT_PUMP_FAILED',
+  MQTT_SECRET_FILE_MODE: 'MQTT_SECRET_FILE_MODE',
+  MQTT_TLS_SETTINGS: 'MQTT_TLS_SETTINGS',
+  MQTT_WORKER_EXITED: 'MQTT_WORKER_EXITED',
+  MQTT_WORKER_FAILED: 'MQTT_WORKER_FAILED',
+  PLACE_BAD_URN: 'PLACE_BAD_URN',
+} as const;
+export type MqttErrorCode = (typeof MqttErrorCode)[keyof typeof MqttErrorCode];
+
+export class MqttError extends CodedError<MqttErrorCode> {}

@@ -1,0 +1,18 @@
+/** Stable codes of the verifier: observation checks and lineage failures; a code never changes meaning once released. */
+export const VerifyErrorCode = {
+  LINEAGE_BAD_GENESIS: 'LINEAGE_BAD_GENESIS',
+  LINEAGE_BROKEN_LINK: 'LINEAGE_BROKEN_LINK',
+  LINEAGE_EPOCH_ROLLBACK: 'LINEAGE_EPOCH_ROLLBACK',
+  LINEAGE_FORK: 'LINEAGE_FORK',
+  LINEAGE_GAP: 'LINEAGE_GAP',
+  LINEAGE_REORDER: 'LINEAGE_REORDER',
+  OBS_BAD_SIGNATURE: 'OBS_BAD_SIGNATURE',
+  OBS_CRED_MISMATCH: 'OBS_CRED_MISMATCH',
+  OBS_HIGH_S: 'OBS_HIGH_S',
+  OBS_ISS_MISMATCH: 'OBS_ISS_MISMATCH',
+  OBS_KID_MISMATCH: 'OBS_KID_MISMATCH',
+  OBS_MALFORMED: 'OBS_MALFORMED',
+  OBS_NO_CREDENTIAL: 'OBS_NO_CREDENTIAL',
+  OBS_WRONG_TYPE: 'OBS_WRONG_TYPE',
+} as const;
+export type VerifyErrorCode = (typeof VerifyErrorCode)[keyof typeof VerifyErrorCode];
