@@ -192,8 +192,8 @@ describe('install.sh: custody of the installed code', () => {
     expect(bad).toEqual([]);
     expect(tree(root).get('usr/lib/place-agent/package.json')!.split(' ')[0]).toBe('644');
     // Executable in the checkout (0777 after the chmod above): stays executable, loses g+w/o+w.
-    expect(tree(app).get('agent/ops/notify-exec.pl')!.split(' ')[0]).toBe('777');
-    expect(tree(root).get('usr/lib/place-agent/agent/ops/notify-exec.pl')!.split(' ')[0]).toBe('755');
+    expect(tree(app).get('dist/agent/ops/notify-exec.pl')!.split(' ')[0]).toBe('777');
+    expect(tree(root).get('usr/lib/place-agent/dist/agent/ops/notify-exec.pl')!.split(' ')[0]).toBe('755');
   });
 
   it('ships a unit without core dumps and with IP traffic denied but for loopback and a drop-in', () => {
