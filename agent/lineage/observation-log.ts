@@ -1,16 +1,26 @@
 /**
  * The write path: drafts in, signed observations committed to the store in batches (group
- * commit), publisher told. Signing is strictly sequential (each prev is the previous hash);
- * everything drafted in one turn of the event loop goes into one transaction. When a commit
+ * commit), publisher told. The chain is built in order from payload hashes; the signatures of
+ * a batch are made together (in parallel where the signer can) and the batch is committed
+ * only once every one of them is back and checked. When a commit
  * fails (disk full, database locked) the chain head is rewound to the durable head and the
  * drafts stay queued to be signed again: nothing is lost, the error is counted and retried.
  */
 import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ObservationStore, Committable } from '../store/store.ts';
-import type { ObservationChain, ObservationDraft, SignedObservation } from './observation.ts';
+import type { LineageHead, ObservationChain, ObservationDraft, PreparedLinks, SignedObservation } from './observation.ts';
 import { observationTopic } from '../transport/topics.ts';
 import { LineageLogError } from './errors.ts';
+
+interface InFlight {
+  batch: Pending[];
+  /** The durable head before this batch: where a failure rewinds to. */
+  before: LineageHead;
+  /** Absent when chaining the batch failed (its `signatures` then carries the error). */
+  links?: PreparedLinks;
+  signatures: Promise<Uint8Array[]>;
+}
 
 interface Pending {
   draft: ObservationDraft;
@@ -82,18 +92,25 @@ export class ObservationLog {
     });
   }
 
+  /**
+   * Commits the queue batch by batch. Two batches are in flight at once: while the signatures
+   * of one are made (by the signer's threads), the next is chained and handed to the signer;
+   * each commit waits for every signature of its batch. A batch that fails to sign or commit
+   * rewinds the chain to the durable head and drops the batch prepared after it.
+   */
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.maxBatch);
-      const signed: SignedObservation[] = [];
-      const before = this.chain.current();
+    await this.chain.prime();
+    let current = this.queue.length ? this.startBatch(0) : undefined;
+    while (current) {
+      const next = this.queue.length > current.batch.length ? this.startBatch(current.batch.length) : undefined;
+      let signed: SignedObservation[];
       let rows: Committable[];
       try {
-        for (const p of batch) signed.push(this.chain.canSignSync ? this.chain.appendSync(p.draft) : await this.chain.append(p.draft));
+        signed = this.chain.complete(current.links!, await current.signatures);
         rows = signed.map((obs) => ({ obs, topic: observationTopic(obs.place, obs.kind), retain: this.retained.has(obs.kind) }));
         this.store.commit(rows);
       } catch (e) {
-        this.chain.rewind(before);
+        this.chain.rewind(current.before);
         const code = e instanceof CodedError ? e.code : 'LOG_SIGN_FAILED';
         this.errors.count(code);
         this.opts.logger.error('could not sign or commit observations; will retry', { code, error: e as Error, queued: this.queue.length });
@@ -103,6 +120,7 @@ export class ObservationLog {
         }, this.opts.retryMs ?? 1000);
         return;
       }
+      const batch = current.batch;
       this.queue.splice(0, batch.length);
       this.committed += signed.length;
       batch.forEach((p, i) => p.resolve(signed[i]!));
@@ -113,8 +131,27 @@ export class ObservationLog {
         this.errors.count('LOG_LISTENER_FAILED');
         this.opts.logger.error('a committed-observation listener failed', { error: e as Error });
       }
+      current = next ?? (this.queue.length ? this.startBatch(0) : undefined);
       // Let acknowledgements, readings and timers run between batches under a burst.
-      if (this.queue.length) await new Promise((r) => setImmediate(r));
+      if (current) await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Chains the next batch after queue[from] and starts its signatures. */
+  private startBatch(from: number): InFlight {
+    const batch = this.queue.slice(from, from + this.maxBatch);
+    const before = this.chain.current();
+    try {
+      const links = this.chain.prepare(batch.map((p) => p.draft));
+      const signatures = this.chain.sign(links);
+      // Awaited later (after the batch before it commits); until then a rejection is not unhandled.
+      signatures.catch(() => undefined);
+      return { batch, before, links, signatures };
+    } catch (e) {
+      // A draft that cannot be encoded: the failure surfaces where this batch would commit.
+      const signatures = Promise.reject(e);
+      signatures.catch(() => undefined);
+      return { batch, before, signatures };
     }
   }
 

@@ -121,7 +121,8 @@ export class ObservationChain {
   /** Synchronous append for signers that can sign synchronously; must not interleave with append(). */
   appendSync(d: ObservationDraft): SignedObservation {
     if (!this.signer.signSync || !this.protectedBytes) throw new Error('appendSync needs a synchronous signer and a primed chain');
-    return this.finish(d, (m) => this.signer.signSync!(m));
+    const links = this.prepare([d]);
+    return this.complete(links, [this.signer.signSync(links.items[0]!.toBeSigned)])[0]!;
   }
 
   async prime(): Promise<void> {
@@ -132,27 +133,63 @@ export class ObservationChain {
     return typeof this.signer.signSync === 'function' && this.protectedBytes !== undefined;
   }
 
+  /**
+   * The next links for `drafts`, head advanced past them, nothing signed yet: prev is h() of
+   * the payload before (DESIGN.md, wire contract v1), so a whole batch is chained from hashes
+   * and its signatures can be made together, in parallel (Signer.signMany). The chain must be
+   * primed; a failed batch is undone with rewind().
+   */
+  prepare(drafts: ObservationDraft[]): PreparedLinks {
+    if (!this.assembler) throw new Error('prepare needs a primed chain');
+    const a = this.assembler;
+    const items: PreparedLink[] = [];
+    for (const d of drafts) {
+      const seq = this.head.seq + 1;
+      // A copy: the writer's buffer is reused by the next encode.
+      const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti()).slice();
+      this.head = { seq, hash: sha256(payload), epoch: this.head.epoch };
+      items.push({ draft: d, seq, epoch: this.head.epoch, hash: this.head.hash, payload, toBeSigned: a.sigStructure(payload) });
+    }
+    return { items };
+  }
+
+  /** The signed observations of prepared links, given their signatures in the same order. */
+  complete(links: PreparedLinks, signatures: Uint8Array[]): SignedObservation[] {
+    const a = this.assembler!;
+    if (signatures.length !== links.items.length) throw new Error('one signature per prepared link');
+    return links.items.map((l, i) => {
+      const d = l.draft;
+      return { seq: l.seq, kind: d.kind, place: d.place, t: d.t, epoch: l.epoch, bytes: a.assemble(l.payload, signatures[i]!), hash: l.hash, prefixLength: a.prefixLength };
+    });
+  }
+
+  /** Signs prepared links: a batch signer's signMany, otherwise one signature after another. */
+  async sign(links: PreparedLinks): Promise<Uint8Array[]> {
+    const msgs = links.items.map((l) => l.toBeSigned);
+    if (this.signer.signMany) return this.signer.signMany(msgs);
+    const out: Uint8Array[] = [];
+    for (const m of msgs) out.push(await this.signer.sign(m));
+    return out;
+  }
+
   private async appendNow(d: ObservationDraft): Promise<SignedObservation> {
     await this.prot();
-    const a = this.assembler!;
-    const seq = this.head.seq + 1;
-    // A copy: the writer's buffer is reused by the next encode, and signing may take a while.
-    const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti()).slice();
-    const signature = await this.signer.sign(a.sigStructure(payload));
-    return this.seal(d, a, payload, signature, seq);
+    const links = this.prepare([d]);
+    return this.complete(links, [await this.signer.sign(links.items[0]!.toBeSigned)])[0]!;
   }
+}
 
-  private finish(d: ObservationDraft, sign: (m: Uint8Array) => Uint8Array): SignedObservation {
-    const a = this.assembler!;
-    const seq = this.head.seq + 1;
-    const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti());
-    return this.seal(d, a, payload, sign(a.sigStructure(payload)), seq);
-  }
+export interface PreparedLink {
+  draft: ObservationDraft;
+  seq: number;
+  epoch: bigint;
+  /** h(payload): the next link's prev. */
+  hash: Uint8Array;
+  payload: Uint8Array;
+  /** The COSE Sig_structure (RFC 9052 §4.4) the signature covers. */
+  toBeSigned: Uint8Array;
+}
 
-  private seal(d: ObservationDraft, a: Sign1Assembler, payload: Uint8Array, signature: Uint8Array, seq: number): SignedObservation {
-    const bytes = a.assemble(payload, signature);
-    const hash = sha256(payload);
-    this.head = { seq, hash, epoch: this.head.epoch };
-    return { seq, kind: d.kind, place: d.place, t: d.t, epoch: this.head.epoch, bytes, hash, prefixLength: a.prefixLength };
-  }
+export interface PreparedLinks {
+  items: PreparedLink[];
 }

@@ -1,6 +1,7 @@
 /**
  * Parallel ES256 signing with node:crypto: a batch of messages is cut into contiguous runs,
- * each run signed by one worker thread, and the signatures come back in message order. The
+ * one signed by the calling thread and each other by one worker thread, and the signatures
+ * come back in message order. The
  * pool holds no thread while the load does not need one: a batch smaller than `inlineBelow`
  * is signed on the calling thread, threads are started only when a batch is big enough to
  * share, up to `maxThreads`, and all of them stop after `idleMs` without such a batch (an
@@ -82,12 +83,17 @@ export class SigningPool {
     } else {
       this.grow(want);
       this.touch();
-      const runs = await Promise.all(this.threads.slice(0, want).map((t, k) => this.run(t, messages, Math.floor((k * n) / want), Math.floor(((k + 1) * n) / want), check, corrupt)));
-      for (const r of runs) {
+      // want + 1 contiguous runs: the threads take the last `want`, the calling thread signs the
+      // first itself instead of idling until they answer.
+      const parts = want + 1;
+      const cut = (k: number): number => Math.floor((k * n) / parts);
+      const pending = this.threads.slice(0, want).map((t, k) => this.run(t, messages, cut(k + 1), cut(k + 2), check, corrupt));
+      for (let i = 0; i < cut(1); i++) if (!signOne(this.key, this.pub, messages[i]!, out.subarray(64 * i, 64 * i + 64), check[i] === 1, corrupt.includes(i))) failed.push(i);
+      for (const r of await Promise.all(pending)) {
         out.set(new Uint8Array(r.reply.sigs), 64 * r.from);
         for (const i of r.reply.failed) failed.push(r.from + i);
       }
-      this.stats.pooled += n;
+      this.stats.pooled += n - cut(1);
       // Idle time counts from the end of the last batch that needed threads.
       this.touch();
     }

@@ -1,9 +1,11 @@
 /**
  * The observation pipeline against its baselines, all in one run on one broker (mosquitto):
  * signed + committed + published (PUBACKed and marked delivered) observations/s as the agent
- * runs it, vs raw mqtt.js QoS 1 publishing of unsigned payloads of the same size, and vs the
- * same pipeline on one thread; group commit vs one transaction per observation; node:crypto vs
- * @noble/curves P-256 signing (why the hot path uses node:crypto).
+ * runs it (signatures from the software key's SigningPool, every one verified before commit),
+ * vs the same pipeline with every signature made on one thread (the main one), vs raw mqtt.js
+ * QoS 1 publishing of unsigned payloads of the same size; the pool with a sampled self-check
+ * (what verifying every signature costs); CPU time of the whole process per observation; group
+ * commit vs one transaction per observation; node:crypto vs @noble/curves P-256 signing.
  * BENCH_TRACE=1 prints, per agent run, when the last commit and PUBACK happened, the main
  * thread's event-loop utilisation and each thread's CPU time (Linux), to see which is the limit.
  */
@@ -18,7 +20,6 @@ import { issueCredential } from '../../agent/authority/credential.ts';
 import { ObservationChain, type ObservationDraft } from '../../agent/lineage/observation.ts';
 import { ObservationLog } from '../../agent/lineage/observation-log.ts';
 import { ObservationStore } from '../../agent/store/store.ts';
-import { MqttPublisher } from '../../agent/transport/mqtt-publisher.ts';
 import { ThreadedPublisher } from '../../agent/transport/threaded-publisher.ts';
 import type { Publisher } from '../../core/ports/publisher.ts';
 import { silentLogger } from '../../core/log.ts';
@@ -65,17 +66,23 @@ function threadCpu(): Map<number, number> {
   return out;
 }
 
-export async function runPipeline(path: string, url: string, id: Awaited<ReturnType<typeof identity>>, n: number, mode: 'threaded' | 'one-thread'): Promise<{ perSec: number; size: number }> {
+/** How the pipeline signs: the pool as the agent runs it, the pool checking one in 16, or every signature on the main thread. */
+export type SigningMode = 'pool' | 'pool-sampled' | 'one-signing-thread';
+
+export async function runPipeline(path: string, url: string, id: Awaited<ReturnType<typeof identity>>, n: number, mode: SigningMode): Promise<{ perSec: number; size: number; cpuUsPerObs: number; threads: number }> {
   const signer = SoftwareSigner.fromPem(benchKeyPem);
+  if (mode === 'one-signing-thread') signer.configurePool({ inlineBelow: Number.MAX_SAFE_INTEGER });
+  if (mode === 'pool-sampled') signer.configurePool({ check: { every: 16 } });
   const store = new ObservationStore(path);
   const chain = new ObservationChain(signer, id, store.head());
   await chain.prime();
   const opts = { url, clientId: `bench-${mode}`, place: PLACE, logger: silentLogger, birth: () => ({}) };
-  const pub: Publisher = mode === 'threaded' ? new ThreadedPublisher(store, opts) : new MqttPublisher(store, opts);
+  const pub: Publisher = new ThreadedPublisher(store, opts);
   const log = new ObservationLog(chain, store, { logger: silentLogger, onCommitted: (_b, rows) => pub.offer(rows.map((r) => ({ seq: r.obs.seq, topic: r.topic, retain: r.retain, bytes: r.obs.bytes, kind: r.obs.kind }))) });
   pub.start();
   await new Promise<void>((r) => pub.onConnected(r));
   const cpu0 = threadCpu();
+  const proc0 = process.cpuUsage();
   const t0 = performance.now();
   const elu0 = (performance as unknown as { eventLoopUtilization: (p?: unknown) => { utilization: number } }).eventLoopUtilization();
   // A closed loop with at most IN_FLIGHT drafts outstanding, as readings keep arriving at a
@@ -104,21 +111,25 @@ export async function runPipeline(path: string, url: string, id: Awaited<ReturnT
   }
   while (store.outboxStats().depth > 0) await new Promise((r) => setTimeout(r, 5));
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(proc0);
+  const threads = signer.signingPool?.stats.threads ?? 0;
   const size = [...store.observations(n)][0]!.bytes.length;
   await pub.stop();
   await signer.close();
   store.close();
-  return { perSec: Math.round(n / secs), size };
+  return { perSec: Math.round(n / secs), size, cpuUsPerObs: Math.round((cpu.user + cpu.system) / n), threads };
 }
 
-async function rawMqtt(url: string, size: number, n: number): Promise<number> {
+async function rawMqtt(url: string, size: number, n: number): Promise<{ perSec: number; cpuUsPerObs: number }> {
   const client = await mqtt.connectAsync(url, { clientId: 'bench-raw', protocolVersion: 5 });
   const payload = Buffer.alloc(size, 0x5a);
+  const proc0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: n }, () => client.publishAsync(`pm/v1/${PLACE}/raw`, payload, { qos: 1 })));
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(proc0);
   await client.endAsync();
-  return Math.round(n / secs);
+  return { perSec: Math.round(n / secs), cpuUsPerObs: Math.round((cpu.user + cpu.system) / n) };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -130,29 +141,37 @@ export async function benchPipeline(n = 20_000): Promise<Record<string, number>>
   try {
     const signer = SoftwareSigner.fromPem(benchKeyPem);
     const id = await identity(signer);
-    // 1 and 2, interleaved ROUNDS times so both see the same machine (shared, noisy): the
-    // agent's pipeline as the agent runs it (publisher in its worker thread),
-    // and the baseline, raw mqtt.js QoS 1 publishing of unsigned payloads of the same size.
-    // Medians are reported, each round's figures too.
-    const agentRuns: number[] = [];
-    const rawRuns: number[] = [];
+    // Interleaved ROUNDS times so every variant sees the same (shared, noisy) machine: the
+    // pipeline as the agent runs it (SigningPool, every signature verified before commit), the
+    // same with every signature made on the main thread, the pool verifying one in 16, and the
+    // baseline, raw mqtt.js QoS 1 publishing of unsigned payloads of the same size. Medians are
+    // reported, each round's figures too. CPU is the whole process's (all threads) per observation.
+    const runs: Record<SigningMode | 'raw', { perSec: number; cpuUsPerObs: number; threads?: number }[]> = { pool: [], 'one-signing-thread': [], 'pool-sampled': [], raw: [] };
     let size = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const agent = await runPipeline(join(dir, `a${round}.db`), broker.url, id, n, 'threaded');
-      agentRuns.push(agent.perSec);
-      size = agent.size;
-      rawRuns.push(await rawMqtt(broker.url, size, n));
+      for (const mode of ['pool', 'one-signing-thread', 'pool-sampled'] as const) {
+        const r = await runPipeline(join(dir, `${mode}-${round}.db`), broker.url, id, n, mode);
+        runs[mode].push(r);
+        size = r.size;
+      }
+      runs.raw.push(await rawMqtt(broker.url, size, n));
     }
-    out.agent_obs_per_s = median(agentRuns);
-    agentRuns.forEach((v, i) => (out[`agent_obs_per_s_round${i + 1}`] = v));
+    const med = (k: keyof typeof runs, f: 'perSec' | 'cpuUsPerObs'): number => median(runs[k].map((r) => r[f]));
+    out.pool_obs_per_s = med('pool', 'perSec');
+    runs.pool.forEach((r, i) => (out[`pool_obs_per_s_round${i + 1}`] = r.perSec));
+    out.pool_signing_threads_at_end = runs.pool[runs.pool.length - 1]!.threads ?? 0;
+    out.one_signing_thread_obs_per_s = med('one-signing-thread', 'perSec');
+    runs['one-signing-thread'].forEach((r, i) => (out[`one_signing_thread_obs_per_s_round${i + 1}`] = r.perSec));
+    out.pool_sampled_1_in_16_obs_per_s = med('pool-sampled', 'perSec');
+    out.raw_mqtt_qos1_per_s = med('raw', 'perSec');
+    runs.raw.forEach((r, i) => (out[`raw_mqtt_qos1_per_s_round${i + 1}`] = r.perSec));
     out.observation_bytes = size;
-    out.raw_mqtt_qos1_per_s = median(rawRuns);
-    out.ratio_agent_vs_raw_mqtt = Math.round((out.agent_obs_per_s / out.raw_mqtt_qos1_per_s) * 1000) / 1000;
-    // The same pipeline on one thread (node:crypto signing, in-thread publisher): what the
-    // worker threads buy.
-    const single = await runPipeline(join(dir, 'single.db'), broker.url, id, Math.floor(n / 2), 'one-thread');
-    out.one_thread_obs_per_s = single.perSec;
-    out.ratio_agent_vs_one_thread = Math.round((out.agent_obs_per_s / single.perSec) * 100) / 100;
+    out.ratio_pool_vs_raw_mqtt = Math.round((out.pool_obs_per_s / out.raw_mqtt_qos1_per_s) * 1000) / 1000;
+    out.ratio_pool_vs_one_signing_thread = Math.round((out.pool_obs_per_s / out.one_signing_thread_obs_per_s) * 100) / 100;
+    out.cpu_us_per_obs_pool = med('pool', 'cpuUsPerObs');
+    out.cpu_us_per_obs_one_signing_thread = med('one-signing-thread', 'cpuUsPerObs');
+    out.cpu_us_per_obs_pool_sampled = med('pool-sampled', 'cpuUsPerObs');
+    out.cpu_us_per_msg_raw_mqtt = med('raw', 'cpuUsPerObs');
 
     // 3. Commit strategy: group commit vs one transaction (one fsync) per observation.
     const m = 2000;
