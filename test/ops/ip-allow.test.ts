@@ -64,12 +64,13 @@ describe('place-agent config ip-allow', () => {
     const root = mkdtempSync(join(tmpdir(), 'place-ipallow-'));
     const app = mkdtempSync(join(tmpdir(), 'place-app-'));
     dirs.push(root, app);
-    mkdirSync(join(app, 'agent/cli'), { recursive: true });
-    mkdirSync(join(app, 'agent/ops'), { recursive: true });
+    // What install.sh takes: a built application (dist/) with its production node_modules.
+    mkdirSync(join(app, 'dist/agent/cli'), { recursive: true });
+    mkdirSync(join(app, 'dist/agent/ops'), { recursive: true });
     mkdirSync(join(app, 'node_modules'), { recursive: true });
     writeFileSync(join(app, 'package.json'), '{}\n');
-    writeFileSync(join(app, 'agent/cli/bin.mjs'), '\n');
-    copyFileSync(join(repo, 'agent/ops/notify-exec.pl'), join(app, 'agent/ops/notify-exec.pl'));
+    writeFileSync(join(app, 'dist/agent/cli/bin.js'), '\n');
+    copyFileSync(join(repo, 'agent/ops/notify-exec.pl'), join(app, 'dist/agent/ops/notify-exec.pl'));
     const r = spawnSync('bash', [join(repo, 'systemd/install.sh'), '--root', root, '--app', app], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const system = '/usr/lib/systemd/system';
