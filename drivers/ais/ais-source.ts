@@ -22,6 +22,14 @@ export interface AisSourceOptions {
   rejectLog?: { intervalMs?: number; detailPerInterval?: number };
 }
 
+/**
+ * Message types that report a unit (a vessel): Class A and B positions and static data.
+ * Base station reports (4), UTC responses (11) and aids to navigation (21) are fixed
+ * infrastructure: a presence rule must never take a buoy or the port's base station near
+ * the berth for a vessel, so the source counts them (AIS_NOT_A_UNIT) and emits no Reading.
+ */
+export const UNIT_AIS_TYPES: ReadonlySet<number> = new Set([1, 2, 3, 5, 18, 19, 24]);
+
 /** ITU-R M.1371-5 Table 46: position accuracy flag 1 = better than 10 m (DGNSS), 0 = worse than 10 m. */
 export const AIS_HIGH_ACCURACY_M = 10;
 /** For flag 0 the standard only says "> 10 m"; we assume unaugmented GNSS at a conservative 100 m. */
@@ -137,6 +145,11 @@ export class AisSource implements ReadingSource {
         // A line that is not a sentence at all is bytes thrown away while resynchronising.
         if (r.error.code === AisErrorCode.NotASentence) this.discarded += lineBytes;
         this.rejects.reject(r.error.code, r.error.message);
+        continue;
+      }
+      if (!UNIT_AIS_TYPES.has(r.message.type)) {
+        // Decoded (decode ais and the conformance tests show it) but not a unit's report: see UNIT_AIS_TYPES.
+        this.errors.count('AIS_NOT_A_UNIT');
         continue;
       }
       this.emit(r.message, r.own, r.channel);

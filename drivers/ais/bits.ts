@@ -58,14 +58,14 @@ export class AisBits {
    * it, and trailing spaces are padding. gpsd 3.22 reads text the same way, so a call sign
    * sent as "@@J130B" is empty.
    */
-  text(start: number, chars: number): string {
+  text(start: number, chars: number, options: { trimSpaces?: boolean } = {}): string {
     let s = '';
     for (let i = 0; i < chars; i++) {
       const c = this.u(start + i * 6, 6);
       if (c === 0) break;
       s += String.fromCharCode(c < 32 ? c + 64 : c);
     }
-    return s.replace(/ +$/, '');
+    return options.trimSpaces === false ? s : s.replace(/ +$/, '');
   }
 
   private bit(i: number): number {

@@ -1,5 +1,7 @@
 import { AisBits } from './bits.ts';
 import { AisError, AisErrorCode } from './errors.ts';
+import { AID_TO_NAVIGATION_MIN_BITS, decodeAidToNavigation } from './messages/aid-to-navigation.ts';
+import { BASE_STATION_MIN_BITS, decodeBaseStation } from './messages/base-station.ts';
 import { decodePositionReportA, POSITION_REPORT_A_MIN_BITS } from './messages/position-report-a.ts';
 import {
   decodeExtendedPositionReportB,
@@ -12,7 +14,7 @@ import { decodeStaticVoyage, STATIC_VOYAGE_MIN_BITS } from './messages/static-vo
 import type { AisFields, AisMessage } from './messages/types.ts';
 import { scaleAisFields } from './scale.ts';
 
-export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 5, 18, 19, 24];
+export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 11, 18, 19, 21, 24];
 
 export interface AisPayloadOptions {
   /** gpsd `-j` (scaled, default) or `-u -j` (raw integers). */
@@ -36,6 +38,15 @@ export function decodeAisPayload(payload: string, fillBits: number, options: Ais
     case 3:
       need(b, type, POSITION_REPORT_A_MIN_BITS);
       fields = decodePositionReportA(b);
+      break;
+    case 4:
+    case 11:
+      need(b, type, BASE_STATION_MIN_BITS);
+      fields = decodeBaseStation(b);
+      break;
+    case 21:
+      need(b, type, AID_TO_NAVIGATION_MIN_BITS);
+      fields = decodeAidToNavigation(b);
       break;
     case 5:
       need(b, type, STATIC_VOYAGE_MIN_BITS);

@@ -44,12 +44,13 @@ describe('AIS payload codec', () => {
 
   it('names the type of an unsupported message in the error details', () => {
     try {
-      decodeAisPayload('403OviQuMGCqWrRO9>E6fE700@GO', 0);
+      // Type 8 (binary broadcast) from gpsd's sample.aivdm.
+      decodeAisPayload('85Mwp`1Kf3aCnsNvBWLi=wQuNhA5t43N`5nCuI=p<IBfVqnMgPGs', 0);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(AisError);
       expect((e as AisError).code).toBe('AIS_UNSUPPORTED_TYPE');
-      expect((e as AisError).details.type).toBe(4);
+      expect((e as AisError).details.type).toBe(8);
     }
   });
 

@@ -35,8 +35,10 @@ describe('AisSource through a real pty', () => {
     const got: Reading<AisMessage>[] = [];
     await src.start((r) => got.push(r as Reading<AisMessage>));
     await write(writer, readFileSync(path.join(gpsdCorpus, 'sample.aivdm')));
-    // 15 messages of supported types in the sample (see corpus.test.ts).
+    // 22 messages of supported types in the sample (see corpus.test.ts); 15 are units' reports,
+    // 7 are base stations, UTC responses and aids to navigation, which give no Reading.
     await until(() => got.length === 15, 'the sample decoded');
+    expect(src.health().errors.AIS_NOT_A_UNIT).toBe(7);
     expect(got[0]!.value).toMatchObject({ type: 1, mmsi: 371798000 });
     expect(src.health().errors.AIS_UNSUPPORTED_TYPE).toBeGreaterThan(50);
 

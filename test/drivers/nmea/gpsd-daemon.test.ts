@@ -51,13 +51,11 @@ const REASONS: Record<string, string> = {
     'The log joins two recordings and time of day goes back; gpsd assumes a midnight and adds a day; we use the date the epoch\'s ZDA gives (both after the same 1024-week correction).',
   'gpsd-rollover-inconsistent':
     'gpsd corrects the 1024-week rollover on the first epoch (2024) but reports the receiver\'s 2005 date on the next, after a proprietary $PGRMF; we correct every epoch the same way.',
-  'ais-type-4-unsupported': 'AIS message type 4 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-6-unsupported': 'AIS message type 6 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-7-unsupported': 'AIS message type 7 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-8-unsupported': 'AIS message type 8 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-17-unsupported': 'AIS message type 17 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-20-unsupported': 'AIS message type 20 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
-  'ais-type-21-unsupported': 'AIS message type 21 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-23-unsupported': 'AIS message type 23 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-27-unsupported': 'AIS message type 27 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
 };
@@ -65,10 +63,9 @@ const REASONS: Record<string, string> = {
 /** Differences that remain, by log, field and reason (number of epochs or AIS messages). */
 const EXPECTED: Record<string, Partial<Record<ConformanceField, Record<string, number>>>> = {
   'GPSmap-76S.log': { mode: { 'warning-keeps-gsa-mode': 12 } },
-  'ais-nmea-type6-fid55.log': { ais: { 'ais-type-8-unsupported': 73, 'ais-type-6-unsupported': 68, 'ais-type-23-unsupported': 2, 'ais-type-21-unsupported': 133, 'ais-type-7-unsupported': 2, 'ais-type-20-unsupported': 12, 'ais-type-4-unsupported': 30, 'ais-type-17-unsupported': 5, 'ais-type-27-unsupported': 1 } },
+  'ais-nmea-type6-fid55.log': { ais: { 'ais-type-8-unsupported': 73, 'ais-type-6-unsupported': 68, 'ais-type-23-unsupported': 2, 'ais-type-7-unsupported': 2, 'ais-type-20-unsupported': 12, 'ais-type-17-unsupported': 5, 'ais-type-27-unsupported': 1 } },
   'ais-nmea.log': { ais: { 'ais-type-8-unsupported': 6 } },
-  'ais_unpack_sixbit.log': { ais: { 'ais-type-21-unsupported': 3 } },
-  'ait250.log': { ais: { 'ais-type-20-unsupported': 2, 'ais-type-4-unsupported': 2 } },
+  'ait250.log': { ais: { 'ais-type-20-unsupported': 2 } },
   'bt451.log': { mode: { 'untimed-cycles-merged': 1 }, time: { 'gpsd-day-wrap': 1 }, speed: { 'speed-carried-over': 1 } },
   'bu353-glonass.log': { hdop: { 'dop-not-sent': 2 }, vdop: { 'dop-not-sent': 2 }, pdop: { 'dop-not-sent': 2 } },
   'bundg_zeus_9.log': { mode: { 'mode-carried-over': 1 }, position: { 'position-other-sentence': 85 }, vdop: { 'dop-not-sent': 2 }, pdop: { 'dop-not-sent': 2 }, satellitesUsed: { 'usat-sky-view': 1 }, speed: { 'rmc-over-vtg': 20, 'speed-carried-over': 2 }, track: { 'rmc-over-vtg': 23, 'speed-carried-over': 1 } },
@@ -113,7 +110,6 @@ const EXPECTED: Record<string, Partial<Record<ConformanceField, Record<string, n
   'ublox-lea-5h.log': { mode: { 'mode-carried-over': 1 }, speed: { 'speed-carried-over': 1 } },
   'ublox-neo-m9n-nmea.log': { satellitesUsed: { 'usat-sky-view': 61 } },
   'ublox-zed-f9p-nmea.log': { satellitesUsed: { 'usat-sky-view': 29 } },
-
 };
 
 /** Differences the generic classification in gpsd-daemon.ts leaves as 'other', explained per log. */
