@@ -236,6 +236,8 @@ export class PresenceTracker {
         continue;
       }
       this.episodes.delete(k);
+      // Gone before it ever became credible (one read, never corroborated): it still gets its one refusal.
+      if (ep.credibleAt === undefined) this.refuseNotCredible(ep, now, out);
       for (const s of this.grantsOf(k)) {
         if (!s.arrived || s.departed) continue;
         s.departed = true;
@@ -298,10 +300,7 @@ export class PresenceTracker {
     const j = this.judge(ep);
     if (!j.credible) {
       // Corroboration had the hold time to come; without it, one refusal says why.
-      if (!ep.refused && now - ep.openedAt >= this.policy.holdMs) {
-        if (this.policy.physical && !j.corroborated) ep.flags.add('no-physical-evidence');
-        this.refuse(ep, 'not-credible', now, out, undefined, { conf: this.judge(ep).conf }, { min_conf: this.policy.minConfidence });
-      }
+      if (now - ep.openedAt >= this.policy.holdMs) this.refuseNotCredible(ep, now, out);
       return;
     }
     ep.credibleAt ??= now;
@@ -338,6 +337,12 @@ export class PresenceTracker {
         ...(late > 0 ? { lateMs: late } : {}),
       });
     }
+  }
+
+  private refuseNotCredible(ep: Episode, now: number, out: PresenceClaim[]): void {
+    if (ep.refused) return;
+    if (this.policy.physical && !this.judge(ep).corroborated) ep.flags.add('no-physical-evidence');
+    this.refuse(ep, 'not-credible', now, out, undefined, { conf: this.judge(ep).conf }, { min_conf: this.policy.minConfidence });
   }
 
   private refuse(ep: Episode, reason: RefusalReason, now: number, out: PresenceClaim[], reservation: string | undefined, measured: Record<string, number>, required: Record<string, number>): void {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Reading } from '../../core/reading.ts';
 import type { EnvelopeBuilder } from '../domain/envelope.ts';
+import { feedMatches, pointOf } from '../domain/place-profile.ts';
 import { identityEvidence, type IdentityScheme } from '../domain/identity-evidence.ts';
 import type { PresenceClaim, PresenceTracker } from '../domain/presence.ts';
 
@@ -33,7 +34,7 @@ export class ReadingRouter {
     if (scheme) {
       const ev = identityEvidence(r, scheme, { ...(this.envelope.profile.anchor ? { anchor: this.envelope.profile.anchor } : {}), reliability: this.envelope.profile.reliability, digest: digestOf(r) });
       if (ev) claims.push(...this.presence.observe(ev));
-    } else if (envelopeFed && this.physicalSources.has(r.source)) {
+    } else if (envelopeFed && this.physicalSources.has(r.source) && this.envelope.physicalFeeds.some((f) => feedMatches(f, r, pointOf(r)))) {
       const p = this.envelope.physicalOccupancy(r.t);
       if (p && p.value === true) claims.push(...this.presence.observePhysical({ t: p.t, occupied: true, conf: p.conf, sources: p.sources, modality: r.modality, digest: digestOf(r) }));
     }

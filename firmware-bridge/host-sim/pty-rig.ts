@@ -59,6 +59,8 @@ export interface FirmwareOptions {
   silentAfterMs?: number;
   sensorFault?: number;
   ackLog?: string;
+  /** A file of channel values the simulated sensors read at each sample (hal_host.c --world). */
+  world?: string;
 }
 
 /** One pm-sim process; `boots` grows each time it (re-)executes itself on RESET. */
@@ -75,6 +77,7 @@ export class FirmwareProcess {
     if (o.silentAfterMs !== undefined) args.push('--silent-after-ms', String(o.silentAfterMs));
     if (o.sensorFault !== undefined) args.push('--sensor-fault', String(o.sensorFault));
     if (o.ackLog !== undefined) args.push('--ack-log', o.ackLog);
+    if (o.world !== undefined) args.push('--world', o.world);
     const fw = new FirmwareProcess(spawn(PM_SIM, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let buf = '';
     fw.proc.stdout!.on('data', (c: Buffer) => {

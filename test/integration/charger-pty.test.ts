@@ -7,7 +7,7 @@
  * corroborated by the meter, with exactly the observations expected and nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -17,6 +17,7 @@ import { SimulatedModbusSlave } from '../../hil/modbus-slave.ts';
 import { SimulatedRfidReader } from '../../hil/rfid-reader.ts';
 import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
 import { storedObservations } from '../support/stored-observations.ts';
+import { envelopeAfter as envelopeAfterIn, plain, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
@@ -26,20 +27,6 @@ import { CLAIM } from '../../agent/lineage/observation.ts';
 const PLACE = 'urn:place:TEST:charger:1';
 const CARD = '0415AB3C9E';
 const STRANGER = '0A0B0C0D0E';
-
-interface Signed {
-  seq: number;
-  kind: string;
-  claims: Map<number, unknown>;
-  body: Record<string, unknown>;
-}
-
-/** CBOR maps (text keys) as plain objects, for assertions. */
-function plain(v: unknown): unknown {
-  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), plain(x)]));
-  if (Array.isArray(v)) return v.map(plain);
-  return v;
-}
 
 describe('charger gateway on real drivers through ptys', () => {
   let dir: string;
@@ -80,11 +67,7 @@ describe('charger gateway on real drivers through ptys', () => {
   it('signs free power and occupancy as the meter measures them, and attests a card only with the meter agreeing', async () => {
     const state = join(dir, 'state');
     const auth = join(dir, 'authority');
-    expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
-    expect((await runAgent(['authority', 'init', '--dir', auth, '--name', 'urn:place-authority:cpo'])).code).toBe(0);
-    const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout).issuer as string;
-    const issued = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', PLACE, '--out', join(state, 'device.cred')]);
-    expect(issued.code, issued.stderr).toBe(0);
+    await provisionGateway(state, auth, 'urn:place-authority:cpo', PLACE);
     const cfg = join(dir, 'charger.yaml');
     writeFileSync(
       cfg,
@@ -127,19 +110,8 @@ describe('charger gateway on real drivers through ptys', () => {
     agent = spawnAgent(['run', '--config', cfg]);
 
     const db = join(state, 'agent.db');
-    const signed = (): Signed[] =>
-      (existsSync(db) ? storedObservations(db) : []).map((r) => {
-        const claims = decodeCbor(decodeSign1(r.bytes).payload) as Map<number, unknown>;
-        return { seq: r.seq, kind: r.kind, claims, body: plain(claims.get(CLAIM.body)) as Record<string, unknown> };
-      });
-    const envelopeAfter = async (seq: number, pred: (dims: Record<string, { value: unknown; unit: string; sources: string[] }>) => boolean, what: string, ms = 20_000): Promise<Signed> => {
-      let found: Signed | undefined;
-      await waitFor(() => {
-        found = signed().find((o) => o.seq > seq && o.kind === 'envelope' && pred(o.body.dims as never));
-        return found !== undefined;
-      }, ms, what);
-      return found!;
-    };
+    const signed = () => signedObservations(db);
+    const envelopeAfter = (seq: number, pred: (d: EnvelopeDims) => boolean, what: string, ms?: number) => envelopeAfterIn(db, seq, pred, what, ms);
     const headSeq = () => signed().at(-1)?.seq ?? 0;
 
     // Idle: nothing drawn, 22 kW free, no vehicle.
@@ -198,8 +170,7 @@ describe('charger gateway on real drivers through ptys', () => {
     for (const r of storedObservations(db)) expect(verifier.check(r.bytes).ok).toBe(true);
     const all = signed();
     // Exactly these presence-side observations, nothing else signed about units.
-    const settled = all.filter((o) => o.kind === 'presence' || o.kind === 'reservation' || o.kind === 'suspension').map((o) => `${o.kind}:${String(o.body.event ?? o.body.reason)}:${(o.body.unit as string[]).join(':')}`);
-    expect(settled).toEqual([`presence:arrived:rfid:${CARD}`, `reservation:no-grant:rfid:${STRANGER}`, `presence:departed:rfid:${CARD}`]);
+    expect(unitObservations(all)).toEqual([`presence:arrived:rfid:${CARD}`, `reservation:no-grant:rfid:${STRANGER}`, `presence:departed:rfid:${CARD}`]);
     const arrived = all.find((o) => o.body.event === 'arrived')!;
     expect(arrived.body).toMatchObject({ reservation: 'R1', corroborated: true, modalities: ['meter', 'rfid'], flags: [] });
     expect(arrived.body.conf as number).toBeGreaterThanOrEqual(0.6);

@@ -113,7 +113,13 @@ const scenarios: { name: string; steps: Step[]; grants?: ReservationGrant[]; phy
     steps: [...alongside(T0 + 5000, T0 + 10 * MIN), ...ticks(T0, T0 + 20 * MIN)],
     expected: ['arrived', 'suspension:grant'],
   },
-  { name: 'a place without a physical sensor: one AIS message is not enough', physical: false, steps: [{ at: T0 + 5000, ais: ais(T0 + 5000) }, ...ticks(T0, T0 + 62 * MIN)], expected: ['no-show'] },
+  {
+    name: 'a place without a physical sensor: one AIS message is not enough',
+    physical: false,
+    steps: [{ at: T0 + 5000, ais: ais(T0 + 5000) }, ...ticks(T0, T0 + 62 * MIN)],
+    expected: ['refused:not-credible', 'no-show'],
+  },
+  { name: 'one RFID read with the bay empty, gone before the hold time', grants: [grant({ unit: ['rfid', '0415AB3C9E'], toleranceM: 5 })], steps: [{ at: T0 + 1000, tag: { ...tag(T0 + 1000, 'reader-a'), open: false } }, ...ticks(T0, T0 + 62 * MIN)], expected: ['refused:not-credible', 'no-show'] },
   { name: 'a place without a physical sensor: a sustained AIS track arrives, uncorroborated', physical: false, steps: [...alongside(T0 + 5000, T0 + 10 * MIN, '211', false), ...ticks(T0, T0 + 20 * MIN)], expected: ['arrived', 'departed'] },
 ];
 

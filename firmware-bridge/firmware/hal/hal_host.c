@@ -4,7 +4,11 @@
  * re-executes the process, dropping injected faults as a power cycle clears a hang.
  *
  * usage: pm-sim --port PATH [--baud N] [--device-id N] [--heartbeat-ms N] [--report-ms N]
- *               [--silent-after-ms N] [--sensor-fault CH] [--ack-log PATH]
+ *               [--silent-after-ms N] [--sensor-fault CH] [--ack-log PATH] [--world PATH]
+ * With --world, the sensors read the simulated world from PATH (whitespace-separated integers,
+ * channel 0 first: door contact, range in mm, temperature in 0.01 °C), re-read at each sample
+ * so a test opens the door or fills the bay by rewriting the file; channels the file does not
+ * reach (or a missing file) keep the built-in waveforms.
  * On start it prints one line to stdout:
  *   PM-SIM ready boot_id=<n> tick0_unix_ms=<ms with µs decimals> tick0_err_ms=<bound>
  * so a test knows the true host time of tick 0 and can check TIME_SYNC against it. */
@@ -29,6 +33,7 @@ static struct timespec mono0;
 static uint32_t boot_id;
 static int sensor_fault_ch = -1;
 static FILE *ack_log;
+static const char *world_path;
 static char **saved_argv;
 static int saved_argc;
 static volatile sig_atomic_t stop;
@@ -71,8 +76,23 @@ uint32_t hal_tick(void)
 
 uint32_t hal_tick_hz(void) { return 1000u; }
 
+/* Channel `id`'s value from the --world file; 0 when there is none. */
+static int world_value(uint8_t id, int32_t *value)
+{
+    if (!world_path) return 0;
+    FILE *f = fopen(world_path, "r");
+    if (!f) return 0;
+    long v = 0;
+    int found = 1;
+    for (unsigned i = 0; i <= id && found; i++) found = fscanf(f, "%ld", &v) == 1;
+    fclose(f);
+    if (found) *value = (int32_t)v;
+    return found;
+}
+
 uint8_t hal_sensor_read(uint8_t id, int32_t *value)
 {
+    if (id <= 2 && world_value(id, value)) return (int)id == sensor_fault_ch ? PM_STATUS_FAULT : PM_STATUS_OK;
     static uint32_t n[PM_MAX_CHANNELS];
     uint32_t k = id < PM_MAX_CHANNELS ? n[id]++ : 0;
     switch (id) {
@@ -145,6 +165,7 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--silent-after-ms") == 0) silent_after = strtol(v, NULL, 10);
         else if (strcmp(k, "--sensor-fault") == 0) sensor_fault_ch = (int)strtol(v, NULL, 10);
         else if (strcmp(k, "--ack-log") == 0) ack_log = fopen(v, "a");
+        else if (strcmp(k, "--world") == 0) world_path = v;
         else {
             fprintf(stderr, "pm-sim: unknown option %s\n", k);
             return 64;
@@ -152,7 +173,7 @@ int main(int argc, char **argv)
     }
     if (!port || heartbeat_ms < 50 || heartbeat_ms > 60000 || report_ms < 10 || report_ms > 60000) {
         fprintf(stderr, "usage: pm-sim --port PATH [--baud N] [--device-id N] [--heartbeat-ms 50..60000] "
-                        "[--report-ms 10..60000] [--silent-after-ms N] [--sensor-fault CH] [--ack-log PATH]\n");
+                        "[--report-ms 10..60000] [--silent-after-ms N] [--sensor-fault CH] [--ack-log PATH] [--world PATH]\n");
         return 64;
     }
     uart_fd = open(port, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
