@@ -59,11 +59,11 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   let ops: Operations | undefined;
   try {
-    ops = await startOperations({ agent: running.agent, clock: systemClock, logger, brokerUrl: running.brokerUrl, mode, ...(listen ? { listen } : {}) });
+    ops = await startOperations({ agent: running.status, clock: systemClock, logger, brokerUrl: running.brokerUrl, mode, ...(listen ? { listen } : {}) });
   } catch (e) {
     // Metrics are for operators; a taken port must not stop the agent from signing.
     logger.warn('operations endpoint not started', { error: e as Error, listen });
-    ops = await startOperations({ agent: running.agent, clock: systemClock, logger, brokerUrl: running.brokerUrl, mode });
+    ops = await startOperations({ agent: running.status, clock: systemClock, logger, brokerUrl: running.brokerUrl, mode });
   }
   if (ops.url) process.stdout.write(`place-agent: metrics ${ops.url}/metrics, health ${ops.url}/healthz, status: place-agent status --url ${ops.url}\n`);
   await new Promise<void>((resolve) => {

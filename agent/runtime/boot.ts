@@ -1,7 +1,8 @@
 /**
- * The composition root: builds a running agent either on the embedded defaults (simulated
- * berth, software key or TPM, development authority, in-process broker under ./var) or from a
- * configuration file.
+ * The composition root: the one place that constructs I/O objects. The embedded demo
+ * (simulated berth, software key or TPM, development authority, in-process broker under ./var)
+ * and a configured gateway each decide their parts, then `assemble` builds the store, the
+ * publisher and its worker, and the PlaceAgent from them, the same way for both.
  */
 import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.ts';
@@ -15,7 +16,11 @@ import type { EpochCounter } from '../lineage/epoch.ts';
 import type { SignedObservation } from '../lineage/observation.ts';
 import { loadTrustAnchor } from '../authority/authority-dir.ts';
 import type { AgentConfig } from '../config/schema.ts';
-import { PlaceAgent } from './place-agent.ts';
+import { PlaceAgent, type PlaceAgentOptions } from './place-agent.ts';
+import { agentStatusPort, type AgentStatusPort } from './status-port.ts';
+import { MqttPublisher, type PublisherOptions } from '../transport/mqtt-publisher.ts';
+import { ThreadedPublisher } from '../transport/threaded-publisher.ts';
+import type { Publisher } from '../../core/ports/publisher.ts';
 import { loadIdentity } from './identity.ts';
 import { embeddedPaths, provisionEmbedded } from './provision.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
@@ -35,6 +40,8 @@ import { RuntimeError } from './errors.ts';
 
 export interface Running {
   agent: PlaceAgent;
+  /** What operations may see of it. */
+  status: AgentStatusPort;
   stop(): Promise<void>;
   brokerUrl: string;
 }
@@ -70,6 +77,52 @@ async function openTpm(tcti: string, logger: Logger, stateDir: string): Promise<
   }
 }
 
+/** What differs between the demo and a gateway; everything else `assemble` builds. */
+export interface AgentParts extends Omit<PlaceAgentOptions, 'store' | 'publisher'> {
+  storePath: string;
+  /**
+   * Broker connection. `thread` (default true): publish from a worker thread with its own
+   * database connection, so the main thread only signs and commits.
+   */
+  mqtt: Omit<PublisherOptions, 'logger' | 'birth' | 'place'> & { thread?: boolean };
+  /** Built before the agent by the caller and closed after it (the demo's broker). */
+  onStop?: () => Promise<void>;
+}
+
+/** The outbox publisher: in a worker thread unless asked not to or the store is in memory. */
+export function buildPublisher(store: ObservationStore, place: string, mqtt: AgentParts['mqtt'], logger: Logger, birth: () => Record<string, unknown>): Publisher {
+  const { thread, ...options } = mqtt;
+  const o: PublisherOptions = { ...options, place, logger: logger.child('mqtt'), birth };
+  return thread === false || store.path === ':memory:' ? new MqttPublisher(store, o) : new ThreadedPublisher(store, o);
+}
+
+/** Builds store, publisher and agent from `parts` and starts the agent. */
+export async function assemble(parts: AgentParts): Promise<Running> {
+  const { storePath, mqtt, onStop, ...rest } = parts;
+  let store: ObservationStore;
+  try {
+    store = new ObservationStore(storePath, { exclusive: true });
+  } catch (e) {
+    await onStop?.();
+    throw e;
+  }
+  let agent: PlaceAgent | undefined;
+  const publisher = buildPublisher(store, parts.place, mqtt, parts.logger, () => agent?.birth() ?? {});
+  agent = new PlaceAgent({ ...rest, store, publisher });
+  await agent.start();
+  const running = agent;
+  return {
+    agent: running,
+    status: agentStatusPort(running, store, publisher),
+    brokerUrl: mqtt.url,
+    stop: async () => {
+      await running.stop();
+      store.close();
+      await onStop?.();
+    },
+  };
+}
+
 export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
   const clock = o.clock ?? systemClock;
   const stateDir = resolve(o.stateDir ?? 'var');
@@ -78,25 +131,23 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
   if (o.tcti && !keyFileExists(stateDir)) await tpmKeysInit({ tcti: o.tcti, stateDir, logger: o.logger });
   const tpm = o.tcti ? await openTpm(o.tcti, o.logger, stateDir) : undefined;
   const { authority, signer } = await provisionEmbedded(stateDir, EMBEDDED_PLACE, clock.now(), tpm?.signer);
-  const store = new ObservationStore(join(stateDir, 'agent.db'), { exclusive: true });
-  let broker: EmbeddedBroker | undefined;
-  try {
-    broker = o.brokerUrl ? undefined : await startEmbeddedBroker(o.port ?? 1883);
-  } catch (e) {
-    store.close();
-    throw e;
-  }
+  const broker: EmbeddedBroker | undefined = o.brokerUrl ? undefined : await startEmbeddedBroker(o.port ?? 1883);
   const brokerUrl = o.brokerUrl ?? broker!.url;
   const anchor = { lat: 53.5453, lon: 9.9668 };
   const script = new BerthScript(anchor);
   const simulate = o.simulate ?? true;
   const printer = o.print ? createConsolePrinter([authority.anchor]) : undefined;
-  const agent = new PlaceAgent({
+  let cycle: ReservationCycle | undefined;
+  const running = await assemble({
+    storePath: join(stateDir, 'agent.db'),
+    onStop: async () => {
+      cycle?.stop();
+      await broker?.close();
+    },
     place: EMBEDDED_PLACE,
     identity: loadIdentity(stateDir, paths.credFile, [paths.parentFile]),
     signer,
     epoch: tpm?.epoch ?? new FileEpochCounter(join(stateDir, 'epoch')),
-    store,
     sources: [...(simulate ? simulatedBerthSources(script, clock) : []), ...(o.sources ?? [])],
     anchors: [authority.anchor],
     clock,
@@ -115,23 +166,14 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
       o.onObservation?.(ob);
     },
   });
-  await agent.start();
-  const cycle = simulate ? new ReservationCycle(authority, EMBEDDED_PLACE, script, agent.publisher, clock, o.logger.child('sim'), o.reservationPeriodMs ?? 30_000) : undefined;
+  const agent = running.agent;
+  cycle = simulate ? new ReservationCycle(authority, EMBEDDED_PLACE, script, agent.publisher, clock, o.logger.child('sim'), o.reservationPeriodMs ?? 30_000) : undefined;
   // The first grant waits for the broker: published before the connection, it would be lost.
   if (cycle) {
     if (agent.publisher.isConnected) cycle.start();
     else agent.publisher.onConnected(() => cycle.start());
   }
-  return {
-    agent,
-    brokerUrl,
-    stop: async () => {
-      cycle?.stop();
-      await agent.stop();
-      store.close();
-      await broker?.close();
-    },
-  };
+  return running;
 }
 
 export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; clock?: Clock; sources: ReadingSource[]; print?: boolean }): Promise<Running> {
@@ -147,14 +189,13 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
   const signer = tpm?.signer ?? loadKeyFile(cfg.signer.keyFile ?? join(stateDir, 'device.key'));
   const identity = loadIdentity(stateDir, cfg.credential.file ?? join(stateDir, 'device.cred'), cfg.credential.parents);
   const anchors = cfg.trustAnchors.map(loadTrustAnchor);
-  const store = new ObservationStore(cfg.store.path ?? join(stateDir, 'agent.db'), { exclusive: true });
   const printer = o.print ? createConsolePrinter(anchors) : undefined;
-  const agent = new PlaceAgent({
+  return assemble({
+    storePath: cfg.store.path ?? join(stateDir, 'agent.db'),
     place: cfg.place,
     identity,
     signer,
     epoch: tpm?.epoch ?? new FileEpochCounter(join(stateDir, 'epoch')),
-    store,
     sources: o.sources,
     anchors,
     clock,
@@ -171,13 +212,4 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     timeQuality: hostTimeQuality,
     ...(printer ? { onObservation: printer } : {}),
   });
-  await agent.start();
-  return {
-    agent,
-    brokerUrl: cfg.mqtt.url,
-    stop: async () => {
-      await agent.stop();
-      store.close();
-    },
-  };
 }

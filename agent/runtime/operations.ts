@@ -12,12 +12,13 @@ import { buildHealthReport, type ComponentCheck } from '../ops/health.ts';
 import { SdNotifier, createNotifyTransport, watchdogTimeoutMs } from '../ops/sd-notify.ts';
 import { Watchdog, componentProbe, pipelineProbe, type ProbeResult } from '../ops/watchdog.ts';
 import type { AgentStatus } from '../ops/status.ts';
-import type { PlaceAgent } from './place-agent.ts';
+import type { AgentStatusPort } from './status-port.ts';
 import { decodeSign1 } from '../encoding/cose-sign1.ts';
 import { parseCredentialClaims } from '../authority/credential.ts';
 
 export interface OperationsOptions {
-  agent: PlaceAgent;
+  /** The running agent as operations may see it (read-only figures and probes). */
+  agent: AgentStatusPort;
   clock: Clock;
   logger: Logger;
   brokerUrl: string;
@@ -51,7 +52,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
 
   const cred = (() => {
     try {
-      const c = parseCredentialClaims(decodeSign1(agent.identity.credential).payload);
+      const c = parseCredentialClaims(decodeSign1(agent.credential).payload);
       return c ? { valid: true, subject: c.sub, notBefore: c.nbf * 1000, expiresAt: c.exp * 1000 } : { valid: false, detail: 'unreadable credential' };
     } catch {
       return { valid: false, detail: 'unreadable credential' };
@@ -60,29 +61,29 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
 
   const refresh = (): void => {
     const now = clock.now();
-    const { depth, oldestT } = agent.store.outboxStats();
+    const { depth, oldestT } = agent.outbox();
     metrics.outbox(depth, oldestT !== undefined ? Math.max(0, (now - oldestT) / 1000) : 0);
-    const p = agent.publisher.stats;
+    const p = agent.broker().stats;
     metrics.brokerState(p.connected ? 'connected' : 'connecting');
     for (; reconnectsSeen < p.reconnects; reconnectsSeen++) metrics.brokerReconnect();
-    const head = agent.chain.current();
+    const head = agent.head();
     metrics.chainHead(head.seq, Number(head.epoch));
     metrics.timeQuality(agent.timeQuality());
   };
 
   metrics.registry.onCollect(refresh);
-  agent.publisher.onDelivered((_seq, ms) => metrics.delivered(ms / 1000));
+  agent.onDelivered((_seq, ms) => metrics.delivered(ms / 1000));
 
   const status = (): AgentStatus => {
     refresh();
     const now = clock.now();
-    const head = agent.chain.current();
-    const { depth, oldestT } = agent.store.outboxStats();
+    const head = agent.head();
+    const { depth, oldestT } = agent.outbox();
     const tq = agent.timeQuality();
     return {
-      agent: { iss: agent.identity.iss, place: agent.place, version: o.version ?? '0.1.0', startedAt: agent.startedAt, now, pid: process.pid, mode: o.mode },
+      agent: { iss: agent.iss, place: agent.place, version: o.version ?? '0.1.0', startedAt: agent.startedAt, now, pid: process.pid, mode: o.mode },
       sources: agent.sourceHealth(),
-      outbox: { depth, ...(oldestT !== undefined ? { oldestUndeliveredAt: oldestT } : {}), broker: agent.publisher.isConnected ? 'connected' : 'connecting', brokerUrl: o.brokerUrl },
+      outbox: { depth, ...(oldestT !== undefined ? { oldestUndeliveredAt: oldestT } : {}), broker: agent.broker().connected ? 'connected' : 'connecting', brokerUrl: o.brokerUrl },
       chain: { headSeq: head.seq, epoch: Number(head.epoch), headDigestHex: Buffer.from(head.hash).toString('hex') },
       credential: { ...cred, valid: cred.valid && (cred.expiresAt === undefined || cred.expiresAt > now) },
       time: { src: tq.src, sync: tq.sync, errMs: tq.errMs },
@@ -92,7 +93,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   };
 
   const components = (): ComponentCheck[] => [
-    { name: 'broker', ok: agent.publisher.isConnected, ...(agent.publisher.isConnected ? {} : { detail: agent.publisher.stats.lastError ?? 'connecting' }) },
+    ...[agent.broker()].map((b) => ({ name: 'broker', ok: b.connected, ...(b.connected ? {} : { detail: b.stats.lastError ?? 'connecting' }) })),
     ...lastProbes.map((r) => ({ name: r.name, ok: r.ok, ...(r.detail ? { detail: r.detail } : {}) })),
   ];
 
@@ -118,8 +119,8 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const wdTimeout = watchdogTimeoutMs();
   let watchdog: Watchdog | undefined;
   const probes = [
-    pipelineProbe({ clock, lastActivityAt: () => agent.lastReadingAt, maxSilenceMs: o.maxSilenceMs ?? 120_000, idleByDesign: () => agent.sourceCount === 0, startedAt: agent.startedAt }),
-    componentProbe('store', async () => agent.store.probeWritable()),
+    pipelineProbe({ clock, lastActivityAt: () => agent.lastReadingAt(), maxSilenceMs: o.maxSilenceMs ?? 120_000, idleByDesign: () => agent.sourceCount === 0, startedAt: agent.startedAt }),
+    componentProbe('store', async () => agent.probeStore()),
     componentProbe('signer', async () => metrics.signerLatencySeconds(agent.signerKind, (await agent.probeSigner()) / 1000)),
   ];
   if (wdTimeout) {

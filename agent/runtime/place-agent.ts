@@ -1,7 +1,8 @@
 /**
  * The composition root's running agent: readings from sources feed the envelope and presence
  * logic; their claims are signed onto the chain, committed, and published; inbound grants are
- * verified and drive presence settlement. All I/O objects are passed in.
+ * verified and drive presence settlement. Every I/O object (store, publisher, signer, sources)
+ * is built by the composition root (boot.ts) and passed in.
  */
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import type { Logger } from '../../core/log.ts';
@@ -13,9 +14,7 @@ import { ObservationLog } from '../lineage/observation-log.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';
 import type { ObservationStore } from '../store/store.ts';
 import type { Signer } from '../../core/ports/signer.ts';
-import { MqttPublisher, type PublisherOptions } from '../transport/mqtt-publisher.ts';
 import type { Publisher } from '../../core/ports/publisher.ts';
-import { ThreadedPublisher } from '../transport/threaded-publisher.ts';
 import { grantFilter } from '../transport/topics.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import { verifyGrant } from '../authority/grant.ts';
@@ -42,11 +41,8 @@ export interface PlaceAgentOptions {
   anchors: TrustAnchor[];
   clock: Clock;
   logger: Logger;
-  /**
-   * `thread` (default true): publish from a worker thread with its own database connection, so
-   * the main thread only signs and commits. An in-memory store always publishes in-thread.
-   */
-  mqtt: Omit<PublisherOptions, 'logger' | 'birth' | 'place'> & { thread?: boolean };
+  /** Publishes the outbox (built by the composition root; its birth message reads birth()). */
+  publisher: Publisher;
   /** The envelope's period; a significant change is emitted at once, but not more often than `minIntervalMs` (default 1 s). */
   envelope: { intervalMs: number; minIntervalMs?: number };
   /** The declared dimensions (agent/config/place-profile.ts); none: envelopes carry no dimensions. */
@@ -99,15 +95,7 @@ export class PlaceAgent {
       clock: o.clock,
       sign: (e) => this.emit({ kind: 'envelope', body: envelopeBody(e), t: e.valid[0] }),
     });
-    const { thread, ...mqttOptions } = o.mqtt;
-    const publisherOptions: PublisherOptions = {
-      ...mqttOptions,
-      place: o.place,
-      logger: o.logger.child('mqtt'),
-      birth: () => ({ iss: o.identity.iss, head: this.chain.current().seq, epoch: String(this.epoch) }),
-    };
-    this.publisher =
-      thread === false || o.store.path === ':memory:' ? new MqttPublisher(o.store, publisherOptions) : new ThreadedPublisher(o.store, publisherOptions);
+    this.publisher = o.publisher;
     this.log = new ObservationLog(this.chain, o.store, {
       logger: o.logger.child('log'),
       onCommitted: (batch, rows) => {
@@ -119,6 +107,11 @@ export class PlaceAgent {
         }
       },
     });
+  }
+
+  /** The retained status message's content: who this is and where its chain stands. */
+  birth(): Record<string, unknown> {
+    return { iss: this.o.identity.iss, head: this.chain.current().seq, epoch: String(this.epoch) };
   }
 
   async start(): Promise<void> {
@@ -337,10 +330,6 @@ export class PlaceAgent {
 
   get signerKind(): 'software' | 'tpm' {
     return this.o.signer.kind;
-  }
-
-  get store(): ObservationStore {
-    return this.o.store;
   }
 
   get sourceCount(): number {

@@ -16,6 +16,7 @@ import mqtt from 'mqtt';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { PlaceAgent } from '../../agent/runtime/place-agent.ts';
+import { buildPublisher } from '../../agent/runtime/boot.ts';
 import { ObservationStore } from '../../agent/store/store.ts';
 import { FileEpochCounter } from '../../agent/signing/file-epoch.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../agent/runtime/embedded-broker.ts';
@@ -87,7 +88,7 @@ describe('a wall-clock step', () => {
       anchors: [authority.anchor],
       clock,
       logger,
-      mqtt: { url: broker.url, clientId: 'clock-step-agent', protocolVersion: 4, thread: false },
+      publisher: buildPublisher(store, PLACE, { url: broker.url, clientId: 'clock-step-agent', protocolVersion: 4, thread: false }, logger, () => agent.birth()),
       // Envelopes and checkpoints on timers far beyond the test, so the chain holds what the steps cause.
       envelope: { intervalMs: 3_600_000 },
       presence: { holdMs: 4000 },
@@ -175,7 +176,7 @@ describe('a wall-clock step right after start', () => {
     const store = new ObservationStore(join(dir, 'agent.db'));
     const clock = new SteppingClock(NOW * 1000);
     const committed: SignedObservation[] = [];
-    const agent = new PlaceAgent({
+    const agent: PlaceAgent = new PlaceAgent({
       place: PLACE,
       identity: identityOf(authority),
       signer: authority.leaf.signer,
@@ -185,7 +186,7 @@ describe('a wall-clock step right after start', () => {
       anchors: [authority.anchor],
       clock,
       logger: silentLogger,
-      mqtt: { url: broker.url, clientId: 'clock-early-agent', protocolVersion: 4, thread: false },
+      publisher: buildPublisher(store, PLACE, { url: broker.url, clientId: 'clock-early-agent', protocolVersion: 4, thread: false }, silentLogger, () => agent.birth()),
       envelope: { intervalMs: 3_600_000 },
       presence: { holdMs: 4000 },
       checkpoint: { every: 1000, intervalMs: 3_600_000 },

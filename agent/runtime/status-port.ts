@@ -1,0 +1,53 @@
+/**
+ * What operations (metrics, /healthz, /status.json, the systemd watchdog) may see of a running
+ * agent: read-only figures and two liveness probes, nothing it could change the agent with.
+ * The composition root builds it from the agent, the store and the publisher it assembled.
+ */
+import type { SourceHealth } from '../../core/reading.ts';
+import type { LineageHead, StoreHealth } from '../../core/ports/store.ts';
+import type { Publisher, PublisherStats } from '../../core/ports/publisher.ts';
+import type { SignedObservation, TimeQuality } from '../lineage/observation.ts';
+import type { PlaceAgent } from './place-agent.ts';
+
+export interface AgentStatusPort {
+  readonly place: string;
+  readonly iss: string;
+  /** The leaf credential the agent signs under (its COSE_Sign1 bytes). */
+  readonly credential: Uint8Array;
+  readonly startedAt: number;
+  readonly signerKind: 'software' | 'tpm';
+  readonly sourceCount: number;
+  lastReadingAt(): number | undefined;
+  sourceHealth(): SourceHealth[];
+  head(): LineageHead;
+  timeQuality(): TimeQuality;
+  outbox(): { depth: number; oldestT: number | undefined };
+  broker(): { connected: boolean; stats: PublisherStats };
+  onObservation(fn: (o: SignedObservation) => void): void;
+  onDelivered(fn: (seq: number, latencyMs: number) => void): void;
+  /** Throws a coded error when the store no longer takes writes. */
+  probeStore(): void;
+  /** Milliseconds one signature takes; throws when the signer does not answer. */
+  probeSigner(): Promise<number>;
+}
+
+export function agentStatusPort(agent: PlaceAgent, store: StoreHealth, publisher: Publisher): AgentStatusPort {
+  return {
+    place: agent.place,
+    iss: agent.identity.iss,
+    credential: agent.identity.credential,
+    startedAt: agent.startedAt,
+    signerKind: agent.signerKind,
+    sourceCount: agent.sourceCount,
+    lastReadingAt: () => agent.lastReadingAt,
+    sourceHealth: () => agent.sourceHealth(),
+    head: () => agent.chain.current(),
+    timeQuality: () => agent.timeQuality(),
+    outbox: () => store.outboxStats(),
+    broker: () => ({ connected: publisher.isConnected, stats: publisher.stats }),
+    onObservation: (fn) => agent.onObservation(fn),
+    onDelivered: (fn) => publisher.onDelivered(fn),
+    probeStore: () => store.probeWritable(),
+    probeSigner: () => agent.probeSigner(),
+  };
+}
