@@ -87,7 +87,7 @@ export type RefusalReason = 'no-grant' | 'outside-window' | 'outside-tolerance' 
 export type PresenceClaim =
   | { kind: 'presence'; event: 'arrived' | 'departed' | 'overstay'; grant: ReservationGrant; episode: EpisodeView; spatial: SpatialCheck; temporal: TemporalCheck; lateMs?: number }
   | { kind: 'presence'; event: 'no-show'; grant: ReservationGrant; temporal: TemporalCheck }
-  | { kind: 'reservation'; unit: [string, string]; reason: RefusalReason; reservation?: string; measured: Record<string, number>; required: Record<string, number>; episode: EpisodeView }
+  | { kind: 'reservation'; unit: [string, string]; reason: RefusalReason; reservation?: string; grant?: ReservationGrant; measured: Record<string, number>; required: Record<string, number>; episode: EpisodeView }
   | SuspensionClaim;
 
 export interface PresencePolicy {
@@ -150,6 +150,9 @@ const MAX_EVIDENCE = 16;
 const LATE_REFUSAL_MS = 3_600_000;
 
 const unitKey = (u: [string, string]): string => `${u[0]}:${u[1]}`;
+
+/** Grants are identified by their cti (DESIGN.md): two grantors may use one reservation id. */
+export const grantKey = (g: { cti: Uint8Array }): string => Buffer.from(g.cti).toString('hex');
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class PresenceTracker {
@@ -168,9 +171,14 @@ export class PresenceTracker {
 
   /** Adds a verified grant; `settled` restores how far it got before a restart. */
   addGrant(g: ReservationGrant, settled?: GrantSettlement): boolean {
-    if (this.grants.has(g.reservation)) return false;
-    this.grants.set(g.reservation, { grant: g, arrived: false, departed: false, noShow: false, overstay: false, attestations: 0, suspended: false, ...settled });
+    if (this.grants.has(grantKey(g))) return false;
+    this.grants.set(grantKey(g), { grant: g, arrived: false, departed: false, noShow: false, overstay: false, attestations: 0, suspended: false, ...settled });
     return true;
+  }
+
+  /** The tracked grants with this reservation id (one per grantor: grants are keyed by cti). */
+  grantsFor(reservation: string): ReservationGrant[] {
+    return [...this.grants.values()].filter((s) => s.grant.reservation === reservation).map((s) => s.grant);
   }
 
   /** How far each grant has been settled, to be kept with the grant across restarts. */
@@ -316,11 +324,11 @@ export class PresenceTracker {
       const required = { window_start: start, window_end: end, grace_ms: g.graceMs, tolerance_m: g.toleranceM };
       if (now < start - g.graceMs) continue; // early: it waits for its window
       if (s.noShow || now > end) {
-        this.refuse(ep, 'outside-window', now, out, g.reservation, { t: now, distance_m: ep.minDistanceM }, required);
+        this.refuse(ep, 'outside-window', now, out, g, { t: now, distance_m: ep.minDistanceM }, required);
         continue;
       }
       if (ep.minDistanceM > g.toleranceM) {
-        this.refuse(ep, 'outside-tolerance', now, out, g.reservation, { t: now, distance_m: ep.minDistanceM }, required);
+        this.refuse(ep, 'outside-tolerance', now, out, g, { t: now, distance_m: ep.minDistanceM }, required);
         continue;
       }
       if (!this.draw(now, s, out)) continue;
@@ -345,11 +353,11 @@ export class PresenceTracker {
     this.refuse(ep, 'not-credible', now, out, undefined, { conf: this.judge(ep).conf }, { min_conf: this.policy.minConfidence });
   }
 
-  private refuse(ep: Episode, reason: RefusalReason, now: number, out: PresenceClaim[], reservation: string | undefined, measured: Record<string, number>, required: Record<string, number>): void {
+  private refuse(ep: Episode, reason: RefusalReason, now: number, out: PresenceClaim[], grant: ReservationGrant | undefined, measured: Record<string, number>, required: Record<string, number>): void {
     if (ep.refused) return;
     ep.refused = true;
     if (!this.budgets.draw(now, ep.unit, out as SuspensionClaim[])) return;
-    out.push({ kind: 'reservation', unit: ep.unit, reason, ...(reservation !== undefined ? { reservation } : {}), measured, required, episode: this.view(ep) });
+    out.push({ kind: 'reservation', unit: ep.unit, reason, ...(grant !== undefined ? { reservation: grant.reservation, grant } : {}), measured, required, episode: this.view(ep) });
   }
 
   private draw(now: number, s: GrantState, out: PresenceClaim[]): boolean {

@@ -16,6 +16,7 @@ export class CoseError extends CodedError<EncodingErrorCode> {}
 export const COSE_SIGN1_TAG = 18;
 export const ALG_ES256 = -7;
 export const HDR_ALG = 1;
+export const HDR_CRIT = 2;
 export const HDR_KID = 4;
 export const HDR_TYP = 16;
 export const HDR_KCWT = 13;
@@ -190,6 +191,9 @@ export function decodeSign1(bytes: Uint8Array): Sign1Parts {
   if (!(ph instanceof Map)) throw new CoseError('COSE_MALFORMED', 'protected header is not a map');
   if (ph.get(HDR_ALG) !== ALG_ES256) throw new CoseError('COSE_BAD_ALG', 'algorithm is not ES256', { alg: String(ph.get(HDR_ALG)) });
   if (!(ph.get(HDR_KID) instanceof Uint8Array)) throw new CoseError('COSE_NO_KID', 'protected header has no kid');
+  // RFC 9052 §3.1: a recipient must refuse a message whose crit names a label it does not
+  // understand; this verifier understands no extension, so any crit is refused.
+  if (ph.has(HDR_CRIT)) throw new CoseError('COSE_CRIT_UNSUPPORTED', 'protected header has crit (2): no critical extension is understood here');
   if (signature.length !== 64) throw new CoseError('COSE_BAD_SIGNATURE', 'signature is not 64 bytes of r || s', { length: signature.length });
   for (const label of u.keys()) {
     if (!ALLOWED_UNPROTECTED.has(label)) {

@@ -21,5 +21,6 @@ export const EncodingErrorCode = {
   COSE_NO_CREDENTIAL: 'COSE_NO_CREDENTIAL',
   COSE_NO_KID: 'COSE_NO_KID',
   COSE_UNPROTECTED_LABEL: 'COSE_UNPROTECTED_LABEL',
+  COSE_CRIT_UNSUPPORTED: 'COSE_CRIT_UNSUPPORTED',
 } as const;
 export type EncodingErrorCode = (typeof EncodingErrorCode)[keyof typeof EncodingErrorCode];

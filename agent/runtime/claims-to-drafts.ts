@@ -10,12 +10,13 @@ const modalities = (ep: EpisodeView): string[] => [...new Set(ep.evidence.map((e
 
 /**
  * presence body (DESIGN.md, "Proximity attestation"): event, unit [scheme, id], reservation,
- * window, spatial {measured_m, required_m, ok}, temporal {measured_ms, window, grace_ms, ok},
+ * grant (h(grant)), window, spatial {measured_m, required_m, ok}, temporal {measured_ms, window, grace_ms, ok},
  * evidence [{src, mod, t, h}] (h: SHA-256 of the reading), modalities, corroborated, conf,
  * flags (spoofing signals), late_ms when the arrival came after start + grace; the grant's
  * nonce is echoed in claim 10.
- * reservation body (a refusal): unit, reason, reservation?, measured {...}, required {...},
- * evidence, modalities, corroborated, conf, flags.
+ * reservation body (a refusal): unit, reason, reservation?, grant?, measured {...}, required {...},
+ * evidence, modalities, corroborated, conf, flags; or, answering a grant received (DESIGN.md,
+ * "Reservation grant"): event grant-accepted | grant-refused, grant h(grant), reservation?, reason?.
  * suspension body: scope (place | unit | grant), key, budget, window, unit?, reservation?.
  */
 export function presenceDraft(c: PresenceClaim, place: string, now: number, tq: TimeQuality): ObservationDraft {
@@ -34,6 +35,7 @@ export function presenceDraft(c: PresenceClaim, place: string, now: number, tq: 
         unit: [...c.unit],
         reason: c.reason,
         ...(c.reservation ? { reservation: c.reservation } : {}),
+        ...(c.grant ? { grant: c.grant.hash } : {}),
         measured,
         required,
         evidence: evidenceList(ep),
@@ -63,7 +65,7 @@ export function presenceDraft(c: PresenceClaim, place: string, now: number, tq: 
   }
   const g = c.grant;
   const temporal = { measured_ms: c.temporal.measuredMs, window: [...g.window], grace_ms: g.graceMs, ok: c.temporal.ok };
-  const body: { [k: string]: CborValue } = { event: c.event, reservation: g.reservation, unit: [...g.unit], window: [...g.window], temporal };
+  const body: { [k: string]: CborValue } = { event: c.event, reservation: g.reservation, grant: g.hash, unit: [...g.unit], window: [...g.window], temporal };
   if (c.event !== 'no-show') {
     const ep = c.episode;
     body.spatial = { measured_m: f(c.spatial.measuredM), required_m: f(c.spatial.requiredM), ok: c.spatial.ok };
@@ -78,11 +80,22 @@ export function presenceDraft(c: PresenceClaim, place: string, now: number, tq: 
   return { kind: 'presence', place, t: now, tq, body, nonce: g.nonce };
 }
 
+/** The answer on the chain to a grant received (DESIGN.md, "Reservation grant"). */
+export function grantAnswerBody(accepted: boolean, hash: Uint8Array, reservation: string | undefined, reason?: string): { [k: string]: CborValue } {
+  return {
+    event: accepted ? 'grant-accepted' : 'grant-refused',
+    grant: hash,
+    ...(reservation !== undefined ? { reservation } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+  };
+}
+
 export function summarise(kind: string, body: Record<string, unknown>): string {
   switch (kind) {
     case 'presence':
       return `${String(body.event)} ${(body.unit as string[]).join(':')} reservation ${String(body.reservation)}`;
     case 'reservation':
+      if (typeof body.event === 'string') return `${body.event} ${String(body.reservation ?? '')}${body.reason ? `: ${String(body.reason)}` : ''}`;
       return `${(body.unit as string[] | undefined)?.join(':') ?? ''} refused: ${String(body.reason)}${(body.flags as string[] | undefined)?.length ? ` [${(body.flags as string[]).join(', ')}]` : ''}`;
     case 'checkpoint':
       return `head ${String(body.head_seq)} epoch ${String(body.epoch)}`;

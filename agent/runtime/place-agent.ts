@@ -17,10 +17,10 @@ import type { Signer } from '../../core/ports/signer.ts';
 import type { Publisher } from '../../core/ports/publisher.ts';
 import { grantFilter } from '../transport/topics.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
-import { verifyGrant } from '../authority/grant.ts';
 import { EnvelopeBuilder, envelopeBody } from '../domain/envelope.ts';
 import type { PlaceProfile } from '../domain/place-profile.ts';
-import { PresenceTracker, type GrantSettlement, type PresenceClaim, type PresencePolicy } from '../domain/presence.ts';
+import { PresenceTracker, grantKey, type PresenceClaim, type PresencePolicy } from '../domain/presence.ts';
+import { GrantIntake } from './grant-intake.ts';
 import type { IdentityScheme } from '../domain/identity-evidence.ts';
 import { EnvelopeEmitter } from './envelope-emitter.ts';
 import { GatewayFix, type SurveyedPosition } from '../domain/gateway-fix.ts';
@@ -68,6 +68,7 @@ export class PlaceAgent {
   readonly log: ObservationLog;
   readonly publisher: Publisher;
   readonly presence: PresenceTracker;
+  readonly grants: GrantIntake;
   readonly errors = new ErrorCounter();
   readonly envelope: EnvelopeBuilder;
   private readonly envelopeEmitter: EnvelopeEmitter;
@@ -89,6 +90,16 @@ export class PlaceAgent {
     const { holdMs, ...policy } = o.presence;
     this.presence = new PresenceTracker(holdMs, { ...policy, physical: this.envelope.physicalFeeds.length > 0 });
     this.gatewayFix = new GatewayFix(o.position);
+    this.grants = new GrantIntake({
+      place: o.place,
+      anchors: o.anchors,
+      clock: o.clock,
+      logger: o.logger.child('grants'),
+      errors: this.errors,
+      grants: o.store.grants,
+      track: (g, settled) => this.presence.addGrant(g, settled),
+      answer: (body) => this.emit({ kind: 'reservation', body }),
+    });
     this.router = new ReadingRouter(this.envelope, this.presence, o.identitySources ?? new Map());
     this.envelopeEmitter = new EnvelopeEmitter(this.envelope, {
       minIntervalMs: o.envelope.minIntervalMs ?? 1000,
@@ -121,8 +132,8 @@ export class PlaceAgent {
     this.chain.setEpoch(this.epoch);
     this.o.store.setEpoch(this.epoch);
     await this.chain.prime();
-    for (const g of this.o.store.activeGrants(this.o.clock.now())) this.acceptGrant(g.bytes, 'store', g.settlement);
-    this.publisher.subscribe(grantFilter(this.o.place), (_topic, payload) => this.acceptGrant(payload, 'mqtt'));
+    for (const g of this.o.store.grants.active(this.o.clock.now())) this.grants.receive(g.bytes, { stored: true, ...(g.settlement ? { settlement: g.settlement } : {}) });
+    this.publisher.subscribe(grantFilter(this.o.place), (topic, payload) => this.acceptGrant(payload, topic));
     this.publisher.start();
     // The clock baseline is taken now, not at the first presence tick: a step in the first
     // second (timesyncd's first sync comes soon after boot) would otherwise go unrecorded.
@@ -172,12 +183,19 @@ export class PlaceAgent {
    */
   private submitPresence(claims: PresenceClaim[]): void {
     for (const c of claims) {
-      const reservation = c.kind === 'presence' ? c.grant.reservation : c.kind === 'suspension' ? c.reservation : undefined;
+      // The grants this claim names: kept while an observation names them (grant-store.ts), and
+      // how far each got saved so a restart neither repeats nor contradicts it.
+      const named = c.kind === 'suspension' ? (c.reservation !== undefined ? this.presence.grantsFor(c.reservation) : []) : c.grant ? [c.grant] : [];
+      const reservation = named[0]?.reservation;
       this.log
         .submit(this.locate(presenceDraft(c, this.o.place, this.o.clock.now(), this.timeQuality())))
-        .then(() => {
-          const st = reservation !== undefined ? this.presence.grantStates().get(reservation) : undefined;
-          if (st && reservation !== undefined) this.o.store.saveGrantSettlement(reservation, this.o.place, JSON.stringify(st));
+        .then((obs) => {
+          const states = this.presence.grantStates();
+          for (const g of named) {
+            if (c.kind !== 'suspension') this.o.store.grants.named(g.hash, obs.seq);
+            const st = states.get(grantKey(g));
+            if (st && c.kind !== 'reservation') this.o.store.grants.saveSettlement(g.cti, JSON.stringify(st));
+          }
         })
         .catch((e) => {
           this.errors.count(codeOf(e, RuntimeErrorCode.PRESENCE_EMIT_FAILED));
@@ -207,36 +225,9 @@ export class PlaceAgent {
     });
   }
 
-  acceptGrant(bytes: Uint8Array, via: 'mqtt' | 'store', settlement?: string): boolean {
-    if (bytes.length === 0) return false; // a cleared retained message
-    const now = this.o.clock.now();
-    const r = verifyGrant(bytes, this.o.anchors, now, this.o.place);
-    if (!r.ok) {
-      this.errors.count(r.code);
-      this.o.logger.warn('grant rejected', { code: r.code, reason: r.reason, via });
-      return false;
-    }
-    const g = r.grant;
-    if (g.window[1] + g.graceMs < now) {
-      this.errors.count('GRANT_EXPIRED');
-      return false;
-    }
-    let settled: GrantSettlement | undefined;
-    try {
-      settled = settlement ? (JSON.parse(settlement) as GrantSettlement) : undefined;
-    } catch {
-      this.errors.count('GRANT_SETTLEMENT_UNREADABLE');
-    }
-    if (!this.presence.addGrant(g, settled)) return false;
-    if (via === 'mqtt') {
-      try {
-        this.o.store.saveGrant({ cti: g.cti, place: g.place, reservation: g.reservation, windowStart: g.window[0], windowEnd: g.window[1] + g.graceMs, bytes, receivedAt: now });
-      } catch (e) {
-        this.errors.count(codeOf(e, RuntimeErrorCode.GRANT_STORE_FAILED));
-      }
-    }
-    this.o.logger.info('grant accepted', { reservation: g.reservation, unit: g.unit.join(':'), window: g.window });
-    return true;
+  /** A grant from the grants topic (or a test): see grant-intake.ts. */
+  acceptGrant(bytes: Uint8Array, topic = 'direct'): boolean {
+    return this.grants.receive(bytes, { topic });
   }
 
   private async envelopeTick(): Promise<void> {

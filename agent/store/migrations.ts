@@ -51,6 +51,13 @@ export const MIGRATIONS: string[] = [
   // cannot continue this chain; ObservationStore refuses a database that has any (no
   // compatibility mode: nothing was released under the old form).
   `INSERT INTO meta (key, value) VALUES ('wire_contract', '2026-11-30');`,
+  // 5: grants by cti with h(grant) and their nonce (a nonce in two grants is refused), and the
+  // last seq of an observation naming each, so retention keeps a grant while any does.
+  `ALTER TABLE grants ADD COLUMN hash BLOB;
+   ALTER TABLE grants ADD COLUMN nonce BLOB;
+   ALTER TABLE grants ADD COLUMN named_until_seq INTEGER;
+   CREATE UNIQUE INDEX grants_nonce ON grants(nonce);
+   CREATE INDEX grants_hash ON grants(hash);`,
 ];
 
 /** The user_version after which observations follow the revised wire contract. */

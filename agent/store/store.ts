@@ -12,6 +12,7 @@ import type { SignedObservation } from '../lineage/observation.ts';
 import type { ChainStore, LineageHead, OutboxReader, OutboxRow, StoreHealth } from '../../core/ports/store.ts';
 import { CONTRACT_REVISION_MIGRATION, MIGRATIONS } from './migrations.ts';
 import type { StoreErrorCode } from './errors.ts';
+import { GrantStore } from './grant-store.ts';
 
 export class StoreError extends CodedError<StoreErrorCode> {}
 
@@ -276,22 +277,11 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
     }
   }
 
-  saveGrant(g: { cti: Uint8Array; place: string; reservation: string; windowStart: number; windowEnd: number; bytes: Uint8Array; receivedAt: number }): boolean {
-    const r = this.guard(() =>
-      this.stmt('INSERT OR IGNORE INTO grants (cti, place, reservation, window_start, window_end, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(g.cti, g.place, g.reservation, g.windowStart, g.windowEnd, g.bytes, g.receivedAt),
-    );
-    return r.changes === 1;
+  /** Received grants (grant-store.ts). */
+  get grants(): GrantStore {
+    return (this.grantStore ??= new GrantStore((sql) => this.stmt(sql), (fn) => this.guard(fn)));
   }
-
-  activeGrants(now: number): { bytes: Uint8Array; settlement?: string }[] {
-    const rows = this.stmt('SELECT bytes, settlement FROM grants WHERE window_end >= ? ORDER BY window_start').all(now) as { bytes: Buffer; settlement: string | null }[];
-    return rows.map((r) => ({ bytes: new Uint8Array(r.bytes), ...(r.settlement ? { settlement: r.settlement } : {}) }));
-  }
-
-  saveGrantSettlement(reservation: string, place: string, settlement: string): void {
-    this.guard(() => this.stmt('UPDATE grants SET settlement = ? WHERE reservation = ? AND place = ?').run(settlement, reservation, place));
-  }
+  private grantStore: GrantStore | undefined;
 
   getMeta(key: string): string | undefined {
     const r = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
@@ -348,17 +338,22 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
    */
   archiveAndPrune(cutoffMs: number, auditDir: string, limit = 100_000): { archived: number; file?: string } {
     const head = this.head().seq;
-    this.guard(() => this.stmt('DELETE FROM grants WHERE window_end < ?').run(cutoffMs));
     const rows = this.stmt(
         'SELECT b.seq AS seq, p.bytes AS prefix, b.bytes AS bytes FROM observations b JOIN outbox o ON o.seq = b.seq LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE o.delivered_at IS NOT NULL AND b.t < ? AND b.seq < ? ORDER BY b.seq LIMIT ?',
       )
       .all(cutoffMs, head, limit) as { seq: number; prefix: Buffer | null; bytes: Buffer }[];
-    if (rows.length === 0) return { archived: 0 };
+    // Grants go with the archive that holds the last observation naming them (grant-store.ts).
+    const firstKept = rows.length ? rows[rows.length - 1]!.seq + 1 : ((this.stmt('SELECT min(seq) FROM observations').pluck().get() as number | null) ?? head + 1);
+    const grants = this.grants.releasable(cutoffMs, firstKept);
+    if (rows.length === 0 && grants.length === 0) return { archived: 0 };
     mkdirSync(auditDir, { recursive: true });
-    const file = join(auditDir, `chain-${String(rows[0]!.seq).padStart(12, '0')}-${String(rows[rows.length - 1]!.seq).padStart(12, '0')}.cbor`);
+    const file = rows.length
+      ? join(auditDir, `chain-${String(rows[0]!.seq).padStart(12, '0')}-${String(rows[rows.length - 1]!.seq).padStart(12, '0')}.cbor`)
+      : join(auditDir, `grants-before-${String(firstKept).padStart(12, '0')}-${cutoffMs}.cbor`);
     const fd = openSync(file, 'w', 0o640);
     try {
       for (const r of rows) writeSync(fd, withPrefix(r.prefix, r.bytes));
+      for (const g of grants) writeSync(fd, g.bytes);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -372,6 +367,7 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
           delOut.run(s);
           delObs.run(s);
         }
+        for (const g of grants) this.grants.remove(g.cti);
       })(),
     );
     return { archived: rows.length, file };

@@ -13,7 +13,9 @@ const ANCHOR = { lat: 53.5461, lon: 9.9665 };
 const grant = (over: Partial<ReservationGrant> = {}): ReservationGrant => ({
   iss: 'urn:a',
   iat: 0,
+  exp: 2_000_000_000,
   cti: new Uint8Array(16),
+  hash: new Uint8Array(32).fill(3),
   nonce: new Uint8Array(16).fill(9),
   place: 'urn:place:X:1',
   reservation: 'R1',
@@ -182,7 +184,7 @@ describe('what the claims say', () => {
       if (s.occupied) p.observePhysical({ t: s.at, occupied: true, conf: 0.85, sources: ['radar'], modality: 'range', digest: 'x' });
     }
     const q = new PresenceTracker(2 * MIN, { physical: true });
-    q.addGrant(grant(), p.grantStates().get('R1'));
+    q.addGrant(grant(), p.grantStates().get('00'.repeat(16)));
     expect(q.tick(T0 + 61 * MIN).map(label)).toEqual([]);
   });
 });

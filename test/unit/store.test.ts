@@ -4,9 +4,9 @@
  * the group-commit log retries a locked commit without losing or duplicating a seq.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ObservationStore, StoreError, type Committable } from '../../agent/store/store.ts';
 import { MIGRATIONS } from '../../agent/store/migrations.ts';
 import { ObservationChain, GENESIS_PREV, type ObservationDraft, type SignedObservation } from '../../agent/lineage/observation.ts';
@@ -90,10 +90,12 @@ describe('ObservationStore', () => {
     db.pragma('user_version = 3'); // what an agent of the first draft left behind
     db.close();
     expect(codeOf(() => new ObservationStore(path))).toBe('STORE_OLD_CONTRACT');
+    // An empty database of the first draft (migrations 1-3 only) is simply brought forward.
     const empty = freshPath();
-    new ObservationStore(empty).close();
+    mkdirSync(dirname(empty), { recursive: true });
     const db2 = keptDatabase(empty);
-    db2.exec("DELETE FROM meta; PRAGMA user_version = 3");
+    for (const m of MIGRATIONS.slice(0, 3)) db2.exec(m);
+    db2.pragma('user_version = 3');
     db2.close();
     new ObservationStore(empty).close();
     const db3 = keptDatabase(empty, { readonly: true });

@@ -1,0 +1,82 @@
+/**
+ * `place-agent verify --file` on an audit file (DESIGN.md, wire contract v1): every object is
+ * reported with a stable code (observations through the chain checks, grants judged as at their
+ * iat), and a cut or damaged file exits non-zero whatever verified before the damage.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyCommand } from '../../agent/cli/verify.ts';
+import { encodeDeterministic } from '../../agent/encoding/deterministic-cbor.ts';
+import { coseKeyFromPublic } from '../../agent/encoding/cose-key.ts';
+import { issueGrant } from '../../agent/authority/grant.ts';
+import { ObservationChain, GENESIS_PREV } from '../../agent/lineage/observation.ts';
+import { NOW, PLACE, identityOf, makeChain, type Chain } from './authority-fixture.ts';
+
+let dir: string;
+let anchorFile: string;
+let chain: Chain;
+let grantor: Chain;
+let file: Buffer;
+let obsCount = 0;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pa-verify-'));
+  chain = await makeChain([{}, { level: 'authority', depth: 1, subject: 'urn:authority:grantor' }, {}]);
+  grantor = { ...chain, leaf: chain.links[1]!, parents: [chain.links[0]!.bytes] };
+  anchorFile = join(dir, 'anchor.cose');
+  writeFileSync(anchorFile, encodeDeterministic(coseKeyFromPublic(chain.anchor.publicKey)));
+  const grant = await issueGrant(
+    { issuer: 'urn:authority:grantor', place: PLACE, reservation: 'R-1', unit: ['mmsi', '1'], window: [NOW * 1000, NOW * 1000 + 600_000], toleranceM: 50, graceMs: 60_000, nowMs: NOW * 1000 },
+    grantor.leaf.signer,
+    grantor.leaf.bytes,
+    grantor.parents,
+  );
+  const oc = new ObservationChain(chain.leaf.signer, identityOf(chain), { seq: 0, hash: GENESIS_PREV, epoch: 1n });
+  const parts: Uint8Array[] = [grant];
+  for (let i = 0; i < 5; i++) parts.push((await oc.append({ kind: 'envelope', place: PLACE, t: NOW * 1000 + i, tq: { src: 'rtc', sync: false, errMs: 1 }, body: { i } })).bytes);
+  obsCount = 5;
+  file = Buffer.concat(parts);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let out: string[];
+let err: string[];
+function capture(): void {
+  out = [];
+  err = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+}
+afterEach(() => vi.restoreAllMocks());
+
+async function run(bytes: Buffer): Promise<number> {
+  const f = join(dir, `f-${Math.random().toString(36).slice(2)}.cbor`);
+  writeFileSync(f, bytes);
+  capture();
+  const code = await verifyCommand(['--anchor', anchorFile, '--file', f]);
+  vi.restoreAllMocks();
+  return code;
+}
+
+describe('verify --file', () => {
+  it('reports the grant with GRANT_OK (judged at its iat, long after its expiry) and exits 0 when all holds', async () => {
+    expect(await run(file)).toBe(0);
+    expect(out.join('')).toMatch(/^item 0: grant R-1 h=[0-9a-f]{16} by urn:authority:grantor: GRANT_OK$/m);
+    expect(err.join('')).toMatch(new RegExp(`^${obsCount} observation\\(s\\), 0 duplicate\\(s\\), 0 failure\\(s\\), 1 other object\\(s\\)`));
+  });
+
+  it('exits 1 on a file cut inside its last item, naming SEQUENCE_MALFORMED', async () => {
+    expect(await run(file.subarray(0, file.length - 7))).toBe(1);
+    expect(out.join('')).toMatch(/SEQUENCE_MALFORMED/);
+    expect(err.join('')).toMatch(/cut or damaged/);
+  });
+
+  it('exits 1 and names the grant when a byte of the grant is flipped', async () => {
+    const bad = Buffer.from(file);
+    bad[200] = bad[200]! ^ 0x10;
+    expect(await run(bad)).toBe(1);
+    expect(out.join('')).toMatch(/^item 0: (grant: [A-Z_]+|[A-Z_]+)/m);
+  });
+});
