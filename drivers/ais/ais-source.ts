@@ -23,12 +23,13 @@ export interface AisSourceOptions {
 }
 
 /**
- * Message types that report a unit (a vessel): Class A and B positions and static data.
+ * Message types that report a unit (a vessel): Class A and B positions, static data, and
+ * long-range positions (27).
  * Base station reports (4), UTC responses (11) and aids to navigation (21) are fixed
  * infrastructure: a presence rule must never take a buoy or the port's base station near
  * the berth for a vessel, so the source counts them (AIS_NOT_A_UNIT) and emits no Reading.
  */
-export const UNIT_AIS_TYPES: ReadonlySet<number> = new Set([1, 2, 3, 5, 18, 19, 24]);
+export const UNIT_AIS_TYPES: ReadonlySet<number> = new Set([1, 2, 3, 5, 18, 19, 24, 27]);
 
 /** ITU-R M.1371-5 Table 46: position accuracy flag 1 = better than 10 m (DGNSS), 0 = worse than 10 m. */
 export const AIS_HIGH_ACCURACY_M = 10;

@@ -2,6 +2,7 @@ import { AisBits } from './bits.ts';
 import { AisError, AisErrorCode } from './errors.ts';
 import { AID_TO_NAVIGATION_MIN_BITS, decodeAidToNavigation } from './messages/aid-to-navigation.ts';
 import { BASE_STATION_MIN_BITS, decodeBaseStation } from './messages/base-station.ts';
+import { decodeLongRange, LONG_RANGE_MIN_BITS } from './messages/long-range.ts';
 import { decodePositionReportA, POSITION_REPORT_A_MIN_BITS } from './messages/position-report-a.ts';
 import {
   decodeExtendedPositionReportB,
@@ -14,7 +15,7 @@ import { decodeStaticVoyage, STATIC_VOYAGE_MIN_BITS } from './messages/static-vo
 import type { AisFields, AisMessage } from './messages/types.ts';
 import { scaleAisFields } from './scale.ts';
 
-export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 11, 18, 19, 21, 24];
+export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 11, 18, 19, 21, 24, 27];
 
 export interface AisPayloadOptions {
   /** gpsd `-j` (scaled, default) or `-u -j` (raw integers). */
@@ -75,6 +76,10 @@ export function decodeAisPayload(payload: string, fillBits: number, options: Ais
       }
       break;
     }
+    case 27:
+      need(b, type, LONG_RANGE_MIN_BITS);
+      fields = decodeLongRange(b);
+      break;
     default:
       throw new AisError(AisErrorCode.UnsupportedType, `AIS message type ${type} is not supported`, { type, mmsi });
   }

@@ -2,6 +2,8 @@ import type { AisFields } from './messages/types.ts';
 
 /** ITU-R M.1371-5 Table 46: positions in 1/10 000 minute. */
 const POSITION_DIVISOR = 600_000;
+/** ITU-R M.1371-5 Table 80 (type 27): positions in 1/10 minute. */
+const LONG_RANGE_POSITION_DIVISOR = 600;
 
 /**
  * Converts raw fields to gpsd's scaled units: degrees, knots, degrees of course and metres
@@ -10,6 +12,12 @@ const POSITION_DIVISOR = 600_000;
  */
 export function scaleAisFields(type: number, raw: AisFields): AisFields {
   const out: AisFields = Object.assign({}, raw);
+  if (type === 27) {
+    // Table 80: position in 1/10 minute; speed and course are already whole knots and degrees.
+    if (typeof raw.lon === 'number') out.lon = raw.lon / LONG_RANGE_POSITION_DIVISOR;
+    if (typeof raw.lat === 'number') out.lat = raw.lat / LONG_RANGE_POSITION_DIVISOR;
+    return out;
+  }
   if (typeof raw.lon === 'number') out.lon = raw.lon / POSITION_DIVISOR;
   if (typeof raw.lat === 'number') out.lat = raw.lat / POSITION_DIVISOR;
   if (typeof raw.course === 'number') out.course = raw.course / 10;

@@ -35,9 +35,9 @@ describe('AisSource through a real pty', () => {
     const got: Reading<AisMessage>[] = [];
     await src.start((r) => got.push(r as Reading<AisMessage>));
     await write(writer, readFileSync(path.join(gpsdCorpus, 'sample.aivdm')));
-    // 22 messages of supported types in the sample (see corpus.test.ts); 15 are units' reports,
+    // 24 messages of supported types in the sample (see corpus.test.ts); 17 are units' reports,
     // 7 are base stations, UTC responses and aids to navigation, which give no Reading.
-    await until(() => got.length === 15, 'the sample decoded');
+    await until(() => got.length === 17, 'the sample decoded');
     expect(src.health().errors.AIS_NOT_A_UNIT).toBe(7);
     expect(got[0]!.value).toMatchObject({ type: 1, mmsi: 371798000 });
     expect(src.health().errors.AIS_UNSUPPORTED_TYPE).toBeGreaterThan(50);
@@ -50,8 +50,8 @@ describe('AisSource through a real pty', () => {
     writer = await openWriter(pty.b);
     await until(() => (src.health().detail ?? '') === 'reopened', 'source reopened the port');
     await write(writer, '!AIVDM,1,1,,A,B52KB8h006fu`Q6:g1McCwb5oP06,0*00\r\n');
-    await until(() => got.length === 16, 'a message after recovery');
-    expect(got[15]!.value).toMatchObject({ type: 18, mmsi: 338088483 });
+    await until(() => got.length === 18, 'a message after recovery');
+    expect(got[17]!.value).toMatchObject({ type: 18, mmsi: 338088483 });
     expect(src.health()).toMatchObject({ state: 'up', errors: { AIS_LINK_LOST: 1 } });
     // The supervisor did the reopening, once, and counted the same single loss.
     expect(link.health()).toMatchObject({ state: 'open', opens: 2, errors: { SERIAL_VANISHED: 1 } });
