@@ -1,0 +1,228 @@
+/**
+ * A configured berth gateway (placeType berth) on real drivers through socat ptys: a radar
+ * range sensor on a Modbus slave (the shipped ultrasonic-range profile), an AIS receiver and
+ * the gateway's own GNSS receiver (RMC + GGA), mosquitto, the real binary. The test moves the
+ * world: a hull under the radar, vessels on the AIS, 300 vessels far out, a transponder that
+ * jumps 20 km, the gateway carried off; it asserts the signed envelope, claims 264 and tq, and
+ * exactly the observations about units that must be signed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { SerialPort } from 'serialport';
+import { SocatPtyPair } from '../../hil/pty.ts';
+import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { SimulatedModbusSlave } from '../../hil/modbus-slave.ts';
+import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
+import { storedObservations } from '../support/stored-observations.ts';
+import { envelopeAfter as envelopeAfterIn, plain, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
+import { positionA } from '../drivers/ais/ais-encoder.ts';
+import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
+import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
+import { CLAIM } from '../../agent/lineage/observation.ts';
+
+const PLACE = 'urn:place:TEST:berth:42';
+const ANCHOR = { lat: 53.5461, lon: 9.9665 };
+const SURVEYED = { lat: 53.54615, lon: 9.96641 };
+const VESSEL = 211331640;
+const SPOOFER = 244000001;
+
+function nmea(body: string): string {
+  let x = 0;
+  for (const c of body) x ^= c.charCodeAt(0);
+  return `$${body}*${x.toString(16).toUpperCase().padStart(2, '0')}\r\n`;
+}
+const dm = (deg: number, width: number): string => {
+  const a = Math.abs(deg);
+  const d = Math.floor(a);
+  return `${String(d).padStart(width, '0')}${((a - d) * 60).toFixed(5).padStart(8, '0')}`;
+};
+/** RMC (date and time) and GGA for a fix at `p`, time now (NMEA 0183 RMC/GGA fields). */
+function fixSentences(p: { lat: number; lon: number }): string {
+  const t = new Date();
+  const hh = (n: number) => String(n).padStart(2, '0');
+  const time = `${hh(t.getUTCHours())}${hh(t.getUTCMinutes())}${hh(t.getUTCSeconds())}.00`;
+  const date = `${hh(t.getUTCDate())}${hh(t.getUTCMonth() + 1)}${String(t.getUTCFullYear() % 100).padStart(2, '0')}`;
+  const lat = `${dm(p.lat, 2)},${p.lat >= 0 ? 'N' : 'S'}`;
+  const lon = `${dm(p.lon, 3)},${p.lon >= 0 ? 'E' : 'W'}`;
+  return nmea(`GPRMC,${time},A,${lat},${lon},0.0,0.0,${date},,,A`) + nmea(`GPGGA,${time},${lat},${lon},1,10,0.8,12.0,M,40.0,M,,`);
+}
+/** A type 1 report `northM` metres north of the anchor (ITU-R M.1371-5: 1/10000 min units). */
+const aisAt = (mmsi: number, northM: number): string =>
+  positionA({ mmsi, lat: Math.round((ANCHOR.lat + northM / 111_195) * 600_000), lon: Math.round(ANCHOR.lon * 600_000), accuracy: true, status: 5 }) + '\r\n';
+
+describe('berth gateway on real drivers through ptys', () => {
+  let dir: string;
+  let radarPty: SocatPtyPair;
+  let aisPty: SocatPtyPair;
+  let gnssPty: SocatPtyPair;
+  let broker: Mosquitto;
+  let radar: SimulatedModbusSlave;
+  let ais: SerialPort;
+  let gnss: SerialPort;
+  let agent: AgentProcess | undefined;
+  let gnssAt = SURVEYED;
+  let ticker: NodeJS.Timeout | undefined;
+  /** ultrasonic-range profile: distance in mm at holding register 0x0100, status at 0x0101. */
+  const setRange = (mm: number) => radar.units.get(1)!.holding.set(256, mm);
+  const write = (port: SerialPort, s: string) => new Promise<void>((r) => port.write(s, () => port.drain(() => r())));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pa-berth-'));
+    radarPty = new SocatPtyPair(join(dir, 'radar-agent'), join(dir, 'radar-device'));
+    aisPty = new SocatPtyPair(join(dir, 'ais-agent'), join(dir, 'ais-device'));
+    gnssPty = new SocatPtyPair(join(dir, 'gnss-agent'), join(dir, 'gnss-device'));
+    for (const p of [radarPty, aisPty, gnssPty]) await p.start();
+    broker = await startMosquitto();
+    radar = new SimulatedModbusSlave({ path: radarPty.linkB, baudRate: 19200 });
+    radar.addUnit(1, { holding: { 256: 12_000, 257: 0 } });
+    await radar.open();
+    ais = new SerialPort({ path: aisPty.linkB, baudRate: 38400 });
+    gnss = new SerialPort({ path: gnssPty.linkB, baudRate: 9600 });
+    await Promise.all([ais, gnss].map((p) => new Promise<void>((r) => p.once('open', () => r()))));
+    ticker = setInterval(() => void write(gnss, fixSentences(gnssAt)), 500);
+  }, 60_000);
+
+  afterAll(async () => {
+    clearInterval(ticker);
+    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
+    await radar?.close();
+    for (const p of [ais, gnss]) if (p?.isOpen) await new Promise<void>((r) => p.close(() => r()));
+    for (const p of [radarPty, aisPty, gnssPty]) await p?.kill();
+    await broker?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs the berth as radar and AIS see it, attests a corroborated arrival, flags a jumping transponder, ignores distant vessels', async () => {
+    const state = join(dir, 'state');
+    const auth = join(dir, 'authority');
+    await provisionGateway(state, auth, 'urn:place-authority:port', PLACE);
+    const cfg = join(dir, 'berth.yaml');
+    writeFileSync(
+      cfg,
+      [
+        `place: ${PLACE}`,
+        `stateDir: ${state}`,
+        'credential:',
+        `  parents: [${join(auth, 'root.cred')}]`,
+        `trustAnchors: [${join(auth, 'anchor.cose')}]`,
+        'mqtt:',
+        `  url: ${broker.url}`,
+        'envelope:',
+        '  intervalSeconds: 30',
+        '  minIntervalSeconds: 0.2',
+        '  placeType: berth',
+        '  dims: { length_m: { value: 320 }, beam_m: { value: 52 }, draft_m: { value: 14.5 } }',
+        'presence:',
+        '  holdSeconds: 4',
+        `  anchor: { lat: ${ANCHOR.lat}, lon: ${ANCHOR.lon} }`,
+        '  atPlaceM: 150',
+        `position: { lat: ${SURVEYED.lat}, lon: ${SURVEYED.lon}, accuracyM: 3, maxDriftM: 100 }`,
+        'metrics:',
+        '  enabled: false',
+        'sources:',
+        '  - id: radar',
+        '    type: modbus',
+        `    port: ${radarPty.linkA}`,
+        '    baudRate: 19200',
+        '    pollSeconds: 0.3',
+        '    staleSeconds: 5',
+        '    slaves: [{ unit: 1, profile: ultrasonic-range }]',
+        '  - id: ais',
+        '    type: ais-serial',
+        `    port: ${aisPty.linkA}`,
+        '    baudRate: 38400',
+        '  - id: gnss',
+        '    type: nmea-serial',
+        `    port: ${gnssPty.linkA}`,
+        '    baudRate: 9600',
+      ].join('\n') + '\n',
+    );
+    const check = await runAgent(['config', 'check', cfg]);
+    expect(check.code, check.stderr + check.stdout).toBe(0);
+    agent = spawnAgent(['run', '--config', cfg]);
+    const db = join(state, 'agent.db');
+    const signed = () => signedObservations(db);
+    const headSeq = () => signed().at(-1)?.seq ?? 0;
+    const changeTo = async (pred: (d: EnvelopeDims) => boolean, what: string) => {
+      const mark = headSeq();
+      const t0 = Date.now();
+      const e = await envelopeAfterIn(db, mark, pred, what);
+      expect(Date.now() - t0, `${what} within 6 s (the period is 30 s)`).toBeLessThan(6000);
+      return e;
+    };
+
+    // Free berth; the gateway's own fix and clock from GNSS.
+    const free = await envelopeAfterIn(db, 0, (d) => d.occupied?.value === false, 'a free berth', 60_000);
+    expect(free.body.dims).toMatchObject({
+      length_m: { value: 320, unit: 'm', sources: ['config'] },
+      beam_m: { value: 52, unit: 'm' },
+      draft_m: { value: 14.5, unit: 'm' },
+      occupied: { value: false, unit: 'bool', sources: ['radar'] },
+    });
+    await waitFor(() => (plain(signed().at(-1)?.claims.get(CLAIM.tq)) as { src?: string } | undefined)?.src === 'gnss', 30_000, 'time quality from GNSS');
+    const latest = signed().at(-1)!;
+    const loc = plain(latest.claims.get(CLAIM.location)) as Record<string, number>;
+    expect(Math.abs(loc['1']! - SURVEYED.lat)).toBeLessThan(0.0001);
+    expect(loc['4']).toBeLessThan(10); // the fix's accuracy, not the survey's 3 m stated blindly
+    expect(plain(latest.claims.get(CLAIM.tq))).toMatchObject({ src: 'gnss' });
+
+    // The grant for the vessel, then the vessel alongside: AIS at the berth and a hull under the radar.
+    const now = Date.now();
+    const grantFile = join(dir, 'R1.grant');
+    const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', 'R1', '--unit', `mmsi:${VESSEL}`, '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '100', '--grace', '60000', '--out', grantFile]);
+    expect(g.code, g.stderr).toBe(0);
+    const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+    await pub.publishAsync(`pm/v1/${PLACE}/grants/R1`, readFileSync(grantFile), { qos: 1, retain: true });
+    await pub.endAsync();
+    await new Promise((r) => setTimeout(r, 1500));
+    let vesselAlongside = true;
+    const vesselTicker = setInterval(() => vesselAlongside && void write(ais, aisAt(VESSEL, 20)), 1000);
+    try {
+      setRange(4200);
+      const occupied = await changeTo((d) => d.occupied?.value === true, 'the berth occupied');
+      expect((occupied.body.dims as EnvelopeDims).occupied!.sources).toContain('radar');
+      await waitFor(() => signed().some((o) => o.kind === 'presence' && o.body.event === 'arrived'), 20_000, 'an arrival');
+
+      // 300 vessels 5-20 km out: nothing about them is signed.
+      let batch = '';
+      for (let i = 0; i < 300; i++) batch += aisAt(300_000_000 + i, 5000 + i * 50);
+      await write(ais, batch);
+      // A transponder 20 km out, then at the berth 10 s later: a jump no hull can make.
+      await write(ais, aisAt(SPOOFER, 20_000));
+      await new Promise((r) => setTimeout(r, 10_000));
+      for (let i = 0; i < 3; i++) {
+        await write(ais, aisAt(SPOOFER, 10));
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      await waitFor(() => signed().some((o) => o.kind === 'reservation' && o.body.reason === 'not-credible'), 30_000, 'the jumping transponder refused');
+
+      // The gateway carried 2 km off its surveyed position.
+      gnssAt = { lat: SURVEYED.lat + 0.018, lon: SURVEYED.lon };
+      await waitFor(() => signed().some((o) => o.kind === 'status' && o.body.event === 'gateway-moved'), 20_000, 'gateway-moved');
+      gnssAt = SURVEYED;
+
+      // The vessel leaves.
+      vesselAlongside = false;
+      setRange(12_000);
+      await changeTo((d) => d.occupied?.value === false, 'the berth clearing');
+      await waitFor(() => signed().some((o) => o.kind === 'presence' && o.body.event === 'departed'), 30_000, 'a departure');
+    } finally {
+      clearInterval(vesselTicker);
+    }
+
+    agent.proc.kill('SIGTERM');
+    expect(await agent.exited, agent.stderr()).toBe(0);
+    const verifier = new ObservationVerifier([loadTrustAnchor(join(auth, 'anchor.cose'))]);
+    for (const r of storedObservations(db)) expect(verifier.check(r.bytes).ok).toBe(true);
+    const all = signed();
+    expect(unitObservations(all)).toEqual([`presence:arrived:mmsi:${VESSEL}`, `reservation:not-credible:mmsi:${SPOOFER}`, `presence:departed:mmsi:${VESSEL}`]);
+    expect(all.find((o) => o.body.event === 'arrived')!.body).toMatchObject({ reservation: 'R1', corroborated: true, modalities: ['ais', 'range'], flags: [] });
+    expect(all.find((o) => o.kind === 'reservation')!.body).toMatchObject({ flags: ['ais-jump'] });
+    expect(all.filter((o) => o.kind === 'status' && o.body.event === 'gateway-moved')).toHaveLength(1);
+    const moved = all.find((o) => o.body.event === 'gateway-moved')!;
+    expect(moved.body.measured_m as number).toBeGreaterThan(1900);
+  }, 300_000);
+});
