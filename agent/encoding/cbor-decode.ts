@@ -10,16 +10,24 @@ import { CborError, encodeDeterministic } from './deterministic-cbor.ts';
 
 const td = new TextDecoder('utf-8', { fatal: true });
 const MAX_DEPTH = 32;
+const DEFAULT_MAX_ITEMS = 65_536;
 
 export interface DecodeOptions {
   /** Reject non-deterministic encodings (RFC 8949 §4.2.1). Default true. */
   requireDeterministic?: boolean;
   /** Keep floats as CborFloat so re-encoding reproduces them. Default false. */
   wrapFloats?: boolean;
+  /**
+   * Most data items one top-level item may hold (every nested item counts). Memory is already
+   * bounded by the input's length and the nesting depth; this bounds the work and the objects
+   * one hostile item can make. Default 65,536 (a 16 KiB inbound object holds at most 16,384).
+   */
+  maxItems?: number;
 }
 
 class Reader {
   pos = 0;
+  items = 0;
   constructor(readonly b: Uint8Array, readonly opts: Required<DecodeOptions>) {}
 
   need(n: number): void {
@@ -71,6 +79,7 @@ function len(v: number | bigint, r: Reader): number {
 
 function item(r: Reader, depth: number): CborValue {
   if (depth > MAX_DEPTH) throw new CborError('CBOR_TOO_DEEP', `nesting deeper than ${MAX_DEPTH}`, { offset: r.pos });
+  if (++r.items > r.opts.maxItems) throw new CborError('CBOR_TOO_MANY_ITEMS', `more than ${r.opts.maxItems} data items`, { offset: r.pos });
   const start = r.pos;
   const ib = r.u8();
   const major = ib >> 5;
@@ -178,7 +187,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Decodes exactly one item; trailing bytes are an error. */
 export function decodeCbor(bytes: Uint8Array, options: DecodeOptions = {}): CborValue {
-  const r = new Reader(bytes, { requireDeterministic: true, wrapFloats: false, ...options });
+  const r = new Reader(bytes, { requireDeterministic: true, wrapFloats: false, maxItems: DEFAULT_MAX_ITEMS, ...options });
   const v = item(r, 0);
   if (r.pos !== bytes.length) throw new CborError('CBOR_TRAILING', 'bytes after the item', { offset: r.pos });
   return v;
@@ -186,9 +195,10 @@ export function decodeCbor(bytes: Uint8Array, options: DecodeOptions = {}): Cbor
 
 /** Decodes a CBOR sequence (RFC 8742): items back to back. Returns each item with its bytes. */
 export function* decodeCborSequence(bytes: Uint8Array, options: DecodeOptions = {}): Generator<{ value: CborValue; bytes: Uint8Array; offset: number }> {
-  const r = new Reader(bytes, { requireDeterministic: false, wrapFloats: false, ...options });
+  const r = new Reader(bytes, { requireDeterministic: false, wrapFloats: false, maxItems: DEFAULT_MAX_ITEMS, ...options });
   while (r.pos < bytes.length) {
     const start = r.pos;
+    r.items = 0;
     const value = item(r, 0);
     yield { value, bytes: bytes.subarray(start, r.pos), offset: start };
   }

@@ -39,6 +39,9 @@ export interface PublisherOptions extends BrokerCredentials {
   birth: () => Record<string, unknown>;
 }
 
+/** Largest packet the agent accepts: the 16 KiB object bound plus room for the topic and properties. */
+export const MAX_INBOUND_PACKET = 16 * 1024 + 1024;
+
 export class MqttPublisher implements Publisher {
   private client: MqttClient | undefined;
   private generation = 0;
@@ -131,6 +134,9 @@ export class MqttPublisher implements Publisher {
       ...(o.cert ? { cert: o.cert } : {}),
       ...(o.key ? { key: o.key } : {}),
       rejectUnauthorized: true,
+      // MQTT 5 §3.1.2.11.4: the broker must not send a packet larger than this; inbound signed
+      // objects are bounded at 16 KiB (DESIGN.md), so a 2 MB retained "grant" never reaches us.
+      ...((o.protocolVersion ?? 5) === 5 ? { properties: { maximumPacketSize: MAX_INBOUND_PACKET } } : {}),
       will: { topic: statusTopic(o.place), payload: Buffer.from(will), qos: 1, retain: true },
       // mqtt.js traces every packet through the `debug` package, a call per line even when off;
       // with DEBUG unset those calls are skipped (DEBUG=mqttjs* brings them back).

@@ -380,3 +380,27 @@ describe('strict decoder', () => {
     expect(rejected).toBeGreaterThan(10_000);
   });
 });
+
+describe('decoder budget (untrusted input)', () => {
+  const codeOf = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      return (e as CodedError).code;
+    }
+    return 'decoded';
+  };
+
+  it('refuses nesting past 32 levels and an item holding more data items than its budget, with codes', () => {
+    const deep = new Uint8Array(40).fill(0x81);
+    deep[39] = 0x00;
+    expect(codeOf(() => decodeCbor(deep))).toBe('CBOR_TOO_DEEP');
+    // An array of 100 zeros is 101 items.
+    const wide = Uint8Array.of(0x98, 100, ...new Array(100).fill(0));
+    expect(codeOf(() => decodeCbor(wide, { maxItems: 100 }))).toBe('CBOR_TOO_MANY_ITEMS');
+    expect(codeOf(() => decodeCbor(wide, { maxItems: 101 }))).toBe('decoded');
+    // In a sequence the budget is per top-level item.
+    const seq = new Uint8Array([...wide, ...wide]);
+    expect([...decodeCborSequence(seq, { maxItems: 101 })]).toHaveLength(2);
+  });
+});
