@@ -1,10 +1,15 @@
 /**
  * McuSource: the place's microcontroller as a ReadingSource. It runs the session on top of
  * McuLink: HELLO version negotiation, TIME_SYNC, a watchdog on silence (report, then RESET
- * and a DTR pulse, then a new handshake), reopening a vanished port, and SENSOR_REPORT →
+ * and a DTR pulse, then a new handshake), and SENSOR_REPORT →
  * Reading with host time and its uncertainty. A report is ACKed only after it was handed to
  * `onReading`, and a retransmitted report (same boot, same seq) is ACKed again but not
  * emitted twice, so no acknowledged report is lost or doubled.
+ *
+ * The port is reopened by its supervisor (a ReconnectingLink, as the agent builds every
+ * serial source), not here: the source hears of a loss and of the reopen through watchLink,
+ * drops the session, and on the reopen starts a fresh receiver and a new handshake. A bare
+ * link that is lost stays down.
  */
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
@@ -12,7 +17,7 @@ import { isCodedError } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
-import type { ByteLink } from '../../drivers/serial/binding.ts';
+import { watchLink, type WatchedLink } from '../../drivers/serial/link-events.ts';
 import { McuBridgeError, McuErrorCode } from './errors.ts';
 import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from './frame.ts';
 import { McuLink } from './mcu-link.ts';
@@ -32,7 +37,7 @@ export class McuSource implements ReadingSource {
   private readonly o: Required<Omit<McuSourceOptions, 'config' | 'channels' | 'clock' | 'log' | 'link'>>;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly byteLink: ByteLink;
+  private readonly byteLink: WatchedLink;
   readonly link: McuLink;
   private onReading: (r: Reading) => void = () => {};
   private running = false;
@@ -48,7 +53,6 @@ export class McuSource implements ReadingSource {
   private watchdog: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private handshaking = false;
-  private reopening = false;
   private wakers = new Set<() => void>();
   private lastWatchdogAt = 0;
   private silenceSuspected = false;
@@ -70,12 +74,14 @@ export class McuSource implements ReadingSource {
       timeSyncIntervalMs: opts.timeSyncIntervalMs ?? 5000,
       timeSyncSamples: opts.timeSyncSamples ?? 4,
       driftPpm: opts.driftPpm ?? 100,
-      reopenMinMs: opts.reopenMinMs ?? 100,
-      reopenMaxMs: opts.reopenMaxMs ?? 5000,
     };
     this.link = new McuLink(opts.link, { clock: this.clock, log: this.log, requestTimeoutMs: this.o.requestTimeoutMs, requestRetries: this.o.requestRetries });
     this.link.onFrame((f) => this.onFrame(f));
-    opts.link.onClose((err) => this.onLinkClosed(err));
+    watchLink(opts.link, {
+      lost: (reason) => this.onLinkLost(reason),
+      opened: (again) => this.onLinkOpened(again),
+      closed: () => undefined,
+    });
   }
 
   async start(onReading: (r: Reading) => void): Promise<void> {
@@ -90,7 +96,7 @@ export class McuSource implements ReadingSource {
         await this.byteLink.open();
       } catch (e) {
         this.fault(McuErrorCode.LINK, `cannot open ${this.byteLink.endpoint}`, e);
-        void this.reopenLoop();
+        this.state = 'down';
         return;
       }
     }
@@ -406,37 +412,20 @@ export class McuSource implements ReadingSource {
     void this.reset(garbled ? 'garbled line' : 'silent');
   }
 
-  private onLinkClosed(err?: Error): void {
+  private onLinkLost(reason: string): void {
     this.session = undefined;
-    this.link.abortAll(McuErrorCode.LINK, 'link closed');
+    this.link.abortAll(McuErrorCode.LINK, 'link lost');
     if (!this.running) return;
-    this.fault(McuErrorCode.LINK, `${this.byteLink.endpoint} closed${err ? `: ${err.message}` : ''}`, err);
+    this.fault(McuErrorCode.LINK, `${this.byteLink.endpoint} lost: ${reason}`);
     this.state = 'down';
-    void this.reopenLoop();
   }
 
-  private async reopenLoop(): Promise<void> {
-    if (this.reopening) return;
-    this.reopening = true;
-    let wait = this.o.reopenMinMs;
-    try {
-      while (this.running && !this.byteLink.isOpen) {
-        await this.sleep(wait);
-        if (!this.running) return;
-        try {
-          this.extra.reopens++;
-          await this.byteLink.open();
-          this.link.resetReceiver();
-        } catch (e) {
-          this.link.errors.count(McuErrorCode.LINK);
-          this.log.debug('reopen failed', { error: e });
-          wait = Math.min(wait * 2, this.o.reopenMaxMs);
-        }
-      }
-    } finally {
-      this.reopening = false;
-    }
-    if (this.running) void this.handshakeLoop();
+  /** The supervisor (re)opened the port: bytes of the old session are junk, start a new one. */
+  private onLinkOpened(again: boolean): void {
+    if (!this.running) return;
+    if (again) this.extra.reopens++;
+    this.link.resetReceiver();
+    void this.handshakeLoop();
   }
 
   private fault(code: McuErrorCode, message: string, cause?: unknown): void {

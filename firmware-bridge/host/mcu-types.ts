@@ -2,7 +2,7 @@
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Modality, SourceHealth } from '../../core/reading.ts';
-import type { ByteLink } from '../../drivers/serial/binding.ts';
+import type { WatchedLink } from '../../drivers/serial/link-events.ts';
 import type { McuLinkCounters } from './mcu-link.ts';
 import type { ChannelDescriptor } from './message.ts';
 import type { TickMapping } from './time-sync.ts';
@@ -17,7 +17,8 @@ export interface McuChannelOverride {
 export interface McuSourceOptions {
   /** Source id in Readings and health, e.g. `mcu:dock-3`. */
   id: string;
-  link: ByteLink;
+  /** A ReconnectingLink to have a vanished port reopened (as the agent builds it); a bare link stays down. */
+  link: WatchedLink;
   clock?: Clock;
   log?: Logger;
   /** Per-attempt reply timeout (ms, default 200) and retransmissions (default 3). */
@@ -39,9 +40,6 @@ export interface McuSourceOptions {
   /** Applied with CONFIG_SET after every handshake. */
   config?: { heartbeatMs?: number; reportMs?: number; channelMask?: number };
   channels?: Record<number, McuChannelOverride>;
-  /** Reopen backoff after the port vanished (default 100 ms doubling to 5 s). */
-  reopenMinMs?: number;
-  reopenMaxMs?: number;
 }
 
 export interface McuReadingValue {
