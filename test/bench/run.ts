@@ -3,12 +3,14 @@ import { benchPipeline } from './pipeline.bench.ts';
 import { benchTpm } from './tpm.bench.ts';
 import { benchNmea } from './nmea.bench.ts';
 import { benchAis } from './ais.bench.ts';
+import { benchStartup } from './startup.bench.ts';
 
 const benches: [string, () => Promise<Record<string, number>>][] = [
   ['pipeline (software key, mosquitto)', () => benchPipeline()],
   ['tpm (swtpm)', () => benchTpm()],
   ['nmea decode vs gpsdecode', () => benchNmea()],
   ['ais decode vs gpsdecode', () => benchAis()],
+  ['startup (compiled agent: --help, first observation, RSS after 60 s)', () => benchStartup()],
 ];
 
 const only = process.argv.slice(2);
