@@ -8,24 +8,54 @@
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { normaliseSignature } from './p256.ts';
 
-/** A batch for a signing thread: the messages back to back in one transferred buffer. */
-export interface SignRequest {
+/**
+ * A batch shared by the calling thread and the signing threads (SharedArrayBuffers, nothing
+ * copied per thread): each participant claims the next CLAIM messages with an atomic add
+ * until none are left, so a thread slowed down by the rest of the machine simply takes fewer.
+ */
+export interface SharedBatch {
   id: number;
-  bytes: ArrayBuffer;
-  /** End offset of each message in `bytes`. */
-  ends: number[];
-  /** 1 where the signature must be verified before it is returned. */
-  check: Uint8Array;
-  /** Fault injection (tests): indexes whose signature is damaged right after signing. */
-  corrupt: number[];
+  n: number;
+  /** Messages back to back. */
+  bytes: SharedArrayBuffer;
+  /** Int32: start offset of message i at i, end of the last at n. */
+  offsets: SharedArrayBuffer;
+  /** 64 bytes (r || s, low-S) per message, in order. */
+  sigs: SharedArrayBuffer;
+  /** Uint8 per message: 1 = verify before returning, 2 = damage it (fault injection), 3 = both. */
+  flags: SharedArrayBuffer;
+  /** Uint8 per message, set to 1 where the self-check failed. */
+  failed: SharedArrayBuffer;
+  /** Int32 [0]: the next unclaimed message. */
+  next: SharedArrayBuffer;
 }
 
-export interface SignReply {
-  id: number;
-  /** 64 bytes (r || s, low-S) per message, in order. */
-  sigs: ArrayBuffer;
-  /** Indexes whose self-check failed (their bytes in `sigs` must not be used). */
-  failed: number[];
+export const CHECK = 1;
+export const CORRUPT = 2;
+const CLAIM = 8;
+
+/** Signs claimed runs of the batch until none is left; returns how many this thread signed. */
+export function signShared(key: KeyObject, pub: KeyObject, b: SharedBatch): number {
+  const bytes = new Uint8Array(b.bytes);
+  const offsets = new Int32Array(b.offsets);
+  const sigs = new Uint8Array(b.sigs);
+  const flags = new Uint8Array(b.flags);
+  const failed = new Uint8Array(b.failed);
+  const next = new Int32Array(b.next);
+  let done = 0;
+  for (;;) {
+    const from = Atomics.add(next, 0, CLAIM);
+    if (from >= b.n) return done;
+    const to = Math.min(b.n, from + CLAIM);
+    for (let i = from; i < to; i++) {
+      // A private copy of the message: OpenSSL must not read bytes another thread could change.
+      const msg = bytes.slice(offsets[i]!, offsets[i + 1]!);
+      const out = new Uint8Array(64);
+      if (!signOne(key, pub, msg, out, (flags[i]! & CHECK) !== 0, (flags[i]! & CORRUPT) !== 0)) failed[i] = 1;
+      sigs.set(out, 64 * i);
+    }
+    done += to - from;
+  }
 }
 
 /** Signs `message` into `out` (64 bytes); false if `check` was asked and the signature does not verify. */

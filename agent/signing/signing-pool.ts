@@ -1,7 +1,7 @@
 /**
- * Parallel ES256 signing with node:crypto: a batch of messages is cut into contiguous runs,
- * one signed by the calling thread and each other by one worker thread, and the signatures
- * come back in message order. The
+ * Parallel ES256 signing with node:crypto: the calling thread and worker threads sign a batch
+ * together, each claiming the next few messages of a shared buffer until none are left (a
+ * thread the machine slows down takes fewer), and the signatures come back in message order. The
  * pool holds no thread while the load does not need one: a batch smaller than `inlineBelow`
  * is signed on the calling thread, threads are started only when a batch is big enough to
  * share, up to `maxThreads`, and all of them stop after `idleMs` without such a batch (an
@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { createPublicKey, randomInt, type KeyObject } from 'node:crypto';
 import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
 import { spawnWorker } from '../workers/spawn.ts';
-import { signOne, type SignReply, type SignRequest } from './signing-core.ts';
+import { CHECK, CORRUPT, signOne, signShared, type SharedBatch } from './signing-core.ts';
 import { SigningError } from './errors.ts';
 
 export interface SigningPoolOptions {
@@ -44,7 +44,7 @@ export interface SigningPoolStats {
 
 interface Thread {
   worker: Worker;
-  pending: Map<number, { resolve: (r: SignReply) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
 }
 
 export class SigningPool {
@@ -83,17 +83,15 @@ export class SigningPool {
     } else {
       this.grow(want);
       this.touch();
-      // want + 1 contiguous runs: the threads take the last `want`, the calling thread signs the
-      // first itself instead of idling until they answer.
-      const parts = want + 1;
-      const cut = (k: number): number => Math.floor((k * n) / parts);
-      const pending = this.threads.slice(0, want).map((t, k) => this.run(t, messages, cut(k + 1), cut(k + 2), check, corrupt));
-      for (let i = 0; i < cut(1); i++) if (!signOne(this.key, this.pub, messages[i]!, out.subarray(64 * i, 64 * i + 64), check[i] === 1, corrupt.includes(i))) failed.push(i);
-      for (const r of await Promise.all(pending)) {
-        out.set(new Uint8Array(r.reply.sigs), 64 * r.from);
-        for (const i of r.reply.failed) failed.push(r.from + i);
-      }
-      this.stats.pooled += n - cut(1);
+      const b = this.share(messages, check, corrupt);
+      const replies = this.threads.slice(0, want).map((t) => this.post(t, b));
+      // The calling thread signs too instead of idling until the threads answer.
+      const mine = signShared(this.key, this.pub, b);
+      await Promise.all(replies);
+      this.stats.pooled += n - mine;
+      out.set(new Uint8Array(b.sigs));
+      const f = new Uint8Array(b.failed);
+      for (let i = 0; i < n; i++) if (f[i]) failed.push(i);
       // Idle time counts from the end of the last batch that needed threads.
       this.touch();
     }
@@ -120,34 +118,50 @@ export class SigningPool {
     return mask;
   }
 
-  private async run(t: Thread, messages: Uint8Array[], from: number, to: number, check: Uint8Array, corrupt: number[]): Promise<{ from: number; reply: SignReply }> {
+  private share(messages: Uint8Array[], check: Uint8Array, corrupt: number[]): SharedBatch {
+    const n = messages.length;
     let size = 0;
-    for (let i = from; i < to; i++) size += messages[i]!.length;
-    const bytes = new Uint8Array(size);
-    const ends: number[] = [];
+    for (const m of messages) size += m.length;
+    const b: SharedBatch = {
+      id: this.nextId++,
+      n,
+      bytes: new SharedArrayBuffer(size),
+      offsets: new SharedArrayBuffer(4 * (n + 1)),
+      sigs: new SharedArrayBuffer(64 * n),
+      flags: new SharedArrayBuffer(n),
+      failed: new SharedArrayBuffer(n),
+      next: new SharedArrayBuffer(4),
+    };
+    const bytes = new Uint8Array(b.bytes);
+    const offsets = new Int32Array(b.offsets);
+    const flags = new Uint8Array(b.flags);
     let o = 0;
-    for (let i = from; i < to; i++) {
+    for (let i = 0; i < n; i++) {
+      offsets[i] = o;
       bytes.set(messages[i]!, o);
       o += messages[i]!.length;
-      ends.push(o);
+      flags[i] = check[i]! ? CHECK : 0;
     }
-    const id = this.nextId++;
-    const req: SignRequest = { id, bytes: bytes.buffer, ends, check: check.slice(from, to), corrupt: corrupt.filter((i) => i >= from && i < to).map((i) => i - from) };
-    const reply = await new Promise<SignReply>((resolve, reject) => {
-      t.pending.set(id, { resolve, reject });
-      t.worker.postMessage(req, [bytes.buffer]);
+    offsets[n] = o;
+    for (const i of corrupt) flags[i]! |= CORRUPT;
+    return b;
+  }
+
+  private post(t: Thread, b: SharedBatch): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      t.pending.set(b.id, { resolve: () => resolve(), reject });
+      t.worker.postMessage(b);
     });
-    return { from, reply };
   }
 
   private grow(want: number): void {
     while (this.threads.length < want) {
       const worker = spawnWorker(new URL('./signing-worker.ts', import.meta.url), { key: this.key, pub: this.pub });
       const t: Thread = { worker, pending: new Map() };
-      worker.on('message', (r: SignReply) => {
+      worker.on('message', (r: { id: number }) => {
         const p = t.pending.get(r.id);
         t.pending.delete(r.id);
-        p?.resolve(r);
+        p?.resolve();
       });
       const fail = (e: Error): void => {
         const i = this.threads.indexOf(t);
