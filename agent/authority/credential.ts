@@ -16,6 +16,15 @@ import { AuthorityError } from './errors.ts';
 // CWT claim keys, RFC 8392 §4 and the project's private labels (DESIGN.md).
 export const CWT = { iss: 1, sub: 2, exp: 4, nbf: 5, iat: 6, cti: 7, cnf: 8, scope: 9, parent: -65546, depth: -65547, level: -65548 } as const;
 
+/**
+ * A member of `cnf` (private label; RFC 8747 §3.1 leaves cnf open to further members): the
+ * key is resident in a TPM, as the issuer established at enrolment (agent/authority/enrolment.ts:
+ * credential activation with an EK certified by a configured manufacturer CA, and a Certify of
+ * the key). Value: {"res": "tpm2", "ek": SHA-256 of the EK certificate, DER}. Absent for a key
+ * the issuer did not see proven TPM-resident.
+ */
+export const CNF_TPM = -65549;
+
 export interface CredentialClaims {
   iss: string;
   sub: string;
@@ -30,6 +39,8 @@ export interface CredentialClaims {
   parent?: Uint8Array;
   depth: number;
   level: string;
+  /** Present when cnf carries the TPM residence member. */
+  tpm?: { ekCertHash: Uint8Array };
 }
 
 export interface IssueRequest {
@@ -43,6 +54,8 @@ export interface IssueRequest {
   depth: number;
   level: string;
   parentBytes?: Uint8Array;
+  /** The subject key was proven TPM-resident (enrolment): recorded in cnf under CNF_TPM. */
+  tpmResidence?: { ekCertHash: Uint8Array };
 }
 
 export async function issueCredential(req: IssueRequest, issuerSigner: Signer): Promise<Uint8Array> {
@@ -53,7 +66,7 @@ export async function issueCredential(req: IssueRequest, issuerSigner: Signer): 
     [CWT.nbf, req.notBefore],
     [CWT.iat, req.now],
     [CWT.cti, new Uint8Array(randomBytes(16))],
-    [CWT.cnf, new Map<CborMapKey, CborValue>([[1, coseKeyFromPublic(req.subjectKey)]])],
+    [CWT.cnf, cnfOf(req)],
     [CWT.scope, scopeToCbor(req.scope)],
     [CWT.depth, req.depth],
     [CWT.level, req.level],
@@ -64,6 +77,14 @@ export async function issueCredential(req: IssueRequest, issuerSigner: Signer): 
   const p = protectedHeader(kid, TYP_CRED);
   const signature = await issuerSigner.sign(sigStructure(p, payload));
   return encodeSign1({ protectedBytes: p, unprotected: new Map(), payload, signature });
+}
+
+function cnfOf(req: IssueRequest): Map<CborMapKey, CborValue> {
+  const cnf = new Map<CborMapKey, CborValue>([[1, coseKeyFromPublic(req.subjectKey)]]);
+  if (req.tpmResidence) {
+    cnf.set(CNF_TPM, new Map<CborMapKey, CborValue>([['res', 'tpm2'], ['ek', req.tpmResidence.ekCertHash]]));
+  }
+  return cnf;
 }
 
 /** The subject of a credential (what an object signed under it names as its iss). */
@@ -104,5 +125,12 @@ export function parseCredentialClaims(payload: Uint8Array): CredentialClaims | u
   } catch {
     return undefined;
   }
-  return { iss, sub, exp, nbf, iat, cti, subjectKey, scope, depth, level, ...(parent ? { parent } : {}) };
+  const tpmMember = cnf.get(CNF_TPM);
+  let tpm: { ekCertHash: Uint8Array } | undefined;
+  if (tpmMember !== undefined) {
+    const ek = tpmMember instanceof Map ? tpmMember.get('ek') : undefined;
+    if (!(tpmMember instanceof Map) || tpmMember.get('res') !== 'tpm2' || !(ek instanceof Uint8Array) || ek.length !== 32) return undefined;
+    tpm = { ekCertHash: ek };
+  }
+  return { iss, sub, exp, nbf, iat, cti, subjectKey, scope, depth, level, ...(parent ? { parent } : {}), ...(tpm ? { tpm } : {}) };
 }

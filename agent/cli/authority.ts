@@ -11,8 +11,8 @@ import { loadKeyFile } from '../signing/software-signer.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { publicFromCoseKey } from '../encoding/cose-key.ts';
 import { isValidPublicKey } from '../signing/p256.ts';
-import { verifyEnrollment } from '../signing/tpm-enroll.ts';
-import { decodeEnrollment } from './enrollment-file.ts';
+import { finishEnrollment, startEnrollment, type TpmResidence } from '../authority/enrolment.ts';
+import { encodeChallenge, readAnswer, readRequest } from './enrollment-file.ts';
 import { CliError } from './errors.ts';
 
 const list = (s: string | undefined, def: string[]): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : def);
@@ -72,6 +72,7 @@ export async function authorityCommand(args: string[]): Promise<number> {
       subject: { type: 'string' },
       key: { type: 'string' },
       enrollment: { type: 'string' },
+      'ek-ca': { type: 'string' },
       places: { type: 'string' },
       kinds: { type: 'string' },
       units: { type: 'string' },
@@ -109,15 +110,25 @@ export async function authorityCommand(args: string[]): Promise<number> {
     process.stdout.write(`authority ${a.name} in ${values.dir}: trust anchor ${values.dir}/anchor.cose, root credential ${values.dir}/root.cred, grant signer ${values.dir}/grantor.cred\n`);
     return 0;
   }
+  if (sub === 'challenge') {
+    // Enrolment step 2 (agent/authority/enrolment.ts): EK certificate against the manufacturer CAs, challenge sealed to it.
+    if (!values.enrollment || !values['ek-ca']) throw new CliError('USAGE', 'authority challenge needs --enrollment REQUEST.json and --ek-ca CA.pem[,CA.pem]');
+    const cas = list(values['ek-ca'], []).map((f) => readFileSync(f, 'utf8'));
+    const ch = startEnrollment(values.dir, readRequest(values.enrollment), cas, nowMs);
+    const out = values.out ?? 'challenge.json';
+    writeFileSync(out, encodeChallenge(ch));
+    process.stdout.write(`wrote challenge ${out} (id ${ch.id}, valid 10 minutes, single use)\n`);
+    return 0;
+  }
   const a = loadAuthority(values.dir);
   if (sub === 'issue') {
     if (!values.subject || (!values.key && !values.enrollment) || !values.places) throw new CliError('USAGE', 'authority issue needs --subject, --places and --key or --enrollment');
     let subjectKey: Uint8Array;
+    let tpmResidence: TpmResidence | undefined;
     if (values.enrollment) {
-      const e = decodeEnrollment(new Uint8Array(readFileSync(values.enrollment)));
-      const v = verifyEnrollment(e);
-      if (!v.valid) throw new CliError('ENROLL_INVALID', `enrolment request rejected: ${v.reason}`);
-      subjectKey = e.devicePublicKey;
+      const done = finishEnrollment(values.dir, readAnswer(values.enrollment), nowMs);
+      subjectKey = done.subjectKey;
+      tpmResidence = done.residence;
     } else subjectKey = readSubjectKey(values.key!);
     const parent = issuerFrom(a, values.dir, values.parent, values['parent-key'], values['parent-chain'], a.rootCredential);
     const parentClaims = parseCredentialClaims(decodeSign1(parent.credential).payload);
@@ -142,6 +153,7 @@ export async function authorityCommand(args: string[]): Promise<number> {
       depth: values.depth !== undefined ? Number(values.depth) : level === 'authority' ? parentClaims.depth - 1 : 0,
       level,
       parentBytes: parent.credential,
+      ...(tpmResidence ? { tpmResidence } : {}),
     };
     const why = requestRefusal(req, parentClaims);
     if (why) throw new CliError('ISSUE_REFUSED', `refusing to issue a credential that could not verify: ${why}`);
@@ -183,5 +195,5 @@ export async function authorityCommand(args: string[]): Promise<number> {
     process.stdout.write(`signed grant ${out}\n`);
     return 0;
   }
-  throw new CliError('USAGE', 'usage: place-agent authority init|issue|grant --dir DIR ...');
+  throw new CliError('USAGE', 'usage: place-agent authority init|challenge|issue|grant --dir DIR ...');
 }

@@ -1,35 +1,38 @@
 /**
- * Enrolment for a TPM-backed gateway: the attestation key (AK), a restricted signing key
- * (TPM 2.0 Part 1 §25.2.3: it only signs TPM-generated structures beginning with
- * TPM_GENERATED_VALUE), signs a TPM2_Certify (Part 3 §18.2) of the device key, whose certified
- * Name is nameAlg || SHA-256(TPMT_PUBLIC): the public area includes fixedTPM and
- * sensitiveDataOrigin, so a matching Name means a non-exportable TPM key. Both keys are
- * ordinary keys under the storage root key, loaded from tpm-key.json for the command and
- * flushed after it; each is authorised with its authValue in its own salted HMAC session.
+ * Enrolment of a TPM-backed gateway, device side (the authority side is
+ * agent/authority/enrolment.ts). Three messages:
+ *
+ * 1. request (device): the EK certificate from NV and the AK's public area.
+ * 2. challenge (authority): after checking the EK certificate against its manufacturer CAs,
+ *    a fresh random challenge sealed to that EK for the AK's Name (MakeCredential).
+ * 3. answer (device): TPM2_ActivateCredential recovers the challenge, which only the TPM that
+ *    holds the EK can do, and only while an object with the AK's Name is loaded in it (Part 3
+ *    §12.5); then the AK certifies the signing key (TPM2_Certify, Part 3 §18.2) with the
+ *    challenge as qualifying data. The certified Name is nameAlg || SHA-256(TPMT_PUBLIC), and
+ *    that public area says fixedTPM and sensitiveDataOrigin: the key was made in the TPM and
+ *    cannot leave it.
+ *
+ * The AK (restricted signing, Part 1 §25.2.3: it signs only TPM-generated structures
+ * beginning with TPM_GENERATED_VALUE) and the signing key are ordinary keys under the SRK,
+ * loaded from tpm-key.json for the command and flushed after it; each is authorised with its
+ * authValue in its own salted HMAC session. The EK is re-derived (template L-1) and used under
+ * its policy, PolicySecret(TPM_RH_ENDORSEMENT) with the endorsement hierarchy's auth (empty
+ * unless someone set one).
  */
 import type { TpmClient } from '../../drivers/tpm/client.ts';
-import { certify, parseAttest, quote, type Attest, type Attestation } from '../../drivers/tpm/commands/attest.ts';
+import { certify, quote, type Attestation } from '../../drivers/tpm/commands/attest.ts';
+import { activateCredential } from '../../drivers/tpm/credential.ts';
+import { createEk, readEkCertificate } from '../../drivers/tpm/ek.ts';
 import { flushContext } from '../../drivers/tpm/commands/context.ts';
 import { loadKey, parsePublicArea } from '../../drivers/tpm/commands/keys.ts';
-import { ST } from '../../drivers/tpm/constants.ts';
-import { rawLowS, verifyP256 } from '../../drivers/tpm/ecdsa.ts';
+import { RH } from '../../drivers/tpm/constants.ts';
+import { rawLowS } from '../../drivers/tpm/ecdsa.ts';
 import { readStorageRoot } from '../../drivers/tpm/provision.ts';
-import { ATTESTATION_KEY_ATTRIBUTES, SIGNING_KEY_ATTRIBUTES, eccTemplate, marshalEccPublic, objectName, sec1FromXY, xyFromSec1 } from '../../drivers/tpm/public-area.ts';
-import { SE, startSession, type AuthSession } from '../../drivers/tpm/session.ts';
+import { eccTemplate, marshalEccPublic, objectName, sec1FromXY, xyFromSec1 } from '../../drivers/tpm/public-area.ts';
+import { policySecret, SE, startSession, type AuthSession } from '../../drivers/tpm/session.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
 import { withTpm, type TpmKeysConfig } from './tpm-provision.ts';
 import { readAuthSecrets, readKeyFile, tpmKeyPaths } from './tpm-key-files.ts';
-
-export interface TpmEnrollment {
-  devicePublicKey: Uint8Array;
-  akPublicKey: Uint8Array;
-  /** The marshalled TPMS_ATTEST of type TPM_ST_ATTEST_CERTIFY, as signed by the AK. */
-  certifyInfo: Uint8Array;
-  /** ECDSA-SHA256 by the AK over certifyInfo, raw r || s (low-S). */
-  certifySignature: Uint8Array;
-}
-
-export type EnrollmentVerdict = { valid: true; attest: Attest } | { valid: false; reason: string };
 
 export interface LoadedAttestationKeys {
   key: { handle: number; name: Uint8Array; auth: Uint8Array; publicKey: Uint8Array };
@@ -75,15 +78,62 @@ export function certifySigningKey(tpm: TpmClient, k: LoadedAttestationKeys, qual
   });
 }
 
-/**
- * An enrolment request: the AK certifies the device key. `qualifyingData` (up to 64 bytes,
- * e.g. the authority's challenge) is echoed in the attestation's extraData.
- */
-export async function createEnrollment(cfg: TpmKeysConfig & { qualifyingData?: Uint8Array }): Promise<TpmEnrollment> {
+export interface EnrollmentRequest {
+  /** DER, as the manufacturer wrote it into NV. */
+  ekCertificate: Uint8Array;
+  /** The AK's TPMT_PUBLIC. */
+  akPublicArea: Uint8Array;
+}
+
+export interface EnrollmentChallenge {
+  id: string;
+  credentialBlob: Uint8Array;
+  encryptedSecret: Uint8Array;
+}
+
+export interface EnrollmentAnswer {
+  id: string;
+  /** The signing key's TPMT_PUBLIC. */
+  signingKeyPublicArea: Uint8Array;
+  /** The marshalled TPMS_ATTEST of type TPM_ST_ATTEST_CERTIFY, as signed by the AK. */
+  certifyInfo: Uint8Array;
+  /** ECDSA-SHA256 by the AK over certifyInfo, raw r || s (low-S). */
+  certifySignature: Uint8Array;
+}
+
+/** Step 1: what the authority needs to seal a challenge to this TPM. */
+export async function createEnrollmentRequest(cfg: TpmKeysConfig): Promise<EnrollmentRequest> {
+  const file = readKeyFile(tpmKeyPaths(cfg.stateDir).keyFile);
+  if (!file.blobs.ak) throw new TpmError('TPM_NOT_PROVISIONED', 'tpm-key.json has no attestation key: run keys init --tpm', {});
+  const akPublicArea = file.blobs.ak.publicArea;
+  return withTpm(cfg, async (tpm) => ({ ekCertificate: await readEkCertificate(tpm), akPublicArea }));
+}
+
+/** Step 3: activate the credential with the EK and the AK, and certify the signing key with the recovered challenge. */
+export async function answerEnrollmentChallenge(cfg: TpmKeysConfig, ch: EnrollmentChallenge): Promise<EnrollmentAnswer> {
+  const file = readKeyFile(tpmKeyPaths(cfg.stateDir).keyFile);
   return withTpm(cfg, (tpm) =>
     withAttestationKeys(tpm, cfg.stateDir, async (k) => {
-      const att = await certifySigningKey(tpm, k, cfg.qualifyingData ?? new Uint8Array(0));
-      return { devicePublicKey: k.key.publicKey, akPublicKey: k.ak.publicKey, certifyInfo: att.attest, certifySignature: rawLowS(att.signature) };
+      let challenge: Uint8Array;
+      const ek = await createEk(tpm);
+      try {
+        const policy = await startSession(tpm, SE.POLICY);
+        try {
+          await policySecret(tpm, RH.ENDORSEMENT, new Uint8Array(0), policy);
+          challenge = await activateCredential(
+            tpm,
+            { handle: k.ak.handle, name: k.ak.name, auth: { session: k.sessions[1], authValue: k.ak.auth } },
+            { handle: ek.handle, name: ek.name, auth: { policy } },
+            ch,
+          );
+        } finally {
+          await flushContext(tpm, policy.handle).catch(() => {});
+        }
+      } finally {
+        await flushContext(tpm, ek.handle).catch(() => {});
+      }
+      const att = await certifySigningKey(tpm, k, challenge);
+      return { id: ch.id, signingKeyPublicArea: file.blobs.signingKey.publicArea, certifyInfo: att.attest, certifySignature: rawLowS(att.signature) };
     }),
   );
 }
@@ -104,65 +154,3 @@ export function templateName(publicKey: Uint8Array, objectAttributes: number): U
   return objectName(marshalEccPublic(eccTemplate(objectAttributes, x, y)));
 }
 
-const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
-
-/**
- * Checks an enrolment: TPMS_ATTEST magic and type, the AK's signature over it, the certified
- * Name against the device key under our fixedTPM template, and the challenge if given. It does
- * not establish that the AK is a TPM key: nothing here ties it to an endorsement key.
- */
-export function verifyEnrollment(e: TpmEnrollment, opts: { qualifyingData?: Uint8Array } = {}): EnrollmentVerdict {
-  let attest: Attest;
-  try {
-    attest = parseAttest(e.certifyInfo);
-  } catch (err) {
-    return { valid: false, reason: `certifyInfo is not a TPMS_ATTEST: ${(err as Error).message}` };
-  }
-  if (attest.type !== ST.ATTEST_CERTIFY || !attest.certify) return { valid: false, reason: `attestation type 0x${attest.type.toString(16)} is not TPM_ST_ATTEST_CERTIFY` };
-  let deviceName: Uint8Array;
-  try {
-    deviceName = templateName(e.devicePublicKey, SIGNING_KEY_ATTRIBUTES);
-    templateName(e.akPublicKey, ATTESTATION_KEY_ATTRIBUTES);
-  } catch (err) {
-    return { valid: false, reason: `malformed public key: ${(err as Error).message}` };
-  }
-  if (e.certifySignature.length !== 64 || !verifyP256(e.certifySignature, e.certifyInfo, e.akPublicKey)) {
-    return { valid: false, reason: 'certifySignature does not verify under the AK public key' };
-  }
-  if (!same(attest.certify.name, deviceName)) return { valid: false, reason: 'certified Name is not the Name of the device key under the fixedTPM signing template' };
-  if (opts.qualifyingData && !same(attest.extraData, opts.qualifyingData)) return { valid: false, reason: 'extraData does not echo the challenge' };
-  return { valid: true, attest };
-}
-
-/** An enrolment as JSON for the CLI and the authority: each byte string base64url, no padding. */
-export interface TpmEnrollmentJson {
-  devicePublicKey: string;
-  akPublicKey: string;
-  certifyInfo: string;
-  certifySignature: string;
-}
-
-const ENROLLMENT_FIELDS = ['devicePublicKey', 'akPublicKey', 'certifyInfo', 'certifySignature'] as const;
-
-export function enrollmentToJson(e: TpmEnrollment): TpmEnrollmentJson {
-  const b = (u: Uint8Array) => Buffer.from(u).toString('base64url');
-  return { devicePublicKey: b(e.devicePublicKey), akPublicKey: b(e.akPublicKey), certifyInfo: b(e.certifyInfo), certifySignature: b(e.certifySignature) };
-}
-
-/** Parses an enrolment's JSON strictly: exactly the four fields, base64url, plausible lengths. */
-export function enrollmentFromJson(v: unknown): TpmEnrollment {
-  const bad = (field: string, why: string) => new TpmError('TPM_ENROLLMENT_MALFORMED', `enrolment field "${field}" ${why}`, { field });
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('(root)', 'is not an object');
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!(ENROLLMENT_FIELDS as readonly string[]).includes(k)) throw bad(k, 'is not allowed');
-  const out: Partial<TpmEnrollment> = {};
-  for (const f of ENROLLMENT_FIELDS) {
-    const s = o[f];
-    if (typeof s !== 'string' || !/^[A-Za-z0-9_-]*$/.test(s)) throw bad(f, 'is not a base64url string');
-    out[f] = new Uint8Array(Buffer.from(s, 'base64url'));
-  }
-  if (out.devicePublicKey!.length !== 65) throw bad('devicePublicKey', 'is not a 65-byte uncompressed point');
-  if (out.akPublicKey!.length !== 65) throw bad('akPublicKey', 'is not a 65-byte uncompressed point');
-  if (out.certifySignature!.length !== 64) throw bad('certifySignature', 'is not 64 bytes r || s');
-  return out as TpmEnrollment;
-}

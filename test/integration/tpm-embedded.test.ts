@@ -8,11 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSwtpm } from '../../hil/swtpm.ts';
+import { manufactureSwtpm } from '../../hil/swtpm-ek.ts';
+import { parseCredentialClaims } from '../../agent/authority/credential.ts';
+import { createHash } from 'node:crypto';
 import { freePort } from '../../hil/ports.ts';
 import { runAgent, spawnAgent, waitFor } from './agent-process.ts';
 import { decodeCborSequence } from '../../agent/encoding/cbor-decode.ts';
 import { decodeSign1, HDR_KID } from '../../agent/encoding/cose-sign1.ts';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 describe('embedded agent on a TPM (swtpm)', () => {
   let tpm: Awaited<ReturnType<typeof startSwtpm>>;
@@ -56,22 +59,37 @@ describe('embedded agent on a TPM (swtpm)', () => {
     expect(BigInt(after.counter)).toBeGreaterThanOrEqual(counterBefore + 2n);
   }, 120_000);
 
-  it('enrols the TPM key: the authority issues a credential only for a request whose Certify attestation holds', async () => {
-    expect((await runAgent(['keys', 'init', '--state', dir, '--tpm', tpm.tcti])).code).toBe(0);
-    const req = join(dir, 'enroll.cbor');
-    const e = await runAgent(['enroll', '--tpm', tpm.tcti, '--state', dir, '--out', req]);
-    expect(e.code, e.stderr).toBe(0);
-    const auth = join(dir, 'auth2');
-    expect((await runAgent(['authority', 'init', '--dir', auth])).code).toBe(0);
-    const ok = await runAgent(['authority', 'issue', '--dir', auth, '--subject', 'urn:place-agent:tpm', '--enrollment', req, '--places', 'urn:place:DEMO:*', '--out', join(dir, 'tpm.cred')]);
-    expect(ok.code, ok.stderr).toBe(0);
-    const bytes = readFileSync(req);
-    const tampered = Buffer.from(bytes);
-    const at = tampered.length - 5; // inside certify_info, the attestation the AK signed (the map's last value)
-    tampered[at] = tampered[at]! ^ 0x01;
-    writeFileSync(req, tampered);
-    const bad = await runAgent(['authority', 'issue', '--dir', auth, '--subject', 'urn:place-agent:tpm', '--enrollment', req, '--places', 'urn:place:DEMO:*', '--out', join(dir, 'bad.cred')]);
-    expect(bad.code).toBe(3);
-    expect(bad.stderr).toContain('ENROLL_INVALID');
-  }, 60_000);
+  it('enrols the TPM key against a manufacturer CA: request, challenge, answer, credential marked TPM-resident; a replayed answer is refused', async () => {
+    const mfg = await manufactureSwtpm();
+    const t = await startSwtpm({ stateDir: mfg.stateDir });
+    try {
+      const st = join(dir, 'enrolled');
+      expect((await runAgent(['keys', 'init', '--state', st, '--tpm', t.tcti])).code).toBe(0);
+      const req = join(dir, 'request.json');
+      const e = await runAgent(['enroll', 'request', '--tpm', t.tcti, '--state', st, '--out', req]);
+      expect(e.code, e.stderr).toBe(0);
+      const auth = join(dir, 'auth2');
+      expect((await runAgent(['authority', 'init', '--dir', auth])).code).toBe(0);
+      const ch = join(dir, 'challenge.json');
+      const c = await runAgent(['authority', 'challenge', '--dir', auth, '--enrollment', req, '--ek-ca', `${mfg.rootCaFile},${mfg.issuerCaFile}`, '--out', ch]);
+      expect(c.code, c.stderr).toBe(0);
+      const ans = join(dir, 'answer.json');
+      const a = await runAgent(['enroll', 'answer', '--tpm', t.tcti, '--state', st, '--challenge', ch, '--out', ans]);
+      expect(a.code, a.stderr).toBe(0);
+      const issue = (out: string) => runAgent(['authority', 'issue', '--dir', auth, '--subject', 'urn:place-agent:tpm', '--enrollment', ans, '--places', 'urn:place:DEMO:*', '--out', join(dir, out)]);
+      const ok = await issue('tpm.cred');
+      expect(ok.code, ok.stderr).toBe(0);
+      const claims = parseCredentialClaims(decodeSign1(new Uint8Array(readFileSync(join(dir, 'tpm.cred')))).payload)!;
+      expect(claims.tpm?.ekCertHash).toEqual(new Uint8Array(createHash('sha256').update(readFileSync(mfg.ekCertFile)).digest()));
+      const again = await issue('again.cred');
+      expect(again.code).toBe(3);
+      expect(again.stderr).toContain('ENROLL_CHALLENGE_UNKNOWN');
+      const wrongCa = await runAgent(['authority', 'challenge', '--dir', auth, '--enrollment', req, '--ek-ca', join(auth, 'anchor.cose'), '--out', join(dir, 'x.json')]);
+      expect(wrongCa.code).toBe(3);
+      expect(wrongCa.stderr).toContain('ENROLL_NO_EK_CA');
+    } finally {
+      await t.stop();
+      rmSync(mfg.stateDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
