@@ -2,6 +2,7 @@ import { AisBits } from './bits.ts';
 import { AisError, AisErrorCode } from './errors.ts';
 import { AID_TO_NAVIGATION_MIN_BITS, decodeAidToNavigation } from './messages/aid-to-navigation.ts';
 import { BASE_STATION_MIN_BITS, decodeBaseStation } from './messages/base-station.ts';
+import { ACKNOWLEDGE_MIN_BITS, DATA_LINK_MANAGEMENT_MIN_BITS, decodeAcknowledge, decodeDataLinkManagement } from './messages/link-management.ts';
 import { decodeLongRange, LONG_RANGE_MIN_BITS } from './messages/long-range.ts';
 import { decodePositionReportA, POSITION_REPORT_A_MIN_BITS } from './messages/position-report-a.ts';
 import {
@@ -15,7 +16,7 @@ import { decodeStaticVoyage, STATIC_VOYAGE_MIN_BITS } from './messages/static-vo
 import type { AisFields, AisMessage } from './messages/types.ts';
 import { scaleAisFields } from './scale.ts';
 
-export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 11, 18, 19, 21, 24, 27];
+export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 7, 11, 13, 18, 19, 20, 21, 24, 27];
 
 export interface AisPayloadOptions {
   /** gpsd `-j` (scaled, default) or `-u -j` (raw integers). */
@@ -44,6 +45,15 @@ export function decodeAisPayload(payload: string, fillBits: number, options: Ais
     case 11:
       need(b, type, BASE_STATION_MIN_BITS);
       fields = decodeBaseStation(b);
+      break;
+    case 7:
+    case 13:
+      need(b, type, ACKNOWLEDGE_MIN_BITS);
+      fields = decodeAcknowledge(b);
+      break;
+    case 20:
+      need(b, type, DATA_LINK_MANAGEMENT_MIN_BITS);
+      fields = decodeDataLinkManagement(b);
       break;
     case 21:
       need(b, type, AID_TO_NAVIGATION_MIN_BITS);

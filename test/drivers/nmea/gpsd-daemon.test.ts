@@ -52,19 +52,16 @@ const REASONS: Record<string, string> = {
   'gpsd-rollover-inconsistent':
     'gpsd corrects the 1024-week rollover on the first epoch (2024) but reports the receiver\'s 2005 date on the next, after a proprietary $PGRMF; we correct every epoch the same way.',
   'ais-type-6-unsupported': 'AIS message type 6 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
-  'ais-type-7-unsupported': 'AIS message type 7 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-8-unsupported': 'AIS message type 8 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-17-unsupported': 'AIS message type 17 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
-  'ais-type-20-unsupported': 'AIS message type 20 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
   'ais-type-23-unsupported': 'AIS message type 23 is not decoded here (SUPPORTED_AIS_TYPES); it is rejected as AIS_UNSUPPORTED_TYPE, gpsd decodes it.',
 };
 
 /** Differences that remain, by log, field and reason (number of epochs or AIS messages). */
 const EXPECTED: Record<string, Partial<Record<ConformanceField, Record<string, number>>>> = {
   'GPSmap-76S.log': { mode: { 'warning-keeps-gsa-mode': 12 } },
-  'ais-nmea-type6-fid55.log': { ais: { 'ais-type-8-unsupported': 73, 'ais-type-6-unsupported': 68, 'ais-type-23-unsupported': 2, 'ais-type-7-unsupported': 2, 'ais-type-20-unsupported': 12, 'ais-type-17-unsupported': 5 } },
+  'ais-nmea-type6-fid55.log': { ais: { 'ais-type-8-unsupported': 73, 'ais-type-6-unsupported': 68, 'ais-type-23-unsupported': 2, 'ais-type-17-unsupported': 5 } },
   'ais-nmea.log': { ais: { 'ais-type-8-unsupported': 6 } },
-  'ait250.log': { ais: { 'ais-type-20-unsupported': 2 } },
   'bt451.log': { mode: { 'untimed-cycles-merged': 1 }, time: { 'gpsd-day-wrap': 1 }, speed: { 'speed-carried-over': 1 } },
   'bu353-glonass.log': { hdop: { 'dop-not-sent': 2 }, vdop: { 'dop-not-sent': 2 }, pdop: { 'dop-not-sent': 2 } },
   'bundg_zeus_9.log': { mode: { 'mode-carried-over': 1 }, position: { 'position-other-sentence': 85 }, vdop: { 'dop-not-sent': 2 }, pdop: { 'dop-not-sent': 2 }, satellitesUsed: { 'usat-sky-view': 1 }, speed: { 'rmc-over-vtg': 20, 'speed-carried-over': 2 }, track: { 'rmc-over-vtg': 23, 'speed-carried-over': 1 } },
