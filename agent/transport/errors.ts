@@ -10,7 +10,6 @@ export const MqttErrorCode = {
   MQTT_TLS_SETTINGS: 'MQTT_TLS_SETTINGS',
   MQTT_WORKER_EXITED: 'MQTT_WORKER_EXITED',
   MQTT_WORKER_FAILED: 'MQTT_WORKER_FAILED',
-  PLACE_BAD_URN: 'PLACE_BAD_URN',
 } as const;
 export type MqttErrorCode = (typeof MqttErrorCode)[keyof typeof MqttErrorCode];
 

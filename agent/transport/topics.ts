@@ -1,13 +1,6 @@
 /** MQTT topics of the wire contract (DESIGN.md, "MQTT"): `pm/v1/<place>/<kind>`. */
-import { MqttError } from './errors.ts';
 
 export const COSE_CONTENT_TYPE = 'application/cose; cose-type="cose-sign1"';
-
-export function assertPlaceUrn(place: string): void {
-  if (!/^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^/#+\s]+$/.test(place)) {
-    throw new MqttError('PLACE_BAD_URN', `place ${JSON.stringify(place)} is not a URN usable in a topic (no '/', '#', '+' or spaces)`, { place });
-  }
-}
 
 export const observationTopic = (place: string, kind: string): string => `pm/v1/${place}/${kind}`;
 export const statusTopic = (place: string): string => `pm/v1/${place}/status`;
