@@ -8,7 +8,8 @@
  */
 import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
-import type { ObservationStore, Committable } from '../store/store.ts';
+import type { Committable } from '../store/store.ts';
+import type { ChainStore } from '../../core/ports/store.ts';
 import type { LineageHead, ObservationChain, ObservationDraft, PreparedLinks, SignedObservation } from './observation.ts';
 import { observationTopic } from '../transport/topics.ts';
 import { LineageLogError } from './errors.ts';
@@ -52,7 +53,7 @@ export class ObservationLog {
 
   constructor(
     private readonly chain: ObservationChain,
-    private readonly store: ObservationStore,
+    private readonly store: ChainStore<Committable>,
     private readonly opts: ObservationLogOptions,
   ) {
     this.maxBatch = opts.maxBatch ?? 512;
