@@ -22,6 +22,7 @@ import { MqttPublisher, type PublisherOptions } from '../transport/mqtt-publishe
 import { ThreadedPublisher } from '../transport/threaded-publisher.ts';
 import type { Publisher } from '../../core/ports/publisher.ts';
 import { loadIdentity } from './identity.ts';
+import { checkOwnCredential } from '../authority/self-check.ts';
 import { embeddedPaths, provisionEmbedded } from './provision.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { BerthScript, simulatedBerthProfile, simulatedBerthSources } from '../sim/simulated-berth.ts';
@@ -99,6 +100,14 @@ export function buildPublisher(store: ObservationStore, place: string, mqtt: Age
 /** Builds store, publisher and agent from `parts` and starts the agent. */
 export async function assemble(parts: AgentParts): Promise<Running> {
   const { storePath, mqtt, onStop, ...rest } = parts;
+  // Before anything is opened for writing: a credential that cannot vouch for this agent's
+  // observations stops the start (exit 2), naming the mismatch.
+  const self = checkOwnCredential(parts.identity, await parts.signer.publicKey(), parts.place, parts.anchors, Math.floor(parts.clock.now() / 1000));
+  for (const w of self.warnings) parts.logger.warn(w, { code: 'CREDENTIAL_EXPIRES_SOON' });
+  if (self.problems.length) {
+    await onStop?.();
+    throw new CodedError('CONFIG_CREDENTIAL_MISMATCH', self.problems.join('; '));
+  }
   let store: ObservationStore;
   try {
     store = new ObservationStore(storePath, { exclusive: true });
