@@ -5,16 +5,16 @@
  * durability avoids one fsync per observation (group commit).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CodedError, codeOf } from '../../core/coded-error.ts';
 import type { SignedObservation } from '../lineage/observation.ts';
 import type { ChainStore, LineageHead, OutboxReader, OutboxRow, StoreHealth } from '../../core/ports/store.ts';
 import { CONTRACT_REVISION_MIGRATION, MIGRATIONS } from './migrations.ts';
-import type { StoreErrorCode } from './errors.ts';
+import { StoreError, sqliteError } from './store-errors.ts';
+import { takeLock } from './store-lock.ts';
 import { GrantStore } from './grant-store.ts';
 
-export class StoreError extends CodedError<StoreErrorCode> {}
+export { StoreError } from './store-errors.ts';
 
 export type { OutboxRow } from '../../core/ports/store.ts';
 
@@ -32,18 +32,6 @@ export interface Committable {
   obs: SignedObservation;
   topic: string;
   retain: boolean;
-}
-
-function wrap(e: unknown, path: string): never {
-  // better-sqlite3 reports extended result codes (SQLITE_BUSY_SNAPSHOT, SQLITE_CORRUPT_INDEX,
-  // SQLITE_READONLY_DBMOVED, ...; https://sqlite.org/rescode.html#extrc); classify by the
-  // primary code, which is the first two words.
-  const code = codeOf(e, '').split('_').slice(0, 2).join('_');
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new StoreError('STORE_LOCKED', `database ${path} is locked by another process`, { path }, { cause: e });
-  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') throw new StoreError('STORE_CORRUPT', `database ${path} is corrupt or not a database`, { path }, { cause: e });
-  if (code === 'SQLITE_FULL') throw new StoreError('STORE_FULL', `disk full writing ${path}`, { path }, { cause: e });
-  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') throw new StoreError('STORE_UNWRITABLE', `cannot write database ${path}`, { path }, { cause: e });
-  throw new StoreError('STORE_IO', `database error on ${path}: ${(e as Error).message}`, { path, sqlite: codeOf(e, '') }, { cause: e });
 }
 
 /** Closed connections and their statements, kept from the garbage collector (see close()). */
@@ -115,7 +103,7 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
     } catch (e) {
       if (this.lockPath) rmSync(this.lockPath, { force: true });
       if (e instanceof StoreError) throw e;
-      wrap(e, path);
+      sqliteError(e, path);
     }
     this.insObs = this.stmt('INSERT INTO observations (seq, kind, place, t, epoch, hash, bytes, prefix_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.insOut = this.stmt('INSERT INTO outbox (seq, topic, retain) VALUES (?, ?, ?)');
@@ -394,34 +382,7 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
       return fn();
     } catch (e) {
       if (e instanceof StoreError) throw e;
-      wrap(e, this.path);
+      sqliteError(e, this.path);
     }
-  }
-}
-
-/** A lock file holding the owner's PID; a lock whose process is gone (SIGKILL, power loss) is taken over. */
-function takeLock(lockPath: string, dbPath: string): string {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return lockPath;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError('STORE_UNWRITABLE', `cannot create ${lockPath}: ${(e as Error).message}`, { path: dbPath }, { cause: e });
-      const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new StoreError('STORE_IN_USE', `database ${dbPath} is in use by another place-agent (pid ${pid})`, { path: dbPath, pid });
-      }
-      rmSync(lockPath, { force: true });
-    }
-  }
-  throw new StoreError('STORE_IN_USE', `could not take the lock ${lockPath}`, { path: dbPath });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -29,12 +29,13 @@ import { bestSample, mappingFromSample, tickToHost } from './time-sync.ts';
 const WATCHDOG_PERIOD_MS = 25;
 
 export type { McuChannelOverride, McuHealth, McuInfo, McuReadingValue, McuSourceOptions } from './mcu-types.ts';
-import type { McuHealth, McuInfo, McuSourceOptions, Session } from './mcu-types.ts';
+import { mcuSourceDefaults, type McuHealth, type McuInfo, type McuSourceOptions, type McuSourceSettings, type Session } from './mcu-types.ts';
 import { reportReading } from './mcu-reading.ts';
+import { InterruptibleSleep, SeenReports } from './report-memory.ts';
 
 export class McuSource implements ReadingSource {
   readonly id: string;
-  private readonly o: Required<Omit<McuSourceOptions, 'config' | 'channels' | 'clock' | 'log' | 'link'>>;
+  private readonly o: McuSourceSettings;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly byteLink: WatchedLink;
@@ -45,15 +46,14 @@ export class McuSource implements ReadingSource {
   private detail: string | undefined;
   private session: Session | undefined;
   private lastInfo: McuInfo | undefined;
-  /** Seqs already emitted for the current boot id. */
-  private seen = { bootId: -1, seqs: new Set<number>(), order: [] as number[] };
+  private readonly seen = new SeenReports();
   private readings = 0;
   private lastReadingAt: number | undefined;
   private readonly extra = { duplicates: 0, resets: 0, reboots: 0, handshakes: 0, silences: 0, reopens: 0 };
   private watchdog: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private handshaking = false;
-  private wakers = new Set<() => void>();
+  private readonly sleeper = new InterruptibleSleep();
   private lastWatchdogAt = 0;
   private silenceSuspected = false;
 
@@ -62,19 +62,7 @@ export class McuSource implements ReadingSource {
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.log ?? silentLogger).child(opts.id);
     this.byteLink = opts.link;
-    this.o = {
-      id: opts.id,
-      requestTimeoutMs: opts.requestTimeoutMs ?? 200,
-      requestRetries: opts.requestRetries ?? 3,
-      silenceFactor: opts.silenceFactor ?? 3,
-      minSilenceMs: opts.minSilenceMs ?? 300,
-      handshakeRetryMs: opts.handshakeRetryMs ?? 250,
-      resetEvery: opts.resetEvery ?? 4,
-      resetStrategy: opts.resetStrategy ?? 'both',
-      timeSyncIntervalMs: opts.timeSyncIntervalMs ?? 5000,
-      timeSyncSamples: opts.timeSyncSamples ?? 4,
-      driftPpm: opts.driftPpm ?? 100,
-    };
+    this.o = mcuSourceDefaults(opts);
     this.link = new McuLink(opts.link, { clock: this.clock, log: this.log, requestTimeoutMs: this.o.requestTimeoutMs, requestRetries: this.o.requestRetries });
     this.link.onFrame((f) => this.onFrame(f));
     watchLink(opts.link, {
@@ -107,7 +95,7 @@ export class McuSource implements ReadingSource {
     this.running = false;
     clearInterval(this.watchdog);
     clearTimeout(this.syncTimer);
-    for (const w of this.wakers) w();
+    this.sleeper.wakeAll();
     this.link.abortAll(McuErrorCode.STOPPED, 'source stopped');
     this.session = undefined;
     this.state = 'down';
@@ -244,7 +232,7 @@ export class McuSource implements ReadingSource {
       this.link.errors.count(McuErrorCode.REBOOTED);
       this.log.warn('MCU rebooted', { before: this.lastInfo.bootId, now: b.bootId });
     }
-    if (this.seen.bootId !== b.bootId) this.seen = { bootId: b.bootId, seqs: new Set(), order: [] };
+    this.seen.forBoot(b.bootId);
     this.link.version = b.version;
     const info: McuInfo = {
       deviceId: b.deviceId,
@@ -353,7 +341,7 @@ export class McuSource implements ReadingSource {
     if (!s) return;
     const synced = s.mapping !== undefined;
     if (!synced && s.info.capabilities & Capability.TIME_SYNC) return;
-    if (this.seen.seqs.has(f.seq)) {
+    if (this.seen.has(f.seq)) {
       this.extra.duplicates++;
       this.link.ack(f.seq);
       return;
@@ -365,16 +353,10 @@ export class McuSource implements ReadingSource {
       this.link.errors.count('MCUB_CONSUMER');
       this.log.error('reading consumer threw', { error: e });
     }
-    this.remember(f.seq);
+    this.seen.remember(f.seq);
     this.readings++;
     this.lastReadingAt = this.clock.now();
     this.link.ack(f.seq);
-  }
-
-  private remember(seq: number): void {
-    this.seen.seqs.add(seq);
-    this.seen.order.push(seq);
-    if (this.seen.order.length > 256) this.seen.seqs.delete(this.seen.order.shift()!);
   }
 
   // ---- watchdog and link faults ----
@@ -435,15 +417,6 @@ export class McuSource implements ReadingSource {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
-        clearTimeout(t);
-        self.wakers.delete(done);
-        resolve();
-      }
-      this.wakers.add(done);
-    });
+    return this.sleeper.sleep(ms);
   }
 }

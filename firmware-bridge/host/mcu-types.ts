@@ -89,3 +89,22 @@ export interface Session {
   info: McuInfo;
   mapping?: TickMapping;
 }
+
+/** McuSourceOptions with every default filled in. */
+export type McuSourceSettings = Required<Omit<McuSourceOptions, 'config' | 'channels' | 'clock' | 'log' | 'link'>>;
+
+export function mcuSourceDefaults(o: McuSourceOptions): McuSourceSettings {
+  return {
+    id: o.id,
+    requestTimeoutMs: o.requestTimeoutMs ?? 200,
+    requestRetries: o.requestRetries ?? 3,
+    silenceFactor: o.silenceFactor ?? 3,
+    minSilenceMs: o.minSilenceMs ?? 300,
+    handshakeRetryMs: o.handshakeRetryMs ?? 250,
+    resetEvery: o.resetEvery ?? 4,
+    resetStrategy: o.resetStrategy ?? 'both',
+    timeSyncIntervalMs: o.timeSyncIntervalMs ?? 5000,
+    timeSyncSamples: o.timeSyncSamples ?? 4,
+    driftPpm: o.driftPpm ?? 100,
+  };
+}
