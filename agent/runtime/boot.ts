@@ -31,7 +31,6 @@ import { ReservationCycle } from '../sim/reservation-cycle.ts';
 import { openTpmSigner } from '../signing/tpm-signer.ts';
 import { openTpmEpochCounter } from '../signing/tpm-epoch.ts';
 import { existsSync } from 'node:fs';
-import { CodedError } from '../../core/coded-error.ts';
 import { keyFileExists } from '../signing/tpm-key-files.ts';
 import { tpmKeysInit } from '../signing/tpm-provision.ts';
 import { hostTimeQuality } from './time-quality.ts';
@@ -106,7 +105,7 @@ export async function assemble(parts: AgentParts): Promise<Running> {
   for (const w of self.warnings) parts.logger.warn(w, { code: 'CREDENTIAL_EXPIRES_SOON' });
   if (self.problems.length) {
     await onStop?.();
-    throw new CodedError('CONFIG_CREDENTIAL_MISMATCH', self.problems.join('; '));
+    throw new RuntimeError('CONFIG_CREDENTIAL_MISMATCH', self.problems.join('; '));
   }
   let store: ObservationStore;
   try {
