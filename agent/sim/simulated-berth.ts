@@ -89,7 +89,7 @@ export function simulatedBerthSources(script: BerthScript, clock: Clock): Readin
         source: 'sim-gnss',
         modality: 'gnss',
         t,
-        value: { lat: script.anchor.lat + 0.0004 + jitter(), lon: script.anchor.lon - 0.0003 + jitter(), fixMode: '3d', gnssTime: t, gnssTimeStatus: 'ok' },
+        value: { lat: script.anchor.lat + 0.0004 + jitter(), lon: script.anchor.lon - 0.0003 + jitter(), fixMode: '3d', gnssTime: t - 120, gnssTimeStatus: 'ok' }, // a sentence reaches the host ~120 ms after its epoch
         quality: { ok: true, accuracyM: 2.5, hdop: 0.9, status: '3d' },
       }),
       clock,

@@ -110,6 +110,13 @@ const scenarios: { name: string; steps: Step[]; grants?: ReservationGrant[]; phy
     expected: ['refused:no-grant', 'refused:no-grant', 'refused:no-grant', 'suspension:place'],
   },
   {
+    name: 'unit budget exhausted (1 per unit): the same ungranted vessel twice',
+    grants: [],
+    policy: { budgets: { windowMs: 3_600_000, perPlace: 500, perUnit: 1, perGrant: 8 } },
+    steps: [...alongside(T0, T0 + 2 * MIN, '901'), ...alongside(T0 + 10 * MIN, T0 + 12 * MIN, '901'), ...alongside(T0 + 20 * MIN, T0 + 22 * MIN, '901'), ...ticks(T0, T0 + 30 * MIN)],
+    expected: ['refused:no-grant', 'suspension:unit'],
+  },
+  {
     name: 'grant budget exhausted (1 attestation per grant)',
     policy: { budgets: { windowMs: 3_600_000, perPlace: 500, perUnit: 16, perGrant: 1 } },
     steps: [...alongside(T0 + 5000, T0 + 10 * MIN), ...ticks(T0, T0 + 20 * MIN)],
