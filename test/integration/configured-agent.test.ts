@@ -6,6 +6,7 @@
  * broker and an AIS position inside its window give a signed `arrived` attestation echoing the
  * grant's nonce.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,11 +139,12 @@ describe('configured agent with serial sources and mosquitto', () => {
         if (polls++ % 20 === 0) aisDevice.write(line.trim() + '\r\n');
         const db = keptDatabase(join(state, 'agent.db'), { readonly: true });
         try {
-          return (db.prepare("SELECT COUNT(*) AS n FROM observations WHERE kind IN ('presence', 'reservation')").get() as { n: number }).n > 0;
+          // A reservation observation is written at once (the grant's answer); wait for the attestation.
+          return (db.prepare("SELECT COUNT(*) AS n FROM observations WHERE kind = 'presence'").get() as { n: number }).n > 0;
         } finally {
           db.close();
         }
-      }, 30_000, 'a presence or reservation observation');
+      }, 30_000, 'a presence observation');
       await new Promise<void>((r) => aisDevice.close(() => r()));
     } finally {
       clearInterval(ticker);
@@ -156,8 +158,15 @@ describe('configured agent with serial sources and mosquitto', () => {
     for (const r of rows) expect(verifier.check(new Uint8Array(r.bytes)).ok).toBe(true);
     const envelopes = rows.filter((r) => r.kind === 'envelope');
     expect(envelopes.length).toBeGreaterThan(0);
-    const settled = rows.filter((r) => r.kind === 'presence' || r.kind === 'reservation');
+    // The grant is answered on the chain before anything is attested against it, naming it by h().
+    const bodyOf = (b: Uint8Array) => (decodeCbor(decodeSign1(b).payload) as Map<number, unknown>).get(CLAIM.body) as Map<string, unknown>;
+    const grantHash = createHash('sha256').update(decodeSign1(new Uint8Array(readFileSync(join(dir, 'R1.grant')))).payload).digest('hex');
+    const answer = rows.find((r) => r.kind === 'reservation' && bodyOf(r.bytes).get('event') === 'grant-accepted');
+    expect(answer, 'a grant-accepted answer on the chain').toBeDefined();
+    expect(Buffer.from(bodyOf(answer!.bytes).get('grant') as Uint8Array).toString('hex')).toBe(grantHash);
+    const settled = rows.filter((r) => r.kind === 'presence' || (r.kind === 'reservation' && !bodyOf(r.bytes).has('event')));
     expect(settled.map((r) => r.kind)[0]).toBe('presence');
+    expect(answer!.seq).toBeLessThan(settled[0]!.seq);
     const payload = decodeCbor(decodeSign1(new Uint8Array(settled[0]!.bytes)).payload) as Map<number, unknown>;
     const body = payload.get(CLAIM.body) as Map<string, unknown>;
     expect(body.get('reservation')).toBe('R1');
@@ -184,6 +193,8 @@ describe('configured agent with serial sources and mosquitto', () => {
       [
         `place: ${PLACE}`,
         `stateDir: ${state}`,
+        // The agent checks at start that its credential chains to a configured anchor.
+        `trustAnchors: [${join(auth, 'anchor.cose')}]`,
         'credential:',
         `  parents: [${join(auth, 'root.cred')}]`,
         'mqtt:',
