@@ -12,6 +12,7 @@ import { encodeDeterministic } from '../../agent/encoding/deterministic-cbor.ts'
 import { coseKeyFromPublic } from '../../agent/encoding/cose-key.ts';
 import { issueGrant } from '../../agent/authority/grant.ts';
 import { ObservationChain, GENESIS_PREV } from '../../agent/lineage/observation.ts';
+import { decodeSign1, encodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from './authority-fixture.ts';
 
 let dir: string;
@@ -19,6 +20,8 @@ let anchorFile: string;
 let chain: Chain;
 let grantor: Chain;
 let file: Buffer;
+let grantBytes: Uint8Array;
+let obs: Uint8Array[] = [];
 let obsCount = 0;
 
 beforeAll(async () => {
@@ -34,10 +37,11 @@ beforeAll(async () => {
     grantor.parents,
   );
   const oc = new ObservationChain(chain.leaf.signer, identityOf(chain), { seq: 0, hash: GENESIS_PREV, epoch: 1n });
-  const parts: Uint8Array[] = [grant];
-  for (let i = 0; i < 5; i++) parts.push((await oc.append({ kind: 'envelope', place: PLACE, t: NOW * 1000 + i, tq: { src: 'rtc', sync: false, errMs: 1 }, body: { i } })).bytes);
+  grantBytes = grant;
+  obs = [];
+  for (let i = 0; i < 5; i++) obs.push((await oc.append({ kind: 'envelope', place: PLACE, t: NOW * 1000 + i, tq: { src: 'rtc', sync: false, errMs: 1 }, body: { i } })).bytes);
   obsCount = 5;
-  file = Buffer.concat(parts);
+  file = Buffer.concat([grant, ...obs]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -78,5 +82,31 @@ describe('verify --file', () => {
     bad[200] = bad[200]! ^ 0x10;
     expect(await run(bad)).toBe(1);
     expect(out.join('')).toMatch(/^item 0: (grant: [A-Z_]+|[A-Z_]+)/m);
+  });
+
+  describe('tamper matrix on the chain', () => {
+    const lines = () => out.join('');
+    it.each([
+      ['an observation removed', () => [grantBytes, obs[0]!, obs[1]!, obs[3]!, obs[4]!], /^seq 4: LINEAGE_GAP/m],
+      ['two observations swapped', () => [grantBytes, obs[0]!, obs[2]!, obs[1]!, obs[3]!, obs[4]!], /^seq 2: LINEAGE_REORDER/m],
+    ])('%s', async (_what, make, expected) => {
+      expect(await run(Buffer.concat(make()))).toBe(1);
+      expect(lines()).toMatch(expected);
+    });
+
+    it('an observation delivered twice is a duplicate, not a failure', async () => {
+      expect(await run(Buffer.concat([grantBytes, ...obs, obs[2]!]))).toBe(0);
+      expect(err.join('')).toMatch(/1 duplicate\(s\), 0 failure\(s\)/);
+    });
+
+    it('an unprotected label added by a relay is refused with its code, and makes no fork', async () => {
+      const s = decodeSign1(obs[2]!);
+      const u = new Map(s.unprotected);
+      u.set(33, new Uint8Array(4));
+      const relayed = encodeSign1({ protectedBytes: s.protectedBytes, unprotected: u, payload: s.payload, signature: s.signature });
+      expect(await run(Buffer.concat([grantBytes, ...obs, relayed]))).toBe(1);
+      expect(lines()).toMatch(/COSE_UNPROTECTED_LABEL/);
+      expect(lines()).not.toMatch(/LINEAGE_FORK/);
+    });
   });
 });
