@@ -1,13 +1,14 @@
-import { parseArgs } from 'node:util';
 import type { StreamDecoder, DecodeEvent } from '../../core/stream-decoder.ts';
 import { createNmeaStreamDecoder } from '../../drivers/nmea/stream-decoder.ts';
 import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
 import { createModbusStreamDecoder } from '../../drivers/modbus/sniffer.ts';
 import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../drivers/rfid/stream-decoder.ts';
 import { createMcuStreamDecoder } from '../../firmware-bridge/host/frame-decoder.ts';
-import { CliError } from './errors.ts';
+import { numberFlag, type Parsed } from './args.ts';
 import { systemClock } from '../../core/clock.ts';
 import { RejectLog } from '../../core/reject-log.ts';
+import type { DECODE_FLAGS } from './commands.ts';
+import { CliCode, CliError } from './errors.ts';
 
 const DECODERS: Record<string, () => StreamDecoder> = {
   nmea: () => createNmeaStreamDecoder(),
@@ -30,11 +31,11 @@ function jsonSafe(_k: string, v: unknown): unknown {
  * `DECODE_REJECTS_SUPPRESSED` line per second says how many, by code (garbage input must not
  * print a line per byte). The exit code is 1 when anything was rejected.
  */
-export async function decodeCommand(args: string[]): Promise<number> {
-  const [codec, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, baud: { type: 'string', default: '9600' } } });
+export async function decodeCommand({ values, positionals }: Parsed<typeof DECODE_FLAGS>): Promise<number> {
+  const [codec] = positionals;
   const make = codec ? DECODERS[codec] : undefined;
-  if (!make) throw new CliError('USAGE', `usage: place-agent decode <${Object.keys(DECODERS).join('|')}> [--port PATH --baud N]`);
+  if (!make) throw new CliError(CliCode.USAGE, `place-agent decode needs a codec: ${Object.keys(DECODERS).join(', ')}`);
+  const baud = numberFlag(values.baud, 'baud', 50, 4_000_000)!;
   const dec = make();
   let rejected = 0;
   const rejects = new RejectLog({
@@ -57,10 +58,11 @@ export async function decodeCommand(args: string[]): Promise<number> {
   };
   if (values.port) {
     const { SerialPort } = await import('serialport');
-    const port = new SerialPort({ path: values.port, baudRate: Number(values.baud) });
+    const path = values.port;
+    const port = new SerialPort({ path, baudRate: baud });
     await new Promise<void>((resolve, reject) => {
       port.on('data', (chunk: Buffer) => emit(dec.push(new Uint8Array(chunk))));
-      port.on('error', reject);
+      port.on('error', (e: Error) => reject(new CliError(CliCode.SERIAL_OPEN_FAILED, `serial port ${path}: ${e.message}`, { path })));
       port.on('close', () => resolve());
       process.once('SIGINT', () => port.close());
     });

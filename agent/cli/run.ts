@@ -1,42 +1,79 @@
-import { parseArgs } from 'node:util';
-import { createLogger, type LogLevel } from '../../core/log.ts';
+import { createLogger, type LogLevel, type Logger } from '../../core/log.ts';
 import { loadConfigFile, DEFAULT_CONFIG_PATH } from '../config/load.ts';
+import type { AgentConfig } from '../config/schema.ts';
+import { preflightConfig } from '../config/preflight.ts';
 import { bootEmbedded, bootFromConfig, type Running } from '../runtime/boot.ts';
 import { createSources } from '../runtime/sources.ts';
+import { isCodedError } from '../../core/coded-error.ts';
 import { systemClock } from '../../core/clock.ts';
-import type { Logger } from '../../core/log.ts';
 import { startOperations, type Operations } from '../runtime/operations.ts';
-import { CliError } from './errors.ts';
+import { numberFlag, type Parsed } from './args.ts';
+import type { RUN_FLAGS } from './commands.ts';
+import { CliCode, CliError } from './errors.ts';
+import { stderrSink } from './log-sink.ts';
+import { assertListenFree, assertTpmReachable, parseListen } from './preflight.ts';
 
-const toStderr = (line: string): void => void process.stderr.write(line + '\n');
+type RunValues = Parsed<typeof RUN_FLAGS>['values'];
 
-export async function runCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      embedded: { type: 'boolean', default: false },
-      config: { type: 'string' },
-      port: { type: 'string' },
-      tpm: { type: 'string' },
-      state: { type: 'string' },
-      broker: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      // Envelope period of the demo; small values make a burst (power-loss and outage tests use it).
-      'envelope-interval-ms': { type: 'string' },
-      'log-level': { type: 'string', default: 'warn' },
-      metrics: { type: 'string', default: '127.0.0.1:9464' },
-      'max-undelivered': { type: 'string' },
-    },
-  });
-  const port = values.port !== undefined ? Number(values.port) : undefined;
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CliError('USAGE', `--port must be a port number, got ${values.port}`);
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const DEMO_ONLY = ['port', 'state', 'tpm', 'envelope-interval-ms', 'max-undelivered', 'embedded'] as const;
+
+function logLevel(v: string | undefined, fallback: LogLevel): LogLevel {
+  if (v === undefined) return fallback;
+  if (!(LEVELS as readonly string[]).includes(v)) throw new CliError(CliCode.USAGE, `--log-level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as LogLevel;
+}
+
+function metricsListen(v: string | undefined, fallback: string | undefined): string | undefined {
+  if (v === undefined) return fallback;
+  if (v === 'off') return undefined;
+  parseListen(v, '--metrics');
+  return v;
+}
+
+/**
+ * With --config the file is the gateway's truth: a flag that has a key in it overrides that key
+ * and says so on stderr; a flag that only the demo has is refused rather than ignored.
+ */
+export function applyOverrides(cfg: AgentConfig, v: RunValues, say: (line: string) => void): AgentConfig {
+  for (const f of DEMO_ONLY) {
+    if (v[f] !== undefined && v[f] !== false) {
+      throw new CliError(CliCode.USAGE, `--${f} is for the embedded demo; with --config set it in the file${f === 'state' ? ' (stateDir)' : f === 'tpm' ? ' (signer.kind: tpm, signer.tcti)' : ''}`, { flag: `--${f}` });
+    }
+  }
+  const out = structuredClone(cfg);
+  if (v.broker !== undefined) {
+    if (!/^(mqtts?|tcp|tls):\/\/./.test(v.broker)) throw new CliError(CliCode.USAGE, `--broker must be an mqtt:// or mqtts:// URL, got ${JSON.stringify(v.broker)}`);
+    say(`--broker ${v.broker} overrides mqtt.url ${cfg.mqtt.url}`);
+    out.mqtt.url = v.broker;
+  }
+  if (v.metrics !== undefined) {
+    const listen = metricsListen(v.metrics, undefined);
+    say(`--metrics ${v.metrics} overrides metrics ${cfg.metrics.enabled ? cfg.metrics.listen : 'off'}`);
+    out.metrics = listen ? { listen, enabled: true } : { ...out.metrics, enabled: false };
+  }
+  if (v['log-level'] !== undefined) {
+    out.log.level = logLevel(v['log-level'], cfg.log.level);
+    say(`--log-level ${out.log.level} overrides log.level ${cfg.log.level}`);
+  }
+  return out;
+}
+
+export async function runCommand({ values }: Parsed<typeof RUN_FLAGS>): Promise<number> {
+  const say = (line: string): void => void process.stderr.write(`place-agent: ${line}\n`);
+  if (values.embedded && values.config) throw new CliError(CliCode.USAGE, '--embedded and --config are two ways to run: give one');
   let running: Running;
   let logger: Logger;
   let listen: string | undefined;
   let mode: 'live' | 'simulation' = 'simulation';
-  if (values.embedded && !values.config) {
-    logger = createLogger('place-agent', values['log-level'] as LogLevel, toStderr);
-    listen = values.metrics === 'off' ? undefined : values.metrics;
+  if (values.embedded) {
+    const port = numberFlag(values.port, 'port', 0, 65535);
+    const envelopeMs = numberFlag(values['envelope-interval-ms'], 'envelope-interval-ms', 1, 3_600_000);
+    const maxUndelivered = numberFlag(values['max-undelivered'], 'max-undelivered', 1, 1e9);
+    logger = createLogger('place-agent', logLevel(values['log-level'], 'warn'), stderrSink());
+    listen = metricsListen(values.metrics, '127.0.0.1:9464');
+    if (listen) await assertListenFree(listen, 'OPS_PORT_IN_USE', 'pick another with --metrics HOST:PORT, or --metrics off');
+    if (values.tpm) await assertTpmReachable(values.tpm);
     process.stdout.write('place-agent: embedded demo (simulated berth, development authority, in-process broker); Ctrl-C stops\n');
     running = await bootEmbedded({
       logger,
@@ -45,25 +82,31 @@ export async function runCommand(args: string[]): Promise<number> {
       ...(port !== undefined ? { port } : {}),
       ...(values.tpm ? { tcti: values.tpm } : {}),
       ...(values.broker ? { brokerUrl: values.broker } : {}),
-      ...(values['max-undelivered'] ? { maxUndelivered: Number(values['max-undelivered']) } : {}),
-      ...(values['envelope-interval-ms'] ? { envelopeIntervalMs: Math.max(1, Number(values['envelope-interval-ms'])) } : {}),
+      ...(maxUndelivered !== undefined ? { maxUndelivered } : {}),
+      ...(envelopeMs !== undefined ? { envelopeIntervalMs: envelopeMs } : {}),
+      newChain: values['new-chain'] ?? false,
     });
     process.stdout.write(`place-agent: broker ${running.brokerUrl}; observations on pm/v1/urn:place:DEMO:berth:1/#\n`);
   } else {
     // The configuration is validated before anything is opened: a bad file exits 2 untouched.
-    const cfg = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
-    logger = createLogger('place-agent', cfg.log.level, toStderr);
+    const cfg = applyOverrides(loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH), values, say);
+    // The same checks `config check` makes: a file run would trip over is refused before anything opens.
+    preflightConfig(cfg);
+    logger = createLogger('place-agent', cfg.log.level, stderrSink());
     listen = cfg.metrics.enabled ? cfg.metrics.listen : undefined;
+    if (listen) await assertListenFree(listen, 'OPS_PORT_IN_USE', 'set metrics.listen to another port, or --metrics off');
+    if (cfg.signer.kind === 'tpm') await assertTpmReachable(cfg.signer.tcti ?? 'device:/dev/tpmrm0');
     mode = 'live';
-    running = await bootFromConfig(cfg, { logger, sources: await createSources(cfg, logger), print: !values.quiet && process.stdout.isTTY });
+    running = await bootFromConfig(cfg, { logger, sources: await createSources(cfg, logger), print: !values.quiet && process.stdout.isTTY, newChain: values['new-chain'] ?? false });
   }
-  let ops: Operations | undefined;
+  let ops: Operations;
   try {
     ops = await startOperations({ agent: running.status, clock: systemClock, logger, brokerUrl: running.brokerUrl, mode, ...(listen ? { listen } : {}) });
   } catch (e) {
-    // Metrics are for operators; a taken port must not stop the agent from signing.
-    logger.warn('operations endpoint not started', { error: e as Error, listen });
-    ops = await startOperations({ agent: running.status, clock: systemClock, logger, brokerUrl: running.brokerUrl, mode });
+    // Taken between the check above and now: still a start-up failure, never a silent fallback.
+    await running.stop();
+    if (isCodedError(e)) throw e;
+    throw new CliError('OPS_PORT_IN_USE', `operations endpoint ${listen}: ${(e as Error).message}; pick another port or --metrics off`, { listen });
   }
   if (ops.url) process.stdout.write(`place-agent: metrics ${ops.url}/metrics, health ${ops.url}/healthz, status: place-agent status --url ${ops.url}\n`);
   await new Promise<void>((resolve) => {

@@ -1,7 +1,17 @@
 /** Stable codes of configuration loading and validation; a code never changes meaning once released. */
 export const ConfigErrorCode = {
+  CONFIG_FILE_UNREADABLE: 'CONFIG_FILE_UNREADABLE',
   CONFIG_INVALID: 'CONFIG_INVALID',
   CONFIG_UNREADABLE: 'CONFIG_UNREADABLE',
   CONFIG_YAML: 'CONFIG_YAML',
+  // What `config check` and `run` find about the files a valid configuration names (preflight.ts).
+  CREDENTIAL_EXPIRED: 'CREDENTIAL_EXPIRED',
+  CREDENTIAL_LEVEL: 'CREDENTIAL_LEVEL',
+  CREDENTIAL_MALFORMED: 'CREDENTIAL_MALFORMED',
+  CREDENTIAL_NOT_THIS_DEVICE: 'CREDENTIAL_NOT_THIS_DEVICE',
+  CREDENTIAL_SCOPE: 'CREDENTIAL_SCOPE',
+  IDENTITY_MISSING: 'IDENTITY_MISSING',
+  IDENTITY_NO_CREDENTIAL: 'IDENTITY_NO_CREDENTIAL',
+  STORE_UNWRITABLE: 'STORE_UNWRITABLE',
 } as const;
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];

@@ -4,6 +4,7 @@
  * is opened.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
@@ -100,10 +101,17 @@ export function loadConfigFile(path: string): AgentConfig {
   } catch (e) {
     throw new ConfigError('CONFIG_YAML', `configuration ${path} is not valid YAML: ${(e as Error).message}`);
   }
+  let cfg: AgentConfig;
   try {
-    return validateConfig(doc);
+    cfg = validateConfig(doc);
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(e.code, `${path}: ${e.message}`, e.issues);
     throw e;
   }
+  // A Modbus profile given as a relative file path is relative to the configuration file.
+  for (const s of cfg.sources) {
+    if (s.type !== 'modbus') continue;
+    for (const sl of s.slaves) if ((sl.profile.includes('/') || sl.profile.endsWith('.json')) && !isAbsolute(sl.profile)) sl.profile = resolve(dirname(path), sl.profile);
+  }
+  return cfg;
 }

@@ -5,7 +5,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 const strict = { additionalProperties: false } as const;
-const PlaceUrn = Type.String({ pattern: '^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^/#+\\s]+$', description: 'a place URN such as urn:place:DEHAM:berth:42' });
+export const PlaceUrn = Type.String({ pattern: '^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^/#+\\s]+$', description: 'a place URN such as urn:place:DEHAM:berth:42' });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Seconds = (min: number, max: number, def?: number) => Type.Number({ minimum: min, maximum: max, ...(def !== undefined ? { default: def } : {}) });
 

@@ -122,7 +122,10 @@ export class ObservationChain {
   appendSync(d: ObservationDraft): SignedObservation {
     if (!this.signer.signSync || !this.protectedBytes) throw new Error('appendSync needs a synchronous signer and a primed chain');
     const links = this.prepare([d]);
-    return this.complete(links, [this.signer.signSync(links.items[0]!.toBeSigned)])[0]!;
+    const t0 = performance.now();
+    const sig = this.signer.signSync(links.items[0]!.toBeSigned);
+    this.onSigned?.(performance.now() - t0);
+    return this.complete(links, [sig])[0]!;
   }
 
   async prime(): Promise<void> {
@@ -163,19 +166,37 @@ export class ObservationChain {
     });
   }
 
+  /** Told how long each signature took, in ms (the signer latency metric). */
+  onSigned: ((ms: number) => void) | undefined;
+
   /** Signs prepared links: a batch signer's signMany, otherwise one signature after another. */
   async sign(links: PreparedLinks): Promise<Uint8Array[]> {
     const msgs = links.items.map((l) => l.toBeSigned);
-    if (this.signer.signMany) return this.signer.signMany(msgs);
+    if (this.signer.signMany) {
+      // Signed together in parallel: each signature is ready when the batch is, so each is
+      // recorded with the batch's wall time.
+      const t0 = performance.now();
+      const sigs = await this.signer.signMany(msgs);
+      const ms = performance.now() - t0;
+      for (let i = 0; i < sigs.length; i++) this.onSigned?.(ms);
+      return sigs;
+    }
     const out: Uint8Array[] = [];
-    for (const m of msgs) out.push(await this.signer.sign(m));
+    for (const m of msgs) out.push(await this.timed(() => this.signer.sign(m)));
     return out;
+  }
+
+  private async timed(sign: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const t0 = performance.now();
+    const sig = await sign();
+    this.onSigned?.(performance.now() - t0);
+    return sig;
   }
 
   private async appendNow(d: ObservationDraft): Promise<SignedObservation> {
     await this.prot();
     const links = this.prepare([d]);
-    return this.complete(links, [await this.signer.sign(links.items[0]!.toBeSigned)])[0]!;
+    return this.complete(links, [await this.timed(() => this.signer.sign(links.items[0]!.toBeSigned))])[0]!;
   }
 }
 

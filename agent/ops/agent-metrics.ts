@@ -72,7 +72,7 @@ export class AgentMetrics {
     this.timeError = r.gauge('place_agent_time_error_seconds', 'Stated error bound of the time in observations (tq.err).');
     this.suspensions = r.counter('place_agent_budget_suspensions_total', 'Attestation budgets exhausted, by scope (unit or place).', ['scope']);
     this.chainSeq = r.gauge('place_agent_chain_head_seq', 'Sequence number of the last committed observation.');
-    this.chainEpoch = r.gauge('place_agent_chain_epoch', 'Current epoch (monotonic counter raised at each start).');
+    this.chainEpoch = r.gauge('place_agent_chain_epoch', 'Current epoch: the monotonic counter raised at each start and at each checkpoint.');
     this.probeFailures = r.counter('place_agent_liveness_probe_failures_total', 'Watchdog liveness probes that failed or hung.', ['probe']);
     this.watchdogPings = r.counter('place_agent_watchdog_pings_total', 'WATCHDOG=1 notifications sent.');
 

@@ -1,9 +1,14 @@
 import { CodedError } from '../../core/coded-error.ts';
-/** Stable codes of operations: the status client; a code never changes meaning once released. */
+/** Stable codes of operations: the status client and chain export; a code never changes meaning once released. */
 export const OpsErrorCode = {
   OPS_STATUS_HTTP: 'OPS_STATUS_HTTP',
   OPS_STATUS_MALFORMED: 'OPS_STATUS_MALFORMED',
   OPS_STATUS_UNREACHABLE: 'OPS_STATUS_UNREACHABLE',
+  OPS_STATUS_WRONG_AGENT: 'OPS_STATUS_WRONG_AGENT',
+  OUTPUT_UNWRITABLE: 'OUTPUT_UNWRITABLE',
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  STORE_MISSING: 'STORE_MISSING',
+  STORE_UNREADABLE: 'STORE_UNREADABLE',
 } as const;
 export type OpsErrorCode = (typeof OpsErrorCode)[keyof typeof OpsErrorCode];
 

@@ -71,6 +71,17 @@ function renderLabels(pairs: Array<[string, string]>, extra?: [string, string]):
 export class Counter<L extends string = never> extends Metric<L> {
   constructor(name: string, help: string, labelNames: readonly L[] = []) {
     super(name, help, labelNames, 'counter');
+    this.zero();
+  }
+
+  /** A counter without labels has one series, exported from 0 before it first moves (rate() needs the start). */
+  private zero(): void {
+    if (this.labelNames.length === 0) this.series.set(JSON.stringify([]), { labels: [], value: 0 });
+  }
+
+  override reset(): void {
+    super.reset();
+    this.zero();
   }
 
   inc(labels?: LabelValues<L>, by = 1): void {
@@ -145,6 +156,12 @@ export class Histogram<L extends string = never> extends Metric<L> {
     const sorted = [...buckets].sort((a, b) => a - b);
     if (sorted.some((b, i) => i > 0 && b === sorted[i - 1])) throw new Error(`histogram ${name} has duplicate buckets`);
     this.buckets = sorted.filter((b) => b !== Infinity);
+    this.zero();
+  }
+
+  /** Like a counter: without labels, the one series is exported empty from the start. */
+  private zero(): void {
+    if (this.labelNames.length === 0) this.hist.set(JSON.stringify([]), { labels: [], counts: this.buckets.map(() => 0), sum: 0, count: 0 });
   }
 
   observe(labels: LabelValues<L> | undefined, value: number): void {
@@ -167,6 +184,7 @@ export class Histogram<L extends string = never> extends Metric<L> {
 
   override reset(): void {
     this.hist.clear();
+    this.zero();
   }
 
   render(): string[] {

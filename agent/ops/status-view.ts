@@ -34,12 +34,12 @@ function stateColor(state: string): string {
   return state === 'up' || state === 'connected' || state === 'ok' ? '32' : state === 'starting' || state === 'stale' || state === 'connecting' ? '33' : '31';
 }
 
-function sourceLine(s: SourceStatus, now: number, color: boolean): string {
+function sourceLine(s: SourceStatus, now: number, color: boolean, nameWidth: number): string {
   const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
   const last = s.lastReading ? `${s.lastReading.summary} (${age(s.lastReading.t, now)})` : s.lastReadingAt !== undefined ? age(s.lastReadingAt, now) : 'no reading yet';
   const state = paint(color, stateColor(s.state), s.state.padEnd(8));
   const extra = [`${s.readings} readings`, errors > 0 ? `${errors} errors` : '', s.discardedBytes > 0 ? `${s.discardedBytes} B discarded` : '', s.detail ?? ''].filter(Boolean).join(', ');
-  return `  ${s.source.padEnd(10)} ${state} ${last}  ${extra}`;
+  return `  ${s.source.padEnd(nameWidth)} ${state} ${last}  ${extra}`;
 }
 
 function isoDate(ms: number): string {
@@ -56,7 +56,9 @@ export function renderStatusLines(status: AgentStatus, opts: RenderOptions = {})
   lines.push(`  ${a.iss}`);
   lines.push('');
   lines.push(`SOURCES (${status.sources.filter((s) => s.state === 'up').length}/${status.sources.length} up)`);
-  for (const s of status.sources) lines.push(sourceLine(s, now, color));
+  // One column width for every source, so a long name does not shift the others' columns.
+  const nameWidth = Math.max(10, ...status.sources.map((s) => s.source.length));
+  for (const s of status.sources) lines.push(sourceLine(s, now, color, nameWidth));
   if (status.sources.length === 0) lines.push('  none configured');
   lines.push('');
   const o = status.outbox;
@@ -136,9 +138,24 @@ export interface StatusCommandOptions {
   err?: { write(chunk: string): unknown };
   /** Stops a live view (the CLI aborts it on SIGINT). */
   signal?: AbortSignal;
+  /** The issuer the agent must have; another agent answering on the URL is refused. */
+  expectIss?: string;
 }
 
-/** The `place-agent status` command; resolves to the exit code (0 ok, 2 agent unreachable). */
+/** Fetches and checks the status is from the expected agent. */
+async function fetchExpected(url: string, expectIss: string | undefined, signal?: AbortSignal): Promise<AgentStatus> {
+  const status = await fetchStatus(url, signal);
+  if (expectIss !== undefined && status.agent.iss !== expectIss) {
+    throw new OpsError('OPS_STATUS_WRONG_AGENT', `the agent at ${url} is ${status.agent.iss} (place ${status.agent.place}, pid ${status.agent.pid ?? '?'}), not this device ${expectIss}: another agent holds the port`, {
+      url,
+      found: status.agent.iss,
+      expected: expectIss,
+    });
+  }
+  return status;
+}
+
+/** The `place-agent status` command; resolves to the exit code (0 ok, 3 agent unreachable or not the expected one). */
 export async function runStatusCommand(opts: StatusCommandOptions = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
@@ -146,12 +163,12 @@ export async function runStatusCommand(opts: StatusCommandOptions = {}): Promise
 
   if (opts.json || opts.once || !out.isTTY) {
     try {
-      const status = await fetchStatus(url, opts.signal);
+      const status = await fetchExpected(url, opts.expectIss, opts.signal);
       out.write(opts.json ? JSON.stringify(status, null, 2) + '\n' : renderStatusLines(status, { width: out.columns }).join('\n') + '\n');
       return 0;
     } catch (e) {
-      err.write(`place-agent status: ${e instanceof Error ? e.message : String(e)}\n`);
-      return 2;
+      err.write(`place-agent: ${(e as { code?: string }).code ?? 'OPS_STATUS_FAILED'}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 3;
     }
   }
 
@@ -161,11 +178,16 @@ export async function runStatusCommand(opts: StatusCommandOptions = {}): Promise
   try {
     while (!stop.aborted) {
       try {
-        const status = await fetchStatus(url, stop);
+        const status = await fetchExpected(url, opts.expectIss, stop);
         const lines = renderStatusLines(status, { color: true });
         screen.draw([...lines, '', `refreshing every ${formatSeconds(interval / 1000)} from ${url}; Ctrl-C to leave`]);
       } catch (e) {
         if (stop.aborted) break;
+        if ((e as { code?: string }).code === 'OPS_STATUS_WRONG_AGENT') {
+          screen.end();
+          err.write(`place-agent: OPS_STATUS_WRONG_AGENT: ${(e as Error).message}\n`);
+          return 3;
+        }
         screen.draw([`agent unreachable: ${e instanceof Error ? e.message : String(e)}`, '', `retrying every ${formatSeconds(interval / 1000)}; Ctrl-C to leave`]);
       }
       await sleep(interval, stop);

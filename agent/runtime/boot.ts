@@ -37,6 +37,7 @@ import { hostTimeQuality } from './time-quality.ts';
 import { createConsolePrinter } from './console-printer.ts';
 import { loadBrokerCredentials } from '../transport/broker-credentials.ts';
 import { RuntimeError } from './errors.ts';
+import { ChainMarker } from './chain-marker.ts';
 
 export interface Running {
   agent: PlaceAgent;
@@ -64,6 +65,8 @@ export interface EmbeddedOptions {
   reservationPeriodMs?: number;
   simulate?: boolean;
   maxUndelivered?: number;
+  /** Start a declared new chain when the store is gone but the chain marker says one existed. */
+  newChain?: boolean;
 }
 
 async function openTpm(tcti: string, logger: Logger, stateDir: string): Promise<{ signer: Signer; epoch: EpochCounter }> {
@@ -117,7 +120,14 @@ export async function assemble(parts: AgentParts): Promise<Running> {
   let agent: PlaceAgent | undefined;
   const publisher = buildPublisher(store, parts.place, mqtt, parts.logger, () => agent?.birth() ?? {});
   agent = new PlaceAgent({ ...rest, store, publisher });
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (e) {
+    // Refused before anything ran (a store behind the chain marker, the epoch counter): release the store and the demo's broker.
+    store.close();
+    await onStop?.();
+    throw e;
+  }
   const running = agent;
   return {
     agent: running,
@@ -169,6 +179,8 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
     retention: { ms: 30 * 86_400_000, auditDir: join(stateDir, 'audit') },
     maxUndelivered: o.maxUndelivered ?? 1_000_000,
     timeQuality: hostTimeQuality,
+    chainMarker: new ChainMarker(join(stateDir, 'chain-head.json')),
+    newChain: o.newChain ?? false,
     onObservation: (ob) => {
       printer?.(ob);
       o.onObservation?.(ob);
@@ -184,7 +196,7 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
   return running;
 }
 
-export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; clock?: Clock; sources: ReadingSource[]; print?: boolean }): Promise<Running> {
+export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; clock?: Clock; sources: ReadingSource[]; print?: boolean; newChain?: boolean }): Promise<Running> {
   const clock = o.clock ?? systemClock;
   const stateDir = resolve(cfg.stateDir);
   // Before the TPM or the key is opened: a password file or client key open to others is refused without side effects.
@@ -218,6 +230,8 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     retention: { ms: cfg.store.retentionDays * 86_400_000, auditDir: join(stateDir, 'audit') },
     maxUndelivered: cfg.store.maxUndelivered,
     timeQuality: hostTimeQuality,
+    chainMarker: new ChainMarker(join(stateDir, 'chain-head.json')),
+    newChain: o.newChain ?? false,
     ...(printer ? { onObservation: printer } : {}),
   });
 }

@@ -47,6 +47,8 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     if (ob.kind === 'suspension') metrics.budgetSuspension('unit');
   });
   metrics.tpmState(agent.signerKind === 'tpm' ? 'ok' : 'software');
+  // Every signature the chain makes is timed, not only the watchdog's probe (which runs under systemd alone).
+  agent.onSigned((ms) => metrics.signerLatencySeconds(agent.signerKind, ms / 1000));
   let lastProbes: ProbeResult[] = [];
   let reconnectsSeen = 0;
 

@@ -30,6 +30,7 @@ import { compressRanges, withTimeout } from './bounded-wait.ts';
 
 export { compressRanges };
 import { presenceDraft } from './claims-to-drafts.ts';
+import type { ChainMarker } from './chain-marker.ts';
 
 export interface PlaceAgentOptions {
   place: string;
@@ -61,6 +62,9 @@ export interface PlaceAgentOptions {
   maxUndelivered?: number;
   /** Delivered observations older than `ms` are archived to `auditDir` and pruned at checkpoints. */
   retention?: { ms: number; auditDir: string };
+  /** The last committed head kept beside the key (a lost or replaced store is refused), and whether to declare a new chain instead. */
+  chainMarker?: ChainMarker;
+  newChain?: boolean;
 }
 
 export class PlaceAgent {
@@ -126,6 +130,8 @@ export class PlaceAgent {
   }
 
   async start(): Promise<void> {
+    // Before anything is signed: a store behind the recorded head would fork the chain.
+    const lost = this.o.chainMarker?.check(this.o.store.head(), this.o.store.path, this.o.newChain ?? false);
     // The epoch rises at every start (DESIGN.md, "Lineage"): a restored database shows up as a
     // chain whose epoch went back.
     this.epoch = await this.o.epoch.increment();
@@ -138,7 +144,9 @@ export class PlaceAgent {
     // The clock baseline is taken now, not at the first presence tick: a step in the first
     // second (timesyncd's first sync comes soon after boot) would otherwise go unrecorded.
     this.checkClock();
-    await this.emit({ kind: 'status', body: { event: 'started', epoch_kind: this.o.epoch.kind, signer: this.o.signer.kind, head_before: this.chain.current().seq } });
+    const started = { event: 'started', epoch_kind: this.o.epoch.kind, signer: this.o.signer.kind, head_before: this.chain.current().seq };
+    await this.emit({ kind: 'status', body: lost ? { ...started, new_chain: lost } : started });
+    this.o.chainMarker?.record(this.o.store.head(), this.o.logger);
     // Drops whose signed gap did not make it before a crash are declared now.
     const pendingGap = this.o.store.pendingGap();
     if (pendingGap.length) this.emitGap(pendingGap);
@@ -296,6 +304,7 @@ export class PlaceAgent {
       this.epoch = await this.o.epoch.increment();
       this.chain.setEpoch(this.epoch);
       await this.emit({ kind: 'checkpoint', body: { head_seq: head.seq, head_hash: head.hash, epoch: this.epoch, counter: this.o.epoch.kind } });
+      this.o.chainMarker?.record(this.o.store.head(), this.o.logger);
       if (this.o.retention) {
         const r = this.o.store.archiveAndPrune(this.o.clock.now() - this.o.retention.ms, this.o.retention.auditDir);
         if (r.archived) this.o.logger.info('archived and pruned delivered observations past retention', { archived: r.archived, file: r.file });
@@ -356,6 +365,7 @@ export class PlaceAgent {
     await withTimeout(this.log.drain(), 5000);
     if (this.log.depth > 0) this.o.logger.error('stopping with observations not committed', { queued: this.log.depth });
     this.log.abandon('agent stopping');
+    this.o.chainMarker?.record(this.o.store.head(), this.o.logger);
     // Give the broker a moment to acknowledge what is in flight; the rest stays in the outbox.
     const deadline = Date.now() + 2000;
     try {

@@ -10,10 +10,10 @@ import { GpsdSource } from '../../drivers/gpsd/gpsd-source.ts';
 import { AisSource } from '../../drivers/ais/ais-source.ts';
 import { RfidSource } from '../../drivers/rfid/rfid-source.ts';
 import { ModbusSource } from '../../drivers/modbus/modbus-source.ts';
-import { BUILTIN_PROFILES, loadBuiltinProfile } from '../../drivers/modbus/profile.ts';
+import type { DeviceProfile } from '../../drivers/modbus/profile.ts';
 import { McuSource } from '../../firmware-bridge/host/mcu-source.ts';
 import type { AgentConfig, SourceConfig } from '../config/schema.ts';
-import { ConfigError } from '../config/load.ts';
+import { resolveModbusProfiles } from '../config/modbus-profiles.ts';
 
 /** `tcp://host:port` is a serial-over-network endpoint (ser2net style); anything else a device path. */
 export function linkFor(port: string, baudRate: number): ByteLink {
@@ -54,8 +54,12 @@ function withLinkHealth(src: ReadingSource, link: ReconnectingLink): ReadingSour
   };
 }
 
-export function createSource(s: SourceConfig, logger: Logger): ReadingSource {
-  const log = logger.child(s.id);
+/** `profiles`: every Modbus slave's resolved profile, keyed `<source id>/<slave index>` (resolveModbusProfiles). */
+export function createSource(s: SourceConfig, logger: Logger, profiles: ReadonlyMap<string, DeviceProfile> = new Map()): ReadingSource {
+  // Each source names its own log namespace (`modbus:<id>`, `nmea:<id>`, ...); the link logs
+  // under the same name (`modbus:<id>:link`), so no name appears twice.
+  const log = logger;
+  const linkLog = logger.child(`${s.type}:${s.id}`);
   if (s.type === 'gpsd') {
     return new GpsdSource({ id: s.id, host: s.host, ...(s.port ? { port: s.port } : {}), staleAfterMs: s.staleSeconds * 1000, logger: log });
   }
@@ -63,7 +67,7 @@ export function createSource(s: SourceConfig, logger: Logger): ReadingSource {
   // quiet until a tag comes, so silence says nothing; the others poll or heartbeat.
   const talkative = s.type === 'nmea-serial';
   const eventDriven = s.type === 'rfid-em4100' || s.type === 'rfid-uhf';
-  const link = supervisedLink(s.port, s.baudRate, log, eventDriven ? {} : { staleAfterMs: s.staleSeconds * 1000, reopenWhenStale: talkative });
+  const link = supervisedLink(s.port, s.baudRate, linkLog, eventDriven ? {} : { staleAfterMs: s.staleSeconds * 1000, reopenWhenStale: talkative });
   switch (s.type) {
     case 'nmea-serial':
       return withLinkHealth(new NmeaSerialSource({ id: s.id, link, staleAfterMs: s.staleSeconds * 1000, logger: log }), link);
@@ -83,19 +87,16 @@ export function createSource(s: SourceConfig, logger: Logger): ReadingSource {
           timeoutMs: s.timeoutMs,
           intervalMs: s.pollSeconds * 1000,
           slaves: s.slaves.map((sl, i) => {
-            if (!(BUILTIN_PROFILES as readonly string[]).includes(sl.profile)) {
-              throw new ConfigError('CONFIG_INVALID', `unknown Modbus profile ${sl.profile}`, [
-                { path: `/sources/${s.id}/slaves/${i}/profile`, value: sl.profile, expected: `one of ${BUILTIN_PROFILES.join(', ')}` },
-              ]);
-            }
-            return { unit: sl.unit, profile: loadBuiltinProfile(sl.profile as (typeof BUILTIN_PROFILES)[number]), ...(sl.name ? { name: sl.name } : {}) };
+            const profile = profiles.get(`${s.id}/${i}`);
+            if (!profile) throw new Error(`Modbus profile of ${s.id}/${i} was not resolved (resolveModbusProfiles)`);
+            return { unit: sl.unit, profile, ...(sl.name ? { name: sl.name } : {}) };
           }),
           logger: log,
         }),
         link,
       );
     case 'mcu':
-      return withLinkHealth(new McuSource({ id: s.id, link, log, config: { heartbeatMs: s.heartbeatSeconds * 1000 } }), link);
+      return withLinkHealth(new McuSource({ id: s.id, link, log: logger.child('mcu'), config: { heartbeatMs: s.heartbeatSeconds * 1000 } }), link);
   }
 }
 
@@ -110,5 +111,6 @@ function withRange(src: ReadingSource, rangeM: number): ReadingSource {
 }
 
 export async function createSources(cfg: AgentConfig, logger: Logger): Promise<ReadingSource[]> {
-  return cfg.sources.map((s) => createSource(s, logger));
+  const profiles = resolveModbusProfiles(cfg);
+  return cfg.sources.map((s) => createSource(s, logger, profiles));
 }

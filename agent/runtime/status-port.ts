@@ -25,6 +25,8 @@ export interface AgentStatusPort {
   broker(): { connected: boolean; stats: PublisherStats };
   onObservation(fn: (o: SignedObservation) => void): void;
   onDelivered(fn: (seq: number, latencyMs: number) => void): void;
+  /** Told how long each signature the chain makes takes, in ms. */
+  onSigned(fn: (ms: number) => void): void;
   /** Throws a coded error when the store no longer takes writes. */
   probeStore(): void;
   /** Milliseconds one signature takes; throws when the signer does not answer. */
@@ -47,6 +49,9 @@ export function agentStatusPort(agent: PlaceAgent, store: StoreHealth, publisher
     broker: () => ({ connected: publisher.isConnected, stats: publisher.stats }),
     onObservation: (fn) => agent.onObservation(fn),
     onDelivered: (fn) => publisher.onDelivered(fn),
+    onSigned: (fn) => {
+      agent.chain.onSigned = fn;
+    },
     probeStore: () => store.probeWritable(),
     probeSigner: () => agent.probeSigner(),
   };

@@ -88,7 +88,7 @@ export class ModbusRtuMaster {
     this.backoffMinMs = o.backoffMinMs ?? 1_000;
     this.backoffMaxMs = o.backoffMaxMs ?? 60_000;
     this.clock = o.clock ?? systemClock;
-    this.log = (o.logger ?? silentLogger).child('modbus');
+    this.log = (o.logger ?? silentLogger).child('master');
     this.link.onData((c) => this.onData(c));
     // A request cut off by a lost port fails now as MODBUS_LINK_CLOSED, not later as a timeout counted against its slave.
     watchLink(this.link, { lost: () => this.onLinkClosed(), opened: () => {}, closed: () => this.onLinkClosed() });

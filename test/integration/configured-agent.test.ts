@@ -38,8 +38,9 @@ function nmea(body: string): string {
 async function provisionDevice(state: string, auth: string, authorityName: string): Promise<void> {
   expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
   expect((await runAgent(['authority', 'init', '--dir', auth, '--name', authorityName])).code).toBe(0);
-  const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout).issuer as string;
-  const issue = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', PLACE, '--out', join(state, 'device.cred')]);
+  const pub = join(state, 'device.pub.cose');
+  const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json', '--public-out', pub])).stdout).issuer as string;
+  const issue = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', pub, '--places', PLACE, '--out', join(state, 'device.cred')]);
   expect(issue.code, issue.stderr).toBe(0);
 }
 

@@ -71,7 +71,7 @@ describe('power loss (SIGKILL mid-burst)', () => {
     let verifier: ObservationVerifier | undefined;
     const lineage = new LineageVerifier();
     let headHash = '';
-    const args = ['run', '--embedded', '--state', dir, '--broker', broker.url, '--quiet', '--envelope-interval-ms', '2'];
+    const args = ['run', '--embedded', '--state', dir, '--broker', broker.url, '--quiet', '--metrics', 'off', '--envelope-interval-ms', '2'];
     for (let round = 0; round < 10; round++) {
       const a = spawnAgent(args);
       await waitFor(() => committedCount(db) > lastHead + 20 || a.proc.exitCode !== null, 20_000, 'the agent to commit a burst');
@@ -99,7 +99,7 @@ describe('power loss (SIGKILL mid-burst)', () => {
     }
 
     // A final clean run drains the outbox; then every committed seq must have reached the broker.
-    const last = spawnAgent(['run', '--embedded', '--state', dir, '--broker', broker.url, '--quiet']);
+    const last = spawnAgent(['run', '--embedded', '--state', dir, '--broker', broker.url, '--quiet', '--metrics', 'off']);
     await waitFor(() => {
       const d = keptDatabase(db, { readonly: true });
       try {

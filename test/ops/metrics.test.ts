@@ -39,6 +39,19 @@ describe('Prometheus text exposition', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
+  it('exports a counter or histogram without labels from zero, before it first moves', async () => {
+    const r = new MetricsRegistry();
+    const c = r.counter('demo_restarts_total', 'Restarts.');
+    r.histogram('demo_wait_seconds', 'Wait.', [], [1]);
+    r.counter('demo_by_port_total', 'By port.', ['port']);
+    const before = await r.expose();
+    expect(before).toMatch(/^demo_restarts_total 0$/m);
+    expect(before).toMatch(/^demo_wait_seconds_count 0$/m);
+    expect(before).not.toMatch(/^demo_by_port_total/m); // a labelled series exists once its label value does
+    c.inc();
+    expect(await r.expose()).toMatch(/^demo_restarts_total 1$/m);
+  });
+
   it('refuses a counter going down, a wrong label set and a duplicate name', () => {
     const r = new MetricsRegistry();
     const c = r.counter('x_total', 'x', ['a']);

@@ -69,7 +69,7 @@ describe('status view', () => {
     expect((await fetchStatus(`${server.url}/status.json`)).chain.headSeq).toBe(10234);
   });
 
-  it('status in a pipe prints one plain snapshot; an unreachable agent exits 2 with a message', async () => {
+  it('status in a pipe prints one plain snapshot; an unreachable agent exits 3 with a coded message', async () => {
     const server = await startOpsServer({ port: 0, registry: new MetricsRegistry(), health: () => buildHealthReport([], [], NOW), status: () => sampleStatus() });
     servers.push(server);
     const out = new Sink(false);
@@ -80,8 +80,8 @@ describe('status view', () => {
     await server.close();
     servers.length = 0;
     const err = new Sink();
-    expect(await runStatusCommand({ url, once: true, out: new Sink(), err })).toBe(2);
-    expect(err.text).toContain(`place-agent status: cannot reach the agent at ${url}/status.json`);
+    expect(await runStatusCommand({ url, once: true, out: new Sink(), err })).toBe(3);
+    expect(err.text).toContain(`place-agent: OPS_STATUS_UNREACHABLE: cannot reach the agent at ${url}/status.json`);
   });
 });
 

@@ -16,7 +16,14 @@ import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
 import { openTpmSigner } from '../../agent/signing/tpm-signer.ts';
 import { openTpmEpochCounter } from '../../agent/signing/tpm-epoch.ts';
 import { tpmKeysInit } from '../../agent/signing/tpm-provision.ts';
-import { keysCommand } from '../../agent/cli/keys.ts';
+import { COMMANDS } from '../../agent/cli/commands.ts';
+import { parseCommand } from '../../agent/cli/args.ts';
+
+/** `place-agent keys <sub> ...args` as the CLI parses and runs it, in this process. */
+async function keysCommand([sub, ...args]: string[]): Promise<number> {
+  const spec = COMMANDS.find((c) => c.name === `keys ${sub}`)!;
+  return (await spec.load())(parseCommand(spec, args));
+}
 import { TpmClient } from '../../drivers/tpm/client.ts';
 import { loadKey } from '../../drivers/tpm/commands/keys.ts';
 import { sign } from '../../drivers/tpm/commands/sign.ts';

@@ -8,13 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { authorityCommand } from '../../agent/cli/authority.ts';
+import { COMMANDS } from '../../agent/cli/commands.ts';
+import { parseCommand } from '../../agent/cli/args.ts';
+import { coseKeyFromPublic } from '../../agent/encoding/cose-key.ts';
+import { encodeDeterministic } from '../../agent/encoding/deterministic-cbor.ts';
 import { loadAuthority } from '../../agent/authority/authority-dir.ts';
 import { verifyCredentialChain } from '../../agent/authority/chain.ts';
 import { parseCredentialClaims } from '../../agent/authority/credential.ts';
 import { verifyGrant } from '../../agent/authority/grant.ts';
 import { TYP_GRANT, TYP_OBS, decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { createKeyFile } from '../../agent/signing/software-signer.ts';
+import { writeFileSync } from 'node:fs';
 import { OBSERVATION_KINDS } from '../../agent/authority/levels.ts';
 
 const PLACE = 'urn:place:DEHAM:berth:42';
@@ -22,10 +26,20 @@ let dir: string;
 let auth: string;
 let deviceKey: string;
 
-const cmd = (...args: string[]) => authorityCommand(args);
+/** `place-agent authority <sub> ...args` as the CLI parses and runs it, in this process. */
+async function cmd(sub: string, ...args: string[]): Promise<number> {
+  const spec = COMMANDS.find((c) => c.name === `authority ${sub}`)!;
+  return (await spec.load())(parseCommand(spec, args));
+}
+/** A new key pair: the private key file (a signer's) and the public COSE_Key handed to the authority. */
+async function keyPair(path: string): Promise<string> {
+  const pub = `${path}.pub.cose`;
+  writeFileSync(pub, encodeDeterministic(coseKeyFromPublic(await createKeyFile(path).publicKey())));
+  return pub;
+}
 async function refusal(...args: string[]): Promise<string> {
   try {
-    await cmd(...args);
+    await cmd(args[0]!, ...args.slice(1));
   } catch (e) {
     return `${(e as { code: string }).code}: ${(e as Error).message}`;
   }
@@ -38,8 +52,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pa-issue-'));
   auth = join(dir, 'auth');
   expect(await cmd('init', '--dir', auth, '--places', 'urn:place:DEHAM:*')).toBe(0);
-  deviceKey = join(dir, 'device.key');
-  createKeyFile(deviceKey);
+  deviceKey = await keyPair(join(dir, 'device.key'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -70,7 +83,7 @@ describe('authority issue', () => {
     ['a window wider than the root\'s', ['--max-window-ms', String(31 * 86_400_000)], /CHAIN_SCOPE_OUTSIDE_PARENT/],
   ])('refuses %s (ISSUE_REFUSED) and writes nothing', async (_what, extra, why) => {
     const out = join(dir, `refused-${Math.random().toString(36).slice(2)}.cred`);
-    const args = ['issue', '--dir', auth, '--subject', 'urn:x', '--key', deviceKey, '--places', PLACE, '--out', out, ...extra];
+    const args = ['issue', '--dir', auth, '--subject', 'urn:x:1', '--key', deviceKey, '--places', PLACE, '--out', out, ...extra];
     const r = await refusal(...args);
     expect(r).toMatch(/^ISSUE_REFUSED: /);
     expect(r).toMatch(why);
@@ -79,9 +92,9 @@ describe('authority issue', () => {
 
   it('issues under an intermediate authority with --parent, and that chain of three verifies', async () => {
     const opKey = join(dir, 'operator.key');
-    createKeyFile(opKey);
+    const opPub = await keyPair(opKey);
     const opCred = join(dir, 'operator.cred');
-    expect(await cmd('issue', '--dir', auth, '--subject', 'urn:operator:terminal-7', '--key', opKey, '--places', 'urn:place:DEHAM:berth:*', '--level', 'authority', '--out', opCred)).toBe(0);
+    expect(await cmd('issue', '--dir', auth, '--subject', 'urn:operator:terminal-7', '--key', opPub, '--places', 'urn:place:DEHAM:berth:*', '--level', 'authority', '--out', opCred)).toBe(0);
     expect(claimsOf(opCred).depth).toBe(2);
     const gw = join(dir, 'gw-under-op.cred');
     expect(
@@ -92,7 +105,7 @@ describe('authority issue', () => {
     const r = verifyCredentialChain(read(gw), [read(opCred), a.rootCredential], [a.anchor], Math.floor(Date.now() / 1000), { place: PLACE, kind: 'envelope', typ: TYP_OBS });
     expect(r.ok ? 'OK' : `${r.code} ${r.reason}`).toBe('OK');
     // The operator's scope is berths only: a dock is refused under it.
-    expect(await refusal('issue', '--dir', auth, '--subject', 'urn:x', '--key', deviceKey, '--places', 'urn:place:DEHAM:dock:1', '--parent', opCred, '--parent-key', opKey, '--out', join(dir, 'dock.cred'))).toMatch(
+    expect(await refusal('issue', '--dir', auth, '--subject', 'urn:x:1', '--key', deviceKey, '--places', 'urn:place:DEHAM:dock:1', '--parent', opCred, '--parent-key', opKey, '--out', join(dir, 'dock.cred'))).toMatch(
       /ISSUE_REFUSED: .*CHAIN_SCOPE_OUTSIDE_PARENT/,
     );
   });

@@ -7,7 +7,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyCommand } from '../../agent/cli/verify.ts';
+import { COMMANDS } from '../../agent/cli/commands.ts';
+import { parseCommand } from '../../agent/cli/args.ts';
+
+/** `place-agent verify ...args` as the CLI parses and runs it, in this process. */
+async function verifyCommand(args: string[]): Promise<number> {
+  const spec = COMMANDS.find((c) => c.name === 'verify')!;
+  return (await spec.load())(parseCommand(spec, args));
+}
 import { encodeDeterministic } from '../../agent/encoding/deterministic-cbor.ts';
 import { coseKeyFromPublic } from '../../agent/encoding/cose-key.ts';
 import { issueGrant } from '../../agent/authority/grant.ts';
