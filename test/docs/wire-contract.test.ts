@@ -5,7 +5,7 @@
  * updated), and its tables name the labels and typs the code uses.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXAMPLES_DIR, makeExample } from './wire-example.ts';
 import { decodeCbor } from '../../agent/encoding/cbor-decode.ts';
@@ -56,5 +56,33 @@ describe('docs/wire-contract.md', () => {
     for (const typ of [TYP_OBS, TYP_CRED, TYP_GRANT, TYP_ACCEPT, TYP_SETTLE, TYP_REVOKE]) expect(doc).toContain(`\`${typ}\``);
     for (const kind of OBSERVATION_KINDS) expect(doc).toContain(`\`${kind}\``);
     for (const [name, label] of [['parent', CWT.parent], ['depth', CWT.depth], ['level', CWT.level], ['cnf', CWT.cnf], ['scope', CWT.scope]] as const) expect(doc, name).toContain(`\`${label} ${name}\``);
+  });
+});
+
+describe('documentation links', () => {
+  it('every relative link in the READMEs and docs/ points at a file of this repository', () => {
+    const repo = resolve(import.meta.dirname, '../..');
+    const files = ['README.md', ...readdirSync(join(repo, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    for (const top of ['agent', 'drivers', 'core', 'hil', 'systemd', 'test', 'firmware-bridge']) {
+      const walk = (d: string): void => {
+        for (const e of readdirSync(join(repo, d), { withFileTypes: true })) {
+          if (e.isDirectory() && e.name !== 'node_modules') walk(`${d}/${e.name}`);
+          else if (e.name === 'README.md') files.push(`${d}/${e.name}`);
+        }
+      };
+      if (existsSync(join(repo, top))) walk(top);
+    }
+    const broken: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(join(repo, f), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z]+:/.test(target)) continue; // http:, https:, mailto:
+        const path = resolve(repo, f, '..', target);
+        if (!path.startsWith(repo + '/') || !existsSync(path)) broken.push(`${f}: ${target}`);
+      }
+      if (text.includes('../shared/')) broken.push(`${f}: names ../shared/, which is not part of the repository`);
+    }
+    expect(broken).toEqual([]);
   });
 });
