@@ -97,7 +97,7 @@ describe('config check = what run checks', () => {
 
   it('loads a Modbus profile from a path relative to the configuration, with the limit from the place (max_kw)', async () => {
     const src = 'sources:\n  - id: meter\n    type: modbus\n    port: /dev/null\n    slaves:\n      - unit: 1\n        profile: ./my-meter.json\n      - unit: 2\n        profile: energy-meter\n';
-    const f = yaml('charger.yaml', `envelope:\n  dims:\n    max_kw: { value: 150 }\n${src}`);
+    const f = yaml('charger.yaml', `envelope:\n  placeType: charger\n  dims:\n    max_kw: { value: 150 }\n${src}`);
     const r = await runAgent(['config', 'check', f]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('meter/0: my-meter');
