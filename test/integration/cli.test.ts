@@ -65,7 +65,7 @@ describe('place-agent CLI', () => {
     const m = await runAgent(['run', '--config', f]);
     expect(m.code).toBe(3);
     expect(m.stderr).toContain('KEY_MISSING');
-  });
+  }, 180_000);
 
   it('reports a corrupt database with STORE_CORRUPT and exit 3, leaving the file as it was', async () => {
     const sd = join(dir, 'corrupt');
@@ -194,7 +194,7 @@ describe('place-agent verify --broker', () => {
       await waitFor(() => a.stdout().includes('broker mqtt://'), 20_000, 'the demo to start');
       const r = await runAgent(['verify', '--anchor', join(dir, 'authority', 'anchor.cose'), '--broker', `mqtt://127.0.0.1:${port}`, '--place', 'urn:place:DEMO:berth:1', '--count', '20', '--timeout', '10']);
       expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/^(2\d|\d{3,}) observation\(s\), \d+ duplicate\(s\), 0 failure\(s\)/);
+      expect(r.stderr).toMatch(/^(2\d|\d{3,}) observation\(s\), \d+ duplicate\(s\), 0 failure\(s\)/m);
     } finally {
       a.proc.kill('SIGTERM');
       await a.exited;
