@@ -26,8 +26,12 @@ describe('McuSource under ReconnectingLink on a pty', () => {
   let mcu: MockMcu | undefined;
   let source: McuSource | undefined;
 
+  // A USB MCU is powered by its cable: each plug is a new boot (its report seqs start again,
+  // so the host must not take them for the previous boot's retransmissions).
+  let boots = 0;
   async function plugMcu(): Promise<MockMcu> {
-    const m = new MockMcu(new SerialPortLink({ path: pair.linkB, baudRate: BAUD }), { heartbeatMs: 50 });
+    boots++;
+    const m = new MockMcu(new SerialPortLink({ path: pair.linkB, baudRate: BAUD }), { heartbeatMs: 50, bootId: boots });
     await m.start();
     return m;
   }
