@@ -87,8 +87,8 @@ export async function benchStartup(): Promise<Record<string, number>> {
     const auth = join(dir, 'authority');
     cli(['keys', 'init', '--state', state]);
     cli(['authority', 'init', '--dir', auth, '--name', 'urn:place-authority:bench']);
-    const iss = JSON.parse(cli(['keys', 'show', '--state', state, '--json'])).issuer as string;
-    cli(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', PLACE, '--out', join(state, 'device.cred')]);
+    const iss = JSON.parse(cli(['keys', 'show', '--state', state, '--json', '--public-out', join(state, 'device.pub')])).issuer as string;
+    cli(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.pub'), '--places', PLACE, '--out', join(state, 'device.cred')]);
     for (const name of ['gnss', 'ais', 'rfid']) {
       const p = new SocatPtyPair(join(dir, `${name}-agent`), join(dir, `${name}-device`));
       await p.start();

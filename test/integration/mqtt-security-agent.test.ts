@@ -47,8 +47,8 @@ describe('configured agent on a locked-down broker', () => {
     auth = join(dir, 'authority');
     expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
     expect((await runAgent(['authority', 'init', '--dir', auth, '--name', 'urn:place-authority:test'])).code).toBe(0);
-    const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout).issuer as string;
-    const issue = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', PLACE, '--out', join(state, 'device.cred')]);
+    const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json', '--public-out', join(state, 'device.pub')])).stdout).issuer as string;
+    const issue = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.pub'), '--places', PLACE, '--out', join(state, 'device.cred')]);
     expect(issue.code, issue.stderr).toBe(0);
   }, 120_000);
 

@@ -25,8 +25,8 @@ export type EnvelopeDims = Record<string, { value: unknown; unit: string; conf: 
 export async function provisionGateway(state: string, auth: string, authorityName: string, place: string): Promise<void> {
   expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
   expect((await runAgent(['authority', 'init', '--dir', auth, '--name', authorityName])).code).toBe(0);
-  const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout).issuer as string;
-  const issued = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.key'), '--places', place, '--out', join(state, 'device.cred')]);
+  const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json', '--public-out', join(state, 'device.pub')])).stdout).issuer as string;
+  const issued = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.pub'), '--places', place, '--out', join(state, 'device.cred')]);
   expect(issued.code, issued.stderr).toBe(0);
 }
 
