@@ -117,6 +117,42 @@ async function subscriber(b: Mosquitto): Promise<number[]> {
 
 const readPem = (p: string): string => readFileSync(p, 'utf8');
 
+/**
+ * A subscriber whose MQTT 5 session outlives its connection (the broker keeps it on disk):
+ * parked while the broker is still set up right, it is queued every row published while it
+ * is away, so the rows a recovering publisher sends before the subscriber is back are not
+ * lost to the test (a fresh subscriber would race the publisher's own reconnect).
+ */
+async function parkSubscriber(b: Mosquitto): Promise<() => Promise<number[]>> {
+  const f = gatewayFiles();
+  const clientId = `sec-parked-${++n}`;
+  const opts = { clientId, protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: 600 }, username: USER, password: PASSWORD, ca: [readPem(f.caFile)], cert: readPem(f.certFile), key: readPem(f.keyFile) };
+  const first = await mqtt.connectAsync(b.url, opts);
+  await first.subscribeAsync(`pm/v1/${PLACE}/presence/#`, { qos: 1 });
+  await first.endAsync();
+  return async () => {
+    const seqs: number[] = [];
+    const sub = mqtt.connect(b.url, opts);
+    sub.on('message', (_t, payload) => seqs.push(seqOf.get(payload.toString('hex')) ?? -1));
+    cleanup.push(() => sub.endAsync(true));
+    await new Promise<void>((resolve, reject) => {
+      sub.once('connect', () => resolve());
+      sub.once('error', reject);
+    });
+    return seqs;
+  };
+}
+
+/** Started right, a subscriber parked, then restarted with `broken` settings. */
+async function brokenBroker(broken: MosquittoSecurity): Promise<{ b: Mosquitto; resume: () => Promise<number[]> }> {
+  const b = await broker(brokerSecurity(server));
+  const resume = await parkSubscriber(b);
+  await b.stop();
+  b.configure(broken);
+  await b.start();
+  return { b, resume };
+}
+
 const seqs = (count: number): number[] => Array.from({ length: count }, (_, i) => i + 1);
 
 describe('MQTT login and TLS', () => {
@@ -144,7 +180,7 @@ describe('MQTT login and TLS', () => {
    * One failure: the agent starts against a broker or with files set up wrong, must report
    * `code` and keep every row; then `fix` puts it right and the outbox drains in order.
    */
-  async function failsThenRecovers(code: string, b: Mosquitto, settings: BrokerSettings, fix: (store: ObservationStore, pub: ThreadedPublisher) => Promise<void>): Promise<void> {
+  async function failsThenRecovers(code: string, resume: () => Promise<number[]>, settings: BrokerSettings, fix: (store: ObservationStore, pub: ThreadedPublisher) => Promise<void>): Promise<void> {
     const { store, pub } = await gatewayWith(settings, 25);
     pub.start();
     await waitFor(() => pub.errors.get(code) >= 2, 20_000, `${code} reported on two attempts`);
@@ -155,7 +191,7 @@ describe('MQTT login and TLS', () => {
     expect(store.pending(0, 100).map((r) => r.seq)).toEqual(seqs(25));
 
     await fix(store, pub);
-    const got = await subscriber(b);
+    const got = await resume();
     await waitFor(() => store.outboxStats().depth === 0, 40_000, 'the outbox drained once fixed');
     await waitFor(() => got.length >= 25, 10_000, 'every row at the subscriber');
     expect(got).toEqual(seqs(25));
@@ -169,33 +205,34 @@ describe('MQTT login and TLS', () => {
   };
 
   it('a wrong password: MQTT_AUTH_REJECTED, outbox kept, delivered once the broker accepts the password', async () => {
-    const b = await broker(brokerSecurity(server, true, { [USER]: 'another password' }));
-    await failsThenRecovers('MQTT_AUTH_REJECTED', b, { url: b.url, username: USER, ...gatewayFiles() }, brokerFixed(b, brokerSecurity(server)));
+    const { b, resume } = await brokenBroker(brokerSecurity(server, true, { [USER]: 'another password' }));
+    await failsThenRecovers('MQTT_AUTH_REJECTED', resume, { url: b.url, username: USER, ...gatewayFiles() }, brokerFixed(b, brokerSecurity(server)));
   });
 
   it('a broker certificate from a CA we do not trust: MQTT_TLS_UNTRUSTED until the broker presents one from ours', async () => {
     const impostor = stranger.issue('impostor', { subject: '127.0.0.1', altNames: 'IP:127.0.0.1' });
-    const b = await broker(brokerSecurity(impostor));
-    await failsThenRecovers('MQTT_TLS_UNTRUSTED', b, { url: b.url, username: USER, ...gatewayFiles() }, brokerFixed(b, brokerSecurity(server)));
+    const { b, resume } = await brokenBroker(brokerSecurity(impostor));
+    await failsThenRecovers('MQTT_TLS_UNTRUSTED', resume, { url: b.url, username: USER, ...gatewayFiles() }, brokerFixed(b, brokerSecurity(server)));
   });
 
   it('an expired broker certificate: MQTT_TLS_CERT_EXPIRED until it is renewed', async () => {
     const expired = ca.issue('expired', { subject: '127.0.0.1', altNames: 'IP:127.0.0.1', start: '20250101000000Z', end: '20250201000000Z' });
-    const b = await broker(brokerSecurity(expired));
-    await failsThenRecovers('MQTT_TLS_CERT_EXPIRED', b, { url: b.url, username: USER, ...gatewayFiles() }, brokerFixed(b, brokerSecurity(server)));
+    const { b, resume } = await brokenBroker(brokerSecurity(expired));
+    await failsThenRecovers('MQTT_TLS_CERT_EXPIRED', resume, { url: b.url, username: USER, ...gatewayFiles() }, brokerFixed(b, brokerSecurity(server)));
   });
 
   it('a broker certificate for another name: MQTT_TLS_NAME_MISMATCH (server name checking is on)', async () => {
     const elsewhere = ca.issue('elsewhere', { subject: 'broker.elsewhere.example', altNames: 'DNS:broker.elsewhere.example' });
-    const b = await broker(brokerSecurity(elsewhere));
-    await failsThenRecovers('MQTT_TLS_NAME_MISMATCH', b, { url: b.url, username: USER, ...gatewayFiles() }, brokerFixed(b, brokerSecurity(server)));
+    const { b, resume } = await brokenBroker(brokerSecurity(elsewhere));
+    await failsThenRecovers('MQTT_TLS_NAME_MISMATCH', resume, { url: b.url, username: USER, ...gatewayFiles() }, brokerFixed(b, brokerSecurity(server)));
   });
 
   it('our own expired client certificate, refused by the broker: MQTT_TLS_CLIENT_REJECTED, delivered after a valid one is installed and the agent restarted', async () => {
     const old = ca.issue('gateway-old', { subject: USER, clientAuth: true, start: '20250101000000Z', end: '20250201000000Z' });
     const b = await broker(brokerSecurity(server));
+    const resume = await parkSubscriber(b);
     const files = gatewayFiles();
-    await failsThenRecovers('MQTT_TLS_CLIENT_REJECTED', b, { url: b.url, username: USER, ...files, certFile: old.certFile, keyFile: keyCopy(old) }, async (store, pub) => {
+    await failsThenRecovers('MQTT_TLS_CLIENT_REJECTED', resume, { url: b.url, username: USER, ...files, certFile: old.certFile, keyFile: keyCopy(old) }, async (store, pub) => {
       await pub.stop();
       publisherFor(store, { url: b.url, username: USER, ...files }).start();
     });
