@@ -82,7 +82,9 @@ export class SigningPool {
       for (let i = 0; i < n; i++) if (!signOne(this.key, this.pub, messages[i]!, out.subarray(64 * i, 64 * i + 64), check[i] === 1, corrupt.includes(i))) failed.push(i);
     } else {
       this.grow(want);
-      this.touch();
+      // No idle stop while a batch is out: a thread that answered first is not idle, it waits
+      // for the next batch (a timer armed here fired mid-batch when threads started slowly).
+      clearTimeout(this.idleTimer);
       const b = this.share(messages, check, corrupt);
       const replies = this.threads.slice(0, want).map((t) => this.post(t, b));
       // The calling thread signs too instead of idling until the threads answer.
