@@ -17,7 +17,7 @@ import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { SimulatedModbusSlave } from '../../hil/modbus-slave.ts';
 import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
 import { storedObservations } from '../support/stored-observations.ts';
-import { envelopeAfter as envelopeAfterIn, plain, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
+import { envelopeAfter as envelopeAfterIn, plain, gatewayConfigHead, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
 import { positionA } from '../drivers/ais/ais-encoder.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
@@ -103,13 +103,7 @@ describe('berth gateway on real drivers through ptys', () => {
     writeFileSync(
       cfg,
       [
-        `place: ${PLACE}`,
-        `stateDir: ${state}`,
-        'credential:',
-        `  parents: [${join(auth, 'root.cred')}]`,
-        `trustAnchors: [${join(auth, 'anchor.cose')}]`,
-        'mqtt:',
-        `  url: ${broker.url}`,
+        ...gatewayConfigHead(PLACE, state, auth, broker.url),
         'envelope:',
         '  intervalSeconds: 30',
         '  minIntervalSeconds: 0.2',

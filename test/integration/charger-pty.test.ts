@@ -17,7 +17,7 @@ import { SimulatedModbusSlave } from '../../hil/modbus-slave.ts';
 import { SimulatedRfidReader } from '../../hil/rfid-reader.ts';
 import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
 import { storedObservations } from '../support/stored-observations.ts';
-import { envelopeAfter as envelopeAfterIn, plain, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
+import { envelopeAfter as envelopeAfterIn, plain, gatewayConfigHead, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
@@ -72,13 +72,7 @@ describe('charger gateway on real drivers through ptys', () => {
     writeFileSync(
       cfg,
       [
-        `place: ${PLACE}`,
-        `stateDir: ${state}`,
-        'credential:',
-        `  parents: [${join(auth, 'root.cred')}]`,
-        `trustAnchors: [${join(auth, 'anchor.cose')}]`,
-        'mqtt:',
-        `  url: ${broker.url}`,
+        ...gatewayConfigHead(PLACE, state, auth, broker.url),
         'envelope:',
         '  intervalSeconds: 3',
         '  minIntervalSeconds: 0.2',

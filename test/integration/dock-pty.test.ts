@@ -17,7 +17,7 @@ import { SimulatedRfidReader } from '../../hil/rfid-reader.ts';
 import { startPtyRig, type PtyRig } from '../../firmware-bridge/host-sim/pty-rig.ts';
 import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
 import { storedObservations } from '../support/stored-observations.ts';
-import { envelopeAfter as envelopeAfterIn, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
+import { envelopeAfter as envelopeAfterIn, gatewayConfigHead, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 
@@ -64,13 +64,7 @@ describe('dock gateway on the MCU firmware and a badge reader through ptys', () 
     writeFileSync(
       cfg,
       [
-        `place: ${PLACE}`,
-        `stateDir: ${state}`,
-        'credential:',
-        `  parents: [${join(auth, 'root.cred')}]`,
-        `trustAnchors: [${join(auth, 'anchor.cose')}]`,
-        'mqtt:',
-        `  url: ${broker.url}`,
+        ...gatewayConfigHead(PLACE, state, auth, broker.url),
         'envelope:',
         '  intervalSeconds: 30',
         '  minIntervalSeconds: 0.2',

@@ -19,6 +19,19 @@ export interface Signed {
   body: Record<string, unknown>;
 }
 
+/** The YAML lines every provisioned test gateway's config starts with (see provisionGateway). */
+export function gatewayConfigHead(place: string, state: string, auth: string, brokerUrl: string): string[] {
+  return [
+    `place: ${place}`,
+    `stateDir: ${state}`,
+    'credential:',
+    `  parents: [${join(auth, 'root.cred')}]`,
+    `trustAnchors: [${join(auth, 'anchor.cose')}]`,
+    'mqtt:',
+    `  url: ${brokerUrl}`,
+  ];
+}
+
 export type EnvelopeDims = Record<string, { value: unknown; unit: string; conf: number; sources: string[]; t: number }>;
 
 /** `keys init`, an authority, and a device credential for that key scoped to `place`. */
