@@ -22,7 +22,8 @@ export function trustAnchor(publicKey: Uint8Array): TrustAnchor {
 }
 
 export type ChainResult =
-  | { ok: true; leaf: CredentialClaims; links: CredentialClaims[] }
+  /** `links` and `hashes` (h() of each credential, its payload's SHA-256) leaf first. */
+  | { ok: true; leaf: CredentialClaims; links: CredentialClaims[]; hashes: Uint8Array[] }
   | { ok: false; code: string; reason: string; link: number };
 
 const fail = (code: string, reason: string, link: number): ChainResult => ({ ok: false, code, reason, link });
@@ -107,5 +108,5 @@ export function verifyCredentialChain(
     const why = scopeCovers(leafClaims.scope, need.place, need.kind);
     if (why) return fail('CHAIN_OUT_OF_SCOPE', why, 0);
   }
-  return { ok: true, leaf: leafClaims, links: parsed.map((p) => p.claims) };
+  return { ok: true, leaf: leafClaims, links: parsed.map((p) => p.claims), hashes: parsed.map((p) => p.id) };
 }

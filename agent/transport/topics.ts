@@ -6,6 +6,8 @@ export const observationTopic = (place: string, kind: string): string => `pm/v1/
 export const statusTopic = (place: string): string => `pm/v1/${place}/status`;
 export const grantTopic = (place: string, reservation: string): string => `pm/v1/${place}/grants/${reservation}`;
 export const grantFilter = (place: string): string => `pm/v1/${place}/grants/+`;
+/** DESIGN.md, "Revocation list": an issuer's latest list, retained, under its key id (RFC 9679 thumbprint) in hex. */
+export const revocationTopic = (issuerKidHex: string): string => `pm/v1/authority/${issuerKidHex}/revocations`;
 
 /** MQTT topic filter matching (MQTT 5.0 §4.7: `+` one level, `#` the rest). */
 export function topicMatches(filter: string, topic: string): boolean {
