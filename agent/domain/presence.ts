@@ -268,7 +268,9 @@ export class PresenceTracker {
         s.noShow = true;
         if (this.draw(now, s, out)) out.push({ kind: 'presence', event: 'no-show', grant: g, temporal: { measuredMs: now, window: g.window, graceMs: g.graceMs, ok: false } });
       }
-      if (s.arrived && !s.departed && !s.overstay && now > g.window[1] + g.graceMs && ep) {
+      // Overstay rests on evidence from after end + grace (a report, or a sighting still open),
+      // not on an episode merely not yet closed: a unit gone at the window's end is no overstay.
+      if (s.arrived && !s.departed && !s.overstay && ep && ep.lastSeen > g.window[1] + g.graceMs) {
         s.overstay = true;
         if (this.draw(now, s, out)) {
           out.push({
@@ -277,7 +279,7 @@ export class PresenceTracker {
             grant: g,
             episode: this.view(ep),
             spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: ep.minDistanceM <= g.toleranceM },
-            temporal: { measuredMs: now, window: g.window, graceMs: g.graceMs, ok: false },
+            temporal: { measuredMs: ep.lastSeen, window: g.window, graceMs: g.graceMs, ok: false },
           });
         }
       }

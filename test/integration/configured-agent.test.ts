@@ -24,9 +24,9 @@ import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { decodeCbor } from '../../agent/encoding/cbor-decode.ts';
 import { CLAIM } from '../../agent/lineage/observation.ts';
 import { keptDatabase } from '../support/kept-database.ts';
+import { positionA } from '../drivers/ais/ais-encoder.ts';
 
 const PLACE = 'urn:place:TEST:berth:7';
-const corpus = join(import.meta.dirname, '../fixtures/gpsd');
 
 function nmea(body: string): string {
   let x = 0;
@@ -90,9 +90,8 @@ describe('configured agent with serial sources and mosquitto', () => {
         '  dims: { length_m: { value: 250 } }',
         'presence:',
         '  holdSeconds: 5',
-        // No physical sensor here and the corpus vessel's position accuracy flag is 0 (worse
-        // than 10 m): its AIS track is weak evidence, accepted uncorroborated at this threshold.
-        '  minConfidence: 0.1',
+        // No physical sensor and the default threshold (0.6): a track of high-accuracy AIS
+        // reports arrives uncorroborated (docs/place-profiles.md, "AIS alone").
         '  anchor: { lat: 48.3816, lon: -123.3954 }',
         'metrics:',
         `  listen: 127.0.0.1:${opsPort}`,
@@ -131,10 +130,11 @@ describe('configured agent with serial sources and mosquitto', () => {
       const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
       await pub.publishAsync(`pm/v1/${PLACE}/grants/R1`, readFileSync(grantFile), { qos: 1, retain: true });
       await pub.endAsync();
-      // The corpus's first single-fragment sentence: a type 1 report from MMSI 371798000, near the anchor above.
+      // A type 1 report from MMSI 371798000 moored 20 m north of the anchor, position accuracy
+      // flag 1 (better than 10 m, ITU-R M.1371-5 Table 46; positions in 1/10000 minute).
       const aisDevice = new SerialPort({ path: ais.linkB, baudRate: 38400 });
       await new Promise<void>((r) => aisDevice.once('open', () => r()));
-      const line = readFileSync(join(corpus, 'sample.aivdm'), 'utf8').split('\n').find((l) => l.startsWith('!AIVDM,1,1,,'))!;
+      const line = positionA({ mmsi: 371798000, lat: Math.round((48.3816 + 20 / 111_195) * 600_000), lon: Math.round(-123.3954 * 600_000), accuracy: true, status: 5 });
       let polls = 0;
       await waitFor(async () => {
         if (polls++ % 20 === 0) aisDevice.write(line.trim() + '\r\n');
@@ -177,6 +177,8 @@ describe('configured agent with serial sources and mosquitto', () => {
     expect(body.get('corroborated')).toBe(false);
     expect((body.get('evidence') as Map<string, unknown>[]).length).toBeGreaterThanOrEqual(2);
     expect(body.get('modalities')).toEqual(['ais']);
+    // Two 0.8 reports by noisy-OR, times the uncorroborated factor 0.7: 0.672, over the default 0.6.
+    expect(body.get('conf')).toBeCloseTo(0.672, 3);
     // The attestation echoes the grant's challenge (claim 10).
     const grantPayload = decodeCbor(decodeSign1(new Uint8Array(readFileSync(join(dir, 'R1.grant')))).payload) as Map<number, unknown>;
     expect(Buffer.from(payload.get(CLAIM.nonce) as Uint8Array).equals(Buffer.from(grantPayload.get(CLAIM.nonce) as Uint8Array))).toBe(true);

@@ -76,6 +76,14 @@ const scenarios: { name: string; steps: Step[]; grants?: ReservationGrant[]; phy
   { name: 'on time', steps: [...alongside(T0 + 5000, T0 + 30 * MIN), ...ticks(T0, T0 + 40 * MIN)], expected: ['arrived', 'departed'] },
   { name: 'early and waiting', steps: [...alongside(T0 - 20 * MIN, T0 + 5 * MIN), ...ticks(T0 - 20 * MIN, T0 + 10 * MIN)], expected: ['arrived', 'departed'] },
   { name: 'late inside the window', steps: [...alongside(T0 + 20 * MIN, T0 + 40 * MIN), ...ticks(T0, T0 + 45 * MIN)], expected: ['arrived', 'departed'] },
+  { name: 'overstay: still alongside 10 minutes past the window and its grace', steps: [...alongside(T0 + 5000, T0 + 71 * MIN), ...ticks(T0, T0 + 80 * MIN)], expected: ['arrived', 'overstay', 'departed'] },
+  { name: 'leaves at the window end, inside its grace: no overstay', steps: [...alongside(T0 + 5000, T0 + 60 * MIN + 30_000), ...ticks(T0, T0 + 70 * MIN)], expected: ['arrived', 'departed'] },
+  {
+    name: 'overstay of a card held at the reader (its sighting stays open)',
+    grants: [grant({ unit: ['rfid', '0415AB3C9E'], toleranceM: 5 })],
+    steps: [{ at: T0 + 1000, tag: tag(T0 + 1000, 'reader-a') }, { at: T0 + 3000, occupied: 'plug' }, ...ticks(T0, T0 + 65 * MIN)],
+    expected: ['arrived', 'overstay'],
+  },
   { name: 'after the window', steps: [...ticks(T0, T0 + 62 * MIN), ...alongside(T0 + 70 * MIN, T0 + 75 * MIN), ...ticks(T0 + 70 * MIN, T0 + 80 * MIN)], expected: ['no-show', 'refused:outside-window'] },
   { name: 'never comes', steps: ticks(T0 - 5 * MIN, T0 + 90 * MIN), expected: ['no-show'] },
   { name: 'wrong unit', steps: [...alongside(T0 + 5000, T0 + 10 * MIN, '999'), ...ticks(T0, T0 + 62 * MIN)], expected: ['refused:no-grant', 'no-show'] },
@@ -177,6 +185,17 @@ describe('what the claims say', () => {
     expect(a.episode.corroborated).toBe(false);
     // Arrived on its second report: two 0.8 readings by noisy-OR, times 0.7.
     expect(a.episode.conf).toBeCloseTo((1 - 0.2 * 0.2) * 0.7, 3);
+  });
+  it('an overstay states the evidence past end + grace and fails the temporal check; the departure after it too', () => {
+    const cs = claimsOf('overstay: still alongside 10 minutes past the window and its grace') as Extract<PresenceClaim, { event: 'arrived' | 'departed' | 'overstay' }>[];
+    const over = cs.find((c) => c.event === 'overstay')!;
+    // The first report after end + grace (reports every 30 s from T0 + 5 s).
+    expect(over.temporal).toEqual({ measuredMs: T0 + 61 * MIN + 5000, window: [T0, T0 + 60 * MIN], graceMs: MIN, ok: false });
+    expect(over.spatial.ok).toBe(true);
+    expect(over.episode.corroborated).toBe(true);
+    const gone = cs.find((c) => c.event === 'departed')!;
+    expect(gone.temporal.ok).toBe(false);
+    expect(gone.temporal.measuredMs).toBe(T0 + 70 * MIN + 35_000);
   });
   it('the budget suspension states its scope, budget and window', () => {
     const s = claimsOf('place budget exhausted by units without grants').at(-1)!;
