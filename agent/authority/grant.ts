@@ -16,6 +16,7 @@ import { verifyEs256 } from '../signing/p256.ts';
 import { verifyCredentialChain, type TrustAnchor } from './chain.ts';
 import { codeOf } from '../../core/coded-error.ts';
 import type { ChainVerify } from './chain-cache.ts';
+import { unitsCover } from './scope.ts';
 
 /** CWT exp (RFC 8392 §3.1.4), seconds. */
 const CLAIM_EXP = 4;
@@ -166,7 +167,7 @@ export function verifyGrant(bytes: Uint8Array, anchors: TrustAnchor[], nowMs: nu
   if (nowMs > exp * 1000) return fail('GRANT_EXPIRED', `grant expired at ${new Date(exp * 1000).toISOString()}`);
   if (iat * 1000 > nowMs + (o.iatSkewMs ?? DEFAULT_IAT_SKEW_MS)) return fail('GRANT_FROM_THE_FUTURE', `iat ${iat} lies more than ${(o.iatSkewMs ?? DEFAULT_IAT_SKEW_MS) / 1000} s ahead of this clock`);
   const scope = leaf.scope;
-  if (!scope.units.includes('*') && !scope.units.includes(unit[0] as string)) return fail('GRANT_UNIT_OUT_OF_SCOPE', `unit scheme ${String(unit[0])} is outside the grantor's scope`);
+  if (!unitsCover(scope.units, [unit[0] as string, unit[1] as string])) return fail('GRANT_UNIT_OUT_OF_SCOPE', `unit ${String(unit[0])}:${String(unit[1])} is outside the grantor's scope [${scope.units.join(', ')}]`);
   if (grace > scope.maxGraceMs) return fail('GRANT_GRACE_TOO_LONG', `grace ${grace} ms exceeds the grantor's maximum of ${scope.maxGraceMs} ms`);
   if (tol > scope.maxToleranceM) return fail('GRANT_TOLERANCE_TOO_WIDE', `tolerance ${tol} m exceeds the grantor's maximum of ${scope.maxToleranceM} m`);
   const span = (window[1] as number) - (window[0] as number) + 2 * grace;

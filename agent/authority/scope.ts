@@ -10,7 +10,10 @@ export interface Scope {
   places: string[];
   /** Kinds the holder may sign; `*` for any. */
   kinds: string[];
-  /** Unit schemes (`mmsi`, `rfid`, `plate`, ...); `*` for any. */
+  /**
+   * Units the holder may speak for (DESIGN.md: `units` patterns `scheme:id`): `*` any unit,
+   * `mmsi` any unit of that scheme, `mmsi:211331640` that one, `mmsi:2113*` ids with that prefix.
+   */
   units: string[];
   /** Longest reservation window in ms the holder may grant or attest, grace included on both sides. */
   maxWindowMs: number;
@@ -57,11 +60,35 @@ function setWithin(child: string[], parent: string[]): boolean {
   return child.every((c) => c !== '*' && parent.includes(c));
 }
 
+/** Does a `units` pattern cover the unit `[scheme, id]`? */
+export function unitMatches(pattern: string, unit: readonly [string, string]): boolean {
+  if (pattern === '*') return true;
+  const colon = pattern.indexOf(':');
+  if (colon < 0) return pattern === unit[0];
+  if (pattern.slice(0, colon) !== unit[0]) return false;
+  const id = pattern.slice(colon + 1);
+  return id.endsWith('*') ? unit[1].startsWith(id.slice(0, -1)) : unit[1] === id;
+}
+
+/** Does any of the patterns cover the unit? */
+export const unitsCover = (patterns: readonly string[], unit: readonly [string, string]): boolean => patterns.some((p) => unitMatches(p, unit));
+
+/** Is every unit the `child` pattern covers also covered by the `parent` pattern? */
+function unitPatternWithin(child: string, parent: string): boolean {
+  if (parent === '*') return true;
+  if (child === '*') return false;
+  const cs = child.includes(':') ? child.slice(0, child.indexOf(':')) : child;
+  if (!parent.includes(':')) return cs === parent;
+  if (!child.includes(':')) return false;
+  if (parent.endsWith('*')) return child.startsWith(parent.slice(0, -1));
+  return child === parent;
+}
+
 /** The first way in which `child` is wider than `parent`, or undefined when it lies inside. */
 export function scopeExcess(child: Scope, parent: Scope): string | undefined {
   for (const p of child.places) if (!parent.places.some((pp) => patternWithin(p, pp))) return `place pattern ${p} is outside the parent's`;
   if (!setWithin(child.kinds, parent.kinds)) return `kinds [${child.kinds.join(', ')}] exceed the parent's [${parent.kinds.join(', ')}]`;
-  if (!setWithin(child.units, parent.units)) return `unit schemes [${child.units.join(', ')}] exceed the parent's [${parent.units.join(', ')}]`;
+  if (!child.units.every((c) => parent.units.some((p) => unitPatternWithin(c, p)))) return `unit schemes [${child.units.join(', ')}] exceed the parent's [${parent.units.join(', ')}]`;
   if (child.maxWindowMs > parent.maxWindowMs) return `max window ${child.maxWindowMs} ms exceeds the parent's ${parent.maxWindowMs} ms`;
   if (child.maxGraceMs > parent.maxGraceMs) return `max grace ${child.maxGraceMs} ms exceeds the parent's ${parent.maxGraceMs} ms`;
   if (child.maxToleranceM > parent.maxToleranceM) return `max tolerance ${child.maxToleranceM} m exceeds the parent's ${parent.maxToleranceM} m`;

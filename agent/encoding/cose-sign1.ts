@@ -166,6 +166,17 @@ export function encodeSign1(parts: { protectedBytes: Uint8Array; unprotected: Ma
   return encodeDeterministic(new CborTag(COSE_SIGN1_TAG, [parts.protectedBytes, parts.unprotected, parts.payload, parts.signature]));
 }
 
+/** DESIGN.md, wire contract v1: any inbound signed object larger than this is refused before it is decoded. */
+export const MAX_SIGNED_OBJECT_BYTES = 16 * 1024;
+
+/** decodeSign1 for bytes from another party: over MAX_SIGNED_OBJECT_BYTES is COSE_TOO_LARGE, and nothing is decoded. */
+export function decodeInboundSign1(bytes: Uint8Array): Sign1Parts {
+  if (bytes.length > MAX_SIGNED_OBJECT_BYTES) {
+    throw new CoseError('COSE_TOO_LARGE', `${bytes.length} bytes, over the ${MAX_SIGNED_OBJECT_BYTES}-byte bound of a signed object; not decoded`, { length: bytes.length });
+  }
+  return decodeSign1(bytes);
+}
+
 /** Parses a tagged COSE_Sign1. Throws CoseError with a reason when it is not one. */
 export function decodeSign1(bytes: Uint8Array): Sign1Parts {
   let v: CborValue;

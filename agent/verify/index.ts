@@ -7,5 +7,6 @@ export { ObservationVerifier, parseObservationClaims, type ObservationCheck, typ
 export { LineageVerifier, DEFAULT_SEEN_WINDOW, type LineageFailure } from './lineage-verifier.ts';
 export { trustAnchor, verifyCredentialChain, type TrustAnchor, type ChainResult } from '../authority/chain.ts';
 export { loadTrustAnchor } from '../authority/authority-dir.ts';
-export { verifyGrant, type GrantCheck } from '../authority/grant.ts';
+export { verifyGrant, type GrantCheck, type ReservationGrant } from '../authority/grant.ts';
+export { verifyAcceptance, type Acceptance, type AcceptanceCheck, type AcceptanceCheckOptions } from '../authority/acceptance.ts';
 export type { CredentialClaims } from '../authority/credential.ts';
