@@ -53,7 +53,7 @@ export function readSubjectKey(path: string): Uint8Array {
   }
 }
 
-function authorityDir(dir: string): Authority {
+export function authorityDir(dir: string): Authority {
   if (!existsSync(join(dir, 'anchor.key'))) {
     throw new CliError(CliCode.INPUT_UNREADABLE, `${dir} is not an authority directory (no anchor.key); place-agent authority init --dir ${dir} creates one`, { dir });
   }
@@ -65,7 +65,7 @@ function authorityDir(dir: string): Authority {
   }
 }
 
-function write(path: string, bytes: Uint8Array): void {
+export function write(path: string, bytes: Uint8Array): void {
   try {
     writeFileSync(path, bytes);
   } catch (e) {
@@ -78,7 +78,7 @@ function write(path: string, bytes: Uint8Array): void {
  * parents, leaf's parent first), else the directory's own (`grant`: grantor.cred for grants,
  * root.cred for credentials).
  */
-function issuerFrom(a: Authority, v: { parent?: string | undefined; 'parent-key'?: string | undefined; 'parent-chain'?: string | undefined }, grant: boolean): Issuer {
+export function issuerFrom(a: Authority, v: { parent?: string | undefined; 'parent-key'?: string | undefined; 'parent-chain'?: string | undefined }, grant: boolean): Issuer {
   if (!v.parent) return grant ? a.grantor : { signer: a.signer, credential: a.rootCredential, parents: [] };
   const credential = readInput(v.parent, 'parent credential');
   if (!v['parent-key']) throw new CliError(CliCode.USAGE, "--parent needs --parent-key (the parent credential holder's key file)", { flag: '--parent-key' });

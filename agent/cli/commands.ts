@@ -94,6 +94,19 @@ export const AUTHORITY_GRANT_FLAGS = {
   ...parentFlags,
   out: { ...out, help: 'grant file to write; default <reservation>.grant' },
 } as const;
+export const AUTHORITY_REVOKE_FLAGS = {
+  dir,
+  credential: { type: 'string', arg: 'FILE[,FILE]', help: 'credentials to revoke (their h() goes on the list)' },
+  hash: { type: 'string', arg: 'HEX[,HEX]', help: 'h() of credentials to revoke, 32 bytes in hex' },
+  grant: { type: 'string', arg: 'FILE[,FILE]', help: 'grants to revoke (their cti goes on the list)' },
+  'grant-cti': { type: 'string', arg: 'HEX[,HEX]', help: 'cti of grants to revoke, 16 bytes in hex' },
+  replace: { type: 'boolean', help: "drop the issuer's previous entries (default: the new list keeps them)" },
+  seq: { type: 'string', arg: 'N', help: "the list number; default the issuer's last + 1" },
+  'next-hours': { type: 'string', arg: 'H', default: '24', help: 'when the next list is due (next_ms), hours from now' },
+  ...parentFlags,
+  out: { ...out, help: 'also write the list here (it is always kept as DIR/revocations/<issuer kid>.cose)' },
+  broker: { type: 'string', arg: 'URL', help: 'publish it retained on pm/v1/authority/<issuer kid>/revocations at this broker' },
+} as const;
 
 export const VERIFY_FLAGS = {
   anchor: { type: 'string', multiple: true, arg: 'FILE', help: "the authority's trust anchor (COSE_Key)" },
@@ -223,6 +236,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: AUTHORITY_GRANT_FLAGS,
     examples: ['place-agent authority grant --dir authority --place urn:place:DEHAM:berth:42 --reservation R1 --unit mmsi:211331640 --start 2026-12-01T08:00Z --end 2026-12-01T20:00Z'],
     load: async () => (await import('./authority.ts')).authorityGrantCommand,
+  }),
+  defineCommand({
+    name: 'authority revoke',
+    summary: "make the issuer's next revocation list (seq + 1, previous entries kept) and optionally publish it retained",
+    usage: '--dir DIR [--credential FILE,..] [--hash HEX,..] [--grant FILE,..] [--grant-cti HEX,..] [--replace] [--broker URL] [flags]',
+    flags: AUTHORITY_REVOKE_FLAGS,
+    examples: [
+      'place-agent authority revoke --dir authority --credential device.cred --broker mqtt://127.0.0.1:1883',
+      'place-agent authority revoke --dir authority --parent authority/grantor.cred --parent-key authority/grantor.key --grant R1.grant',
+    ],
+    notes: "Signed by the directory's root credential unless --parent names an authority credential; a gateway, unit or settler credential may not sign a list and is refused. Gateways honour a list for credentials at or below its issuer, and grants signed by the issuer or under it.",
+    load: async () => (await import('./revoke.ts')).authorityRevokeCommand,
   }),
   defineCommand({
     name: 'verify',
