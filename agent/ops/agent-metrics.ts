@@ -4,6 +4,7 @@
  * `_total` on counters.
  */
 import type { SourceHealth } from '../../core/reading.ts';
+import type { SignerSelfCheckStats } from '../../core/ports/signer.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { BrokerState, TimeSource } from './status.ts';
 
@@ -45,6 +46,9 @@ export class AgentMetrics {
   private readonly chainEpoch;
   private readonly probeFailures;
   private readonly watchdogPings;
+  private readonly selfChecked;
+  private readonly selfCheckRepairs;
+  private readonly selfCheckRefused;
 
   constructor(opts: { version: string; startedAtMs: number; registry?: MetricsRegistry }) {
     const r = (this.registry = opts.registry ?? new MetricsRegistry());
@@ -75,6 +79,9 @@ export class AgentMetrics {
     this.chainEpoch = r.gauge('place_agent_chain_epoch', 'Current epoch: the monotonic counter raised at each start and at each checkpoint.');
     this.probeFailures = r.counter('place_agent_liveness_probe_failures_total', 'Watchdog liveness probes that failed or hung.', ['probe']);
     this.watchdogPings = r.counter('place_agent_watchdog_pings_total', 'WATCHDOG=1 notifications sent.');
+    this.selfChecked = r.counter('place_agent_signature_self_checks_total', 'Signatures verified against the public key before commit.');
+    this.selfCheckRepairs = r.counter('place_agent_signature_repairs_total', 'Signatures that failed their self-check and were made again, good, before commit.');
+    this.selfCheckRefused = r.counter('place_agent_signature_batches_refused_total', 'Batches not committed because a signature failed its self-check twice.');
 
     this.broker.setState('state', 'disconnected', BROKER_STATES);
   }
@@ -92,6 +99,17 @@ export class AgentMetrics {
       this.sourceState.setState('state', s.state, SOURCE_STATES, { source: s.source });
       if (s.lastReadingAt !== undefined) this.lastReadingAge.set({ source: s.source }, Math.max(0, nowMs - s.lastReadingAt) / 1000);
     }
+  }
+
+  /** Copies the signer's self-check counts at each scrape (a signer without a self-check reports none). */
+  watchSignerSelfCheck(stats: () => SignerSelfCheckStats | undefined): void {
+    this.registry.onCollect(() => {
+      const s = stats();
+      if (!s) return;
+      this.selfChecked.setTotal(undefined, s.checked);
+      this.selfCheckRepairs.setTotal(undefined, s.repaired);
+      this.selfCheckRefused.setTotal(undefined, s.refusedBatches);
+    });
   }
 
   /** Per-event alternatives for a port that has no SourceHealth of its own (e.g. the MCU link). */

@@ -42,6 +42,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const { agent, clock } = o;
   const metrics = new AgentMetrics({ version: o.version ?? '0.1.0', startedAtMs: agent.startedAt });
   metrics.watchSources(() => agent.sourceHealth(), () => clock.now());
+  metrics.watchSignerSelfCheck(() => agent.signerSelfCheck());
   agent.onObservation((ob) => {
     metrics.observationSigned(ob.kind, ob.seq, Number(ob.epoch));
     if (ob.kind === 'suspension') metrics.budgetSuspension('unit');

@@ -13,7 +13,7 @@ import { ObservationChain, type Identity, type ObservationDraft, type SignedObse
 import { ObservationLog } from '../lineage/observation-log.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';
 import type { ObservationStore } from '../store/store.ts';
-import type { Signer } from '../../core/ports/signer.ts';
+import type { Signer, SignerSelfCheckStats } from '../../core/ports/signer.ts';
 import type { Publisher } from '../../core/ports/publisher.ts';
 import { grantFilter } from '../transport/topics.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
@@ -346,6 +346,10 @@ export class PlaceAgent {
     const t0 = performance.now();
     await this.o.signer.sign(new TextEncoder().encode('place-agent liveness probe'));
     return performance.now() - t0;
+  }
+
+  signerSelfCheck(): SignerSelfCheckStats | undefined {
+    return this.o.signer.selfCheckStats?.();
   }
 
   sourceHealth(): SourceHealth[] {

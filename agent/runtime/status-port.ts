@@ -4,6 +4,7 @@
  * The composition root builds it from the agent, the store and the publisher it assembled.
  */
 import type { SourceHealth } from '../../core/reading.ts';
+import type { SignerSelfCheckStats } from '../../core/ports/signer.ts';
 import type { LineageHead, StoreHealth } from '../../core/ports/store.ts';
 import type { Publisher, PublisherStats } from '../../core/ports/publisher.ts';
 import type { SignedObservation, TimeQuality } from '../lineage/observation.ts';
@@ -31,6 +32,8 @@ export interface AgentStatusPort {
   probeStore(): void;
   /** Milliseconds one signature takes; throws when the signer does not answer. */
   probeSigner(): Promise<number>;
+  /** The signer's self-check counts, when it has a self-check of its own (a software key's pool). */
+  signerSelfCheck(): SignerSelfCheckStats | undefined;
 }
 
 export function agentStatusPort(agent: PlaceAgent, store: StoreHealth, publisher: Publisher): AgentStatusPort {
@@ -54,5 +57,6 @@ export function agentStatusPort(agent: PlaceAgent, store: StoreHealth, publisher
     },
     probeStore: () => store.probeWritable(),
     probeSigner: () => agent.probeSigner(),
+    signerSelfCheck: () => agent.signerSelfCheck(),
   };
 }

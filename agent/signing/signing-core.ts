@@ -9,7 +9,7 @@ import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node
 import { normaliseSignature } from './p256.ts';
 
 /**
- * A batch shared by the calling thread and the signing threads (SharedArrayBuffers, nothing
+ * A batch shared by the signing threads (SharedArrayBuffers, nothing
  * copied per thread): each participant claims the next CLAIM messages with an atomic add
  * until none are left, so a thread slowed down by the rest of the machine simply takes fewer.
  */
@@ -63,5 +63,10 @@ export function signOne(key: KeyObject, pub: KeyObject, message: Uint8Array, out
   const raw = cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
   out.set(normaliseSignature(raw.subarray(0, 32), raw.subarray(32, 64)));
   if (corrupt) out[5] = out[5]! ^ 0x10;
-  return !check || cryptoVerify('sha256', message, { key: pub, dsaEncoding: 'ieee-p1363' }, out);
+  return !check || verifyOne(pub, message, out);
+}
+
+/** The self-check of a finished signature (64 bytes, r || s) against the signer's public key. */
+export function verifyOne(pub: KeyObject, message: Uint8Array, sig: Uint8Array): boolean {
+  return cryptoVerify('sha256', message, { key: pub, dsaEncoding: 'ieee-p1363' }, sig);
 }

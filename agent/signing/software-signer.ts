@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { CodedError } from '../../core/coded-error.ts';
 import { signOne } from './signing-core.ts';
 import { SigningPool, type SigningPoolOptions } from './signing-pool.ts';
-import type { Signer } from '../../core/ports/signer.ts';
+import type { Signer, SignerSelfCheckStats } from '../../core/ports/signer.ts';
 import type { SigningErrorCode } from './errors.ts';
 
 export class KeyError extends CodedError<SigningErrorCode> {}
@@ -73,14 +73,26 @@ export class SoftwareSigner implements Signer {
     return this.pool;
   }
 
+  /** The pool's self-check counts, kept across pools (close() ends one; the next batch starts another). */
+  selfCheckStats(): SignerSelfCheckStats {
+    const p = this.pool?.stats;
+    return {
+      checked: this.closedPools.checked + (p?.checked ?? 0),
+      repaired: this.closedPools.repaired + (p?.repaired ?? 0),
+      refusedBatches: this.closedPools.refusedBatches + (p?.refusedBatches ?? 0),
+    };
+  }
+
   pem(): string {
     return this.key.export({ format: 'pem', type: 'pkcs8' }).toString();
   }
 
   private pool: SigningPool | undefined;
   private poolOptions: SigningPoolOptions = {};
+  private closedPools: SignerSelfCheckStats = { checked: 0, repaired: 0, refusedBatches: 0 };
 
   async close(): Promise<void> {
+    this.closedPools = this.selfCheckStats();
     const p = this.pool;
     this.pool = undefined;
     await p?.close();

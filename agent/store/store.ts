@@ -57,6 +57,8 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
   private readonly setHead;
   private readonly markDelivered;
   private readonly markRange;
+  private readonly syncNormal;
+  private readonly syncFull;
   private readonly selPending;
   private readonly selHead;
 
@@ -111,6 +113,8 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
       'INSERT INTO lineage_head (id, seq, hash, epoch) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, epoch = excluded.epoch',
     );
     this.markDelivered = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq = ? AND delivered_at IS NULL');
+    this.syncNormal = this.stmt('PRAGMA synchronous = NORMAL');
+    this.syncFull = this.stmt('PRAGMA synchronous = FULL');
     this.markRange = this.stmt('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE seq BETWEEN ? AND ? AND delivered_at IS NULL');
     this.selPending = this.stmt(
       'SELECT o.seq AS seq, o.topic AS topic, o.retain AS retain, p.bytes AS prefix, b.bytes AS bytes, b.kind AS kind FROM outbox o JOIN observations b ON b.seq = o.seq LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE o.delivered_at IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?',
@@ -224,22 +228,35 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
   markDeliveredMany(seqs: number[], at: number): void {
     if (seqs.length === 0) return;
     const sorted = [...seqs].sort((a, b) => a - b);
-    this.guard(() =>
-      this.db.transaction(() => {
-        let start = sorted[0]!;
-        let prev = start;
-        for (let i = 1; i <= sorted.length; i++) {
-          const s = sorted[i];
-          if (s === prev + 1 || s === prev) {
-            prev = s;
-            continue;
-          }
-          if (start === prev) this.markDelivered.run(at, start);
-          else this.markRange.run(at, start, prev);
-          if (s !== undefined) start = prev = s;
+    // Delivery marks are not worth an fsync each: one lost to a power cut only causes a resend
+    // (delivery is at-least-once), and the next observation commit, which does sync, makes them
+    // durable with it (WAL frames are synced in order). With an fsync per mark the marks cost
+    // the writing thread more than the commits (measured: 3 to 7 ms each against 0.5 ms).
+    this.guard(() => {
+      this.syncNormal.run();
+      try {
+        this.markTransaction(sorted, at);
+      } finally {
+        this.syncFull.run();
+      }
+    });
+  }
+
+  private markTransaction(sorted: number[], at: number): void {
+    this.db.transaction(() => {
+      let start = sorted[0]!;
+      let prev = start;
+      for (let i = 1; i <= sorted.length; i++) {
+        const s = sorted[i];
+        if (s === prev + 1 || s === prev) {
+          prev = s;
+          continue;
         }
-      })(),
-    );
+        if (start === prev) this.markDelivered.run(at, start);
+        else this.markRange.run(at, start, prev);
+        if (s !== undefined) start = prev = s;
+      }
+    })();
   }
 
   outboxStats(): { depth: number; oldestT: number | undefined } {

@@ -25,4 +25,16 @@ export interface Signer {
   signSync?(message: Uint8Array): Uint8Array;
   /** Capability: many signatures at once, spread over threads (a software key's signing pool). */
   signMany?(messages: Uint8Array[]): Promise<Uint8Array[]>;
+  /** Capability: what the self-check of batch signatures has seen so far (a software key's signing pool). */
+  selfCheckStats?(): SignerSelfCheckStats;
+}
+
+/** Counts since the signer was opened. */
+export interface SignerSelfCheckStats {
+  /** Signatures verified against the public key before they were returned. */
+  checked: number;
+  /** Signatures that failed that check and were made again, good. */
+  repaired: number;
+  /** Batches refused because a signature failed its check twice (nothing of them was returned). */
+  refusedBatches: number;
 }

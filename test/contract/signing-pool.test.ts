@@ -3,7 +3,9 @@
  * each signature accepted by an independent verifier (@noble/curves) and low-S; no thread
  * while batches are small, threads started for a big batch and stopped once idle; a signature
  * damaged anywhere in a batch is caught by the self-check and replaced by a good one (counted),
- * and one that cannot be made good refuses the whole batch; a signing thread that dies fails
+ * and one that cannot be made good refuses the whole batch (with the default sampled check of
+ * threaded batches: a fault on every signature is caught whole, a persistent one refuses the
+ * batch, and a caught fault has the next batches checked in full); a signing thread that dies fails
  * its batch with a coded error and the next batch is signed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,7 +40,7 @@ function bad(sigs: Uint8Array[], msgs: Uint8Array[], pub: Uint8Array): number[] 
 
 describe('SigningPool', () => {
   it('signs a big batch across threads, signatures in message order, every one verified independently', async () => {
-    const { pool, pub } = setup({ maxThreads: 2, inlineBelow: 64 });
+    const { pool, pub } = setup({ maxThreads: 2, inlineBelow: 64, check: 'all' });
     const msgs = messages(300);
     const sigs = await pool.signMany(msgs);
     expect(sigs).toHaveLength(300);
@@ -48,14 +50,23 @@ describe('SigningPool', () => {
     expect(pool.stats).toMatchObject({ threads: 2, checked: 300 });
   });
 
-  it('shares a batch between the calling thread and its threads once they run', async () => {
+  it('leaves the calling thread free while its threads sign a big batch', async () => {
     const { pool, pub } = setup({ maxThreads: 2, inlineBelow: 64 });
     await pool.signMany(messages(128, 'warm-up'));
-    await new Promise((r) => setTimeout(r, 1500)); // the threads load their module
-    const msgs = messages(1500, 'shared');
+    const msgs = messages(3000, 'shared');
+    // The calling thread's event loop keeps turning while 3,000 signatures are made elsewhere.
+    let turns = 0;
+    let done = false;
+    const spin = (): void => {
+      turns++;
+      if (!done) setImmediate(spin);
+    };
+    setImmediate(spin);
     const sigs = await pool.signMany(msgs);
+    done = true;
     expect(sigs.filter((s, i) => !verifyEs256(s, msgs[i]!, pub))).toEqual([]);
-    expect(pool.stats.pooled).toBeGreaterThan(0);
+    expect(turns).toBeGreaterThan(20);
+    expect(pool.stats.pooled).toBe(3128);
   });
 
   it('signs small batches on the calling thread: no thread is started while the load does not need one', async () => {
@@ -80,31 +91,54 @@ describe('SigningPool', () => {
   });
 
   it.each([
-    ['in a batch shared with the threads', 200],
-    ['in a small batch, on the calling thread', 20],
-  ])('catches a signature damaged anywhere in a batch (%s) and returns a good one in its place', async (_where, n) => {
+    ['in a batch shared with the threads, checking all', 200, 'all' as const],
+    ['in a small batch, on the calling thread, with the default check', 20, undefined],
+  ])('catches a signature damaged anywhere in a batch (%s) and returns a good one in its place', async (_where, n, check) => {
     const rnd = seededRandom(n);
     for (let round = 0; round < 3; round++) {
       const target = Math.floor(rnd() * n);
-      const { pool, pub } = setup({ maxThreads: 2, inlineBelow: 64, faults: (i, attempt) => i === target && attempt === 0 });
+      const { pool, pub } = setup({ maxThreads: 2, inlineBelow: 64, check, faults: (i, attempt) => i === target && attempt === 0 });
       const msgs = messages(n, `round ${round}`);
       const sigs = await pool.signMany(msgs);
       expect(bad(sigs, msgs, pub)).toEqual([]);
       expect(pool.errors.get('SIGN_SELF_CHECK_FAILED')).toBe(1);
+      expect(pool.stats).toMatchObject({ repaired: 1, refusedBatches: 0 });
     }
   });
 
   it('refuses the whole batch when a damaged signature cannot be made good', async () => {
-    const { pool } = setup({ maxThreads: 2, inlineBelow: 64, faults: (i) => i === 137 });
+    const { pool } = setup({ maxThreads: 2, inlineBelow: 64, check: 'all', faults: (i) => i === 137 });
     await expect(pool.signMany(messages(300))).rejects.toMatchObject({ code: 'SIGN_SELF_CHECK_FAILED' });
     expect(pool.errors.get('SIGN_SELF_CHECK_FAILED')).toBe(1);
+    expect(pool.stats).toMatchObject({ repaired: 0, refusedBatches: 1 });
   });
 
-  it('with a sampled check, verifies about one in k', async () => {
-    const { pool, pub } = setup({ maxThreads: 2, inlineBelow: 64, check: { every: 8 } });
+  it('by default checks one in 8 of a threaded batch and every signature of a small one', async () => {
+    const { pool, pub } = setup({ maxThreads: 2, inlineBelow: 64 });
     const msgs = messages(400);
     expect(bad(await pool.signMany(msgs), msgs, pub)).toEqual([]);
     expect(pool.stats.checked).toBe(50);
+    const few = messages(40, 'few');
+    expect(bad(await pool.signMany(few), few, pub)).toEqual([]);
+    expect(pool.stats.checked).toBe(90);
+  });
+
+  it('with the sampled check, a fault on every signature is caught whole: the first one caught has the batch checked in full, then the next batches too', async () => {
+    let faulty = true;
+    const { pool, pub } = setup({ maxThreads: 2, inlineBelow: 64, faults: (_i, attempt) => faulty && attempt === 0 });
+    const msgs = messages(300);
+    expect(bad(await pool.signMany(msgs), msgs, pub)).toEqual([]);
+    expect(pool.stats).toMatchObject({ repaired: 300, refusedBatches: 0, checked: 300 });
+    faulty = false;
+    const next = messages(300, 'next');
+    expect(bad(await pool.signMany(next), next, pub)).toEqual([]);
+    expect(pool.stats.checked).toBe(600);
+  });
+
+  it('with the sampled check, a persistent fault refuses the batch: no signature of it is returned', async () => {
+    const { pool } = setup({ maxThreads: 2, inlineBelow: 64, faults: () => true });
+    await expect(pool.signMany(messages(300))).rejects.toMatchObject({ code: 'SIGN_SELF_CHECK_FAILED' });
+    expect(pool.stats.refusedBatches).toBe(1);
   });
 
   it('fails the batch of a thread that dies with SIGN_WORKER_FAILED, and signs the next batch', async () => {

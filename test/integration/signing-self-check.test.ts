@@ -54,8 +54,9 @@ async function rig(): Promise<Rig> {
   const path = join(dir, `agent-${++n}.db`);
   const store = new ObservationStore(path);
   const r: Rig = { authority, store, log: undefined as unknown as ObservationLog, path, published: [], fault: undefined };
-  // Threads for batches of 32 and up; the fault hook sees each message's index in its batch.
-  authority.leaf.signer.configurePool({ maxThreads: 2, inlineBelow: 32, faults: (i, attempt) => r.fault !== undefined && r.fault.at === i && r.fault.attempts.includes(attempt) });
+  // Threads for batches of 32 and up, every signature checked (the default samples threaded
+  // batches: signing-pool.test.ts); the fault hook sees each message's index in its batch.
+  authority.leaf.signer.configurePool({ maxThreads: 2, inlineBelow: 32, check: 'all', faults: (i, attempt) => r.fault !== undefined && r.fault.at === i && r.fault.attempts.includes(attempt) });
   const chain = new ObservationChain(authority.leaf.signer, identityOf(authority), { seq: 0, hash: GENESIS_PREV, epoch: 1n });
   await chain.prime();
   const pub = new ThreadedPublisher(store, { url: broker.url, clientId: `selfcheck-${n}`, place: PLACE, logger: silentLogger, birth: () => ({}) });
