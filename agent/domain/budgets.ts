@@ -3,7 +3,8 @@
  * refusals the place, one unit and one grant may draw. The place and unit budgets count per
  * budget window (fixed windows of `windowMs` from the epoch); a grant's counts over its life
  * (it is kept with the grant across restarts). The first draw refused in a window is recorded
- * as one `suspension`; later ones in the same window are refused silently.
+ * as one `suspension`; later ones in the same window are refused silently. What a window had
+ * drawn survives a restart: the agent rebuilds it from its chain (runtime/budget-replay.ts).
  */
 export interface BudgetLimits {
   windowMs: number;
@@ -21,6 +22,14 @@ export interface SuspensionClaim {
   reservation?: string;
   budget: number;
   window: [number, number];
+}
+
+/** What was drawn in one budget window, rebuilt from the chain after a restart. */
+export interface BudgetUse {
+  /** `scheme:id` of the unit each signed attestation or refusal was drawn for, one entry per draw. */
+  units: string[];
+  /** The suspensions signed, as `scope` and `key`. */
+  suspensions: { scope: SuspensionClaim['scope']; key: string }[];
 }
 
 /** Units tracked per window: past this the oldest are forgotten (the place budget still binds them). */
@@ -60,6 +69,25 @@ export class PresenceBudgets {
     this.unitUsed.set(unitKey, used + 1);
     if (this.unitUsed.size > MAX_UNITS) this.unitUsed.delete(this.unitUsed.keys().next().value!);
     return true;
+  }
+
+  /**
+   * Takes up the current window where a previous run left it (the draws and suspensions it
+   * signed), so a restart neither resets the budgets nor signs a suspension twice.
+   */
+  restore(now: number, use: BudgetUse): void {
+    this.roll(now);
+    this.placeUsed += use.units.length;
+    for (const u of use.units) {
+      this.unitUsed.delete(u);
+      this.unitUsed.set(u, (this.unitUsed.get(u) ?? 0) + 1);
+      if (this.unitUsed.size > MAX_UNITS) this.unitUsed.delete(this.unitUsed.keys().next().value!);
+    }
+    for (const s of use.suspensions) this.markSuspended(s.scope, s.key);
+  }
+
+  markSuspended(scope: SuspensionClaim['scope'], key: string): void {
+    this.suspended.add(`${scope}\u0000${key}`);
   }
 
   private roll(now: number): void {

@@ -2,6 +2,7 @@ import { CodedError } from '../../core/coded-error.ts';
 /** Stable codes of the running agent: emitting, grants, outbox pressure, the demo broker, identity, sources; a code never changes meaning once released. */
 export const RuntimeErrorCode = {
   BROKER_LISTEN_FAILED: 'BROKER_LISTEN_FAILED',
+  BUDGET_REPLAY_UNREADABLE: 'BUDGET_REPLAY_UNREADABLE',
   BROKER_PORT_IN_USE: 'BROKER_PORT_IN_USE',
   BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
   CHAIN_MARKER_CORRUPT: 'CHAIN_MARKER_CORRUPT',

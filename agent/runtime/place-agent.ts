@@ -30,6 +30,7 @@ import { compressRanges, withTimeout } from './bounded-wait.ts';
 
 export { compressRanges };
 import { presenceDraft } from './claims-to-drafts.ts';
+import { replayBudgetUse } from './budget-replay.ts';
 import type { ChainMarker } from './chain-marker.ts';
 
 export interface PlaceAgentOptions {
@@ -139,6 +140,7 @@ export class PlaceAgent {
     this.o.store.setEpoch(this.epoch);
     await this.chain.prime();
     for (const g of this.o.store.grants.active(this.o.clock.now())) this.grants.receive(g.bytes, { stored: true, ...(g.settlement ? { settlement: g.settlement } : {}) });
+    this.restoreBudgets();
     this.publisher.subscribe(grantFilter(this.o.place), (topic, payload) => this.acceptGrant(payload, topic));
     this.publisher.start();
     // The clock baseline is taken now, not at the first presence tick: a step in the first
@@ -159,6 +161,15 @@ export class PlaceAgent {
     this.timers.push(setInterval(() => void this.envelopeTick(), this.o.envelope.intervalMs));
     this.timers.push(setInterval(() => this.presenceTick(), 1000));
     this.timers.push(setInterval(() => void this.checkpoint(), this.o.checkpoint.intervalMs));
+  }
+
+  /** The current budget window takes up where the last run left it (budget-replay.ts). */
+  private restoreBudgets(): void {
+    const now = this.o.clock.now();
+    const windowMs = this.presence.policy.budgets.windowMs;
+    const use = replayBudgetUse(this.o.store, Math.floor(now / windowMs) * windowMs);
+    if (use.unreadable) this.errors.count(RuntimeErrorCode.BUDGET_REPLAY_UNREADABLE, use.unreadable);
+    this.presence.restoreBudgets(now, use);
   }
 
   private draft(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): ObservationDraft {

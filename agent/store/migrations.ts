@@ -58,6 +58,9 @@ export const MIGRATIONS: string[] = [
    ALTER TABLE grants ADD COLUMN named_until_seq INTEGER;
    CREATE UNIQUE INDEX grants_nonce ON grants(nonce);
    CREATE INDEX grants_hash ON grants(hash);`,
+  // 6: observations by kind and time, so a start rebuilds the presence budgets of the current
+  // window from the attestations, refusals and suspensions signed in it.
+  `CREATE INDEX observations_kind_t ON observations(kind, t);`,
 ];
 
 /** The user_version after which observations follow the revised wire contract. */

@@ -282,6 +282,17 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
     }
   }
 
+  /** Observations of `kind` signed at or after `fromT` (ms), in seq order. */
+  *observationsOfKindSince(kind: string, fromT: number): Generator<{ seq: number; bytes: Uint8Array }> {
+    const page = this.stmt('SELECT b.seq AS seq, p.bytes AS prefix, b.bytes AS bytes FROM observations b LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE b.kind = ? AND b.t >= ? AND b.seq > ? ORDER BY b.seq LIMIT 1000');
+    for (let after = 0; ; ) {
+      const rows = page.all(kind, fromT, after) as { seq: number; prefix: Buffer | null; bytes: Buffer }[];
+      for (const r of rows) yield { seq: r.seq, bytes: withPrefix(r.prefix, r.bytes) };
+      if (rows.length < 1000) return;
+      after = rows[rows.length - 1]!.seq;
+    }
+  }
+
   /** Received grants (grant-store.ts). */
   get grants(): GrantStore {
     return (this.grantStore ??= new GrantStore((sql) => this.stmt(sql), (fn) => this.guard(fn)));

@@ -202,6 +202,20 @@ describe('what the claims say', () => {
     expect(s).toEqual({ kind: 'suspension', scope: 'place', key: 'place', budget: 3, window: [Math.floor(T0 / 3_600_000) * 3_600_000, Math.floor(T0 / 3_600_000) * 3_600_000 + 3_600_000] });
   });
 
+  it('a grant suspended before a restart is not suspended again after it', () => {
+    const policy = { physical: true, budgets: { windowMs: 3_600_000, perPlace: 500, perUnit: 16, perGrant: 1 } };
+    const p = new PresenceTracker(2 * MIN, policy);
+    p.addGrant(grant());
+    const feed = (q: PresenceTracker, steps: Step[]) =>
+      steps.sort((a, b) => a.at - b.at).flatMap((s) => [...(s.ais ? q.observe(s.ais) : []), ...(s.occupied ? q.observePhysical({ t: s.at, occupied: true, conf: 0.85, sources: ['radar'], modality: 'range', digest: 'x' }) : []), ...(s.tick ? q.tick(s.at) : [])]);
+    // Arrived, then still there past end + grace: the overstay is over the grant's budget of 1.
+    expect(feed(p, [...alongside(T0 + 5000, T0 + 62 * MIN), ...ticks(T0, T0 + 62 * MIN)]).map(label)).toEqual(['arrived', 'suspension:grant']);
+    const q = new PresenceTracker(2 * MIN, policy);
+    q.addGrant(grant(), p.grantStates().get('00'.repeat(16)));
+    // After the restart the vessel leaves: the departure is over budget too, and nothing new is signed.
+    expect(feed(q, [...alongside(T0 + 62 * MIN + 5000, T0 + 64 * MIN), ...ticks(T0 + 62 * MIN, T0 + 70 * MIN)]).map(label)).toEqual([]);
+  });
+
   it('restores settled grants so a restart does not re-judge them', () => {
     const p = new PresenceTracker(2 * MIN, { physical: true });
     p.addGrant(grant());
