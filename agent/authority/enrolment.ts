@@ -3,7 +3,8 @@
  * agent/signing/tpm-enroll.ts, which describes the three messages).
  *
  * challenge: the EK certificate must chain to a configured manufacturer CA (X.509 signatures
- * and validity checked with node:crypto) and hold an RSA 2048 key; the AK's public area must
+ * and validity checked with node:crypto) and hold an RSA 2048 or an ECC P-256 key (EK Credential
+ * Profile templates L-1 and L-2); the AK's public area must
  * be a fixedTPM restricted signing key. A fresh 32-byte challenge is sealed to that EK for the
  * AK's Name (MakeCredential, drivers/tpm/credential.ts) and remembered, single-use, for 10
  * minutes in <authority dir>/enroll-pending (mode 0600).
@@ -68,7 +69,9 @@ export function verifyEkCertificate(der: Uint8Array, caPems: string[], nowMs: nu
   if (!issuer) throw new AuthorityError('ENROLL_EK_UNTRUSTED', `the EK certificate (issuer "${ek.issuer}") does not chain to a configured manufacturer CA`);
   if (!within(issuer, nowMs)) throw new AuthorityError('ENROLL_EK_UNTRUSTED', `manufacturer CA "${issuer.subject}" is outside its validity period`);
   const k = ek.publicKey;
-  if (k.asymmetricKeyType !== 'rsa' || k.asymmetricKeyDetails?.modulusLength !== 2048) throw new AuthorityError('ENROLL_EK_UNSUPPORTED', 'only RSA 2048 endorsement keys are supported');
+  const rsa2048 = k.asymmetricKeyType === 'rsa' && k.asymmetricKeyDetails?.modulusLength === 2048;
+  const p256 = k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  if (!rsa2048 && !p256) throw new AuthorityError('ENROLL_EK_UNSUPPORTED', 'only RSA 2048 and ECC P-256 endorsement keys are supported');
   return k;
 }
 

@@ -2,7 +2,8 @@
  * Enrolment of a TPM-backed gateway, device side (the authority side is
  * agent/authority/enrolment.ts). Three messages:
  *
- * 1. request (device): the EK certificate from NV and the AK's public area.
+ * 1. request (device): an EK certificate from NV (ECC P-256 if present, else RSA 2048) and the
+ *    AK's public area.
  * 2. challenge (authority): after checking the EK certificate against its manufacturer CAs,
  *    a fresh random challenge sealed to that EK for the AK's Name (MakeCredential).
  * 3. answer (device): TPM2_ActivateCredential recovers the challenge, which only the TPM that
@@ -15,14 +16,15 @@
  * The AK (restricted signing, Part 1 §25.2.3: it signs only TPM-generated structures
  * beginning with TPM_GENERATED_VALUE) and the signing key are ordinary keys under the SRK,
  * loaded from tpm-key.json for the command and flushed after it; each is authorised with its
- * authValue in its own salted HMAC session. The EK is re-derived (template L-1) and used under
+ * authValue in its own salted HMAC session. The EK is re-derived (template L-2 for the ECC P-256
+ * EK, L-1 for the RSA 2048 one, whichever the challenge was sealed to) and used under
  * its policy, PolicySecret(TPM_RH_ENDORSEMENT) with the endorsement hierarchy's auth (empty
  * unless someone set one).
  */
 import type { TpmClient } from '../../drivers/tpm/client.ts';
 import { certify, quote, type Attestation } from '../../drivers/tpm/commands/attest.ts';
-import { activateCredential } from '../../drivers/tpm/credential.ts';
-import { createEk, readEkCertificate } from '../../drivers/tpm/ek.ts';
+import { activateCredential, sealedToEk } from '../../drivers/tpm/credential.ts';
+import { createEk, EK_CERT_NV_INDEX, readEkCertificate, type EkKind } from '../../drivers/tpm/ek.ts';
 import { flushContext } from '../../drivers/tpm/commands/context.ts';
 import { loadKey, parsePublicArea } from '../../drivers/tpm/commands/keys.ts';
 import { RH } from '../../drivers/tpm/constants.ts';
@@ -101,12 +103,23 @@ export interface EnrollmentAnswer {
   certifySignature: Uint8Array;
 }
 
-/** Step 1: what the authority needs to seal a challenge to this TPM. */
-export async function createEnrollmentRequest(cfg: TpmKeysConfig): Promise<EnrollmentRequest> {
+/**
+ * Step 1: what the authority needs to seal a challenge to this TPM. `ek` picks the endorsement
+ * key; by default the ECC P-256 EK when the TPM holds its certificate, else the RSA 2048 EK.
+ */
+export async function createEnrollmentRequest(cfg: TpmKeysConfig, opts: { ek?: EkKind } = {}): Promise<EnrollmentRequest> {
   const file = readKeyFile(tpmKeyPaths(cfg.stateDir).keyFile);
   if (!file.blobs.ak) throw new TpmError('TPM_NOT_PROVISIONED', 'tpm-key.json has no attestation key: run keys init --tpm', {});
   const akPublicArea = file.blobs.ak.publicArea;
-  return withTpm(cfg, async (tpm) => ({ ekCertificate: await readEkCertificate(tpm), akPublicArea }));
+  return withTpm(cfg, async (tpm) => {
+    if (opts.ek) return { ekCertificate: await readEkCertificate(tpm, EK_CERT_NV_INDEX[opts.ek]), akPublicArea };
+    try {
+      return { ekCertificate: await readEkCertificate(tpm, EK_CERT_NV_INDEX.ecc), akPublicArea };
+    } catch (e) {
+      if (!(e instanceof TpmError && e.code === 'TPM_NO_EK_CERT')) throw e;
+      return { ekCertificate: await readEkCertificate(tpm, EK_CERT_NV_INDEX.rsa), akPublicArea };
+    }
+  });
 }
 
 /** Step 3: activate the credential with the EK and the AK, and certify the signing key with the recovered challenge. */
@@ -115,7 +128,8 @@ export async function answerEnrollmentChallenge(cfg: TpmKeysConfig, ch: Enrollme
   return withTpm(cfg, (tpm) =>
     withAttestationKeys(tpm, cfg.stateDir, async (k) => {
       let challenge: Uint8Array;
-      const ek = await createEk(tpm);
+      // The EK the authority sealed the challenge to (the one whose certificate the request carried).
+      const ek = await createEk(tpm, sealedToEk(ch.encryptedSecret));
       try {
         const policy = await startSession(tpm, SE.POLICY);
         try {

@@ -1,20 +1,36 @@
 /**
  * The endorsement key (EK) and its certificate, as the TCG EK Credential Profile for TPM
- * Family 2.0 defines them: the RSA 2048 EK of template L-1 (re-derived from the endorsement
- * seed by TPM2_CreatePrimary, so it is the key the manufacturer certified) and its
- * certificate in NV index 0x01C00002. Only the RSA EK is supported here.
+ * Family 2.0 defines them: the RSA 2048 EK of template L-1 with its certificate in NV index
+ * 0x01C00002, and the ECC NIST P-256 EK of template L-2 with its certificate in 0x01C0000A.
+ * Each is re-derived from the endorsement seed by TPM2_CreatePrimary, so it is the key the
+ * manufacturer certified.
  */
 import type { TpmClient } from './client.ts';
 import { ALG, CC, RH } from './constants.ts';
 import { TpmReader, TpmWriter } from './marshal.ts';
 import { nvRead, nvReadPublic } from './commands/nv.ts';
-import { permanentName } from './commands/object.ts';
-import { EK_ATTRIBUTES, EK_POLICY_A, objectName } from './public-area.ts';
+import { createPrimary, permanentName } from './commands/object.ts';
+import { flushContext } from './commands/context.ts';
+import { EK_ATTRIBUTES, EK_POLICY_A, ekTemplateL2, objectName, readEccPublic, type EccPublic } from './public-area.ts';
 import type { Authorization } from './session.ts';
 import { TpmError } from './tpm-error.ts';
 
-/** EK Credential Profile, "EK Certificate NV indices": the RSA 2048 EK certificate. */
+/** EK Credential Profile, "EK Certificate NV indices" (low range): the RSA 2048 EK certificate. */
 export const EK_CERT_NV_INDEX_RSA2048 = 0x01c00002;
+/** The same table: the ECC NIST P-256 EK certificate. */
+export const EK_CERT_NV_INDEX_ECC_P256 = 0x01c0000a;
+
+export type EkKind = 'rsa' | 'ecc';
+
+export const EK_CERT_NV_INDEX: Record<EkKind, number> = { rsa: EK_CERT_NV_INDEX_RSA2048, ecc: EK_CERT_NV_INDEX_ECC_P256 };
+
+export interface EndorsementKey {
+  kind: EkKind;
+  /** Transient: the caller flushes it. */
+  handle: number;
+  publicArea: Uint8Array;
+  name: Uint8Array;
+}
 
 const ALG_AES = 0x0006;
 const ALG_CFB = 0x0043;
@@ -59,10 +75,21 @@ export function ekModulus(publicArea: Uint8Array): Uint8Array {
 }
 
 /**
- * Part 3 §24.1 TPM2_CreatePrimary of the L-1 EK under the endorsement hierarchy. Returns the
- * transient handle (the caller flushes it), its public area, Name and modulus.
+ * Part 3 §24.1 TPM2_CreatePrimary of the EK under the endorsement hierarchy: template L-1 (RSA)
+ * or L-2 (ECC P-256). The public area the TPM returns must be of that template (for the ECC EK,
+ * its point is then a salt key and a credential-protection key the caller can use).
  */
-export async function createEk(tpm: TpmClient, endorsementAuth: Authorization = new Uint8Array(0)): Promise<{ handle: number; publicArea: Uint8Array; name: Uint8Array; modulus: Uint8Array }> {
+export async function createEk(tpm: TpmClient, kind: EkKind = 'rsa', endorsementAuth: Authorization = new Uint8Array(0)): Promise<EndorsementKey> {
+  if (kind === 'ecc') {
+    const k = await createPrimary(tpm, ekTemplateL2(), endorsementAuth, RH.ENDORSEMENT);
+    try {
+      ekPoint(k.publicArea);
+    } catch (e) {
+      await flushContext(tpm, k.handle).catch(() => {});
+      throw e;
+    }
+    return { kind, handle: k.handle, publicArea: k.publicArea, name: objectName(k.publicArea) };
+  }
   const w = new TpmWriter();
   w.sized((s) => s.tpm2b(new Uint8Array(0)).tpm2b(new Uint8Array(0)));
   w.tpm2b(ekTemplateL1());
@@ -73,7 +100,38 @@ export async function createEk(tpm: TpmClient, endorsementAuth: Authorization = 
     { idempotent: false, responseHandles: 1 },
   );
   const publicArea = params.tpm2b();
-  return { handle: handles[0]!, publicArea, name: objectName(publicArea), modulus: ekModulus(publicArea) };
+  try {
+    ekModulus(publicArea);
+  } catch (e) {
+    await flushContext(tpm, handles[0]!).catch(() => {});
+    throw e;
+  }
+  return { kind, handle: handles[0]!, publicArea, name: objectName(publicArea) };
+}
+
+/** The point of an ECC public area of the L-2 shape; anything else is refused. */
+export function ekPoint(publicArea: Uint8Array): EccPublic {
+  let pub: EccPublic;
+  try {
+    const r = new TpmReader(publicArea, 'EK TPMT_PUBLIC');
+    pub = readEccPublic(r).pub;
+    r.end();
+  } catch (e) {
+    throw new TpmError('TPM_KEY_MISMATCH', 'the endorsement key is not an ECC key of template L-2', {}, { cause: e });
+  }
+  const want = ekTemplateL2();
+  const same =
+    pub.nameAlg === want.nameAlg &&
+    pub.objectAttributes === want.objectAttributes &&
+    Buffer.from(pub.authPolicy).equals(Buffer.from(want.authPolicy)) &&
+    pub.symmetric === want.symmetric &&
+    pub.scheme === want.scheme &&
+    pub.curveId === want.curveId &&
+    pub.kdf === want.kdf &&
+    pub.x.length === 32 &&
+    pub.y.length === 32;
+  if (!same) throw new TpmError('TPM_KEY_MISMATCH', 'the endorsement key is not of the EK Credential Profile template L-2', {});
+  return pub;
 }
 
 /** The EK certificate (DER) from its NV index, read in chunks the TPM's NV buffer can carry. */

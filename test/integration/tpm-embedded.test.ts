@@ -80,7 +80,7 @@ describe('embedded agent on a TPM (swtpm)', () => {
       const ok = await issue('tpm.cred');
       expect(ok.code, ok.stderr).toBe(0);
       const claims = parseCredentialClaims(decodeSign1(new Uint8Array(readFileSync(join(dir, 'tpm.cred')))).payload)!;
-      expect(claims.tpm?.ekCertHash).toEqual(new Uint8Array(createHash('sha256').update(readFileSync(mfg.ekCertFile)).digest()));
+      expect(claims.tpm?.ekCertHash).toEqual(new Uint8Array(createHash('sha256').update(readFileSync(mfg.eccEkCertFile)).digest()));
       const again = await issue('again.cred');
       expect(again.code).toBe(3);
       expect(again.stderr).toContain('ENROLL_CHALLENGE_UNKNOWN');

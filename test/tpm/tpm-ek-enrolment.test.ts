@@ -1,7 +1,9 @@
 /**
  * Enrolment anchored in the endorsement key, on swtpm manufactured by `swtpm_setup
  * --create-ek-cert` with `swtpm_localca` as the manufacturer (each TPM with a CA of its own):
- * a genuine TPM enrols and its credential says the key is TPM-resident; a software-made
+ * a genuine TPM enrols through its ECC P-256 EK (the default) or its RSA 2048 EK, and its
+ * credential says the key is TPM-resident; a challenge sealed to another TPM's EK is not
+ * activated; a software-made
  * enrolment (a software EK under a CA of its own, or the genuine EK certificate with a
  * software AK), a replayed answer, an expired challenge, an EK from an unknown manufacturer
  * and answers altered in transit are refused with coded errors.
@@ -57,9 +59,9 @@ function softwareAk(): { sk: Uint8Array; publicArea: Uint8Array } {
 }
 
 describe('enrolment anchored in the endorsement key', () => {
-  it('a genuine TPM enrols; the credential states that its key is TPM-resident, bound to the EK certificate', async () => {
+  it('a genuine TPM enrols through its ECC P-256 EK (the default); the credential states that its key is TPM-resident, bound to the EK certificate', async () => {
     const req = await createEnrollmentRequest(cfg());
-    expect(Buffer.from(req.ekCertificate).equals(readFileSync(mfg.ekCertFile))).toBe(true);
+    expect(Buffer.from(req.ekCertificate).equals(readFileSync(mfg.eccEkCertFile))).toBe(true);
     const ch = startEnrollment(authDir, req, cas, Date.now());
     const ans = await answerEnrollmentChallenge(cfg(), ch);
     const done = finishEnrollment(authDir, ans, Date.now());
@@ -94,6 +96,33 @@ describe('enrolment anchored in the endorsement key', () => {
       await s.close();
     }
   });
+
+  it('a genuine TPM enrols through its RSA 2048 EK when asked; both EKs name the same TPM-resident key', async () => {
+    const req = await createEnrollmentRequest(cfg(), { ek: 'rsa' });
+    expect(Buffer.from(req.ekCertificate).equals(readFileSync(mfg.ekCertFile))).toBe(true);
+    const ch = startEnrollment(authDir, req, cas, Date.now());
+    expect(ch.encryptedSecret).toHaveLength(256);
+    const done = finishEnrollment(authDir, await answerEnrollmentChallenge(cfg(), ch), Date.now());
+    expect(Buffer.from(done.residence.ekCertHash).equals(createHash('sha256').update(readFileSync(mfg.ekCertFile)).digest())).toBe(true);
+    const viaEcc = startEnrollment(authDir, await createEnrollmentRequest(cfg()), cas, Date.now());
+    expect(viaEcc.encryptedSecret).toHaveLength(68);
+    const doneEcc = finishEnrollment(authDir, await answerEnrollmentChallenge(cfg(), viaEcc), Date.now());
+    expect(Buffer.from(doneEcc.subjectKey).equals(Buffer.from(done.subjectKey))).toBe(true);
+  });
+
+  it('a challenge sealed to the ECC EK of another TPM cannot be activated here', async () => {
+    const other = await manufactureSwtpm();
+    try {
+      // The other TPM's genuine ECC EK certificate with this TPM's AK: the challenge is sealed to that EK.
+      const mine = await createEnrollmentRequest(cfg());
+      const ch = startEnrollment(authDir, { ekCertificate: new Uint8Array(readFileSync(other.eccEkCertFile)), akPublicArea: mine.akPublicArea }, [readFileSync(other.issuerCaFile, 'utf8')], Date.now());
+      const e = await answerEnrollmentChallenge(cfg(), ch).catch((x: unknown) => x);
+      // The TPM derives the seed with its own EK: the credential's HMAC does not check out (Part 3 §12.5).
+      expect(e).toMatchObject({ code: 'TPM_RC_INTEGRITY' });
+    } finally {
+      rmSync(other.stateDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('the same answer twice is refused (single-use challenge), and so is one after the challenge expired', async () => {
     const req = await createEnrollmentRequest(cfg());
