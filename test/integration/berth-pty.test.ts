@@ -2,8 +2,9 @@
  * A configured berth gateway (placeType berth) on real drivers through socat ptys: a radar
  * range sensor on a Modbus slave (the shipped ultrasonic-range profile), an AIS receiver and
  * the gateway's own GNSS receiver (RMC + GGA), mosquitto, the real binary. The test moves the
- * world: a hull under the radar, vessels on the AIS, 300 vessels far out, a transponder that
- * jumps 20 km, the gateway carried off; it asserts the signed envelope, claims 264 and tq, and
+ * world: a granted transponder at the berth with no hull under the radar (AIS-only spoof), a
+ * hull under the radar, vessels on the AIS, 300 vessels far out, a transponder that jumps 20 km,
+ * the gateway carried off; it asserts the signed envelope, claims 264 and tq, and
  * exactly the observations about units that must be signed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +29,8 @@ const ANCHOR = { lat: 53.5461, lon: 9.9665 };
 const SURVEYED = { lat: 53.54615, lon: 9.96641 };
 const VESSEL = 211331640;
 const SPOOFER = 244000001;
+/** Holds a grant and transmits from the berth, but no hull is there: AIS alone. */
+const GHOST = 244000002;
 
 function nmea(body: string): string {
   let x = 0;
@@ -163,15 +166,28 @@ describe('berth gateway on real drivers through ptys', () => {
     expect(loc['4']).toBeLessThan(10); // the fix's accuracy, not the survey's 3 m stated blindly
     expect(plain(latest.claims.get(CLAIM.tq))).toMatchObject({ src: 'gnss' });
 
-    // The grant for the vessel, then the vessel alongside: AIS at the berth and a hull under the radar.
+    // Grants for the vessel and for a transponder that will claim the berth with no hull under the radar.
     const now = Date.now();
     const grantFile = join(dir, 'R1.grant');
-    const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', 'R1', '--unit', `mmsi:${VESSEL}`, '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '100', '--grace', '60000', '--out', grantFile]);
-    expect(g.code, g.stderr).toBe(0);
     const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-    await pub.publishAsync(`pm/v1/${PLACE}/grants/R1`, readFileSync(grantFile), { qos: 1, retain: true });
+    for (const [reservation, mmsi, file] of [['R1', VESSEL, grantFile], ['R2', GHOST, join(dir, 'R2.grant')]] as const) {
+      const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', reservation, '--unit', `mmsi:${mmsi}`, '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '100', '--grace', '60000', '--out', file]);
+      expect(g.code, g.stderr).toBe(0);
+      await pub.publishAsync(`pm/v1/${PLACE}/grants/${reservation}`, readFileSync(file), { qos: 1, retain: true });
+    }
     await pub.endAsync();
     await new Promise((r) => setTimeout(r, 1500));
+
+    // AIS-only spoof: accurate, steady reports from 15 m off the anchor inside its window, the
+    // radar reading open water throughout. No arrival: one refusal once the hold time has passed.
+    for (let i = 0; i < 4; i++) {
+      await write(ais, aisAt(GHOST, 15));
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const ghostRefused = () => signed().find((o) => o.kind === 'reservation' && (o.body.unit as string[] | undefined)?.[1] === String(GHOST));
+    await waitFor(() => ghostRefused() !== undefined, 20_000, 'the AIS-only claim refused');
+    expect(ghostRefused()!.body).toMatchObject({ reason: 'not-credible', corroborated: false, modalities: ['ais'], flags: ['no-physical-evidence'] });
+
     let vesselAlongside = true;
     const vesselTicker = setInterval(() => vesselAlongside && void write(ais, aisAt(VESSEL, 20)), 1000);
     try {
@@ -191,7 +207,7 @@ describe('berth gateway on real drivers through ptys', () => {
         await write(ais, aisAt(SPOOFER, 10));
         await new Promise((r) => setTimeout(r, 1000));
       }
-      await waitFor(() => signed().some((o) => o.kind === 'reservation' && o.body.reason === 'not-credible'), 30_000, 'the jumping transponder refused');
+      await waitFor(() => signed().some((o) => o.kind === 'reservation' && (o.body.unit as string[] | undefined)?.[1] === String(SPOOFER)), 30_000, 'the jumping transponder refused');
 
       // The gateway carried 2 km off its surveyed position.
       gnssAt = { lat: SURVEYED.lat + 0.018, lon: SURVEYED.lon };
@@ -212,9 +228,10 @@ describe('berth gateway on real drivers through ptys', () => {
     const verifier = new ObservationVerifier([loadTrustAnchor(join(auth, 'anchor.cose'))]);
     for (const r of storedObservations(db)) expect(verifier.check(r.bytes).ok).toBe(true);
     const all = signed();
-    expect(unitObservations(all)).toEqual([`presence:arrived:mmsi:${VESSEL}`, `reservation:not-credible:mmsi:${SPOOFER}`, `presence:departed:mmsi:${VESSEL}`]);
+    expect(unitObservations(all)).toEqual([`reservation:not-credible:mmsi:${GHOST}`, `presence:arrived:mmsi:${VESSEL}`, `reservation:not-credible:mmsi:${SPOOFER}`, `presence:departed:mmsi:${VESSEL}`]);
     expect(all.find((o) => o.body.event === 'arrived')!.body).toMatchObject({ reservation: 'R1', corroborated: true, modalities: ['ais', 'range'], flags: [] });
-    expect(all.find((o) => o.kind === 'reservation' && o.body.reason === 'not-credible')!.body).toMatchObject({ flags: ['ais-jump'] });
+    expect(all.find((o) => o.kind === 'reservation' && (o.body.unit as string[] | undefined)?.[1] === String(SPOOFER))!.body).toMatchObject({ reason: 'not-credible', flags: ['ais-jump'] });
+    expect(all.some((o) => o.kind === 'presence' && (o.body.unit as string[] | undefined)?.[1] === String(GHOST))).toBe(false);
     expect(all.filter((o) => o.kind === 'status' && o.body.event === 'gateway-moved')).toHaveLength(1);
     const moved = all.find((o) => o.body.event === 'gateway-moved')!;
     expect(moved.body.measured_m as number).toBeGreaterThan(1900);
