@@ -5,6 +5,7 @@
  * Each is re-derived from the endorsement seed by TPM2_CreatePrimary, so it is the key the
  * manufacturer certified.
  */
+import { X509Certificate, type JsonWebKey } from 'node:crypto';
 import type { TpmClient } from './client.ts';
 import { ALG, CC, RH } from './constants.ts';
 import { TpmReader, TpmWriter } from './marshal.ts';
@@ -132,6 +133,23 @@ export function ekPoint(publicArea: Uint8Array): EccPublic {
     pub.y.length === 32;
   if (!same) throw new TpmError('TPM_KEY_MISMATCH', 'the endorsement key is not of the EK Credential Profile template L-2', {});
   return pub;
+}
+
+/**
+ * Whether the ECC EK's point is the key of its certificate (DER). The chain of that certificate
+ * to a manufacturer CA is the enrolling authority's check; here it ties the EK the TPM answered
+ * with to the one the manufacturer certified, so an interposer cannot hand us a salt key of its own
+ * without also faking the certificate the authority will check.
+ */
+export function ekMatchesCertificate(pub: EccPublic, der: Uint8Array): boolean {
+  let jwk: JsonWebKey;
+  try {
+    jwk = new X509Certificate(der).publicKey.export({ format: 'jwk' });
+  } catch {
+    return false;
+  }
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') return false;
+  return Buffer.from(jwk.x!, 'base64url').equals(Buffer.from(pub.x)) && Buffer.from(jwk.y!, 'base64url').equals(Buffer.from(pub.y));
 }
 
 /** The EK certificate (DER) from its NV index, read in chunks the TPM's NV buffer can carry. */

@@ -9,7 +9,8 @@ import type { TpmClient } from './client.ts';
 import { flushContext, flushSessionLeftovers, flushTransientLeftovers, startup } from './commands/context.ts';
 import { assertPersistentHandle, createPrimary, evictControl, readPublic, type LoadedPublic } from './commands/object.ts';
 import { marshalEccPublic, objectName, storageRootTemplate, type EccPublic } from './public-area.ts';
-import { SE, startSession } from './session.ts';
+import { SE, startSession, type AuthSession } from './session.ts';
+import { createEk, EK_CERT_NV_INDEX, ekMatchesCertificate, ekPoint, readEkCertificate } from './ek.ts';
 import { RC, rcBase } from './response-code.ts';
 import { TpmError } from './tpm-error.ts';
 
@@ -73,9 +74,15 @@ function storageRootTemplateWith(pub: EccPublic): EccPublic {
 }
 
 /**
- * Makes the storage root key if absent: CreatePrimary under the owner hierarchy in an
- * unsalted HMAC session (no salt key exists yet; the owner auth is in the HMAC key, never on
- * the bus), then EvictControl in a session salted with the new key itself.
+ * Makes the storage root key if absent: CreatePrimary under the owner hierarchy in an HMAC
+ * session salted with the ECC P-256 endorsement key (no storage key exists yet; the EK is
+ * re-derived from the endorsement seed, template L-2), then EvictControl in a session salted
+ * with the new key itself. Salted, the session key is unknown to whoever watches the bus, so the
+ * HMAC over the owner auth gives no offline guess at it (an unsalted session's HMAC is keyed by
+ * the owner auth alone), and the response, with the new key's public area, is authenticated by
+ * the response HMAC. The EK's point must be that of its certificate in NV when the TPM has one;
+ * without one the salt key is unauthenticated (said in the log), which still defeats a passive
+ * observer.
  */
 export async function ensureStorageRoot(tpm: TpmClient, handle: number, ownerAuth: Uint8Array, logger?: Logger): Promise<StorageRoot & { created: boolean }> {
   assertPersistentHandle(handle);
@@ -85,9 +92,9 @@ export async function ensureStorageRoot(tpm: TpmClient, handle: number, ownerAut
     if (!(e instanceof TpmError && e.code === 'TPM_NOT_PROVISIONED')) throw e;
   }
   logger?.info('creating the storage root key', { handle: '0x' + handle.toString(16) });
-  const plain = await startSession(tpm, SE.HMAC);
+  const byEk = await endorsementSaltedSession(tpm, logger);
   try {
-    const primary = await createPrimary(tpm, storageRootTemplate(), { session: plain, authValue: ownerAuth });
+    const primary = await createPrimary(tpm, storageRootTemplate(), { session: byEk, authValue: ownerAuth });
     try {
       const salted = await startSession(tpm, SE.HMAC, { handle: primary.handle, pub: primary.pub });
       try {
@@ -99,7 +106,28 @@ export async function ensureStorageRoot(tpm: TpmClient, handle: number, ownerAut
       await flushContext(tpm, primary.handle);
     }
   } finally {
-    await flushContext(tpm, plain.handle).catch(() => {});
+    await flushContext(tpm, byEk.handle).catch(() => {});
   }
   return { ...(await readStorageRoot(tpm, handle)), created: true };
+}
+
+/** An HMAC session salted with the ECC P-256 EK (checked against its certificate when there is one); the EK is flushed once the session exists. */
+export async function endorsementSaltedSession(tpm: TpmClient, logger?: Logger): Promise<AuthSession> {
+  const ek = await createEk(tpm, 'ecc');
+  try {
+    const pub = ekPoint(ek.publicArea);
+    let der: Uint8Array | undefined;
+    try {
+      der = await readEkCertificate(tpm, EK_CERT_NV_INDEX.ecc);
+    } catch (e) {
+      if (!(e instanceof TpmError && e.code === 'TPM_NO_EK_CERT')) throw e;
+      logger?.warn('this TPM has no ECC EK certificate: the session salt key is not authenticated by a manufacturer', {});
+    }
+    if (der && !ekMatchesCertificate(pub, der)) {
+      throw new TpmError('TPM_KEY_MISMATCH', 'the ECC endorsement key the TPM answered with is not the key of its certificate in NV', {});
+    }
+    return await startSession(tpm, SE.HMAC, { handle: ek.handle, pub });
+  } finally {
+    await flushContext(tpm, ek.handle).catch(() => {});
+  }
 }
