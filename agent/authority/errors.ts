@@ -1,5 +1,5 @@
 import { CodedError } from '../../core/coded-error.ts';
-/** Stable codes of credentials, credential chains, grants, acceptances and trust anchors; a code never changes meaning once released. */
+/** Stable codes of credentials, credential chains, grants, acceptances, settlements and trust anchors; a code never changes meaning once released. */
 export const AuthorityErrorCode = {
   ACCEPT_BAD_SIGNATURE: 'ACCEPT_BAD_SIGNATURE',
   ACCEPT_FROM_THE_FUTURE: 'ACCEPT_FROM_THE_FUTURE',
@@ -68,6 +68,16 @@ export const AuthorityErrorCode = {
   REVOCATION_NO_CREDENTIAL: 'REVOCATION_NO_CREDENTIAL',
   REVOCATION_TOO_LARGE: 'REVOCATION_TOO_LARGE',
   REVOCATION_WRONG_TYPE: 'REVOCATION_WRONG_TYPE',
+  SETTLE_BAD_SIGNATURE: 'SETTLE_BAD_SIGNATURE',
+  SETTLE_INCONSISTENT: 'SETTLE_INCONSISTENT',
+  SETTLE_ISS_MISMATCH: 'SETTLE_ISS_MISMATCH',
+  SETTLE_KID_MISMATCH: 'SETTLE_KID_MISMATCH',
+  SETTLE_MALFORMED: 'SETTLE_MALFORMED',
+  SETTLE_NO_CREDENTIAL: 'SETTLE_NO_CREDENTIAL',
+  SETTLE_REFERENCE_MISMATCH: 'SETTLE_REFERENCE_MISMATCH',
+  SETTLE_UNRESOLVED: 'SETTLE_UNRESOLVED',
+  SETTLE_WRONG_PLACE: 'SETTLE_WRONG_PLACE',
+  SETTLE_WRONG_TYPE: 'SETTLE_WRONG_TYPE',
 } as const;
 export type AuthorityErrorCode = (typeof AuthorityErrorCode)[keyof typeof AuthorityErrorCode];
 

@@ -27,6 +27,8 @@ export function requestRefusal(req: IssueRequest, parent: CredentialClaims): str
     const other = req.scope.kinds.filter((k) => !(OBSERVATION_KINDS as readonly string[]).includes(k));
     if (other.length) return `a gateway signs observation kinds only (${OBSERVATION_KINDS.join(', ')}), not ${other.join(', ')}`;
   }
+  // DESIGN.md, "Acceptance": a unit credential's scope names the unit(s) it speaks for.
+  if (req.level === 'unit' && (req.scope.units.length === 0 || req.scope.units.includes('*'))) return 'a unit credential names the units it speaks for (such as mmsi:211331640), not *';
   if (req.scope.places.length === 0) return 'the scope names no place';
   if (req.notBefore < parent.nbf) return `not-before ${req.notBefore} is earlier than the parent's ${parent.nbf}`;
   if (req.notAfter > parent.exp) return `expiry lies past the parent's (${new Date(parent.exp * 1000).toISOString()}): at most ${Math.floor((parent.exp - req.now) / 86_400)} days from now`;

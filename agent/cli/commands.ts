@@ -108,9 +108,23 @@ export const AUTHORITY_REVOKE_FLAGS = {
   broker: { type: 'string', arg: 'URL', help: 'publish it retained on pm/v1/authority/<issuer kid>/revocations at this broker' },
 } as const;
 
+export const UNIT_ACCEPT_FLAGS = {
+  key: { type: 'string', arg: 'FILE', help: "the unit's key file (keys init --state DIR makes DIR/device.key)" },
+  credential: { type: 'string', arg: 'CRED', help: "the unit's credential (authority issue --level unit --units SCHEME:ID)" },
+  chain: { type: 'string', arg: 'CRED[,CRED]', help: "the credential's parents, its parent first (e.g. authority/root.cred)" },
+  grant: { type: 'string', arg: 'FILE', help: 'the grant to accept' },
+  anchor: { type: 'string', multiple: true, arg: 'FILE', help: "the authority's trust anchor: grant and acceptance are checked before anything is written" },
+  at: { type: 'string', arg: 'T', help: 'when the unit accepts: ms since the epoch or ISO 8601; default now' },
+  lat: { type: 'string', arg: 'DEG', help: "the unit's own latitude (claim 264), with --lon and --accuracy" },
+  lon: { type: 'string', arg: 'DEG', help: "the unit's own longitude" },
+  accuracy: { type: 'string', arg: 'M', help: 'accuracy of that position in metres' },
+  out: { ...out, help: 'acceptance file to write; default <reservation>.accept' },
+} as const;
+
 export const VERIFY_FLAGS = {
   anchor: { type: 'string', multiple: true, arg: 'FILE', help: "the authority's trust anchor (COSE_Key)" },
-  file: { type: 'string', arg: 'FILE', help: 'a CBOR sequence of observations (export, audit export or an audit file)' },
+  file: { type: 'string', arg: 'FILE', help: 'a CBOR sequence of signed objects: observations (export, audit export, an audit file), grants, acceptances, settlements, revocation lists, credentials' },
+  revocations: { type: 'string', multiple: true, arg: 'FILE', help: 'revocation lists (one, or a CBOR sequence): report what was signed after a revocation, and revoked grants' },
   broker: { type: 'string', arg: 'URL', help: 'collect observations live from this broker' },
   place: { type: 'string', arg: 'URN', help: 'with --broker: the place whose topics to read' },
   count: { type: 'string', arg: 'N', help: 'with --broker: stop after N observations' },
@@ -250,13 +264,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./revoke.ts')).authorityRevokeCommand,
   }),
   defineCommand({
+    name: 'unit accept',
+    summary: "sign a unit's acceptance of a grant (what a vessel, truck or vehicle sends back)",
+    usage: '--key FILE --credential CRED [--chain CRED,CRED] --grant FILE --anchor FILE [--at T] [--lat DEG --lon DEG --accuracy M] [--out FILE]',
+    flags: UNIT_ACCEPT_FLAGS,
+    examples: ['place-agent unit accept --key unit/device.key --credential unit.cred --chain authority/root.cred --grant R1.grant --anchor authority/anchor.cose'],
+    notes: 'The grant is checked as at the acceptance time, and the acceptance as every gateway and settler checks it (verifyAcceptance): one that would be refused is not written.',
+    load: async () => (await import('./unit.ts')).unitAcceptCommand,
+  }),
+  defineCommand({
     name: 'verify',
-    summary: 'verify observations from a file or a live broker with nothing but the trust anchor',
-    usage: '--anchor FILE (--file FILE | --broker URL --place URN [--count N] [--duration S])',
+    summary: 'verify observations and every other signed object from a file or a live broker with nothing but the trust anchor',
+    usage: '--anchor FILE (--file FILE | --broker URL --place URN [--count N] [--duration S]) [--revocations FILE]...',
     flags: VERIFY_FLAGS,
     examples: [
       'place-agent verify --anchor var/authority/anchor.cose --file chain.cbor',
       'place-agent verify --anchor var/authority/anchor.cose --broker mqtt://127.0.0.1:1883 --place urn:place:DEMO:berth:1 --duration 30',
+      'place-agent verify --anchor anchor.cose --file audit.cbor --revocations authority/revocations/<kid>.cose',
     ],
     notes: 'From a broker it stops at --count, at --duration (10 s when neither is given) or on Ctrl-C, and prints the summary of what it collected in each case.',
     load: async () => (await import('./verify.ts')).verifyCommand,

@@ -7,6 +7,7 @@ import { CodedError, isCodedError } from '../../core/coded-error.ts';
 
 /** Stable codes of the command line; subsystems raise their own. A code never changes meaning once released. */
 export const CliErrorCode = {
+  ACCEPT_REFUSED: 'ACCEPT_REFUSED',
   BROKER_UNREACHABLE: 'BROKER_UNREACHABLE',
   CONFIG_HOST_UNRESOLVED: 'CONFIG_HOST_UNRESOLVED',
   DECODE_REJECTS_SUPPRESSED: 'DECODE_REJECTS_SUPPRESSED',

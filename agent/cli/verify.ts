@@ -1,12 +1,7 @@
 import mqtt from 'mqtt';
 import { decodeCborSequence } from '../encoding/cbor-decode.ts';
 import { loadTrustAnchor } from '../authority/authority-dir.ts';
-import { ObservationVerifier, type ObservationClaims } from '../verify/observation-verifier.ts';
-import { HDR_TYP, TYP_GRANT, TYP_OBS, decodeSign1 } from '../encoding/cose-sign1.ts';
-import { decodeCbor } from '../encoding/cbor-decode.ts';
-import { verifyGrant } from '../authority/grant.ts';
-import type { TrustAnchor } from '../authority/chain.ts';
-import { LineageVerifier } from '../verify/lineage-verifier.ts';
+import { verifyInput } from '../verify/input-verifier.ts';
 import { numberFlag, type Parsed } from './args.ts';
 import type { VERIFY_FLAGS } from './commands.ts';
 import { CliCode, CliError, readInput } from './errors.ts';
@@ -14,7 +9,8 @@ import { placeUrn } from './validate.ts';
 
 export interface VerifyReport {
   checked: number;
-  /** One line per object that is not an observation (grants, ...), with its stable code. */
+  observations: number;
+  /** One line per object that is not an observation (grants, acceptances, ...), with its stable code. */
   objects: string[];
   failures: string[];
   duplicates: number;
@@ -22,79 +18,33 @@ export interface VerifyReport {
   startsAt: number;
 }
 
-/** Verifies observations in the order given; `fromBroker` tolerates a chain that starts after seq 1. */
-export function verifyAll(items: Uint8Array[], anchorFiles: string[], fromBroker = false, opts: { requireGenesis?: boolean } = {}): VerifyReport {
-  const anchors = anchorFiles.map(loadTrustAnchor);
-  const verifier = new ObservationVerifier(anchors);
-  const lineage = new LineageVerifier();
-  const failures: string[] = [];
-  const objects: string[] = [];
-  const ok: { c: ObservationClaims; hash: Uint8Array }[] = [];
-  items.forEach((bytes, i) => {
-    const typ = typOf(bytes);
-    if (typ === TYP_GRANT) {
-      const line = grantLine(bytes, anchors, i);
-      objects.push(line.text);
-      if (!line.ok) failures.push(line.text);
-      return;
-    }
-    if (typ !== undefined && typ !== TYP_OBS) {
-      const text = `item ${i}: VERIFY_UNSUPPORTED_TYP: ${typ} is not verified by this version`;
-      objects.push(text);
-      failures.push(text);
-      return;
-    }
-    const r = verifier.check(bytes);
-    if (!r.ok) failures.push(`${r.seq !== undefined ? `seq ${r.seq}` : `item ${i}`}: ${r.code}: ${r.reason}`);
-    else ok.push({ c: r.claims, hash: r.hash });
-  });
-  // From a broker, messages of different topics interleave; order by seq before the lineage checks.
-  if (fromBroker) ok.sort((a, b) => a.c.seq - b.c.seq);
-  // Signed gap observations declare seqs that were deliberately not published (storage pressure).
-  for (const { c } of ok) {
-    if (c.kind !== 'gap') continue;
-    const ranges = c.body.get('seqs');
-    if (!Array.isArray(ranges)) continue;
-    for (const r of ranges) {
-      if (Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number' && r[1] >= r[0] && r[1] - r[0] < 10_000_000) {
-        const seqs: number[] = [];
-        for (let s = r[0]; s <= r[1]; s++) seqs.push(s);
-        lineage.declareGap(c.iss, seqs);
-      }
-    }
-  }
-  // An export made after retention pruned starts past seq 1 (the earlier part is in audit files):
-  // accepted unless the caller requires the genesis, and said in the summary.
-  const startsAt = ok.length ? ok[0]!.c.seq : 1;
-  const partial = fromBroker || (!opts.requireGenesis && startsAt > 1);
-  for (const { c, hash } of ok) for (const f of lineage.add(c, hash, { allowStartAfterGenesis: partial })) failures.push(`seq ${f.seq}: ${f.code}: ${f.reason}`);
-  return { checked: items.length, objects, failures, duplicates: lineage.duplicates, heads: lineage.heads(), startsAt };
+/** Every object of the input (agent/verify/input-verifier.ts); `fromBroker` tolerates a chain that starts after seq 1. */
+export function verifyAll(
+  items: Uint8Array[],
+  anchorFiles: string[],
+  fromBroker = false,
+  opts: { requireGenesis?: boolean; revocations?: { name: string; bytes: Uint8Array }[] } = {},
+): VerifyReport {
+  const r = verifyInput(items, anchorFiles.map(loadTrustAnchor), { fromBroker, requireGenesis: opts.requireGenesis ?? false, ...(opts.revocations ? { revocations: opts.revocations } : {}) });
+  return { checked: r.checked, observations: r.observations, objects: r.verdicts.map((v) => v.text), failures: r.failures, duplicates: r.duplicates, heads: r.heads, startsAt: r.startsAt };
 }
 
-/** The typ of a tagged COSE_Sign1, or undefined when the bytes are not one (left to the observation verifier's reasons). */
-function typOf(bytes: Uint8Array): string | undefined {
-  try {
-    const t = decodeSign1(bytes).protectedHeader.get(HDR_TYP);
-    return typeof t === 'string' ? t : undefined;
-  } catch {
-    return undefined;
+/** `--revocations FILE...`: each file one list or a CBOR sequence of them; a cut file is a usage failure of its own. */
+function readRevocations(files: string[]): { lists: { name: string; bytes: Uint8Array }[]; damaged: string[] } {
+  const lists: { name: string; bytes: Uint8Array }[] = [];
+  const damaged: string[] = [];
+  for (const f of files) {
+    const bytes = readInput(f, 'revocation list file');
+    const here: Uint8Array[] = [];
+    try {
+      for (const it of decodeCborSequence(bytes, { requireDeterministic: false })) here.push(it.bytes);
+    } catch (e) {
+      damaged.push(`${f} item ${here.length}: SEQUENCE_MALFORMED: ${(e as Error).message}`);
+    }
+    if (!here.length && !damaged.length) damaged.push(`${f}: VERIFY_EMPTY: no revocation list in it`);
+    here.forEach((b, i) => lists.push({ name: here.length > 1 ? `${f} item ${i}` : f, bytes: b }));
   }
-}
-
-/** A grant in an audit file is judged as at its own iat (it has long expired since). */
-function grantLine(bytes: Uint8Array, anchors: TrustAnchor[], i: number): { ok: boolean; text: string } {
-  let atMs = 0;
-  try {
-    const claims = decodeCbor(decodeSign1(bytes).payload);
-    const iat = claims instanceof Map ? claims.get(6) : undefined;
-    if (typeof iat === 'number') atMs = iat * 1000;
-  } catch {
-    // verifyGrant gives the reason
-  }
-  const r = verifyGrant(bytes, anchors, atMs);
-  if (!r.ok) return { ok: false, text: `item ${i}: grant: ${r.code}: ${r.reason}` };
-  const h = Buffer.from(r.grant.hash).toString('hex');
-  return { ok: true, text: `item ${i}: grant ${r.grant.reservation} h=${h.slice(0, 16)} by ${r.grant.iss}: GRANT_OK` };
+  return { lists, damaged };
 }
 
 export interface CollectOptions {
@@ -168,11 +118,14 @@ export async function verifyCommand({ values }: Parsed<typeof VERIFY_FLAGS>): Pr
   if (!values.anchor?.length) throw new CliError(CliCode.USAGE, 'place-agent verify needs --anchor FILE (the authority\'s trust anchor); place-agent verify --help');
   if (!values.file === !values.broker) throw new CliError(CliCode.USAGE, 'place-agent verify needs one of --file FILE or --broker URL');
   for (const a of values.anchor) readInput(a, 'trust anchor');
+  const revs = readRevocations(values.revocations ?? []);
+  for (const d of revs.damaged) process.stdout.write(d + '\n');
+  const vopts = { requireGenesis: values['require-genesis'] ?? false, revocations: revs.lists };
   let items: Uint8Array[];
   let from: string;
   if (values.file) {
     for (const f of ['place', 'count', 'duration', 'timeout'] as const) if (values[f] !== undefined) throw new CliError(CliCode.USAGE, `--${f} applies to --broker only`, { flag: `--${f}` });
-    const bytes = readInput(values.file, 'observation file');
+    const bytes = readInput(values.file, 'input file');
     from = values.file;
     if (bytes.length === 0) {
       process.stderr.write(`place-agent: ${CliCode.VERIFY_EMPTY}: ${values.file} is empty: no observations to verify\n`);
@@ -188,9 +141,9 @@ export async function verifyCommand({ values }: Parsed<typeof VERIFY_FLAGS>): Pr
       cut = true;
     }
     if (cut) {
-      const r = verifyAll(items, values.anchor, false, { requireGenesis: values['require-genesis'] ?? false });
+      const r = verifyAll(items, values.anchor, false, vopts);
       for (const f of r.failures) process.stdout.write(f + '\n');
-      process.stderr.write(`${r.checked} object(s) before the damage, ${r.failures.length + 1} failure(s) (the file is cut or damaged ${items.length ? `after item ${items.length - 1}` : 'at its start'})\n`);
+      process.stderr.write(`${r.checked} object(s) before the damage, ${r.failures.length + revs.damaged.length + 1} failure(s) (the file is cut or damaged ${items.length ? `after item ${items.length - 1}` : 'at its start'})\n`);
       return 1;
     }
   } else {
@@ -212,14 +165,15 @@ export async function verifyCommand({ values }: Parsed<typeof VERIFY_FLAGS>): Pr
       process.off('SIGINT', onSigint);
     }
   }
-  const r = verifyAll(items, values.anchor, Boolean(values.broker), { requireGenesis: values['require-genesis'] ?? false });
+  const r = verifyAll(items, values.anchor, Boolean(values.broker), vopts);
+  r.failures.push(...revs.damaged);
   if (!values.quiet) {
     for (const o of r.objects) if (!r.failures.includes(o)) process.stdout.write(o + '\n');
-    for (const f of r.failures) process.stdout.write(f + '\n');
+    for (const f of r.failures) if (!revs.damaged.includes(f)) process.stdout.write(f + '\n');
   }
   const heads = r.heads.map((h) => `${h.iss} head ${h.seq} epoch ${h.epoch}`).join('; ');
   process.stderr.write(
-    `${r.checked - r.objects.length} observation(s), ${r.duplicates} duplicate(s), ${r.failures.length} failure(s)${r.objects.length ? `, ${r.objects.length} other object(s)` : ''}${heads ? `; ${heads}` : ''}; from ${from}\n`,
+    `${r.observations} observation(s), ${r.duplicates} duplicate(s), ${r.failures.length} failure(s)${r.checked - r.observations ? `, ${r.checked - r.observations} other object(s)` : ''}${revs.lists.length ? `, ${revs.lists.length} revocation list(s) given` : ''}${heads ? `; ${heads}` : ''}; from ${from}\n`,
   );
   if (r.startsAt > 1 && !values.broker) process.stderr.write(`note: the chain here starts at seq ${r.startsAt}; earlier observations are in the audit archive (--require-genesis to insist on seq 1)\n`);
   if (r.checked === 0) process.stderr.write(`place-agent: ${CliCode.VERIFY_EMPTY}: no observations arrived\n`);

@@ -1,5 +1,14 @@
-/** Stable codes of the verifier: observation checks and lineage failures; a code never changes meaning once released. */
+/**
+ * Stable codes of the verifier: observation checks, lineage failures, what an input's objects and
+ * revocation lists reveal, and the verdict each object that holds is reported with; a code never
+ * changes meaning once released. Grants, acceptances, settlements and revocation lists refuse with
+ * their own codes (agent/authority/errors.ts).
+ */
 export const VerifyErrorCode = {
+  ACCEPT_OK: 'ACCEPT_OK',
+  CRED_OK: 'CRED_OK',
+  CRED_PARENT_UNKNOWN: 'CRED_PARENT_UNKNOWN',
+  GRANT_OK: 'GRANT_OK',
   LINEAGE_BAD_GENESIS: 'LINEAGE_BAD_GENESIS',
   LINEAGE_BROKEN_LINK: 'LINEAGE_BROKEN_LINK',
   LINEAGE_EPOCH_ROLLBACK: 'LINEAGE_EPOCH_ROLLBACK',
@@ -14,5 +23,12 @@ export const VerifyErrorCode = {
   OBS_MALFORMED: 'OBS_MALFORMED',
   OBS_NO_CREDENTIAL: 'OBS_NO_CREDENTIAL',
   OBS_WRONG_TYPE: 'OBS_WRONG_TYPE',
+  REVOCATION_FORK: 'REVOCATION_FORK',
+  REVOCATION_OK: 'REVOCATION_OK',
+  REVOCATION_SUPERSEDED: 'REVOCATION_SUPERSEDED',
+  REVOKED_GRANT: 'REVOKED_GRANT',
+  REVOKED_SIGNER: 'REVOKED_SIGNER',
+  SETTLE_OK: 'SETTLE_OK',
+  VERIFY_UNSUPPORTED_TYP: 'VERIFY_UNSUPPORTED_TYP',
 } as const;
 export type VerifyErrorCode = (typeof VerifyErrorCode)[keyof typeof VerifyErrorCode];

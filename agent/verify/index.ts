@@ -10,3 +10,6 @@ export { loadTrustAnchor } from '../authority/authority-dir.ts';
 export { verifyGrant, type GrantCheck, type ReservationGrant } from '../authority/grant.ts';
 export { verifyAcceptance, type Acceptance, type AcceptanceCheck, type AcceptanceCheckOptions } from '../authority/acceptance.ts';
 export type { CredentialClaims } from '../authority/credential.ts';
+export { verifySettlement, resolveSettlement, type Settlement, type SettlementVerdict, type KnownObject, type Resolution } from '../authority/settlement.ts';
+export { verifyRevocationList, revokedLink, grantRevokedBy, chainLinks, type RevocationList, type RevocationCheck } from '../authority/revocation.ts';
+export { verifyInput, type InputReport, type InputOptions, type ObjectVerdict, type ObjectTyp } from './input-verifier.ts';
