@@ -1,15 +1,15 @@
-import { createLogger, type LogLevel, type Logger } from '../../core/log.ts';
-import { loadConfigFile, DEFAULT_CONFIG_PATH } from '../config/load.ts';
+/**
+ * `place-agent run`: the embedded demo or a configured gateway. What only one of them needs
+ * (the configuration loader and its schema, the drivers) is imported on that path alone, so the
+ * demo does not hold a gateway's modules in memory nor a gateway the demo's.
+ */
+import { createLogger, type LogLevel } from '../../core/log.ts';
 import type { AgentConfig } from '../config/schema.ts';
-import { preflightConfig } from '../config/preflight.ts';
-import { bootEmbedded, bootFromConfig, type Running } from '../runtime/boot.ts';
-import { createSources } from '../runtime/sources.ts';
-import { isCodedError } from '../../core/coded-error.ts';
-import { systemClock } from '../../core/clock.ts';
-import { startOperations, type Operations } from '../runtime/operations.ts';
+import { bootEmbedded, type Running } from '../runtime/boot.ts';
+import { onTerminationSignals, type ShutdownOutcome } from '../ops/shutdown.ts';
 import { numberFlag, type Parsed } from './args.ts';
 import type { RUN_FLAGS } from './commands.ts';
-import { CliCode, CliError } from './errors.ts';
+import { CliCode, CliError, EXIT } from './errors.ts';
 import { stderrSink } from './log-sink.ts';
 import { assertListenFree, assertTpmReachable, parseListen } from './preflight.ts';
 
@@ -63,20 +63,18 @@ export async function runCommand({ values }: Parsed<typeof RUN_FLAGS>): Promise<
   const say = (line: string): void => void process.stderr.write(`place-agent: ${line}\n`);
   if (values.embedded && values.config) throw new CliError(CliCode.USAGE, '--embedded and --config are two ways to run: give one');
   let running: Running;
-  let logger: Logger;
-  let listen: string | undefined;
-  let mode: 'live' | 'simulation' = 'simulation';
   if (values.embedded) {
     const port = numberFlag(values.port, 'port', 0, 65535);
     const envelopeMs = numberFlag(values['envelope-interval-ms'], 'envelope-interval-ms', 1, 3_600_000);
     const maxUndelivered = numberFlag(values['max-undelivered'], 'max-undelivered', 1, 1e9);
-    logger = createLogger('place-agent', logLevel(values['log-level'], 'warn'), stderrSink());
-    listen = metricsListen(values.metrics, '127.0.0.1:9464');
+    const logger = createLogger('place-agent', logLevel(values['log-level'], 'warn'), stderrSink());
+    const listen = metricsListen(values.metrics, '127.0.0.1:9464');
     if (listen) await assertListenFree(listen, 'OPS_PORT_IN_USE', 'pick another with --metrics HOST:PORT, or --metrics off');
     if (values.tpm) await assertTpmReachable(values.tpm);
     process.stdout.write('place-agent: embedded demo (simulated berth, development authority, in-process broker); Ctrl-C stops\n');
     running = await bootEmbedded({
       logger,
+      operations: { mode: 'simulation', ...(listen ? { listen } : {}) },
       print: !values.quiet,
       ...(values.state ? { stateDir: values.state } : {}),
       ...(port !== undefined ? { port } : {}),
@@ -88,35 +86,40 @@ export async function runCommand({ values }: Parsed<typeof RUN_FLAGS>): Promise<
     });
     process.stdout.write(`place-agent: broker ${running.brokerUrl}; observations on pm/v1/urn:place:DEMO:berth:1/#\n`);
   } else {
+    const [{ loadConfigFile, DEFAULT_CONFIG_PATH }, { preflightConfig }, { bootFromConfig }] = await Promise.all([
+      import('../config/load.ts'),
+      import('../config/preflight.ts'),
+      import('../runtime/boot.ts'),
+    ]);
     // The configuration is validated before anything is opened: a bad file exits 2 untouched.
     const cfg = applyOverrides(loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH), values, say);
     // The same checks `config check` makes: a file run would trip over is refused before anything opens.
     preflightConfig(cfg);
-    logger = createLogger('place-agent', cfg.log.level, stderrSink());
-    listen = cfg.metrics.enabled ? cfg.metrics.listen : undefined;
+    const logger = createLogger('place-agent', cfg.log.level, stderrSink());
+    const listen = cfg.metrics.enabled ? cfg.metrics.listen : undefined;
     if (listen) await assertListenFree(listen, 'OPS_PORT_IN_USE', 'set metrics.listen to another port, or --metrics off');
     if (cfg.signer.kind === 'tpm') await assertTpmReachable(cfg.signer.tcti ?? 'device:/dev/tpmrm0');
-    mode = 'live';
-    running = await bootFromConfig(cfg, { logger, sources: await createSources(cfg, logger), print: !values.quiet && process.stdout.isTTY, newChain: values['new-chain'] ?? false });
+    running = await bootFromConfig(cfg, {
+      logger,
+      operations: { mode: 'live', ...(listen ? { listen } : {}) },
+      print: !values.quiet && process.stdout.isTTY,
+      newChain: values['new-chain'] ?? false,
+    });
   }
-  let ops: Operations;
-  try {
-    ops = await startOperations({ agent: running.status, clock: systemClock, logger, brokerUrl: running.brokerUrl, mode, ...(listen ? { listen } : {}) });
-  } catch (e) {
-    // Taken between the check above and now: still a start-up failure, never a silent fallback.
-    await running.stop();
-    if (isCodedError(e)) throw e;
-    throw new CliError('OPS_PORT_IN_USE', `operations endpoint ${listen}: ${(e as Error).message}; pick another port or --metrics off`, { listen });
-  }
-  if (ops.url) process.stdout.write(`place-agent: metrics ${ops.url}/metrics, health ${ops.url}/healthz, status: place-agent status --url ${ops.url}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const url = running.operations?.url;
+  if (url) process.stdout.write(`place-agent: metrics ${url}/metrics, health ${url}/healthz, status: place-agent status --url ${url}\n`);
+  const outcome = await new Promise<ShutdownOutcome>((resolve) => {
+    const off = onTerminationSignals(
+      (reason) => {
+        process.stdout.write('place-agent: stopping\n');
+        return running.stop(reason);
+      },
+      (o) => {
+        off();
+        resolve(o);
+      },
+    );
   });
-  process.stdout.write('place-agent: stopping\n');
-  await ops.stopping();
-  await running.stop();
-  await ops.close();
-  return 0;
+  // A step that failed or the deadline passing is a runtime failure; the log said which.
+  return outcome.clean ? EXIT.OK : EXIT.RUNTIME;
 }

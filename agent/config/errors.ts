@@ -1,3 +1,5 @@
+import { CodedError } from '../../core/coded-error.ts';
+
 /** Stable codes of configuration loading and validation; a code never changes meaning once released. */
 export const ConfigErrorCode = {
   CONFIG_FILE_UNREADABLE: 'CONFIG_FILE_UNREADABLE',
@@ -15,3 +17,20 @@ export const ConfigErrorCode = {
   STORE_UNWRITABLE: 'STORE_UNWRITABLE',
 } as const;
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];
+
+export interface ConfigIssue {
+  path: string;
+  value: unknown;
+  expected: string;
+}
+
+/** A configuration the agent cannot run with; `issues` names each field path, the value found and what was expected. */
+export class ConfigError extends CodedError<ConfigErrorCode> {
+  constructor(
+    code: ConfigErrorCode,
+    message: string,
+    readonly issues: ConfigIssue[] = [],
+  ) {
+    super(code, message, { issues });
+  }
+}

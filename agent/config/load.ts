@@ -8,28 +8,13 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
-import { CodedError } from '../../core/coded-error.ts';
 import { resolvePlaceProfile } from './place-profile.ts';
 import { ConfigSchema, SourceBase, SourceSchemas, type AgentConfig, type SourceType } from './schema.ts';
-import type { ConfigErrorCode } from './errors.ts';
+import { ConfigError, type ConfigIssue } from './errors.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/place-agent/config.yaml';
 
-export interface ConfigIssue {
-  path: string;
-  value: unknown;
-  expected: string;
-}
-
-export class ConfigError extends CodedError<ConfigErrorCode> {
-  constructor(
-    code: ConfigErrorCode,
-    message: string,
-    readonly issues: ConfigIssue[] = [],
-  ) {
-    super(code, message, { issues });
-  }
-}
+export { ConfigError, type ConfigIssue } from './errors.ts';
 
 function show(v: unknown): string {
   if (v === undefined) return '(missing)';

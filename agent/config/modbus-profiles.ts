@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { BUILTIN_PROFILES, loadBuiltinProfile, parseDeviceProfile, type DeviceProfile } from '../../drivers/modbus/profile.ts';
 import type { AgentConfig } from './schema.ts';
-import { ConfigError } from './load.ts';
+import { ConfigError } from './errors.ts';
 
 export const isProfilePath = (spec: string): boolean => spec.includes('/') || spec.endsWith('.json');
 

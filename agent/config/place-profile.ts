@@ -11,7 +11,7 @@ import type { DimensionRule, DimensionSpec, FeedSpec, PlaceProfile, PlaceType } 
 import { STANDARD_DIMENSIONS } from '../domain/place-profile.ts';
 import type { PresencePolicy } from '../domain/presence.ts';
 import type { AgentConfig, SourceConfig } from './schema.ts';
-import { ConfigError, type ConfigIssue } from './load.ts';
+import { ConfigError, type ConfigIssue } from './errors.ts';
 
 type DimConfig = AgentConfig['envelope']['dims'][string];
 type RuleConfig = NonNullable<DimConfig['rule']>;

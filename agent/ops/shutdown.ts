@@ -65,10 +65,14 @@ export function createShutdown(opts: ShutdownOptions): (reason: string) => Promi
   return (reason) => (running ??= run(reason));
 }
 
-/** Wires SIGTERM and SIGINT to the shutdown; the process exits 0 after a clean stop, 1 otherwise. */
-export function onTerminationSignals(shutdown: (reason: string) => Promise<ShutdownOutcome>, exit: (code: number) => void = process.exit): () => void {
+/**
+ * Wires SIGTERM and SIGINT to the shutdown and hands its outcome to `done` (the caller picks
+ * the exit code). A second signal during the stop joins the first one's shutdown, so a second
+ * Ctrl-C cannot kill the agent mid-commit; the deadline still bounds the wait.
+ */
+export function onTerminationSignals(shutdown: (reason: string) => Promise<ShutdownOutcome>, done: (outcome: ShutdownOutcome) => void): () => void {
   const handler = (signal: NodeJS.Signals): void => {
-    void shutdown(signal).then((o) => exit(o.clean ? 0 : 1));
+    void shutdown(signal).then(done);
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);

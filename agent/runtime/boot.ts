@@ -2,7 +2,9 @@
  * The composition root: the one place that constructs I/O objects. The embedded demo
  * (simulated berth, software key or TPM, development authority, in-process broker under ./var)
  * and a configured gateway each decide their parts, then `assemble` builds the store, the
- * publisher and its worker, and the PlaceAgent from them, the same way for both.
+ * publisher (and its worker, when asked for), and the PlaceAgent from them, and `withOperations`
+ * the metrics server and the systemd notifier, the same way for both. What only one of them
+ * needs (the TPM client) is imported when it is needed, so the other does not hold it in memory.
  */
 import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.ts';
@@ -28,23 +30,33 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { BerthScript, simulatedBerthProfile, simulatedBerthSources } from '../sim/simulated-berth.ts';
 import { identitySources, presencePolicy, resolvePlaceProfile } from '../config/place-profile.ts';
 import { ReservationCycle } from '../sim/reservation-cycle.ts';
-import { openTpmSigner } from '../signing/tpm-signer.ts';
-import { openTpmEpochCounter } from '../signing/tpm-epoch.ts';
 import { existsSync } from 'node:fs';
-import { keyFileExists } from '../signing/tpm-key-files.ts';
-import { tpmKeysInit } from '../signing/tpm-provision.ts';
 import { hostTimeQuality } from './time-quality.ts';
 import { createConsolePrinter } from './console-printer.ts';
 import { loadBrokerCredentials } from '../transport/broker-credentials.ts';
 import { RuntimeError } from './errors.ts';
 import { ChainMarker } from './chain-marker.ts';
+import { startOperations, type Operations } from './operations.ts';
+import { startOpsServer } from '../ops/http.ts';
+import { SdNotifier, createNotifyTransport, watchdogTimeoutMs } from '../ops/sd-notify.ts';
+import { createShutdown, type ShutdownOutcome } from '../ops/shutdown.ts';
+import { isCodedError } from '../../core/coded-error.ts';
 
 export interface Running {
   agent: PlaceAgent;
   /** What operations may see of it. */
   status: AgentStatusPort;
-  stop(): Promise<void>;
+  /** The metrics server and systemd notification, when the caller asked for them. */
+  operations?: Operations;
+  /** With operations: STOPPING, then each step inside the shutdown deadline (agent/ops/shutdown.ts). */
+  stop(reason?: string): Promise<ShutdownOutcome>;
   brokerUrl: string;
+}
+
+/** What a run exposes to an operator: `listen` host:port for /metrics, /healthz, /status.json (undefined: no server). */
+export interface OperationsChoice {
+  listen?: string;
+  mode: 'live' | 'simulation';
 }
 
 export const EMBEDDED_PLACE = 'urn:place:DEMO:berth:1';
@@ -67,9 +79,13 @@ export interface EmbeddedOptions {
   maxUndelivered?: number;
   /** Start a declared new chain when the store is gone but the chain marker says one existed. */
   newChain?: boolean;
+  operations?: OperationsChoice;
 }
 
-async function openTpm(tcti: string, logger: Logger, stateDir: string): Promise<{ signer: Signer; epoch: EpochCounter }> {
+/** `provision`: the demo provisions a fresh TPM itself (empty owner auth, as swtpm starts); a gateway runs keys init --tpm. */
+async function openTpm(tcti: string, logger: Logger, stateDir: string, provision = false): Promise<{ signer: Signer; epoch: EpochCounter }> {
+  const [{ openTpmSigner }, { openTpmEpochCounter }, { keyFileExists }] = await Promise.all([import('../signing/tpm-signer.ts'), import('../signing/tpm-epoch.ts'), import('../signing/tpm-key-files.ts')]);
+  if (provision && !keyFileExists(stateDir)) await (await import('../signing/tpm-provision.ts')).tpmKeysInit({ tcti, stateDir, logger });
   const signer = await openTpmSigner({ tcti, stateDir, logger: logger.child('tpm') });
   try {
     const epoch = await openTpmEpochCounter({ tcti, stateDir, logger });
@@ -137,17 +153,56 @@ export async function assemble(parts: AgentParts): Promise<Running> {
       await running.stop();
       store.close();
       await onStop?.();
+      return { clean: true, failed: [] };
     },
   };
+}
+
+/**
+ * Builds the operator's side of a started agent: the notifier over systemd's socket, the
+ * metrics server when `choice.listen` names one, and a stop that goes through the shutdown
+ * (STOPPING, the agent, then operations, inside the deadline). A metrics port taken since the
+ * caller checked it stops the agent again and refuses the start.
+ */
+async function withOperations(running: Running, choice: OperationsChoice | undefined, logger: Logger, clock: Clock): Promise<Running> {
+  if (!choice) return running;
+  const listen = choice.listen;
+  const notifier = new SdNotifier(createNotifyTransport(process.env, logger), logger);
+  const wd = watchdogTimeoutMs();
+  let operations: Operations;
+  try {
+    operations = await startOperations({
+      agent: running.status,
+      clock,
+      logger,
+      brokerUrl: running.brokerUrl,
+      mode: choice.mode,
+      notifier,
+      ...(wd ? { watchdogTimeoutMs: wd } : {}),
+      ...(listen ? { serve: (routes) => startOpsServer({ host: listen.slice(0, listen.lastIndexOf(':')), port: Number(listen.slice(listen.lastIndexOf(':') + 1)), ...routes, log: logger.child('ops') }) } : {}),
+    });
+  } catch (e) {
+    notifier.close();
+    await running.stop();
+    if (isCodedError(e)) throw e;
+    throw new RuntimeError('OPS_PORT_IN_USE', `operations endpoint ${listen}: ${(e as Error).message}; pick another port or --metrics off`, { listen });
+  }
+  const shutdown = createShutdown({
+    notifier,
+    log: logger,
+    steps: [
+      { name: 'agent', run: async () => void (await running.stop()) },
+      { name: 'operations', run: () => operations.close() },
+    ],
+  });
+  return { ...running, operations, stop: (reason = 'stop requested') => shutdown(reason) };
 }
 
 export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
   const clock = o.clock ?? systemClock;
   const stateDir = resolve(o.stateDir ?? 'var');
   const paths = embeddedPaths(stateDir);
-  // The demo provisions a fresh TPM itself (empty owner auth, as swtpm starts); a gateway runs keys init --tpm.
-  if (o.tcti && !keyFileExists(stateDir)) await tpmKeysInit({ tcti: o.tcti, stateDir, logger: o.logger });
-  const tpm = o.tcti ? await openTpm(o.tcti, o.logger, stateDir) : undefined;
+  const tpm = o.tcti ? await openTpm(o.tcti, o.logger, stateDir, true) : undefined;
   const { authority, signer } = await provisionEmbedded(stateDir, EMBEDDED_PLACE, clock.now(), tpm?.signer);
   const broker: EmbeddedBroker | undefined = o.brokerUrl ? undefined : await startEmbeddedBroker(o.port ?? 1883);
   const brokerUrl = o.brokerUrl ?? broker!.url;
@@ -193,10 +248,11 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
     if (agent.publisher.isConnected) cycle.start();
     else agent.publisher.onConnected(() => cycle.start());
   }
-  return running;
+  return withOperations(running, o.operations, o.logger, clock);
 }
 
-export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; clock?: Clock; sources: ReadingSource[]; print?: boolean; newChain?: boolean }): Promise<Running> {
+/** `sources`: instead of the configured ones (tests); by default built from `cfg.sources` by sources.ts. */
+export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; clock?: Clock; sources?: ReadingSource[]; print?: boolean; newChain?: boolean; operations?: OperationsChoice }): Promise<Running> {
   const clock = o.clock ?? systemClock;
   const stateDir = resolve(cfg.stateDir);
   // Before the TPM or the key is opened: a password file or client key open to others is refused without side effects.
@@ -210,13 +266,14 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
   const identity = loadIdentity(stateDir, cfg.credential.file ?? join(stateDir, 'device.cred'), cfg.credential.parents);
   const anchors = cfg.trustAnchors.map(loadTrustAnchor);
   const printer = o.print ? createConsolePrinter(anchors) : undefined;
-  return assemble({
+  const sources = o.sources ?? (await (await import('./sources.ts')).createSources(cfg, o.logger));
+  const running = await assemble({
     storePath: cfg.store.path ?? join(stateDir, 'agent.db'),
     place: cfg.place,
     identity,
     signer,
     epoch: tpm?.epoch ?? new FileEpochCounter(join(stateDir, 'epoch')),
-    sources: o.sources,
+    sources,
     anchors,
     clock,
     logger: o.logger,
@@ -234,4 +291,5 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     newChain: o.newChain ?? false,
     ...(printer ? { onObservation: printer } : {}),
   });
+  return withOperations(running, o.operations, o.logger, clock);
 }

@@ -1,15 +1,16 @@
 /**
  * Operations around a running agent (issue 6): Prometheus metrics, /healthz and /status.json
  * on loopback, and the systemd notify protocol — READY once the pipeline is up, STATUS with a
- * one-line summary, WATCHDOG only while the pipeline, the store and the signer really answer,
- * STOPPING at shutdown.
+ * one-line summary, WATCHDOG only while the pipeline, the store and the signer really answer.
+ * The composition root (boot.ts) builds the I/O this drives (the metrics server, the notify
+ * transport) and says STOPPING through its shutdown.
  */
 import type { Logger } from '../../core/log.ts';
 import type { Clock } from '../../core/clock.ts';
 import { AgentMetrics } from '../ops/agent-metrics.ts';
-import { startOpsServer, type OpsServer } from '../ops/http.ts';
+import type { OpsServer, OpsServerOptions } from '../ops/http.ts';
 import { buildHealthReport, type ComponentCheck } from '../ops/health.ts';
-import { SdNotifier, createNotifyTransport, watchdogTimeoutMs } from '../ops/sd-notify.ts';
+import type { SdNotifier } from '../ops/sd-notify.ts';
 import { Watchdog, componentProbe, pipelineProbe, type ProbeResult } from '../ops/watchdog.ts';
 import type { AgentStatus } from '../ops/status.ts';
 import type { AgentStatusPort } from './status-port.ts';
@@ -23,18 +24,24 @@ export interface OperationsOptions {
   logger: Logger;
   brokerUrl: string;
   mode: 'live' | 'simulation';
-  /** host:port for /metrics, /healthz, /status.json; undefined disables the server. */
-  listen?: string;
+  /** READY, STATUS and WATCHDOG go here (a notifier over no transport when not under systemd). */
+  notifier: SdNotifier;
+  /** The watchdog interval systemd expects (WATCHDOG_USEC); undefined runs no watchdog. */
+  watchdogTimeoutMs?: number;
+  /** Starts the metrics server serving these routes (/metrics, /healthz, /status.json); absent when metrics are off. */
+  serve?: (routes: OpsRoutes) => Promise<OpsServer>;
   version?: string;
   /** Silence past this (ms) with sources configured means a wedged pipeline. */
   maxSilenceMs?: number;
 }
 
+export type OpsRoutes = Pick<OpsServerOptions, 'registry' | 'health' | 'status'>;
+
 export interface Operations {
   url?: string;
   metrics: AgentMetrics;
   status(): AgentStatus;
-  stopping(): Promise<void>;
+  /** Stops the status timer, the watchdog and the metrics server (the notifier is its builder's to close). */
   close(): Promise<void>;
 }
 
@@ -100,26 +107,15 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     ...lastProbes.map((r) => ({ name: r.name, ok: r.ok, ...(r.detail ? { detail: r.detail } : {}) })),
   ];
 
-  let server: OpsServer | undefined;
-  if (o.listen) {
-    const [host, port] = [o.listen.slice(0, o.listen.lastIndexOf(':')), Number(o.listen.slice(o.listen.lastIndexOf(':') + 1))];
-    server = await startOpsServer({
-      host,
-      port,
-      registry: metrics.registry,
-      health: () => buildHealthReport(agent.sourceHealth(), components(), clock.now()),
-      status,
-      log: o.logger.child('ops'),
-    });
-  }
+  const server = await o.serve?.({ registry: metrics.registry, health: () => buildHealthReport(agent.sourceHealth(), components(), clock.now()), status });
 
-  const notifier = new SdNotifier(createNotifyTransport(process.env, o.logger), o.logger);
+  const notifier = o.notifier;
   const summary = (): string => {
     const s = status();
     return `head ${s.chain.headSeq} epoch ${s.chain.epoch}, outbox ${s.outbox.depth}, broker ${s.outbox.broker}, ${s.sources.filter((x) => x.state === 'up').length}/${s.sources.length} sources up`;
   };
   const timer = setInterval(() => void notifier.setStatus(summary()).catch(() => undefined), 10_000);
-  const wdTimeout = watchdogTimeoutMs();
+  const wdTimeout = o.watchdogTimeoutMs;
   let watchdog: Watchdog | undefined;
   const probes = [
     pipelineProbe({ clock, lastActivityAt: () => agent.lastReadingAt(), maxSilenceMs: o.maxSilenceMs ?? 120_000, idleByDesign: () => agent.sourceCount === 0, startedAt: agent.startedAt }),
@@ -144,12 +140,10 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     ...(server ? { url: server.url } : {}),
     metrics,
     status,
-    stopping: () => notifier.stopping('stopping: flushing the outbox and closing the store'),
     close: async () => {
       clearInterval(timer);
       watchdog?.stop();
       await server?.close();
-      notifier.close();
     },
   };
 }
