@@ -20,7 +20,15 @@ const LatLon = Type.Object({ lat: Type.Number({ minimum: -90, maximum: 90 }), lo
 /** The rules of agent/domain/place-profile.ts, one object shape per kind. */
 const DimensionRuleConfig = Type.Union([
   Type.Object({ kind: Type.Literal('value'), scale: Type.Optional(Type.Number()) }, strict),
-  Type.Object({ kind: Type.Literal('threshold'), above: Type.Number(), hysteresis: Type.Optional(Type.Number({ minimum: 0 })) }, strict),
+  Type.Object(
+    {
+      kind: Type.Literal('threshold'),
+      above: Type.Number(),
+      hysteresis: Type.Optional(Type.Number({ minimum: 0 })),
+      silentBelow: Type.Optional(Type.Boolean({ description: 'below the threshold the feed says nothing (a meter drawing nothing beside a plug contact)' })),
+    },
+    strict,
+  ),
   Type.Object({ kind: Type.Literal('max-minus'), max: Type.Optional(Type.Number({ description: 'default: the max_kw dimension' })) }, strict),
   Type.Object({ kind: Type.Literal('contact'), invert: Type.Optional(Type.Boolean()) }, strict),
   Type.Object({ kind: Type.Literal('range-below'), clearM: Type.Number({ minimum: 0 }), hysteresisM: Type.Optional(Type.Number({ minimum: 0 })) }, strict),

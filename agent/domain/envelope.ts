@@ -129,8 +129,10 @@ export class EnvelopeBuilder {
       }
       case 'contact':
         return (m.value !== 0) !== Boolean(rule.invert);
-      case 'threshold':
-        return this.latch(latchKey, (on) => (on ? m.value > rule.above - (rule.hysteresis ?? 0) : m.value > rule.above));
+      case 'threshold': {
+        const on = this.latch(latchKey, (was) => (was ? m.value > rule.above - (rule.hysteresis ?? 0) : m.value > rule.above));
+        return on || !rule.silentBelow ? on : undefined;
+      }
       case 'range-below': {
         const d = convertUnit(m.value, m.unit, 'm');
         if (d === undefined) return undefined;

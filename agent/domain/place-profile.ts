@@ -19,6 +19,8 @@ export const STANDARD_DIMENSIONS: Record<Exclude<PlaceType, 'custom'>, Record<st
  * How one feed's latest reading becomes a vote for the dimension's value.
  * - `value`: the measurement, converted to the dimension's unit, times `scale`;
  * - `threshold`: true above `above`, and stays true until it falls below `above − hysteresis`;
+ *   with `silentBelow`, below it the feed says nothing (a meter drawing no power does not show
+ *   that no vehicle is plugged in: it may be full, or waiting for its tariff);
  * - `max-minus`: `max − measurement` (free capacity), never below 0;
  * - `contact`: a switch, true when non-zero (`invert` for a normally-closed contact);
  * - `range-below`: occupied while the distance (metres) is below `clearM`, released above
@@ -30,7 +32,7 @@ export const STANDARD_DIMENSIONS: Record<Exclude<PlaceType, 'custom'>, Record<st
  */
 export type DimensionRule =
   | { kind: 'value'; scale?: number }
-  | { kind: 'threshold'; above: number; hysteresis?: number }
+  | { kind: 'threshold'; above: number; hysteresis?: number; silentBelow?: boolean }
   | { kind: 'max-minus'; max: number }
   | { kind: 'contact'; invert?: boolean }
   | { kind: 'range-below'; clearM: number; hysteresisM?: number }

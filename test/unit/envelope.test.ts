@@ -106,6 +106,13 @@ describe('charger envelope (example charger.yaml)', () => {
     expect(e.dims.connectors_free!.value).toBe(1);
     expect(e.dims.available_kw!.value).toBe(150);
   });
+  it('a vehicle plugged in but drawing nothing (full, or waiting for its tariff) is occupied, at the plug contact\'s full confidence', () => {
+    const b = build(p, [mcu('cabinet-mcu', 'mcu', 0, 1, 'bool'), modbus('meter', 'meter', 'active_power', 0, 'kW')]);
+    const e = b.compute(T);
+    // The meter below its threshold says nothing: no dissent halving the plug's word.
+    expect(e.dims.occupied).toEqual({ value: true, unit: 'bool', conf: 0.9, sources: ['cabinet-mcu'], t: T });
+    expect(e.dims.connectors_free!.value).toBe(0);
+  });
   it('loses confidence as the meter goes quiet past its stale time (10 s)', () => {
     const b = build(p, [modbus('meter', 'meter', 'active_power', 7, 'kW')]);
     expect(b.compute(T + 10_000).dims.available_kw!.conf).toBeCloseTo(0.95);

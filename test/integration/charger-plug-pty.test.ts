@@ -1,0 +1,190 @@
+/**
+ * A charger whose plug state comes from its cabinet microcontroller: the MCU reference
+ * firmware's host build (pm-sim; its channel 0 contact wired as the plug switch) over the
+ * firmware-bridge UART protocol, the shipped energy-meter profile on a Modbus slave, and two
+ * RDM6300 card readers (one per side of the cabinet), each through a socat pty; mosquitto; the
+ * real binary, configured as agent/config/examples/charger.yaml declares occupancy (plug contact,
+ * or power drawn) and free connectors (plug contacts). The test plugs a vehicle in that draws
+ * nothing, charges it, unplugs it; presents one card at both readers at once (a clone), then
+ * at one reader alone; and asserts the signed envelopes and exactly the unit observations.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { SocatPtyPair } from '../../hil/pty.ts';
+import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { SimulatedModbusSlave } from '../../hil/modbus-slave.ts';
+import { SimulatedRfidReader } from '../../hil/rfid-reader.ts';
+import { startPtyRig, type PtyRig } from '../../firmware-bridge/host-sim/pty-rig.ts';
+import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
+import { storedObservations } from '../support/stored-observations.ts';
+import { envelopeAfter as envelopeAfterIn, gatewayConfigHead, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
+import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
+import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
+
+const PLACE = 'urn:place:TEST:charger:2';
+const CARD = '0415AB3C9E';
+
+describe('charger plug state from the cabinet MCU, and a card at two readers, through ptys', () => {
+  let dir: string;
+  let world: string;
+  let rig: PtyRig;
+  let meterPty: SocatPtyPair;
+  let meter: SimulatedModbusSlave;
+  const readerPty: SocatPtyPair[] = [];
+  const readers: SimulatedRfidReader[] = [];
+  let broker: Mosquitto;
+  let agent: AgentProcess | undefined;
+  /** What the firmware's sensors read: channel 0 the plug switch (1 plugged in); 1 and 2 unused here. */
+  const setPlug = (plugged: 0 | 1) => writeFileSync(world, `${plugged} 8000 2150\n`);
+  /** energy-meter profile: total system power in W, f32 high word first, input register 0x34. */
+  const setPowerW = (w: number) => meter.setFloat32(1, 'input', 52, w);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pa-plug-'));
+    world = join(dir, 'world');
+    setPlug(0);
+    rig = await startPtyRig({ firmware: { heartbeatMs: 200, reportMs: 100, world } });
+    meterPty = new SocatPtyPair(join(dir, 'meter-agent'), join(dir, 'meter-device'));
+    await meterPty.start();
+    meter = new SimulatedModbusSlave({ path: meterPty.linkB, baudRate: 9600 });
+    meter.addUnit(1, { input: Object.fromEntries(Array.from({ length: 80 }, (_, i) => [i, 0])) });
+    meter.setFloat32(1, 'input', 0, 230.1);
+    setPowerW(0);
+    await meter.open();
+    for (const side of ['a', 'b']) {
+      const pty = new SocatPtyPair(join(dir, `reader-${side}-agent`), join(dir, `reader-${side}-device`));
+      await pty.start();
+      readerPty.push(pty);
+      const reader = new SimulatedRfidReader({ path: pty.linkB, format: 'rdm6300' });
+      await reader.open();
+      readers.push(reader);
+    }
+    broker = await startMosquitto();
+  }, 60_000);
+
+  afterAll(async () => {
+    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
+    for (const r of readers) await r.close();
+    for (const p of readerPty) await p.kill();
+    await meter?.close();
+    await meterPty?.kill();
+    await rig?.close();
+    await broker?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs occupancy and free connectors from the plug contact, and refuses a card read at two readers at once', async () => {
+    const state = join(dir, 'state');
+    const auth = join(dir, 'authority');
+    await provisionGateway(state, auth, 'urn:place-authority:cpo', PLACE);
+    const cfg = join(dir, 'charger.yaml');
+    writeFileSync(
+      cfg,
+      [
+        ...gatewayConfigHead(PLACE, state, auth, broker.url),
+        'envelope:',
+        '  intervalSeconds: 30',
+        '  minIntervalSeconds: 0.2',
+        '  placeType: charger',
+        '  dims:',
+        '    max_kw: { value: 22 }',
+        '    occupied:',
+        '      feeds:',
+        '        - { source: cabinet-mcu, point: 0, rule: { kind: contact } }',
+        '        - { source: meter, point: active_power, rule: { kind: threshold, above: 0.5, hysteresis: 0.3, silentBelow: true } }',
+        '    connectors_free:',
+        '      rule: { kind: free-count }',
+        '      feeds: [{ source: cabinet-mcu, point: 0 }]',
+        'presence:',
+        '  holdSeconds: 4',
+        '  atPlaceM: 5',
+        'metrics:',
+        '  enabled: false',
+        'sources:',
+        '  - id: cabinet-mcu',
+        '    type: mcu',
+        `    port: ${rig.hostPath}`,
+        '    baudRate: 115200',
+        '    heartbeatSeconds: 1',
+        '    staleSeconds: 5',
+        '  - id: meter',
+        '    type: modbus',
+        `    port: ${meterPty.linkA}`,
+        '    baudRate: 9600',
+        '    pollSeconds: 0.3',
+        '    staleSeconds: 5',
+        '    slaves: [{ unit: 1, profile: energy-meter }]',
+        ...['a', 'b'].flatMap((side, i) => [`  - id: reader-${side}`, '    type: rfid-em4100', `    port: ${readerPty[i]!.linkA}`, '    holdSeconds: 1']),
+      ].join('\n') + '\n',
+    );
+    const check = await runAgent(['config', 'check', cfg]);
+    expect(check.code, check.stderr + check.stdout).toBe(0);
+    agent = spawnAgent(['run', '--config', cfg]);
+    const db = join(state, 'agent.db');
+    const signed = () => signedObservations(db);
+    const headSeq = () => signed().at(-1)?.seq ?? 0;
+    // The period is 30 s: an envelope within 6 s of the change is the change signed at once.
+    const changeTo = async (pred: (d: EnvelopeDims) => boolean, what: string) => {
+      const mark = headSeq();
+      const t0 = Date.now();
+      const e = await envelopeAfterIn(db, mark, pred, what);
+      expect(Date.now() - t0, `${what} within 6 s`).toBeLessThan(6000);
+      return e;
+    };
+
+    const idle = await envelopeAfterIn(db, 0, (d) => d.occupied?.value === false && d.connectors_free?.value === 1 && d.available_kw?.value === 22, 'an idle charger', 60_000);
+    expect(idle.body.dims).toMatchObject({ occupied: { value: false, unit: 'bool', sources: ['cabinet-mcu'] }, connectors_free: { value: 1, unit: 'count', sources: ['cabinet-mcu'] } });
+
+    // A grant for the card; the card is read at both readers at once while the socket is empty,
+    // then a vehicle is plugged in inside the hold time: a clone, judged with the plug agreeing.
+    const now = Date.now();
+    const grantFile = join(dir, 'R1.grant');
+    const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', 'R1', '--unit', `rfid:${CARD}`, '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '1', '--grace', '60000', '--out', grantFile]);
+    expect(g.code, g.stderr).toBe(0);
+    const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+    await pub.publishAsync(`pm/v1/${PLACE}/grants/R1`, readFileSync(grantFile), { qos: 1, retain: true });
+    await pub.endAsync();
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 4; i++) {
+      await readers[i % 2]!.sendTag(CARD);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // Plugged in, drawing nothing (a full battery): occupied from the plug alone, no connector free.
+    setPlug(1);
+    const plugged = await changeTo((d) => d.occupied?.value === true, 'the plug in the socket');
+    expect(plugged.body.dims).toMatchObject({ occupied: { value: true, sources: ['cabinet-mcu'] }, connectors_free: { value: 0 }, available_kw: { value: 22 } });
+    await waitFor(() => signed().some((o) => o.kind === 'reservation' && o.body.reason === 'not-credible'), 20_000, 'the cloned card refused');
+
+    // The first episode closes (sightings 1 s, hold 4 s); the card at one reader alone arrives.
+    await new Promise((r) => setTimeout(r, 7000));
+    for (let i = 0; i < 6; i++) {
+      await readers[0]!.sendTag(CARD);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await waitFor(() => signed().some((o) => o.kind === 'presence' && o.body.event === 'arrived'), 20_000, 'an arrival');
+
+    // Charging at 7 kW, then unplugged.
+    setPowerW(7000);
+    const charging = await changeTo((d) => d.available_kw?.value === 15, 'free power 15 kW');
+    expect(charging.body.dims).toMatchObject({ occupied: { value: true, sources: ['cabinet-mcu', 'meter'] }, connectors_free: { value: 0 } });
+    setPowerW(0);
+    setPlug(0);
+    await changeTo((d) => d.occupied?.value === false && d.connectors_free?.value === 1 && d.available_kw?.value === 22, 'the socket free again');
+    await waitFor(() => signed().some((o) => o.kind === 'presence' && o.body.event === 'departed'), 30_000, 'a departure');
+
+    agent.proc.kill('SIGTERM');
+    expect(await agent.exited, agent.stderr()).toBe(0);
+    const verifier = new ObservationVerifier([loadTrustAnchor(join(auth, 'anchor.cose'))]);
+    for (const r of storedObservations(db)) expect(verifier.check(r.bytes).ok).toBe(true);
+    const all = signed();
+    expect(unitObservations(all)).toEqual([`reservation:not-credible:rfid:${CARD}`, `presence:arrived:rfid:${CARD}`, `presence:departed:rfid:${CARD}`]);
+    const clone = all.find((o) => o.kind === 'reservation' && o.body.reason === 'not-credible')!;
+    expect(clone.body).toMatchObject({ corroborated: true, flags: ['tag-two-readers'] });
+    expect(clone.body.conf as number).toBeLessThan(0.6);
+    // The plug contact (a contact channel: the firmware declares modality `door`) corroborates the card.
+    expect(all.find((o) => o.body.event === 'arrived')!.body).toMatchObject({ reservation: 'R1', corroborated: true, modalities: ['door', 'rfid'], flags: [] });
+  }, 240_000);
+});
