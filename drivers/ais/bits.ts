@@ -68,6 +68,21 @@ export class AisBits {
     return options.trimSpaces === false ? s : s.replace(/ +$/, '');
   }
 
+  /**
+   * Bits `start` to the end as gpsd prints an undecoded binary payload: `"<bit count>:<hex>"`,
+   * the bits packed into bytes from the most significant end, the last byte padded with zeros.
+   */
+  rawData(start: number): string {
+    const n = Math.max(0, this.length - start);
+    let hex = '';
+    for (let i = 0; i < n; i += 8) {
+      let byte = 0;
+      for (let j = 0; j < 8; j++) byte = byte * 2 + (i + j < n ? this.bits[start + i + j]! : 0);
+      hex += byte.toString(16).padStart(2, '0');
+    }
+    return `${n}:${hex}`;
+  }
+
   private bit(i: number): number {
     return i < this.length ? this.bits[i]! : 0;
   }

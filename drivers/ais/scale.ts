@@ -1,9 +1,10 @@
+import { scaleBinaryApplication } from './messages/binary-message.ts';
 import type { AisFields } from './messages/types.ts';
 
 /** ITU-R M.1371-5 Table 46: positions in 1/10 000 minute. */
 const POSITION_DIVISOR = 600_000;
-/** ITU-R M.1371-5 Table 80 (type 27): positions in 1/10 minute. */
-const LONG_RANGE_POSITION_DIVISOR = 600;
+/** ITU-R M.1371-5 Tables 68 (type 17), 76 (type 23) and 80 (type 27): positions in 1/10 minute. */
+const TENTH_MINUTE_DIVISOR = 600;
 
 /**
  * Converts raw fields to gpsd's scaled units: degrees, knots, degrees of course and metres
@@ -11,11 +12,16 @@ const LONG_RANGE_POSITION_DIVISOR = 600;
  * turn, whose codes gpsd renders as words.
  */
 export function scaleAisFields(type: number, raw: AisFields): AisFields {
+  if (type === 6 || type === 8) return scaleBinaryApplication(type, raw);
   const out: AisFields = Object.assign({}, raw);
-  if (type === 27) {
-    // Table 80: position in 1/10 minute; speed and course are already whole knots and degrees.
-    if (typeof raw.lon === 'number') out.lon = raw.lon / LONG_RANGE_POSITION_DIVISOR;
-    if (typeof raw.lat === 'number') out.lat = raw.lat / LONG_RANGE_POSITION_DIVISOR;
+  if (type === 17 || type === 27) {
+    // Position in 1/10 minute; type 27's speed and course are already whole knots and degrees.
+    if (typeof raw.lon === 'number') out.lon = raw.lon / TENTH_MINUTE_DIVISOR;
+    if (typeof raw.lat === 'number') out.lat = raw.lat / TENTH_MINUTE_DIVISOR;
+    return out;
+  }
+  if (type === 23) {
+    for (const k of ['ne_lon', 'ne_lat', 'sw_lon', 'sw_lat']) out[k] = (raw[k] as number) / TENTH_MINUTE_DIVISOR;
     return out;
   }
   if (typeof raw.lon === 'number') out.lon = raw.lon / POSITION_DIVISOR;

@@ -36,12 +36,42 @@ const SCALED_TYPE27_STATUS_AS_TEXT = (theirs: Record<string, unknown>, k: string
   tolerance > 0 && theirs.type === 27 && k === 'status' && typeof theirs.status === 'string';
 const TYPE27_LATLON_TOLERANCE = 0.05;
 
-function compare(ours: Record<string, unknown>, theirs: Record<string, unknown>, tolerance: number): void {
+/**
+ * Scaled meteorological messages (DAC 1, FI 11 and 31): gpsd prints some code fields
+ * (pressure and water level trend, and in FI 31 precipitation type and ice) as words
+ * ("decreasing", "N/A"); we keep the code number.
+ */
+const SCALED_CODE_AS_TEXT = (theirs: Record<string, unknown>, k: string, tolerance: number): boolean =>
+  tolerance > 0 && theirs.type === 8 && theirs.dac === 1 && ['pressuretend', 'leveltrend', 'preciptype', 'ice'].includes(k) && typeof theirs[k] === 'string';
+
+/**
+ * Scaled print precision of gpsd 3.22 for the binary and DGNSS messages: type 17 position
+ * %.1f degrees, application positions %.4f, AtoN voltages %.2f, other quantities %.1f.
+ * Type 23's corners are printed as strings ("2.630000"); we give numbers.
+ */
+function scaledTolerance(theirs: Record<string, unknown>, k: string): number | undefined {
+  const t = theirs.type;
+  if (t === 17 && (k === 'lon' || k === 'lat')) return TYPE27_LATLON_TOLERANCE;
+  if (t === 6 || t === 8) return k === 'lon' || k === 'lat' ? 5.1e-5 : k.startsWith('ana_') ? 0.0051 : 0.051;
+  return undefined;
+}
+
+/** `msg` is the whole gpsd message `theirs` belongs to (itself, or the message around a repeated group). */
+function compare(ours: Record<string, unknown>, theirs: Record<string, unknown>, tolerance: number, msg = theirs): void {
   for (const [k, v] of Object.entries(theirs)) {
-    if (IGNORED(k) || SCALED_TYPE27_STATUS_AS_TEXT(theirs, k, tolerance)) continue;
+    if (IGNORED(k) || SCALED_TYPE27_STATUS_AS_TEXT(msg, k, tolerance) || SCALED_CODE_AS_TEXT(msg, k, tolerance)) continue;
     const mine = ours[k];
-    const where = `type ${String(theirs.type)} mmsi ${String(theirs.mmsi)} field ${k}`;
-    if (tolerance > 0 && theirs.type === 27 && (k === 'lon' || k === 'lat') && typeof v === 'number' && typeof mine === 'number') {
+    const where = `type ${String(msg.type)} mmsi ${String(msg.mmsi)} field ${k}`;
+    const special = tolerance > 0 ? scaledTolerance(msg, k) : undefined;
+    if (tolerance > 0 && Array.isArray(v) && Array.isArray(mine)) {
+      // Repeated groups (tidal windows): each element against gpsd's with the same rules.
+      expect(mine.length, where).toBe(v.length);
+      v.forEach((g: Record<string, unknown>, i) => compare(mine[i] as Record<string, unknown>, g, tolerance, msg));
+    } else if (tolerance > 0 && msg.type === 23 && typeof v === 'string' && typeof mine === 'number') {
+      expect(Math.abs(mine - Number(v)), where).toBeLessThanOrEqual(5.1e-7);
+    } else if (special !== undefined && typeof v === 'number' && typeof mine === 'number') {
+      expect(Math.abs(mine - v), where).toBeLessThanOrEqual(special);
+    } else if (tolerance > 0 && msg.type === 27 && (k === 'lon' || k === 'lat') && typeof v === 'number' && typeof mine === 'number') {
       expect(Math.abs(mine - v), where).toBeLessThanOrEqual(TYPE27_LATLON_TOLERANCE);
     } else if (typeof v === 'number' && typeof mine === 'number' && tolerance > 0) {
       // gpsd prints lon/lat with %.6f, course/speed/draught with %.1f.
@@ -60,7 +90,8 @@ describe('AIS conformance on gpsd sample.aivdm', () => {
     it(`decodes every supported message to the fields of ${file}`, () => {
       const expected = chk(file).filter((m) => SUPPORTED_AIS_TYPES.includes(m.type as number));
       const ours = decodeAll(scaled).flatMap((e) => (e.ok ? [e.message] : []));
-      expect(expected.length).toBe(33);
+      // Every type 6, 8, 17 and 23 of the sample too: application payloads field by field, the rest as raw data.
+      expect(expected.length).toBe(67);
       expect(ours.map((m) => [m.type, m.mmsi])).toEqual(expected.map((m) => [m.type, m.mmsi]));
       ours.forEach((m, i) => compare(m, expected[i]!, scaled ? 5.1e-7 : 0));
     });
