@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EXAMPLES_DIR, makeExample } from './wire-example.ts';
+import { EXAMPLES_DIR, makeExample, type Examples } from './wire-example.ts';
+import { verifyInput } from '../../agent/verify/index.ts';
 import { decodeCbor } from '../../agent/encoding/cbor-decode.ts';
 import { CborTag, type CborValue } from '../../agent/encoding/cbor-value.ts';
 import { decodeSign1, HDR_ALG, HDR_KCWT, HDR_KID, HDR_PARENT_CREDS, HDR_TYP, HDR_VDP, TYP_ACCEPT, TYP_CRED, TYP_GRANT, TYP_OBS, TYP_REVOKE, TYP_SETTLE } from '../../agent/encoding/cose-sign1.ts';
@@ -42,10 +43,25 @@ describe('docs/wire-contract.md', () => {
     expect(r.ok ? 'ok' : `${r.code}: ${r.reason}`).toBe('ok');
   });
 
+  it('its reservation examples, in the order the page gives, verify together: every object with its OK code, nothing failing', () => {
+    const anchor = trustAnchor(publicFromCoseKey(decodeCbor(fromHex('anchor.cose.hex'))));
+    const order = ['grant', 'unit-credential', 'acceptance', 'observation', 'attestation', 'settlement', 'revocation'];
+    const r = verifyInput(order.map((n) => fromHex(`${n}.cbor.hex`)), [anchor]);
+    expect(r.failures).toEqual([]);
+    expect(r.verdicts.map((v) => `${order[v.item]}: ${v.code}`)).toEqual(['grant: GRANT_OK', 'unit-credential: CRED_OK', 'acceptance: ACCEPT_OK', 'settlement: SETTLE_OK', 'revocation: REVOCATION_OK']);
+    expect(r.verdicts.find((v) => v.code === 'ACCEPT_OK')!.text).toMatch(/in this input/);
+    expect(r.verdicts.find((v) => v.code === 'SETTLE_OK')!.text).toMatch(/references: 3 resolved, 0 not in this input/);
+    expect(r.observations).toBe(2);
+  });
+
   it('its examples have the shape the encoder produces today (regenerate with npm run docs:examples)', async () => {
     const now = await makeExample();
-    expect(observationShape(fromHex('observation.cbor.hex'))).toEqual(observationShape(now.observation));
-    expect(shape(decodeCbor(fromHex('anchor.cose.hex')))).toEqual(shape(decodeCbor(now.anchor)));
+    for (const name of Object.keys(now) as (keyof Examples)[]) {
+      const committed = fromHex(`${name}.hex`);
+      if (name === 'anchor.cose') expect(shape(decodeCbor(committed))).toEqual(shape(decodeCbor(now[name])));
+      else expect(observationShape(committed), name).toEqual(observationShape(now[name]));
+      expect(doc, `the page names docs/examples/${name}.hex`).toContain(`docs/examples/${name}.hex`);
+    }
   });
 
   it('its tables name the claim and header labels, typs and kinds the code uses', () => {

@@ -5,7 +5,10 @@
  * by those two and node:crypto's SHA-256 alone: the credential chain from the anchor key down
  * (each link's key read from its parent's cnf claim), a grant, and observations whose `prev`,
  * `cred` and the credentials' `parent` are the SHA-256 of the named object's payload
- * (DESIGN.md, wire contract v1, revised 2026-11-30). No project decoder runs on these bytes.
+ * (DESIGN.md, wire contract v1, revised 2026-11-30); then a whole reservation (site-fixture.ts):
+ * a unit's acceptance echoing the grant's nonce and h(grant), a settlement whose references are
+ * the SHA-256 of the payloads it names, a revocation list, and the unit and settler credentials
+ * with their levels. No project decoder runs on these bytes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
@@ -14,12 +17,13 @@ import cose from 'cose-js';
 import { ObservationChain, GENESIS_PREV, type SignedObservation } from '../../agent/lineage/observation.ts';
 import { issueGrant } from '../../agent/authority/grant.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
+import { makeSite, type Site } from '../unit/site-fixture.ts';
 
 const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 // Labels from DESIGN.md (claims table, credential claims, header labels).
-const L = { kcwt: 13, parents: -65601, typ: 16, kid: 4, alg: 1, cnf: 8, parent: -65546, level: -65548, kind: -65537, seq: -65539, prev: -65540, cred: -65544, iss: 1, sub: 2 };
+const L = { kcwt: 13, parents: -65601, typ: 16, kid: 4, alg: 1, cnf: 8, scope: 9, parent: -65546, level: -65548, kind: -65537, place: -65538, seq: -65539, prev: -65540, cred: -65544, body: -65545, nonce: 10, location: 264, iat: 6, iss: 1, sub: 2 };
 
 interface Decoded {
   protected: Map<number, unknown>;
@@ -146,5 +150,95 @@ describe('an integrator with the trust anchor, `cbor` and `cose-js` only', () =>
     bad[at] = bad[at]! ^ 0x01;
     const leafKey = cnfKey(decode(chain.leaf.bytes).claims);
     expect(() => verifyUnder(bad, leafKey)).toThrow();
+  });
+});
+
+/** The signer key of a message: its carried chain walked from the anchor with cose-js, each link's key from its parent's cnf. */
+function carriedKey(bytes: Uint8Array, anchor: { x: Buffer; y: Buffer }): { key: { x: Buffer; y: Buffer }; leaf: Decoded } {
+  const d = decode(bytes);
+  expect([...d.unprotected.keys()].every((k) => k === L.kcwt || k === L.parents)).toBe(true);
+  const leaf = inline(d.unprotected.get(L.kcwt));
+  const parents = ((d.unprotected.get(L.parents) as unknown[] | undefined) ?? []).map(inline);
+  let key = anchor;
+  for (const cred of [...parents].reverse().concat([leaf])) key = cnfKey(cborDecode(verifyUnder(cred, key)));
+  return { key, leaf: decode(leaf) };
+}
+
+describe('the same integrator, on acceptances, settlements and revocation lists', () => {
+  let site: Site;
+  let anchor: { x: Buffer; y: Buffer };
+  const body = (d: Decoded) => d.claims.get(L.body) as Map<string, unknown>;
+  beforeAll(async () => {
+    site = await makeSite();
+    const a = site.chain.anchor.publicKey;
+    anchor = { x: Buffer.from(a.subarray(1, 33)), y: Buffer.from(a.subarray(33)) };
+  });
+
+  it('verifies an acceptance (typ place-accept+cwt) under a unit credential naming the unit, echoing the nonce and h(grant)', () => {
+    const d = decode(site.acceptance);
+    expect(d.protected.get(L.typ)).toBe('application/place-accept+cwt');
+    expect(d.claims.get(L.kind)).toBe('acceptance');
+    const { key, leaf } = carriedKey(site.acceptance, anchor);
+    expect(verifyUnder(site.acceptance, key).equals(d.payload)).toBe(true);
+    expect(leaf.claims.get(L.level)).toBe('unit');
+    expect((leaf.claims.get(L.scope) as Map<string, unknown>).get('units')).toEqual(['mmsi:211331640']);
+    expect(d.claims.get(L.iss)).toBe(leaf.claims.get(L.sub));
+    const g = decode(site.grant);
+    expect(hex(d.claims.get(L.nonce) as Buffer)).toBe(hex(g.claims.get(L.nonce) as Buffer));
+    expect(d.claims.get(L.place)).toBe(g.claims.get(L.place));
+    const b = body(d);
+    expect(hex(b.get('grant') as Buffer)).toBe(hex(sha256(g.payload)));
+    expect(b.get('reservation')).toBe(body(g).get('reservation'));
+    expect(b.get('unit')).toEqual(body(g).get('unit'));
+    // EAT location (RFC 9711): 1 lat, 2 lon, 4 accuracy, 8 time in seconds.
+    const loc = d.claims.get(L.location) as Map<number, number>;
+    expect([loc.get(1), loc.get(2), loc.get(4)]).toEqual([53.5396, 9.9834, 8]);
+    expect(Number.isInteger(loc.get(8))).toBe(true);
+  });
+
+  it('verifies a settlement (typ place-settle+cwt) under a settler credential, each reference the SHA-256 of the named payload', () => {
+    const d = decode(site.settlement);
+    expect(d.protected.get(L.typ)).toBe('application/place-settle+cwt');
+    expect(d.claims.get(L.kind)).toBe('settlement');
+    const { key, leaf } = carriedKey(site.settlement, anchor);
+    expect(verifyUnder(site.settlement, key).equals(d.payload)).toBe(true);
+    expect(leaf.claims.get(L.level)).toBe('settler');
+    const b = body(d);
+    expect(b.get('outcome')).toBe('settled');
+    expect(hex(b.get('grant') as Buffer)).toBe(hex(sha256(decode(site.grant).payload)));
+    expect(hex(b.get('acceptance') as Buffer)).toBe(hex(sha256(decode(site.acceptance).payload)));
+    expect((b.get('attestations') as Buffer[]).map(hex)).toEqual([hex(sha256(decode(site.presence.bytes).payload))]);
+    const checks = b.get('checks') as Map<string, Map<string, unknown>>;
+    expect([...checks.keys()].sort()).toEqual(['admissibility', 'authority', 'spatial', 'temporal']);
+    for (const c of checks.values()) expect(c.get('ok')).toBe(true);
+    // The attestation it names echoes the grant's nonce (DESIGN.md, "Proximity attestation": arrived).
+    expect(hex(decode(site.presence.bytes).claims.get(L.nonce) as Buffer)).toBe(hex(decode(site.grant).claims.get(L.nonce) as Buffer));
+  });
+
+  it('verifies a revocation list (typ place-revoke+cwt) under the root credential, which the anchor signed', () => {
+    const d = decode(site.revocation);
+    expect(d.protected.get(L.typ)).toBe('application/place-revoke+cwt');
+    expect(d.claims.get(L.kind)).toBe('revocation');
+    expect(d.claims.get(L.seq)).toBe(1);
+    const { key, leaf } = carriedKey(site.revocation, anchor);
+    expect(leaf.claims.get(L.level)).toBe('root');
+    expect(d.unprotected.has(L.parents)).toBe(false);
+    expect(verifyUnder(site.revocation, key).equals(d.payload)).toBe(true);
+    const b = body(d);
+    expect((b.get('revoked') as Buffer[]).every((x) => x.length === 32)).toBe(true);
+    expect(b.get('grants')).toEqual([]);
+    expect(Number.isInteger(b.get('next_ms'))).toBe(true);
+  });
+
+  it('a credential on its own (the unit\'s) verifies under its parent, the root, named by the SHA-256 of the root payload', () => {
+    const d = decode(site.unit.credential);
+    expect(d.protected.get(L.typ)).toBe('application/place-cred+cwt');
+    const root = decode(site.root.credential);
+    expect(hex(d.claims.get(L.parent) as Buffer)).toBe(hex(sha256(root.payload)));
+    const rootKey = cnfKey(cborDecode(verifyUnder(site.root.credential, anchor)));
+    expect(verifyUnder(site.unit.credential, rootKey).equals(d.payload)).toBe(true);
+    // The root's cnf is the anchor's own key (the root credential is the anchor's); under any other key, here the unit's, it fails.
+    expect(hex(rootKey.x)).toBe(hex(anchor.x));
+    expect(() => verifyUnder(site.unit.credential, cnfKey(d.claims))).toThrow();
   });
 });
