@@ -77,6 +77,10 @@ describe('operations of a running agent', () => {
       const envelopes = (db.prepare("SELECT COUNT(*) AS n FROM observations WHERE kind = 'envelope'").get() as { n: number }).n;
       // The counter starts with the operations endpoint, after the agent's first commits.
       expect(metric(text, 'place_agent_observations_signed_total', 'kind="envelope"')).toBeLessThanOrEqual(envelopes + 1);
+      // The software key's self-check ran on the chain's signatures (a few at a time: all checked) and repaired none.
+      expect(metric(text, 'place_agent_signature_self_checks_total')).toBeGreaterThan(0);
+      expect(metric(text, 'place_agent_signature_self_checks_total')).toBeLessThanOrEqual(after);
+      expect(metric(text, 'place_agent_signature_repairs_total')).toBe(0);
 
       const health = (await (await fetch(`${url}/healthz`)).json()) as { healthy: boolean; sources: Record<string, { state: string }> };
       expect(health.healthy).toBe(true);
