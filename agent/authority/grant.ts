@@ -16,6 +16,7 @@ import { verifyEs256 } from '../signing/p256.ts';
 import { verifyCredentialChain, type TrustAnchor } from './chain.ts';
 import { codeOf } from '../../core/coded-error.ts';
 import type { ChainVerify } from './chain-cache.ts';
+import { linksOf, type ChainLink } from './revocation.ts';
 import { unitsCover } from './scope.ts';
 
 /** CWT exp (RFC 8392 §3.1.4), seconds. */
@@ -39,6 +40,11 @@ export interface ReservationGrant {
   graceMs: number;
   /** h(grant): SHA-256 of the payload, how observations name this grant. */
   hash: Uint8Array;
+  /**
+   * The grantor's credential chain, leaf first: what revocation lists are judged against
+   * (revocation.ts). verifyGrant always sets it; only grants made by hand in tests lack it.
+   */
+  chain?: ChainLink[];
 }
 
 export interface GrantRequest {
@@ -187,6 +193,7 @@ export function verifyGrant(bytes: Uint8Array, anchors: TrustAnchor[], nowMs: nu
       toleranceM: tol,
       graceMs: grace,
       hash,
+      chain: linksOf(chain),
     },
   };
 }

@@ -12,6 +12,9 @@
  *   decoding, the COSE structure (unknown unprotected labels refused), typ, claims, the issuer's
  *   chain to an anchor at `atMs` with a leaf of level root or authority, kid, signature, iss and
  *   iat skew. Returns `{ok: true, list}` or `{ok: false, code, reason}`.
+ * - `verifyKeptRevocationList(bytes, anchors)`: the same, at the list's own iat: for a list
+ *   accepted earlier and kept (its issuer was entitled to it then; a revocation must not lapse
+ *   when the issuer's credential later expires).
  * - `chainLinks(leaf, parents)` / `linksOf(chainResult)`: the h() and key id of each credential
  *   of a chain, leaf first: what `revokedLink` and `grantRevokedBy` judge.
  * - `revokedLink(lists, links)`: the first link of a chain that a list revokes, with that list.
@@ -182,6 +185,20 @@ export function verifyRevocationList(bytes: Uint8Array, anchors: TrustAnchor[], 
     ok: true,
     list: { iss, kid, level: leaf.level, seq, iat, cti, revoked, grants, nextMs, hash: sha256(s.payload), chain: linksOf(chain) },
   };
+}
+
+/** verifyRevocationList at the list's own iat (see the file comment). */
+export function verifyKeptRevocationList(bytes: Uint8Array, anchors: TrustAnchor[], opts: { chains?: ChainVerify } = {}): RevocationCheck {
+  let iat = 0;
+  if (bytes.length <= MAX_REVOCATION_BYTES) {
+    try {
+      const v = (decodeCbor(decodeSign1(bytes).payload) as Map<CborMapKey, CborValue>).get(CLAIM.iat);
+      if (int(v)) iat = v;
+    } catch {
+      // verifyRevocationList below refuses it with its code.
+    }
+  }
+  return verifyRevocationList(bytes, anchors, iat * 1000, opts);
 }
 
 /** Does a list with issuer key `issuerKid` speak for links[i], i.e. is its issuer links[i] or an ancestor of it? */

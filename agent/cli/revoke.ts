@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { issueRevocationList, verifyRevocationList, type RevocationList } from '../authority/revocation.ts';
+import { issueRevocationList, verifyKeptRevocationList, verifyRevocationList, type RevocationList } from '../authority/revocation.ts';
 import { parseCredentialClaims } from '../authority/credential.ts';
 import { levelMaySign } from '../authority/levels.ts';
 import { TYP_REVOKE, decodeSign1, objectHash } from '../encoding/cose-sign1.ts';
@@ -92,7 +92,7 @@ export async function authorityRevokeCommand({ values }: Parsed<typeof AUTHORITY
   if (existsSync(kept)) {
     const bytes = readInput(kept, 'previous revocation list');
     // Checked at its own iat: it was this issuer's list when it was made.
-    const r = verifyRevocationList(bytes, [a.anchor], decodeIat(bytes) * 1000);
+    const r = verifyKeptRevocationList(bytes, [a.anchor]);
     if (!r.ok) throw new CliError(CliCode.INPUT_UNREADABLE, `${kept} is not this issuer's revocation list (${r.code}: ${r.reason}); move it aside to start again`, { path: kept });
     previous = r.list;
   }
@@ -124,15 +124,6 @@ export async function authorityRevokeCommand({ values }: Parsed<typeof AUTHORITY
     process.stdout.write(`published retained on ${values.broker}\n`);
   }
   return 0;
-}
-
-function decodeIat(bytes: Uint8Array): number {
-  try {
-    const iat = (decodeCbor(decodeSign1(bytes).payload) as Map<number, unknown>).get(CLAIM.iat);
-    return typeof iat === 'number' ? iat : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function publishRetained(url: string, topic: string, bytes: Uint8Array): Promise<void> {

@@ -85,6 +85,10 @@ export class PresenceTracker {
     this.budgets.restore(now, use);
   }
 
+  /** Every tracked grant; dropGrant stops tracking one (revoked: no further attestation). */
+  trackedGrants = (): ReservationGrant[] => [...this.grants.values()].map((s) => s.grant);
+  dropGrant = (cti: Uint8Array): boolean => this.grants.delete(grantKey({ cti }));
+
   /** The tracked grants with this reservation id (one per grantor: grants are keyed by cti). */
   grantsFor(reservation: string): ReservationGrant[] {
     return [...this.grants.values()].filter((s) => s.grant.reservation === reservation).map((s) => s.grant);
@@ -301,6 +305,4 @@ export class PresenceTracker {
   }
 }
 
-function physicalRef(p: PhysicalEvidence): EvidenceRef {
-  return { src: p.sources.join('+'), mod: p.modality, t: p.t, h: p.digest };
-}
+const physicalRef = (p: PhysicalEvidence): EvidenceRef => ({ src: p.sources.join('+'), mod: p.modality, t: p.t, h: p.digest });

@@ -70,16 +70,16 @@ export function buildPayload(d: ObservationDraft, id: Identity, credHash: Uint8A
  */
 export class ObservationChain {
   private head: LineageHead;
-  private readonly credHash: Uint8Array;
-  private readonly payloadWriter: PayloadWriter;
+  private credHash: Uint8Array;
+  private payloadWriter: PayloadWriter;
   private protectedBytes: Uint8Array | undefined;
   private assembler: Sign1Assembler | undefined;
-  private readonly unprotectedEncoded: Uint8Array;
+  private unprotectedEncoded: Uint8Array;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly signer: Signer,
-    private readonly id: Identity,
+    private id: Identity,
     head: LineageHead,
   ) {
     this.head = { ...head };
@@ -87,6 +87,25 @@ export class ObservationChain {
     this.credHash = objectHash(id.credential);
     this.payloadWriter = new PayloadWriter(id, this.credHash);
     this.unprotectedEncoded = encodeDeterministic(credentialHeader(id.credential, id.parents));
+  }
+
+  /**
+   * Signs under a renewed credential (same key, same iss) from the next prepared link on: the
+   * chain goes on, `cred` and the carried credentials change. Links prepared before keep the
+   * headers they were prepared with (PreparedLinks carries its assembler).
+   */
+  useIdentity(id: Identity): void {
+    if (id.iss !== this.id.iss || !Buffer.from(id.ueid).equals(Buffer.from(this.id.ueid))) throw new Error('a renewed credential keeps the issuer and device id');
+    this.id = id;
+    this.credHash = objectHash(id.credential);
+    this.payloadWriter = new PayloadWriter(id, this.credHash);
+    this.unprotectedEncoded = encodeDeterministic(credentialHeader(id.credential, id.parents));
+    if (this.protectedBytes) this.assembler = new Sign1Assembler(this.protectedBytes, this.unprotectedEncoded);
+  }
+
+  /** h() of the credential signed under now. */
+  get credentialHash(): Uint8Array {
+    return this.credHash;
   }
 
   current(): LineageHead {
@@ -153,12 +172,12 @@ export class ObservationChain {
       this.head = { seq, hash: sha256(payload), epoch: this.head.epoch };
       items.push({ draft: d, seq, epoch: this.head.epoch, hash: this.head.hash, payload, toBeSigned: a.sigStructure(payload) });
     }
-    return { items };
+    return { items, assembler: a };
   }
 
   /** The signed observations of prepared links, given their signatures in the same order. */
   complete(links: PreparedLinks, signatures: Uint8Array[]): SignedObservation[] {
-    const a = this.assembler!;
+    const a = links.assembler;
     if (signatures.length !== links.items.length) throw new Error('one signature per prepared link');
     return links.items.map((l, i) => {
       const d = l.draft;
@@ -213,4 +232,6 @@ export interface PreparedLink {
 
 export interface PreparedLinks {
   items: PreparedLink[];
+  /** The headers these links were prepared under (a renewal between prepare and complete changes the chain's). */
+  assembler: Sign1Assembler;
 }

@@ -49,6 +49,11 @@ export class AgentMetrics {
   private readonly selfChecked;
   private readonly selfCheckRepairs;
   private readonly selfCheckRefused;
+  private readonly credExpiry;
+  private readonly credExpiring;
+  private readonly credRevoked;
+  private readonly credRenewals;
+  private readonly revocationLists;
 
   constructor(opts: { version: string; startedAtMs: number; registry?: MetricsRegistry }) {
     const r = (this.registry = opts.registry ?? new MetricsRegistry());
@@ -82,6 +87,11 @@ export class AgentMetrics {
     this.selfChecked = r.counter('place_agent_signature_self_checks_total', 'Signatures verified against the public key before commit.');
     this.selfCheckRepairs = r.counter('place_agent_signature_repairs_total', 'Signatures that failed their self-check and were made again, good, before commit.');
     this.selfCheckRefused = r.counter('place_agent_signature_batches_refused_total', 'Batches not committed because a signature failed its self-check twice.');
+    this.credExpiry = r.gauge('place_agent_credential_expiry_seconds', "Seconds until the credential chain's earliest expiry (negative once expired).");
+    this.credExpiring = r.gauge('place_agent_credential_expiring', '1 when the credential chain expires within 7 days: have it renewed.');
+    this.credRevoked = r.gauge('place_agent_credential_revoked', '1 when a revocation list revokes this agent\'s credential or a parent: it attests nothing.');
+    this.credRenewals = r.counter('place_agent_credential_renewals_total', 'Credentials replaced by a renewed one without a restart.');
+    this.revocationLists = r.gauge('place_agent_revocation_lists', 'Revocation lists held (one per issuer).');
 
     this.broker.setState('state', 'disconnected', BROKER_STATES);
   }
@@ -170,6 +180,14 @@ export class AgentMetrics {
 
   budgetSuspension(scope: 'unit' | 'place'): void {
     this.suspensions.inc({ scope });
+  }
+
+  credential(c: { expiresInSeconds?: number; expiring: boolean; revoked: boolean; renewals: number; lists: number }): void {
+    if (c.expiresInSeconds !== undefined) this.credExpiry.set(undefined, c.expiresInSeconds);
+    this.credExpiring.set(undefined, c.expiring ? 1 : 0);
+    this.credRevoked.set(undefined, c.revoked ? 1 : 0);
+    this.credRenewals.setTotal(undefined, c.renewals);
+    this.revocationLists.set(undefined, c.lists);
   }
 
   watchdogRound(round: { pinged: boolean; results: ReadonlyArray<{ name: string; ok: boolean }> }): void {

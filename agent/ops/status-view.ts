@@ -71,7 +71,8 @@ export function renderStatusLines(status: AgentStatus, opts: RenderOptions = {})
   const validity = c.valid
     ? `valid${c.expiresAt !== undefined ? ` until ${isoDate(c.expiresAt)} (${formatSeconds((c.expiresAt - now) / 1000)} left)` : ''}`
     : `INVALID${c.detail ? `: ${c.detail}` : ''}`;
-  lines.push(`CREDENTIAL  ${paint(color, c.valid ? '32' : '31', validity)}${c.subject ? `  ${c.subject}` : ''}`);
+  const note = c.valid && c.expiring ? `  ${paint(color, '33', 'EXPIRES WITHIN 7 DAYS: renew it')}` : '';
+  lines.push(`CREDENTIAL  ${paint(color, c.valid ? '32' : '31', validity)}${c.subject ? `  ${c.subject}` : ''}${note}${c.renewals ? `  renewed ${c.renewals}x` : ''}`);
   const t = status.time;
   lines.push(
     `TIME        ${t.src} ${paint(color, t.sync ? '32' : '33', t.sync ? 'synchronised' : 'not synchronised')}  ±${t.errMs} ms${t.offsetMs !== undefined ? `  offset ${t.offsetMs >= 0 ? '+' : ''}${t.offsetMs} ms` : ''}`,

@@ -33,7 +33,20 @@ export interface AgentStatus {
     brokerUrl?: string;
   };
   chain: { headSeq: number; epoch: number; headDigestHex?: string };
-  credential: { valid: boolean; subject?: string; notBefore?: number; expiresAt?: number; detail?: string };
+  credential: {
+    valid: boolean;
+    subject?: string;
+    notBefore?: number;
+    expiresAt?: number;
+    detail?: string;
+    /** A revocation list revokes it (or a parent): the agent attests nothing. */
+    revoked?: boolean;
+    /** Within 7 days of expiry. */
+    expiring?: boolean;
+    /** Renewed credentials picked up without a restart, and revocation lists held. */
+    renewals?: number;
+    revocationLists?: number;
+  };
   time: { src: TimeSource; sync: boolean; errMs: number; offsetMs?: number };
   signer?: { kind: 'tpm' | 'software'; state: string; lastLatencyMs?: number };
   /** Liveness probe results from the watchdog, when one runs. */

@@ -41,6 +41,8 @@ import { startOpsServer } from '../ops/http.ts';
 import { SdNotifier, createNotifyTransport, watchdogTimeoutMs } from '../ops/sd-notify.ts';
 import { createShutdown, type ShutdownOutcome } from '../ops/shutdown.ts';
 import { isCodedError } from '../../core/coded-error.ts';
+import { CredentialWatch } from './credential-watch.ts';
+import { TrustStateFiles } from '../store/trust-state.ts';
 
 export interface Running {
   agent: PlaceAgent;
@@ -106,6 +108,8 @@ export interface AgentParts extends Omit<PlaceAgentOptions, 'store' | 'publisher
   mqtt: Omit<PublisherOptions, 'logger' | 'birth' | 'place'> & { thread?: boolean };
   /** Built before the agent by the caller and closed after it (the demo's broker). */
   onStop?: () => Promise<void>;
+  /** The credential files, watched for a renewal picked up without a restart (credential-watch.ts). */
+  credentialFiles?: { leaf: string; parents: string[]; pollMs?: number };
 }
 
 /** The outbox publisher: in a worker thread unless asked not to or the store is in memory. */
@@ -117,7 +121,7 @@ export function buildPublisher(store: ObservationStore, place: string, mqtt: Age
 
 /** Builds store, publisher and agent from `parts` and starts the agent. */
 export async function assemble(parts: AgentParts): Promise<Running> {
-  const { storePath, mqtt, onStop, ...rest } = parts;
+  const { storePath, mqtt, onStop, credentialFiles, ...rest } = parts;
   // Before anything is opened for writing: a credential that cannot vouch for this agent's
   // observations stops the start (exit 2), naming the mismatch.
   const self = checkOwnCredential(parts.identity, await parts.signer.publicKey(), parts.place, parts.anchors, Math.floor(parts.clock.now() / 1000));
@@ -145,11 +149,14 @@ export async function assemble(parts: AgentParts): Promise<Running> {
     throw e;
   }
   const running = agent;
+  const watch = credentialFiles ? new CredentialWatch({ ...credentialFiles, logger: parts.logger.child('credential'), errors: running.errors, renew: (c, p) => running.trust.credential.renew(c, p) }) : undefined;
+  watch?.start();
   return {
     agent: running,
     status: agentStatusPort(running, store, publisher),
     brokerUrl: mqtt.url,
     stop: async () => {
+      watch?.stop();
       await running.stop();
       store.close();
       await onStop?.();
@@ -219,6 +226,8 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
     },
     place: EMBEDDED_PLACE,
     identity: loadIdentity(stateDir, paths.credFile, [paths.parentFile]),
+    credentialFiles: { leaf: paths.credFile, parents: [paths.parentFile] },
+    trustState: new TrustStateFiles(join(stateDir, 'trust')),
     signer,
     epoch: tpm?.epoch ?? new FileEpochCounter(join(stateDir, 'epoch')),
     sources: [...(simulate ? simulatedBerthSources(script, clock) : []), ...(o.sources ?? [])],
@@ -263,7 +272,8 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
   // The owner auth (signer.ownerAuthFile) is for keys init only: running needs the key's and counter's own auths.
   const tpm = cfg.signer.kind === 'tpm' ? await openTpm(cfg.signer.tcti ?? 'device:/dev/tpmrm0', o.logger, stateDir) : undefined;
   const signer = tpm?.signer ?? loadKeyFile(cfg.signer.keyFile ?? join(stateDir, 'device.key'));
-  const identity = loadIdentity(stateDir, cfg.credential.file ?? join(stateDir, 'device.cred'), cfg.credential.parents);
+  const credFile = cfg.credential.file ?? join(stateDir, 'device.cred');
+  const identity = loadIdentity(stateDir, credFile, cfg.credential.parents);
   const anchors = cfg.trustAnchors.map(loadTrustAnchor);
   const printer = o.print ? createConsolePrinter(anchors) : undefined;
   const sources = o.sources ?? (await (await import('./sources.ts')).createSources(cfg, o.logger));
@@ -271,6 +281,8 @@ export async function bootFromConfig(cfg: AgentConfig, o: { logger: Logger; cloc
     storePath: cfg.store.path ?? join(stateDir, 'agent.db'),
     place: cfg.place,
     identity,
+    credentialFiles: { leaf: credFile, parents: cfg.credential.parents },
+    trustState: new TrustStateFiles(join(stateDir, 'trust')),
     signer,
     epoch: tpm?.epoch ?? new FileEpochCounter(join(stateDir, 'epoch')),
     sources,

@@ -53,6 +53,11 @@ export interface GrantIntakeOptions {
   track: (g: ReservationGrant, settled?: GrantSettlement) => boolean;
   /** Signs a `reservation` observation on the chain. */
   answer: (body: { [k: string]: CborValue }) => Promise<SignedObservation | undefined>;
+  /**
+   * Whether a verified grant is revoked (DESIGN.md, "Revocation list"): its code
+   * (GRANT_REVOKED by cti, GRANT_CREDENTIAL_REVOKED through its grantor's chain), or undefined.
+   */
+  revoked?: (g: ReservationGrant) => string | undefined;
   /** Verifications per topic: burst and sustained rate. */
   perTopic?: { burst: number; perSec: number };
   /** grant-refused answers on the chain: burst and sustained rate (a flood must not flood the chain). */
@@ -94,6 +99,16 @@ export class GrantIntake {
       return this.reject(r.code, r.reason, via);
     }
     const g = r.grant;
+    const revoked = this.o.revoked?.(g);
+    if (revoked && (fromStore || this.o.grants.has(g.cti))) {
+      // Answered when it was refused or its revocation arrived; not answered again.
+      this.o.errors.count(revoked);
+      return false;
+    }
+    if (revoked) {
+      this.answerOnce(g.hash, g.reservation, revoked, now);
+      return this.reject(revoked, 'the grant, or a credential of its grantor, is on a revocation list', via);
+    }
     if (fromStore) {
       let settled: GrantSettlement | undefined;
       try {

@@ -60,14 +60,28 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   let lastProbes: ProbeResult[] = [];
   let reconnectsSeen = 0;
 
-  const cred = (() => {
+  // Read again at each snapshot: a renewal replaces the credential while the agent runs.
+  const credentialStatus = (now: number): AgentStatus['credential'] => {
+    const t = agent.trust();
+    let c;
     try {
-      const c = parseCredentialClaims(decodeSign1(agent.credential).payload);
-      return c ? { valid: true, subject: c.sub, notBefore: c.nbf * 1000, expiresAt: c.exp * 1000 } : { valid: false, detail: 'unreadable credential' };
+      c = parseCredentialClaims(decodeSign1(agent.credential).payload);
     } catch {
-      return { valid: false, detail: 'unreadable credential' };
+      c = undefined;
     }
-  })();
+    if (!c) return { valid: false, detail: 'unreadable credential' };
+    const expiresAt = t.expiresAt ?? c.exp * 1000;
+    const revoked = t.revoked ? `revoked (link ${t.revoked.link}) by ${t.revoked.iss}${t.revoked.seq ? `, list ${t.revoked.seq}` : ''}: attesting nothing until a renewed credential is installed` : undefined;
+    return {
+      valid: !revoked && expiresAt > now,
+      subject: c.sub,
+      notBefore: c.nbf * 1000,
+      expiresAt,
+      ...(revoked ? { detail: revoked, revoked: true } : t.expiring ? { detail: 'expires within 7 days: have it renewed', expiring: true } : {}),
+      renewals: t.renewals,
+      revocationLists: t.lists,
+    };
+  };
 
   const refresh = (): void => {
     const now = clock.now();
@@ -79,6 +93,8 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     const head = agent.head();
     metrics.chainHead(head.seq, Number(head.epoch));
     metrics.timeQuality(agent.timeQuality());
+    const t = agent.trust();
+    metrics.credential({ ...(t.expiresAt !== undefined ? { expiresInSeconds: Math.round((t.expiresAt - now) / 1000) } : {}), expiring: t.expiring, revoked: t.revoked !== undefined, renewals: t.renewals, lists: t.lists });
   };
 
   metrics.registry.onCollect(refresh);
@@ -95,7 +111,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       sources: agent.sourceHealth(),
       outbox: { depth, ...(oldestT !== undefined ? { oldestUndeliveredAt: oldestT } : {}), broker: agent.broker().connected ? 'connected' : 'connecting', brokerUrl: o.brokerUrl },
       chain: { headSeq: head.seq, epoch: Number(head.epoch), headDigestHex: Buffer.from(head.hash).toString('hex') },
-      credential: { ...cred, valid: cred.valid && (cred.expiresAt === undefined || cred.expiresAt > now) },
+      credential: credentialStatus(now),
       time: { src: tq.src, sync: tq.sync, errMs: tq.errMs },
       signer: { kind: agent.signerKind, state: lastProbes.find((r) => r.name === 'signer')?.ok === false ? 'not answering' : 'ok' },
       probes: lastProbes.map((r) => ({ name: r.name, ok: r.ok, ...(r.detail ? { detail: r.detail } : {}) })),

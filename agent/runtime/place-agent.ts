@@ -24,7 +24,7 @@ import { GrantIntake } from './grant-intake.ts';
 import type { IdentityScheme } from '../domain/identity-evidence.ts';
 import { EnvelopeEmitter } from './envelope-emitter.ts';
 import { GatewayFix, type SurveyedPosition } from '../domain/gateway-fix.ts';
-import { CborFloat } from '../encoding/cbor-value.ts';
+import { CborFloat, type CborValue } from '../encoding/cbor-value.ts';
 import { ReadingRouter } from './reading-router.ts';
 import { compressRanges, withTimeout } from './bounded-wait.ts';
 
@@ -32,6 +32,9 @@ export { compressRanges };
 import { presenceDraft } from './claims-to-drafts.ts';
 import { replayBudgetUse } from './budget-replay.ts';
 import type { ChainMarker } from './chain-marker.ts';
+import { AgentTrust } from './agent-trust.ts';
+import { ClockStepWatch } from './clock-step.ts';
+import type { TrustState } from '../store/trust-state.ts';
 
 export interface PlaceAgentOptions {
   place: string;
@@ -66,6 +69,8 @@ export interface PlaceAgentOptions {
   /** The last committed head kept beside the key (a lost or replaced store is refused), and whether to declare a new chain instead. */
   chainMarker?: ChainMarker;
   newChain?: boolean;
+  /** Kept revocation lists and notices said (agent/store/trust-state.ts); default in memory. */
+  trustState?: TrustState;
 }
 
 export class PlaceAgent {
@@ -74,6 +79,8 @@ export class PlaceAgent {
   readonly publisher: Publisher;
   readonly presence: PresenceTracker;
   readonly grants: GrantIntake;
+  /** Revocation lists followed, and the own credential: revoked, renewed, expiring (agent-trust.ts). */
+  readonly trust: AgentTrust;
   readonly errors = new ErrorCounter();
   readonly envelope: EnvelopeBuilder;
   private readonly envelopeEmitter: EnvelopeEmitter;
@@ -87,24 +94,21 @@ export class PlaceAgent {
   private stopping = false;
   private readonly listeners: ((o: SignedObservation) => void)[] = [];
   readonly startedAt: number;
+  private readonly clockSteps: ClockStepWatch;
 
   constructor(private readonly o: PlaceAgentOptions) {
     this.startedAt = o.clock.now();
+    this.clockSteps = new ClockStepWatch(o.clock);
     this.chain = new ObservationChain(o.signer, o.identity, o.store.head());
     this.envelope = new EnvelopeBuilder(o.profile ?? { type: 'custom', dims: [], reliability: {} }, o.envelope.intervalMs);
     const { holdMs, ...policy } = o.presence;
     this.presence = new PresenceTracker(holdMs, { ...policy, physical: this.envelope.physicalFeeds.length > 0 });
     this.gatewayFix = new GatewayFix(o.position);
-    this.grants = new GrantIntake({
-      place: o.place,
-      anchors: o.anchors,
-      clock: o.clock,
-      logger: o.logger.child('grants'),
-      errors: this.errors,
-      grants: o.store.grants,
-      track: (g, settled) => this.presence.addGrant(g, settled),
-      answer: (body) => this.emit({ kind: 'reservation', body }),
-    });
+    // Grant answers go through emit (silenced while revoked); announce signs even then (the one notice).
+    const answer = (body: { [k: string]: CborValue }) => this.emit({ kind: 'reservation', body });
+    const announce = (body: { [k: string]: CborValue }) => this.log.submit(this.draft({ kind: 'status', body })).catch(() => undefined);
+    this.grants = new GrantIntake({ place: o.place, anchors: o.anchors, clock: o.clock, logger: o.logger.child('grants'), errors: this.errors, grants: o.store.grants, answer, track: (g, settled) => this.trust.tracking(g) && this.presence.addGrant(g, settled), revoked: (g) => this.trust.grantRevoked(g) });
+    this.trust = new AgentTrust({ ...o, errors: this.errors, state: o.trustState, presence: this.presence, subscribe: (t, h) => this.publisher.subscribe(t, h), announce, answer, switchTo: (id) => this.chain.useIdentity(id) });
     this.router = new ReadingRouter(this.envelope, this.presence, o.identitySources ?? new Map());
     this.envelopeEmitter = new EnvelopeEmitter(this.envelope, {
       minIntervalMs: o.envelope.minIntervalMs ?? 1000,
@@ -127,7 +131,7 @@ export class PlaceAgent {
 
   /** The retained status message's content: who this is and where its chain stands. */
   birth(): Record<string, unknown> {
-    return { iss: this.o.identity.iss, head: this.chain.current().seq, epoch: String(this.epoch) };
+    return { iss: this.o.identity.iss, head: this.chain.current().seq, epoch: String(this.epoch), ...(this.trust.revoked ? { credential: 'revoked' } : {}) };
   }
 
   async start(): Promise<void> {
@@ -139,6 +143,7 @@ export class PlaceAgent {
     this.chain.setEpoch(this.epoch);
     this.o.store.setEpoch(this.epoch);
     await this.chain.prime();
+    await this.trust.start(await this.o.signer.publicKey());
     for (const g of this.o.store.grants.active(this.o.clock.now())) this.grants.receive(g.bytes, { stored: true, ...(g.settlement ? { settlement: g.settlement } : {}) });
     this.restoreBudgets();
     this.publisher.subscribe(grantFilter(this.o.place), (topic, payload) => this.acceptGrant(payload, topic));
@@ -161,6 +166,7 @@ export class PlaceAgent {
     this.timers.push(setInterval(() => void this.envelopeTick(), this.o.envelope.intervalMs));
     this.timers.push(setInterval(() => this.presenceTick(), 1000));
     this.timers.push(setInterval(() => void this.checkpoint(), this.o.checkpoint.intervalMs));
+    this.timers.push(setInterval(() => void this.trust.credential.checkExpiry(), 60_000));
   }
 
   /** The current budget window takes up where the last run left it (budget-replay.ts). */
@@ -179,6 +185,8 @@ export class PlaceAgent {
   }
 
   emit(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): Promise<SignedObservation | undefined> {
+    // A revoked credential attests nothing more (credential-keeper.ts said so once).
+    if (this.trust.revoked) return Promise.resolve(void this.errors.count(RuntimeErrorCode.CREDENTIAL_REVOKED_SILENT));
     return this.log.submit(this.draft(d)).catch((e) => {
       this.errors.count(codeOf(e, RuntimeErrorCode.EMIT_FAILED));
       this.o.logger.error('observation not recorded', { kind: d.kind, error: e as Error });
@@ -201,7 +209,8 @@ export class PlaceAgent {
    * restart neither repeats nor contradicts it (a false no-show for a moored vessel).
    */
   private submitPresence(claims: PresenceClaim[]): void {
-    for (const c of claims) {
+    if (this.trust.revoked && claims.length) this.errors.count(RuntimeErrorCode.CREDENTIAL_REVOKED_SILENT, claims.length);
+    else for (const c of claims) {
       // The grants this claim names: kept while an observation names them (grant-store.ts), and
       // how far each got saved so a restart neither repeats nor contradicts it.
       const named = c.kind === 'suspension' ? (c.reservation !== undefined ? this.presence.grantsFor(c.reservation) : []) : c.grant ? [c.grant] : [];
@@ -246,6 +255,7 @@ export class PlaceAgent {
 
   /** A grant from the grants topic (or a test): see grant-intake.ts. */
   acceptGrant(bytes: Uint8Array, topic = 'direct'): boolean {
+    if (this.trust.revoked) return (this.errors.count(RuntimeErrorCode.CREDENTIAL_REVOKED_SILENT), false);
     return this.grants.receive(bytes, { topic });
   }
 
@@ -279,19 +289,9 @@ export class PlaceAgent {
 
   /** A wall-clock step (NTP correction, RTC set) is recorded as a `time` observation; seq, not time, orders the chain. */
   private checkClock(): void {
-    const wall = this.o.clock.now();
-    const mono = performance.now();
-    if (this.lastWall !== undefined && this.lastMono !== undefined) {
-      const step = wall - this.lastWall - (mono - this.lastMono);
-      if (Math.abs(step) > 1000) {
-        void this.emit({ kind: 'time', body: { event: 'clock-step', step_ms: Math.round(step), before: Math.round(this.lastWall + (mono - this.lastMono)), after: wall } });
-      }
-    }
-    this.lastWall = wall;
-    this.lastMono = mono;
+    const step = this.clockSteps.check();
+    if (step) void this.emit({ kind: 'time', body: { event: 'clock-step', ...step } });
   }
-  private lastWall: number | undefined;
-  private lastMono: number | undefined;
 
   private presenceTick(): void {
     this.checkClock();
@@ -336,7 +336,7 @@ export class PlaceAgent {
   }
 
   get identity(): Identity {
-    return this.o.identity;
+    return this.trust.credential.identity;
   }
 
   get signerKind(): 'software' | 'tpm' {

@@ -9,12 +9,15 @@ import type { LineageHead, StoreHealth } from '../../core/ports/store.ts';
 import type { Publisher, PublisherStats } from '../../core/ports/publisher.ts';
 import type { SignedObservation, TimeQuality } from '../lineage/observation.ts';
 import type { PlaceAgent } from './place-agent.ts';
+import type { OwnRevocation } from './credential-keeper.ts';
 
 export interface AgentStatusPort {
   readonly place: string;
   readonly iss: string;
-  /** The leaf credential the agent signs under (its COSE_Sign1 bytes). */
+  /** The leaf credential the agent signs under now (its COSE_Sign1 bytes; a renewal changes it). */
   readonly credential: Uint8Array;
+  /** Revocation and renewal (agent-trust.ts): what status and metrics show of them. */
+  trust(): TrustStatus;
   readonly startedAt: number;
   readonly signerKind: 'software' | 'tpm';
   readonly sourceCount: number;
@@ -36,11 +39,30 @@ export interface AgentStatusPort {
   signerSelfCheck(): SignerSelfCheckStats | undefined;
 }
 
+export interface TrustStatus {
+  /** The credential chain's earliest expiry, ms. */
+  expiresAt?: number;
+  /** Within 7 days of it. */
+  expiring: boolean;
+  revoked?: OwnRevocation;
+  renewals: number;
+  /** Issuers whose list is held, and issuers followed. */
+  lists: number;
+  following: number;
+}
+
 export function agentStatusPort(agent: PlaceAgent, store: StoreHealth, publisher: Publisher): AgentStatusPort {
   return {
     place: agent.place,
     iss: agent.identity.iss,
-    credential: agent.identity.credential,
+    get credential() {
+      return agent.identity.credential;
+    },
+    trust: () => {
+      const c = agent.trust.credential;
+      const exp = c.expiresAt;
+      return { ...(exp !== undefined ? { expiresAt: exp } : {}), expiring: c.expiring, ...(c.revoked ? { revoked: c.revoked } : {}), renewals: c.renewals, lists: agent.trust.revocations.lists().length, following: agent.trust.revocations.following };
+    },
     startedAt: agent.startedAt,
     signerKind: agent.signerKind,
     sourceCount: agent.sourceCount,

@@ -1,0 +1,92 @@
+/**
+ * The running agent's side of revocation and renewal (DESIGN.md, "Revocation list"): the lists
+ * it follows (revocation-intake.ts), its own credential (credential-keeper.ts), and what a new
+ * list does to the grants it tracks: a grant through a revoked credential, or listed by cti,
+ * stops yielding attestations and is answered on the chain once, `grant-refused` with the reason.
+ */
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import type { ErrorCounter } from '../../core/coded-error.ts';
+import type { CborValue } from '../encoding/cbor-value.ts';
+import type { TrustAnchor } from '../authority/chain.ts';
+import type { ReservationGrant } from '../authority/grant.ts';
+import type { Identity, SignedObservation } from '../lineage/observation.ts';
+import type { PresenceTracker } from '../domain/presence.ts';
+import { MemoryTrustState, type TrustState } from '../store/trust-state.ts';
+import { RevocationIntake, grantRevocation } from './revocation-intake.ts';
+import { CredentialKeeper } from './credential-keeper.ts';
+import { grantAnswerBody } from './claims-to-drafts.ts';
+
+export interface AgentTrustOptions {
+  identity: Identity;
+  place: string;
+  anchors: TrustAnchor[];
+  clock: Clock;
+  logger: Logger;
+  errors: ErrorCounter;
+  state?: TrustState | undefined;
+  presence: PresenceTracker;
+  subscribe: (topic: string, handler: (topic: string, payload: Uint8Array) => void) => void;
+  /** Signs a `status` observation even while the credential is revoked (the one announcement). */
+  announce: (body: { [k: string]: CborValue }) => Promise<SignedObservation | undefined>;
+  /** Signs a `reservation` observation (silenced while revoked). */
+  answer: (body: { [k: string]: CborValue }) => Promise<SignedObservation | undefined>;
+  switchTo: (id: Identity) => void;
+}
+
+export class AgentTrust {
+  readonly revocations: RevocationIntake;
+  readonly credential: CredentialKeeper;
+
+  constructor(private readonly o: AgentTrustOptions) {
+    const state = o.state ?? new MemoryTrustState();
+    this.revocations = new RevocationIntake({ anchors: o.anchors, clock: o.clock, logger: o.logger.child('revocations'), errors: o.errors, state, subscribe: o.subscribe, onList: () => void this.apply() });
+    this.credential = new CredentialKeeper({
+      identity: o.identity,
+      place: o.place,
+      anchors: o.anchors,
+      clock: o.clock,
+      logger: o.logger.child('credential'),
+      errors: o.errors,
+      state,
+      lists: () => this.revocations.lists(),
+      announce: o.announce,
+      switchTo: o.switchTo,
+      follow: (kid) => this.revocations.follow(kid),
+    });
+  }
+
+  /** At start: kept lists first (honoured before the broker answers), the anchors' and own issuers' topics, the own credential. */
+  async start(signingKey: Uint8Array): Promise<void> {
+    this.revocations.loadKept();
+    for (const a of this.o.anchors) this.revocations.follow(a.kid);
+    await this.credential.start(signingKey);
+  }
+
+  get revoked(): boolean {
+    return this.credential.revoked !== undefined;
+  }
+
+  /** For grant intake: the code a verified grant is refused with, or undefined. */
+  grantRevoked(g: ReservationGrant): string | undefined {
+    return grantRevocation(this.revocations.lists(), g);
+  }
+
+  /** A grant is about to be tracked: its grantor's chain is followed, so the grantor's own lists reach this agent. Always true. */
+  tracking(g: ReservationGrant): true {
+    for (const l of g.chain ?? []) this.revocations.follow(l.kid);
+    return true;
+  }
+
+  private async apply(): Promise<void> {
+    await this.credential.checkRevoked();
+    const lists = this.revocations.lists();
+    for (const g of this.o.presence.trackedGrants()) {
+      const code = grantRevocation(lists, g);
+      if (!code || !this.o.presence.dropGrant(g.cti)) continue;
+      this.o.errors.count(code);
+      this.o.logger.warn('an accepted grant is revoked: no further attestation for it', { code, reservation: g.reservation });
+      void this.o.answer(grantAnswerBody(false, g.hash, g.reservation, code));
+    }
+  }
+}
