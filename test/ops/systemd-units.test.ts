@@ -81,6 +81,10 @@ describe('place-agent.service', () => {
     expect(Number(one('TimeoutStopSec'))).toBeGreaterThan(20);
     // Node's JIT needs writable+executable pages.
     expect(one('MemoryDenyWriteExecute')).toBe('no');
+    // No core dump may hold the signing key or the broker password; memory is capped well above
+    // the ~100 MB steady state, so a leak or flood restarts the agent instead of starving the host.
+    expect(one('LimitCORE')).toBe('0');
+    expect(one('MemoryMax')).toBe('256M');
   });
 });
 
