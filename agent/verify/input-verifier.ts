@@ -134,16 +134,8 @@ export function verifyInput(items: Uint8Array[], anchors: TrustAnchor[], opts: I
       observationItems++;
       const r = obsVerifier.check(bytes);
       if (!r.ok) return void failures.push(`${r.seq !== undefined ? `seq ${r.seq}` : `item ${i}`}: ${r.code}: ${r.reason}`);
+      // Kept once per observation anyway (lineage); settlements and revocations read it from here.
       observations.push({ c: r.claims, hash: r.hash, item: i });
-      signed.push({ item: i, bytes, atMs: r.claims.t, what: `observation seq ${r.claims.seq}`, line: `seq ${r.claims.seq}` });
-      const body = r.claims.body;
-      const g = body.get('grant');
-      known.set(hex(r.hash), {
-        role: r.claims.kind === 'presence' ? 'attestation' : 'other',
-        place: r.claims.place,
-        ...(typeof body.get('reservation') === 'string' ? { reservation: body.get('reservation') as string } : {}),
-        ...(g instanceof Uint8Array ? { grant: g } : {}),
-      });
     } else if (kind === 'grant') {
       // A grant in an archive is judged as at its own iat (it has long expired since).
       const r = verifyGrant(bytes, anchors, iatMs(bytes));
@@ -183,7 +175,8 @@ export function verifyInput(items: Uint8Array[], anchors: TrustAnchor[], opts: I
     verdict({ item: i, typ: 'acceptance', ok: true, code: 'ACCEPT_OK', text: `item ${i}: acceptance ${a.reservation} by ${a.iss} for ${a.unit.join(':')} h=${short(a.hash)}, ${against}: ACCEPT_OK` });
   }
 
-  // Settlements last: their references resolve against everything above.
+  // Settlements last: their references resolve against everything above, observations included.
+  if (settlements.length) for (const o of observations) known.set(hex(o.hash), observationRole(o.c));
   for (const i of settlements) {
     const bytes = items[i]!;
     const r = verifySettlement(bytes, anchors, iatMs(bytes));
@@ -214,6 +207,9 @@ export function verifyInput(items: Uint8Array[], anchors: TrustAnchor[], opts: I
     if (!r.ok) verdict({ item, typ: 'revocation', ok: false, code: r.code, text: `${f.name}: revocation: ${r.code}: ${r.reason}` });
     else lists.push({ list: r.list, item, name: f.name });
   }
+  if (lists.length) {
+    for (const o of observations) signed.push({ item: o.item, bytes: items[o.item]!, atMs: o.c.t, what: `observation seq ${o.c.seq}`, line: `seq ${o.c.seq}` });
+  }
   const found = revocationFindings(lists, signed);
   for (const v of found.verdicts) verdict(v);
   for (const f of found.failures) failures.push(f);
@@ -229,6 +225,18 @@ export function verifyInput(items: Uint8Array[], anchors: TrustAnchor[], opts: I
 
   verdicts.sort((a, b) => a.item - b.item);
   return { checked: items.length, observations: observationItems, verdicts, failures, duplicates: lineage.duplicates, heads: lineage.heads(), startsAt };
+}
+
+/** What a settlement may name an observation as: a `presence` is an attestation. */
+function observationRole(c: ObservationClaims): KnownObject {
+  const g = c.body.get('grant');
+  const reservation = c.body.get('reservation');
+  return {
+    role: c.kind === 'presence' ? 'attestation' : 'other',
+    place: c.place,
+    ...(typeof reservation === 'string' ? { reservation } : {}),
+    ...(g instanceof Uint8Array ? { grant: g } : {}),
+  };
 }
 
 /** Signed gap observations declare seqs that were deliberately not published (storage pressure). */
