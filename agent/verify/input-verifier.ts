@@ -208,7 +208,10 @@ export function verifyInput(items: Uint8Array[], anchors: TrustAnchor[], opts: I
     else lists.push({ list: r.list, item, name: f.name });
   }
   if (lists.length) {
-    for (const o of observations) signed.push({ item: o.item, bytes: items[o.item]!, atMs: o.c.t, what: `observation seq ${o.c.seq}`, line: `seq ${o.c.seq}` });
+    for (const o of observations) {
+      const revoked = o.c.kind === 'status' && o.c.body.get('event') === 'credential-revoked' ? o.c.body.get('revoked') : undefined;
+      signed.push({ item: o.item, bytes: items[o.item]!, atMs: o.c.t, what: `observation seq ${o.c.seq}`, line: `seq ${o.c.seq}`, ...(revoked instanceof Uint8Array ? { announcesRevoked: revoked } : {}) });
+    }
   }
   const found = revocationFindings(lists, signed);
   for (const v of found.verdicts) verdict(v);

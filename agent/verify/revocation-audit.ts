@@ -7,7 +7,8 @@
  * current list dropped is not revoked at all). Whose entries count for which chain is
  * revocation.ts's rule: an issuer speaks for its own credential and those below it.
  * Findings: REVOKED_SIGNER (an object signed at or after the time a credential of its chain was
- * revoked), REVOKED_GRANT (a grant whose cti the grantor or an ancestor listed), REVOCATION_FORK
+ * revoked), REVOKED_ANNOUNCED (not a failure: the gateway's own `status` credential-revoked
+ * observation naming that credential, which DESIGN.md has it sign once), REVOKED_GRANT (a grant whose cti the grantor or an ancestor listed), REVOCATION_FORK
  * (one issuer, one seq, two different lists: both are applied).
  */
 import { carriedCredentials, decodeSign1 } from '../encoding/cose-sign1.ts';
@@ -28,6 +29,8 @@ export interface Signed {
   grantCti?: Uint8Array;
   /** The chain that signed it, leaf first, when not carried in its header (a credential alone: its parents). */
   chain?: Uint8Array[];
+  /** A gateway's `status` {event: credential-revoked, revoked: h(credential)}: the one thing it signs once revoked. */
+  announcesRevoked?: Uint8Array;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -43,6 +46,8 @@ function linksOfObject(s: Signed): ChainLink[] | undefined {
     return undefined;
   }
 }
+
+const eq = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export function revocationFindings(lists: { list: RevocationList; item: number; name: string }[], signed: Signed[]): { verdicts: ObjectVerdict[]; failures: string[] } {
   const verdicts: ObjectVerdict[] = [];
@@ -82,17 +87,21 @@ export function revocationFindings(lists: { list: RevocationList; item: number; 
     if (!links) continue;
     let found: string | undefined;
     for (const l of inForce) {
-      for (let start = 0; !found && start < links.length; ) {
+      for (let start = 0; found === undefined && start < links.length; ) {
         const r = revokedLink([l], links.slice(start));
         if (!r) break;
         const link = start + r.link;
         const from = since.get(`${hex(l.kid)}:${hex(links[link]!.hash)}`) ?? l.iat * 1000;
         if (s.atMs >= from) {
-          found = `${s.line}: REVOKED_SIGNER: ${s.what} signed at ${when(s.atMs)}, after link ${link} of its chain (credential h=${short(links[link]!.hash)}) was revoked by ${l.iss} (list seq ${l.seq}, in force from ${when(from)})`;
+          const why = `link ${link} of its chain (credential h=${short(links[link]!.hash)}) was revoked by ${l.iss} (list seq ${l.seq}, in force from ${when(from)})`;
+          if (s.announcesRevoked && eq(s.announcesRevoked, links[link]!.hash)) {
+            verdicts.push({ item: s.item, typ: 'observation', ok: true, code: 'REVOKED_ANNOUNCED', text: `${s.line}: ${s.what} says its credential is revoked, as it must after ${why}: REVOKED_ANNOUNCED` });
+            found = '';
+          } else found = `${s.line}: REVOKED_SIGNER: ${s.what} signed at ${when(s.atMs)}, after ${why}`;
         }
         start = link + 1;
       }
-      if (found) break;
+      if (found !== undefined) break;
     }
     if (found) failures.push(found);
     if (s.grantCti) {

@@ -270,6 +270,21 @@ describe('verify --revocations', () => {
     expect(out).toMatch(/^seq 2: REVOKED_SIGNER: .*list seq 2, in force from .*T\d\d:\d\d:\d1\.000Z/m);
   });
 
+  it("the gateway's own credential-revoked announcement after the list is reported as such, not as a failure; any other object after it is", async () => {
+    const list = await revocationBy(site, { revoked: [h(site.gateway.credential)], nowMs: T + 1_500 });
+    const announce = async (revoked: Uint8Array) => {
+      const oc = new ObservationChain(site.gateway.signer, identityOf(site.chain), { seq: 0, hash: GENESIS_PREV, epoch: 1n });
+      const tq = { src: 'ntp' as const, sync: true, errMs: 5 };
+      const a = await oc.append({ kind: 'envelope', place: PLACE, t: T, tq, body: { i: 0 } });
+      const b = await oc.append({ kind: 'status', place: PLACE, t: T + 3_000, tq, body: { event: 'credential-revoked', reason: 'CREDENTIAL_REVOKED', credential: h(site.gateway.credential), revoked, link: 0 } });
+      return [a.bytes, b.bytes];
+    };
+    expect(await verify([...(await announce(h(site.gateway.credential))), list])).toBe(0);
+    expect(out).toMatch(/^seq 2: observation seq 2 says its credential is revoked, as it must after link 0 .*: REVOKED_ANNOUNCED$/m);
+    expect(await verify([...(await announce(new Uint8Array(32))), list])).toBe(1);
+    expect(out).toMatch(/^seq 2: REVOKED_SIGNER/m);
+  });
+
   it('a revocation file cut in the middle is a failure of its own', async () => {
     const list = await revocationBy(site, { revoked: [] });
     const f = join(dir, 'cut.cose');
