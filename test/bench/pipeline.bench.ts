@@ -1,8 +1,8 @@
 /**
  * The observation pipeline against its baselines, all in one run on one broker (mosquitto):
  * signed + committed + published (PUBACKed and marked delivered) observations/s as the agent
- * runs it (signatures from the software key's SigningPool, a thread per core, one signature in 8
- * of a threaded batch verified before commit), vs the same pipeline with one signing thread, vs
+ * runs it (signatures from the software key's SigningPool, cores - 1 threads, one signature in 8
+ * of a threaded batch verified before commit), vs the same pipeline signing on its main thread, vs
  * raw mqtt.js QoS 1 publishing of unsigned payloads of the same size; the pool verifying every
  * signature (what the full self-check costs); CPU time of the whole process per observation;
  * group commit vs one transaction per observation; node:crypto vs @noble/curves P-256 signing.
@@ -71,14 +71,15 @@ function threadCpu(): Map<string, number> {
 }
 
 /**
- * How the pipeline signs: the pool as the agent runs it (a thread per core, one signature in 8
- * of a threaded batch verified), the same verifying every signature, or one signing thread.
+ * How the pipeline signs: the pool as the agent runs it (cores - 1 threads, one signature in 8
+ * of a threaded batch verified), the same verifying every signature, or every signature on the
+ * main thread (a single-threaded signer; batches signed there are all verified).
  */
 export type SigningMode = 'pool' | 'pool-check-all' | 'one-signing-thread';
 
 export async function runPipeline(path: string, url: string, id: Awaited<ReturnType<typeof identity>>, n: number, mode: SigningMode): Promise<{ perSec: number; size: number; cpuUsPerObs: number; threads: number; warmupMs: number }> {
   const signer = SoftwareSigner.fromPem(benchKeyPem);
-  if (mode === 'one-signing-thread') signer.configurePool({ maxThreads: 1 });
+  if (mode === 'one-signing-thread') signer.configurePool({ inlineBelow: Number.MAX_SAFE_INTEGER });
   if (mode === 'pool-check-all') signer.configurePool({ check: 'all' });
   const store = new ObservationStore(path);
   const chain = new ObservationChain(signer, id, store.head());
@@ -155,8 +156,8 @@ export async function benchPipeline(n = 20_000): Promise<Record<string, number>>
     const signer = SoftwareSigner.fromPem(benchKeyPem);
     const id = await identity(signer);
     // Interleaved ROUNDS times so every variant sees the same (shared, noisy) machine: the
-    // pipeline as the agent runs it (SigningPool, sampled self-check), the same with one signing
-    // thread, the pool verifying every signature, and the
+    // pipeline as the agent runs it (SigningPool, sampled self-check), the same signing on the
+    // main thread, the pool verifying every signature, and the
     // baseline, raw mqtt.js QoS 1 publishing of unsigned payloads of the same size. Medians are
     // reported, each round's figures too. CPU is the whole process's (all threads) per observation.
     const runs: Record<SigningMode | 'raw', { perSec: number; cpuUsPerObs: number; threads?: number; warmupMs?: number }[]> = { pool: [], 'one-signing-thread': [], 'pool-check-all': [], raw: [] };
