@@ -12,6 +12,7 @@
  * (one issuer, one seq, two different lists: both are applied).
  */
 import { carriedCredentials, decodeSign1 } from '../encoding/cose-sign1.ts';
+import { sha256 } from '../encoding/cose-key.ts';
 import { chainLinks, grantRevokedBy, revokedLink, type ChainLink, type RevocationList } from '../authority/revocation.ts';
 import type { ObjectVerdict } from './input-verifier.ts';
 
@@ -37,14 +38,21 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const short = (b: Uint8Array): string => hex(b).slice(0, 16);
 const when = (ms: number): string => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`);
 
-function linksOfObject(s: Signed): ChainLink[] | undefined {
-  if (s.chain) return chainLinks(s.chain[0]!, s.chain.slice(1));
-  try {
-    const c = carriedCredentials(decodeSign1(s.bytes));
-    return c.ok ? chainLinks(c.leaf, c.parents) : undefined;
-  } catch {
-    return undefined;
+/** The chain links of an object; `seen` remembers them by the credentials' exact bytes (a gateway signs thousands under one chain). */
+function linksOfObject(s: Signed, seen: Map<string, ChainLink[] | undefined>): ChainLink[] | undefined {
+  let creds = s.chain;
+  if (!creds) {
+    try {
+      const c = carriedCredentials(decodeSign1(s.bytes));
+      if (!c.ok) return undefined;
+      creds = [c.leaf, ...c.parents];
+    } catch {
+      return undefined;
+    }
   }
+  const key = creds.map((c) => hex(sha256(c))).join(':');
+  if (!seen.has(key)) seen.set(key, chainLinks(creds[0]!, creds.slice(1)));
+  return seen.get(key);
 }
 
 const eq = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -82,8 +90,9 @@ export function revocationFindings(lists: { list: RevocationList; item: number; 
     }
   }
 
+  const seen = new Map<string, ChainLink[] | undefined>();
   for (const s of signed) {
-    const links = linksOfObject(s);
+    const links = linksOfObject(s, seen);
     if (!links) continue;
     let found: string | undefined;
     for (const l of inForce) {
