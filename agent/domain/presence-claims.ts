@@ -8,6 +8,7 @@ import type { Modality } from '../../core/reading.ts';
 import type { ReservationGrant } from '../authority/grant.ts';
 import type { BudgetLimits, SuspensionClaim } from './budgets.ts';
 import type { SpoofFlag } from './spoofing.ts';
+
 export interface PresenceEvidence {
   unit: [scheme: string, id: string];
   /** ms */
@@ -36,9 +37,29 @@ export interface PhysicalEvidence {
   digest: string;
 }
 
+/**
+ * A verified acceptance of a tracked grant (agent/authority/acceptance.ts): identity evidence for
+ * the grant's unit, signed with the unit's own credential. It says who, not where: only with a
+ * fresh position of its own (claim 264, within the hold time) can it open an episode; otherwise it
+ * joins the unit's episode opened by AIS or RFID. Either way it never makes an episode credible
+ * alone: where the place has a physical sensor that sensor must agree, and where it has none the
+ * two identity readings required are radio readings (the unit controls its acceptance as it
+ * controls its transponder).
+ */
+export interface AcceptanceEvidence {
+  grant: ReservationGrant;
+  /** h(acceptance). */
+  hash: Uint8Array;
+  /** When it was received, ms. */
+  t: number;
+  /** From its own position: an upper bound on the unit's distance, metres. */
+  distanceM?: number;
+}
+
 export interface EvidenceRef {
   src: string;
-  mod: Modality;
+  /** A reading's modality, or `acceptance` for a verified acceptance. */
+  mod: Modality | 'acceptance';
   t: number;
   h: string;
 }
@@ -71,8 +92,8 @@ export interface TemporalCheck {
 export type RefusalReason = 'no-grant' | 'outside-window' | 'outside-tolerance' | 'not-credible';
 
 export type PresenceClaim =
-  | { kind: 'presence'; event: 'arrived' | 'departed' | 'overstay'; grant: ReservationGrant; episode: EpisodeView; spatial: SpatialCheck; temporal: TemporalCheck; lateMs?: number }
-  | { kind: 'presence'; event: 'no-show'; grant: ReservationGrant; temporal: TemporalCheck }
+  | { kind: 'presence'; event: 'arrived' | 'departed' | 'overstay'; grant: ReservationGrant; acceptance?: Uint8Array; episode: EpisodeView; spatial: SpatialCheck; temporal: TemporalCheck; lateMs?: number }
+  | { kind: 'presence'; event: 'no-show'; grant: ReservationGrant; acceptance?: Uint8Array; temporal: TemporalCheck }
   | { kind: 'reservation'; unit: [string, string]; reason: RefusalReason; reservation?: string; grant?: ReservationGrant; measured: Record<string, number>; required: Record<string, number>; episode: EpisodeView }
   | SuspensionClaim;
 
@@ -86,6 +107,8 @@ export interface PresencePolicy {
   tagConflictMs: number;
   /** Whether the place has a physical sensor that must corroborate identity evidence. */
   physical: boolean;
+  /** Identity confidence of a verified acceptance (a signature by the unit's credential). */
+  acceptanceConf: number;
   budgets: BudgetLimits;
 }
 
@@ -96,6 +119,7 @@ export const DEFAULT_PRESENCE_POLICY: Omit<PresencePolicy, 'holdMs'> = {
   maxSpeedMps: 20.6, // 40 knots
   tagConflictMs: 2000,
   physical: false,
+  acceptanceConf: 0.9,
   budgets: { windowMs: 3_600_000, perPlace: 500, perUnit: 16, perGrant: 8 },
 };
 

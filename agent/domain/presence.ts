@@ -2,7 +2,8 @@
  * Presence episodes and their settlement against reservation grants (DESIGN.md, "Presence and
  * settlement windows"). Pure: evidence and time go in, claims come out.
  *
- * An episode opens on identity evidence (AIS MMSI, RFID tag) placing a unit within the place's
+ * An episode opens on identity evidence (AIS MMSI, RFID tag, a verified acceptance with a fresh
+ * position of its own; presence-claims.ts AcceptanceEvidence) placing a unit within the place's
  * cut-off distance; units heard farther away produce nothing. It becomes credible when its
  * fused confidence reaches the policy threshold and, where the place has a physical sensor,
  * an independent physical source (range, contact, meter) saw the place occupied within the
@@ -20,13 +21,17 @@ import type { ReservationGrant } from '../authority/grant.ts';
 import { noisyOr } from './evidence.ts';
 import { PresenceBudgets, type BudgetUse, type SuspensionClaim } from './budgets.ts';
 import { SpoofingWatch, type SpoofFlag } from './spoofing.ts';
-import { DEFAULT_PRESENCE_POLICY, type EpisodeView, type EvidenceRef, type GrantSettlement, type PhysicalEvidence, type PresenceClaim, type PresenceEvidence, type PresencePolicy, type RefusalReason } from './presence-claims.ts';
+import { DEFAULT_PRESENCE_POLICY, type AcceptanceEvidence, type EpisodeView, type EvidenceRef, type GrantSettlement, type PhysicalEvidence, type PresenceClaim, type PresenceEvidence, type PresencePolicy, type RefusalReason } from './presence-claims.ts';
 
 export * from './presence-claims.ts';
 
 interface GrantState extends GrantSettlement {
   grant: ReservationGrant;
+  /** h(acceptance) of its verified acceptance: every attestation of the grant names it. */
+  acceptance?: Uint8Array;
 }
+
+const named = (s: GrantState): { acceptance?: Uint8Array } => (s.acceptance ? { acceptance: s.acceptance } : {});
 
 interface Episode {
   unit: [string, string];
@@ -44,6 +49,8 @@ interface Episode {
   openSightings: Set<string>;
   credibleAt?: number;
   refused: boolean;
+  /** A verified acceptance for the unit (presence-claims.ts AcceptanceEvidence): h hex, time received. */
+  acceptance?: { h: string; t: number };
 }
 
 /** Episodes open at once; past this the one heard least recently closes (a flood of spoofed MMSIs). */
@@ -64,6 +71,8 @@ export class PresenceTracker {
   private readonly budgets: PresenceBudgets;
   private readonly watch: SpoofingWatch;
   private lastOccupied: PhysicalEvidence | undefined;
+  /** The latest verified acceptance per unit (only for tracked grants, so bounded by them). */
+  private readonly acceptances = new Map<string, { h: string; t: number }>();
 
   constructor(holdMs: number, policy: Partial<Omit<PresencePolicy, 'holdMs'>> = {}) {
     this.policy = { ...DEFAULT_PRESENCE_POLICY, ...policy, holdMs };
@@ -116,12 +125,7 @@ export class PresenceTracker {
     const flags = this.watch.check(key, ev.t, ev.source, ev.position, ev.open ?? true);
     const tolerance = Math.max(0, ...this.grantsOf(key).map((s) => s.grant.toleranceM));
     if (ev.distanceM > Math.max(this.policy.atPlaceM, tolerance)) return [];
-    let ep = this.episodes.get(key);
-    if (!ep) {
-      ep = { unit: ev.unit, key, openedAt: ev.t, lastSeen: ev.t, minDistanceM: ev.distanceM, evidence: [], sources: new Set(), idConfs: [], lastIdT: -Infinity, flags: new Set(), openSightings: new Set(), refused: false };
-      this.episodes.set(key, ep);
-      if (this.episodes.size > MAX_EPISODES) this.evictStalest();
-    }
+    const ep = this.episodes.get(key) ?? this.open(ev.unit, key, ev.t, ev.distanceM);
     ep.lastSeen = Math.max(ep.lastSeen, ev.t);
     ep.minDistanceM = Math.min(ep.minDistanceM, ev.distanceM);
     for (const f of flags) ep.flags.add(f);
@@ -136,6 +140,35 @@ export class PresenceTracker {
     const out: PresenceClaim[] = [];
     this.settle(ep, ev.t, out);
     return out;
+  }
+
+  /** A verified acceptance of a tracked grant: identity evidence for its unit (AcceptanceEvidence says how far it counts). */
+  observeAcceptance(a: AcceptanceEvidence): PresenceClaim[] {
+    const s = this.grants.get(grantKey(a.grant));
+    if (!s) return [];
+    s.acceptance = a.hash;
+    const key = unitKey(a.grant.unit);
+    const ref = { h: Buffer.from(a.hash).toString('hex'), t: a.t };
+    this.acceptances.set(key, ref);
+    const near = a.distanceM !== undefined && a.distanceM <= Math.max(this.policy.atPlaceM, a.grant.toleranceM);
+    const ep = this.episodes.get(key) ?? (near ? this.open(a.grant.unit, key, a.t, a.distanceM!) : undefined);
+    const out: PresenceClaim[] = [];
+    if (!ep) return out;
+    ep.acceptance = ref;
+    if (near) {
+      ep.minDistanceM = Math.min(ep.minDistanceM, a.distanceM!);
+      ep.lastSeen = Math.max(ep.lastSeen, a.t);
+    }
+    this.settle(ep, a.t, out);
+    return out;
+  }
+
+  private open(unit: [string, string], key: string, t: number, distanceM: number): Episode {
+    const acceptance = this.acceptances.get(key);
+    const ep: Episode = { unit, key, openedAt: t, lastSeen: t, minDistanceM: distanceM, evidence: [], sources: new Set(), idConfs: [], lastIdT: -Infinity, flags: new Set(), openSightings: new Set(), refused: false, ...(acceptance ? { acceptance } : {}) };
+    this.episodes.set(key, ep);
+    if (this.episodes.size > MAX_EPISODES) this.evictStalest();
+    return ep;
   }
 
   /** The place's physical occupancy changed or was read again; open episodes may now be corroborated. */
@@ -168,6 +201,7 @@ export class PresenceTracker {
           kind: 'presence',
           event: 'departed',
           grant: g,
+          ...named(s),
           episode: this.view(ep),
           spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: ep.minDistanceM <= g.toleranceM },
           temporal: { measuredMs: ep.lastSeen, window: g.window, graceMs: g.graceMs, ok: ep.lastSeen <= g.window[1] + g.graceMs },
@@ -179,7 +213,7 @@ export class PresenceTracker {
       const ep = this.episodes.get(unitKey(g.unit));
       if (!s.arrived && !s.noShow && now > g.window[1]) {
         s.noShow = true;
-        if (this.draw(now, s, out)) out.push({ kind: 'presence', event: 'no-show', grant: g, temporal: { measuredMs: now, window: g.window, graceMs: g.graceMs, ok: false } });
+        if (this.draw(now, s, out)) out.push({ kind: 'presence', event: 'no-show', grant: g, ...named(s), temporal: { measuredMs: now, window: g.window, graceMs: g.graceMs, ok: false } });
       }
       // Overstay rests on evidence from after end + grace (a report, or a sighting still open),
       // not on an episode merely not yet closed: a unit gone at the window's end is no overstay.
@@ -190,6 +224,7 @@ export class PresenceTracker {
             kind: 'presence',
             event: 'overstay',
             grant: g,
+            ...named(s),
             episode: this.view(ep),
             spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: ep.minDistanceM <= g.toleranceM },
             temporal: { measuredMs: ep.lastSeen, window: g.window, graceMs: g.graceMs, ok: false },
@@ -198,7 +233,10 @@ export class PresenceTracker {
       }
       // A grant is finished once settled and its window (plus grace and hold) is over; it is
       // kept an hour longer so a unit turning up late is told `outside-window`, not `no-grant`.
-      if (now > g.window[1] + g.graceMs + Math.max(this.policy.holdMs, LATE_REFUSAL_MS) && (s.departed || s.noShow || !ep)) this.grants.delete(id);
+      if (now > g.window[1] + g.graceMs + Math.max(this.policy.holdMs, LATE_REFUSAL_MS) && (s.departed || s.noShow || !ep)) {
+        this.grants.delete(id);
+        if (s.acceptance && this.acceptances.get(unitKey(g.unit))?.h === Buffer.from(s.acceptance).toString('hex')) this.acceptances.delete(unitKey(g.unit));
+      }
     }
     return out;
   }
@@ -209,7 +247,8 @@ export class PresenceTracker {
 
   /** Confidence and corroboration of an episode as it stands (see the file comment). */
   private judge(ep: Episode): { conf: number; corroborated: boolean; credible: boolean } {
-    const idConf = noisyOr(ep.idConfs);
+    // An acceptance adds to who the unit is, never to how many radio readings saw it (the file comment).
+    const idConf = noisyOr(ep.acceptance ? [...ep.idConfs, this.policy.acceptanceConf] : ep.idConfs);
     const p = this.lastOccupied;
     const corroborated =
       this.policy.physical && p !== undefined && !p.sources.some((s) => ep.sources.has(s)) && p.t >= ep.openedAt - this.policy.holdMs && p.t <= ep.lastSeen + this.policy.holdMs;
@@ -254,6 +293,7 @@ export class PresenceTracker {
         kind: 'presence',
         event: 'arrived',
         grant: g,
+        ...named(s),
         episode: this.view(ep),
         spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: true },
         temporal: { measuredMs, window: g.window, graceMs: g.graceMs, ok: true },
@@ -290,7 +330,11 @@ export class PresenceTracker {
       openedAt: ep.openedAt,
       lastSeen: ep.lastSeen,
       minDistanceM: ep.minDistanceM,
-      evidence: [...ep.evidence, ...(j.corroborated && this.lastOccupied ? [physicalRef(this.lastOccupied)] : [])],
+      evidence: [
+        ...ep.evidence,
+        ...(ep.acceptance ? [{ src: 'acceptance', mod: 'acceptance' as const, t: ep.acceptance.t, h: ep.acceptance.h }] : []),
+        ...(j.corroborated && this.lastOccupied ? [physicalRef(this.lastOccupied)] : []),
+      ],
       sources: [...new Set([...ep.sources, ...(j.corroborated ? this.lastOccupied!.sources : [])])].sort(),
       corroborated: j.corroborated,
       conf: j.conf,

@@ -12,6 +12,9 @@
  */
 import type { ObservationStore } from '../store/store.ts';
 import type { BudgetUse } from '../domain/budgets.ts';
+import type { PresenceTracker } from '../domain/presence.ts';
+import type { ErrorCounter } from '../../core/coded-error.ts';
+import { RuntimeErrorCode } from './errors.ts';
 import { decodeSign1 } from '../encoding/cose-sign1.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { CLAIM } from '../lineage/observation-types.ts';
@@ -50,4 +53,12 @@ export function replayBudgetUse(store: ObservationStore, windowStart: number): B
     if (typeof scope === 'string' && SCOPES.has(scope) && typeof key === 'string') use.suspensions.push({ scope: scope as BudgetUse['suspensions'][number]['scope'], key });
   }
   return use;
+}
+
+/** The current budget window takes up where the last run left it. */
+export function restoreBudgets(presence: PresenceTracker, store: ObservationStore, now: number, errors: ErrorCounter): void {
+  const windowMs = presence.policy.budgets.windowMs;
+  const use = replayBudgetUse(store, Math.floor(now / windowMs) * windowMs);
+  if (use.unreadable) errors.count(RuntimeErrorCode.BUDGET_REPLAY_UNREADABLE, use.unreadable);
+  presence.restoreBudgets(now, use);
 }

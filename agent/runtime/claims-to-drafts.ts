@@ -10,7 +10,7 @@ const modalities = (ep: EpisodeView): string[] => [...new Set(ep.evidence.map((e
 
 /**
  * presence body (DESIGN.md, "Proximity attestation"): event, unit [scheme, id], reservation,
- * grant (h(grant)), window, spatial {measured_m, required_m, ok}, temporal {measured_ms, window, grace_ms, ok},
+ * grant (h(grant)), acceptance (h(acceptance), once the unit's acceptance is verified), window, spatial {measured_m, required_m, ok}, temporal {measured_ms, window, grace_ms, ok},
  * evidence [{src, mod, t, h}] (h: SHA-256 of the reading), modalities, corroborated, conf,
  * flags (spoofing signals), late_ms when the arrival came after start + grace; the grant's
  * nonce is echoed in claim 10.
@@ -66,6 +66,7 @@ export function presenceDraft(c: PresenceClaim, place: string, now: number, tq: 
   const g = c.grant;
   const temporal = { measured_ms: c.temporal.measuredMs, window: [...g.window], grace_ms: g.graceMs, ok: c.temporal.ok };
   const body: { [k: string]: CborValue } = { event: c.event, reservation: g.reservation, grant: g.hash, unit: [...g.unit], window: [...g.window], temporal };
+  if (c.acceptance) body.acceptance = c.acceptance;
   if (c.event !== 'no-show') {
     const ep = c.episode;
     body.spatial = { measured_m: f(c.spatial.measuredM), required_m: f(c.spatial.requiredM), ok: c.spatial.ok };

@@ -15,7 +15,7 @@ import type { EpochCounter } from '../lineage/epoch.ts';
 import type { ObservationStore } from '../store/store.ts';
 import type { Signer, SignerSelfCheckStats } from '../../core/ports/signer.ts';
 import type { Publisher } from '../../core/ports/publisher.ts';
-import { grantFilter } from '../transport/topics.ts';
+import { acceptFilter, grantFilter } from '../transport/topics.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import { EnvelopeBuilder, envelopeBody } from '../domain/envelope.ts';
 import type { PlaceProfile } from '../domain/place-profile.ts';
@@ -30,7 +30,8 @@ import { compressRanges, withTimeout } from './bounded-wait.ts';
 
 export { compressRanges };
 import { presenceDraft } from './claims-to-drafts.ts';
-import { replayBudgetUse } from './budget-replay.ts';
+import { restoreBudgets } from './budget-replay.ts';
+import { AcceptanceIntake } from './acceptance-intake.ts';
 import type { ChainMarker } from './chain-marker.ts';
 import { AgentTrust } from './agent-trust.ts';
 import { ClockStepWatch } from './clock-step.ts';
@@ -81,6 +82,7 @@ export class PlaceAgent {
   readonly grants: GrantIntake;
   /** Revocation lists followed, and the own credential: revoked, renewed, expiring (agent-trust.ts). */
   readonly trust: AgentTrust;
+  readonly acceptances: AcceptanceIntake;
   readonly errors = new ErrorCounter();
   readonly envelope: EnvelopeBuilder;
   private readonly envelopeEmitter: EnvelopeEmitter;
@@ -109,6 +111,11 @@ export class PlaceAgent {
     const announce = (body: { [k: string]: CborValue }) => this.log.submit(this.draft({ kind: 'status', body })).catch(() => undefined);
     this.grants = new GrantIntake({ place: o.place, anchors: o.anchors, clock: o.clock, logger: o.logger.child('grants'), errors: this.errors, grants: o.store.grants, answer, track: (g, settled) => this.trust.tracking(g) && this.presence.addGrant(g, settled), revoked: (g) => this.trust.grantRevoked(g) });
     this.trust = new AgentTrust({ ...o, errors: this.errors, state: o.trustState, presence: this.presence, subscribe: (t, h) => this.publisher.subscribe(t, h), announce, answer, switchTo: (id) => this.chain.useIdentity(id) });
+    this.acceptances = new AcceptanceIntake({
+      place: o.place, anchors: o.anchors, chains: this.grants.chains.verify, clock: o.clock, logger: o.logger.child('acceptances'), errors: this.errors, grants: o.store.grants,
+      grantsFor: (r) => this.presence.grantsFor(r), freshMs: holdMs, ...(this.envelope.profile.anchor ? { anchor: this.envelope.profile.anchor } : {}),
+      accept: (g, a, d) => this.submitPresence(this.presence.observeAcceptance({ grant: g, hash: a.hash, t: o.clock.now(), ...(d !== undefined ? { distanceM: d } : {}) })),
+    });
     this.router = new ReadingRouter(this.envelope, this.presence, o.identitySources ?? new Map());
     this.envelopeEmitter = new EnvelopeEmitter(this.envelope, {
       minIntervalMs: o.envelope.minIntervalMs ?? 1000,
@@ -144,9 +151,12 @@ export class PlaceAgent {
     this.o.store.setEpoch(this.epoch);
     await this.chain.prime();
     await this.trust.start(await this.o.signer.publicKey());
-    for (const g of this.o.store.grants.active(this.o.clock.now())) this.grants.receive(g.bytes, { stored: true, ...(g.settlement ? { settlement: g.settlement } : {}) });
-    this.restoreBudgets();
+    for (const g of this.o.store.grants.active(this.o.clock.now())) {
+      if (this.grants.receive(g.bytes, { stored: true, ...(g.settlement ? { settlement: g.settlement } : {}) }) && g.acceptance) this.acceptances.receive(g.acceptance, { stored: true, reservation: g.reservation });
+    }
+    restoreBudgets(this.presence, this.o.store, this.o.clock.now(), this.errors);
     this.publisher.subscribe(grantFilter(this.o.place), (topic, payload) => this.acceptGrant(payload, topic));
+    this.publisher.subscribe(acceptFilter(this.o.place), (topic, payload) => this.acceptances.receive(payload, { topic }));
     this.publisher.start();
     // The clock baseline is taken now, not at the first presence tick: a step in the first
     // second (timesyncd's first sync comes soon after boot) would otherwise go unrecorded.
@@ -167,15 +177,6 @@ export class PlaceAgent {
     this.timers.push(setInterval(() => this.presenceTick(), 1000));
     this.timers.push(setInterval(() => void this.checkpoint(), this.o.checkpoint.intervalMs));
     this.timers.push(setInterval(() => void this.trust.credential.checkExpiry(), 60_000));
-  }
-
-  /** The current budget window takes up where the last run left it (budget-replay.ts). */
-  private restoreBudgets(): void {
-    const now = this.o.clock.now();
-    const windowMs = this.presence.policy.budgets.windowMs;
-    const use = replayBudgetUse(this.o.store, Math.floor(now / windowMs) * windowMs);
-    if (use.unreadable) this.errors.count(RuntimeErrorCode.BUDGET_REPLAY_UNREADABLE, use.unreadable);
-    this.presence.restoreBudgets(now, use);
   }
 
   private draft(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): ObservationDraft {

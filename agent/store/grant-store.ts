@@ -58,10 +58,25 @@ export class GrantStore {
     return this.stmt('SELECT 1 FROM grants WHERE cti = ?').get(cti) !== undefined;
   }
 
-  /** Grants whose window (plus grace) has not ended, with their settlement so far. */
-  active(now: number): { bytes: Uint8Array; settlement?: string }[] {
-    const rows = this.stmt('SELECT bytes, settlement FROM grants WHERE window_end >= ? ORDER BY window_start').all(now) as { bytes: Buffer; settlement: string | null }[];
-    return rows.map((r) => ({ bytes: new Uint8Array(r.bytes), ...(r.settlement ? { settlement: r.settlement } : {}) }));
+  /** Grants whose window (plus grace) has not ended, with their settlement so far and the unit's acceptance. */
+  active(now: number): { bytes: Uint8Array; reservation: string; settlement?: string; acceptance?: Uint8Array }[] {
+    const rows = this.stmt('SELECT bytes, reservation, settlement, acceptance FROM grants WHERE window_end >= ? ORDER BY window_start').all(now) as {
+      bytes: Buffer;
+      reservation: string;
+      settlement: string | null;
+      acceptance: Buffer | null;
+    }[];
+    return rows.map((r) => ({
+      bytes: new Uint8Array(r.bytes),
+      reservation: r.reservation,
+      ...(r.settlement ? { settlement: r.settlement } : {}),
+      ...(r.acceptance ? { acceptance: new Uint8Array(r.acceptance) } : {}),
+    }));
+  }
+
+  /** Keeps the verified acceptance of the grant `cti` (the latest replaces an earlier one). */
+  saveAcceptance(cti: Uint8Array, bytes: Uint8Array): void {
+    this.guard(() => this.stmt('UPDATE grants SET acceptance = ? WHERE cti = ?').run(bytes, cti));
   }
 
   saveSettlement(cti: Uint8Array, settlement: string): void {

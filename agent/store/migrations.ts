@@ -61,6 +61,9 @@ export const MIGRATIONS: string[] = [
   // 6: observations by kind and time, so a start rebuilds the presence budgets of the current
   // window from the attestations, refusals and suspensions signed in it.
   `CREATE INDEX observations_kind_t ON observations(kind, t);`,
+  // 7: the unit's verified acceptance of a grant (its COSE bytes), kept with the grant so a
+  // restart still counts it as evidence and still names it in attestations.
+  `ALTER TABLE grants ADD COLUMN acceptance BLOB;`,
 ];
 
 /** The user_version after which observations follow the revised wire contract. */

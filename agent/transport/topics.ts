@@ -6,6 +6,9 @@ export const observationTopic = (place: string, kind: string): string => `pm/v1/
 export const statusTopic = (place: string): string => `pm/v1/${place}/status`;
 export const grantTopic = (place: string, reservation: string): string => `pm/v1/${place}/grants/${reservation}`;
 export const grantFilter = (place: string): string => `pm/v1/${place}/grants/+`;
+/** DESIGN.md, "Acceptance": a unit's acceptance of the grant for `reservation`. */
+export const acceptTopic = (place: string, reservation: string): string => `pm/v1/${place}/accept/${reservation}`;
+export const acceptFilter = (place: string): string => `pm/v1/${place}/accept/+`;
 /** DESIGN.md, "Revocation list": an issuer's latest list, retained, under its key id (RFC 9679 thumbprint) in hex. */
 export const revocationTopic = (issuerKidHex: string): string => `pm/v1/authority/${issuerKidHex}/revocations`;
 
