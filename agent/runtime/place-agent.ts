@@ -372,6 +372,7 @@ export class PlaceAgent {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    this.trust.revocations.stop();
     this.envelopeEmitter.stop();
     await Promise.allSettled(this.o.sources.map((s) => s.stop()));
     // Every wait is bounded: with a full disk or a vanished TPM a commit may never succeed, and

@@ -40,6 +40,9 @@ export class RevocationIntake {
   private readonly topics = new Map<string, RateLimit>();
   private readonly chains: CredentialChainCache;
   private readonly logged = new Map<string, number>();
+  /** The latest message of each topic held back by its rate limit, looked at again once the limit allows. */
+  private readonly deferred = new Map<string, Uint8Array>();
+  private retry: NodeJS.Timeout | undefined;
   accepted = 0;
 
   constructor(private readonly o: RevocationIntakeOptions) {
@@ -99,7 +102,13 @@ export class RevocationIntake {
     if (bytes.length > MAX_REVOCATION_BYTES) return this.refuse('REVOCATION_TOO_LARGE', `${bytes.length} bytes, over the ${MAX_REVOCATION_BYTES}-byte bound; not decoded`, topic);
     let bucket = this.topics.get(topic);
     if (!bucket) this.topics.set(topic, (bucket = new RateLimit(16, 1, now)));
-    if (!bucket.take(now)) return this.refuse('REVOCATION_RATE_LIMITED', 'more than 16 at once or 1 a second on this topic; not verified', topic);
+    if (!bucket.take(now)) {
+      // Retained lists arrive once per subscription: a legitimate one behind a burst of junk on
+      // its topic must not be lost, so the latest one waits (one per topic, bounded by MAX_ISSUERS).
+      this.deferred.set(topic, bytes);
+      this.retry ??= setTimeout(() => this.retryDeferred(), 1100).unref();
+      return this.refuse('REVOCATION_RATE_LIMITED', 'more than 16 at once or 1 a second on this topic; looked at again shortly', topic);
+    }
     const r = verifyRevocationList(bytes, this.o.anchors, now, { chains: this.chains.verify });
     if (!r.ok) return this.refuse(r.code, r.reason, topic);
     const list = r.list;
@@ -123,6 +132,19 @@ export class RevocationIntake {
     this.o.logger.info('revocation list accepted', { iss: list.iss, seq: list.seq, credentials: list.revoked.length, grants: list.grants.length });
     this.o.onList(list);
     return true;
+  }
+
+  private retryDeferred(): void {
+    this.retry = undefined;
+    const waiting = [...this.deferred];
+    this.deferred.clear();
+    for (const [topic, bytes] of waiting) this.receive(topic, bytes);
+  }
+
+  /** Stops the retry timer (at shutdown). */
+  stop(): void {
+    clearTimeout(this.retry);
+    this.deferred.clear();
   }
 
   private refuse(code: string, reason: string, topic: string): false {
