@@ -43,6 +43,7 @@ import { createShutdown, type ShutdownOutcome } from '../ops/shutdown.ts';
 import { isCodedError } from '../../core/coded-error.ts';
 import { CredentialWatch } from './credential-watch.ts';
 import { TrustStateFiles } from '../store/trust-state.ts';
+import { storeFootprint } from '../store/store-footprint.ts';
 
 export interface Running {
   agent: PlaceAgent;
@@ -130,10 +131,13 @@ export async function assemble(parts: AgentParts): Promise<Running> {
     await onStop?.();
     throw new RuntimeError('CONFIG_CREDENTIAL_MISMATCH', self.problems.join('; '));
   }
+  // A refused start leaves the data directory as it found it (no empty agent.db beside the key).
+  const footprint = storeFootprint(storePath);
   let store: ObservationStore;
   try {
     store = new ObservationStore(storePath, { exclusive: true });
   } catch (e) {
+    footprint.undo();
     await onStop?.();
     throw e;
   }
@@ -144,7 +148,11 @@ export async function assemble(parts: AgentParts): Promise<Running> {
     await agent.start();
   } catch (e) {
     // Refused before anything ran (a store behind the chain marker, the epoch counter): release the store and the demo's broker.
+    // Once the epoch has risen the store records it (a witness for the next start), so it stays.
+    const head = store.head();
+    const signedNothing = head.seq === 0 && head.epoch === 0n;
     store.close();
+    if (signedNothing) footprint.undo();
     await onStop?.();
     throw e;
   }
@@ -209,9 +217,20 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
   const clock = o.clock ?? systemClock;
   const stateDir = resolve(o.stateDir ?? 'var');
   const paths = embeddedPaths(stateDir);
-  const tpm = o.tcti ? await openTpm(o.tcti, o.logger, stateDir, true) : undefined;
-  const { authority, signer } = await provisionEmbedded(stateDir, EMBEDDED_PLACE, clock.now(), tpm?.signer);
+  // The broker first: a taken port refuses the start before anything is written under the state directory.
   const broker: EmbeddedBroker | undefined = o.brokerUrl ? undefined : await startEmbeddedBroker(o.port ?? 1883);
+  let tpm: Awaited<ReturnType<typeof openTpm>> | undefined;
+  let provisioned: Awaited<ReturnType<typeof provisionEmbedded>>;
+  try {
+    tpm = o.tcti ? await openTpm(o.tcti, o.logger, stateDir, true) : undefined;
+    provisioned = await provisionEmbedded(stateDir, EMBEDDED_PLACE, clock.now(), tpm?.signer);
+  } catch (e) {
+    await tpm?.signer.close();
+    await tpm?.epoch.close();
+    await broker?.close();
+    throw e;
+  }
+  const { authority, signer } = provisioned;
   const brokerUrl = o.brokerUrl ?? broker!.url;
   const anchor = { lat: 53.5453, lon: 9.9668 };
   const script = new BerthScript(anchor);

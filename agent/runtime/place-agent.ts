@@ -143,7 +143,8 @@ export class PlaceAgent {
 
   async start(): Promise<void> {
     // Before anything is signed: a store behind the recorded head would fork the chain.
-    const lost = this.o.chainMarker?.check(this.o.store.head(), this.o.store.path, this.o.newChain ?? false);
+    const counter = this.o.chainMarker ? { value: await this.o.epoch.read(), kind: this.o.epoch.kind } : undefined;
+    const lost = counter && this.o.chainMarker!.check(this.o.store.head(), this.o.store.path, this.o.newChain ?? false, counter, (msg, fields) => this.o.logger.warn(msg, fields));
     // The epoch rises at every start (DESIGN.md, "Lineage"): a restored database shows up as a
     // chain whose epoch went back.
     this.epoch = await this.o.epoch.increment();

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAgent, spawnAgent, waitFor } from './agent-process.ts';
-import { freePort } from '../../hil/ports.ts';
+import { runAgent } from './agent-process.ts';
+import { demo } from '../support/demo-run.ts';
 import { keptDatabase } from '../support/kept-database.ts';
 import { decodeCborSequence, decodeCbor } from '../../agent/encoding/cbor-decode.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
@@ -22,27 +22,6 @@ const claimsOf = (bytes: Uint8Array): Claims => decodeCbor(decodeSign1(bytes).pa
 const all = (file: string): Uint8Array[] => [...decodeCborSequence(new Uint8Array(readFileSync(file)), { requireDeterministic: false })].map((i) => i.bytes);
 /** The observations of an export (which also carries the grants the store keeps, first). */
 const items = (file: string): Uint8Array[] => all(file).filter((b) => typeof claimsOf(b).get(CLAIM.seq) === 'number');
-
-/** Runs the demo on `state` until it has committed at least `min` observations, then stops it. */
-async function demo(state: string, min: number, extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const a = spawnAgent(['run', '--embedded', '--state', state, '--port', String(await freePort()), '--metrics', 'off', '--quiet', '--envelope-interval-ms', '5', ...extra]);
-  const db = join(state, 'agent.db');
-  const count = (): number => {
-    if (!existsSync(db)) return 0;
-    const d = keptDatabase(db, { readonly: true });
-    try {
-      return (d.prepare('SELECT COUNT(*) AS n FROM observations').get() as { n: number }).n;
-    } catch {
-      return 0;
-    } finally {
-      d.close();
-    }
-  };
-  await waitFor(() => a.proc.exitCode !== null || count() >= min, 120_000, `${min} observations`);
-  if (a.proc.exitCode === null) a.proc.kill('SIGTERM');
-  const code = await a.exited;
-  return { code, stdout: a.stdout(), stderr: a.stderr() };
-}
 
 describe('export, audit export and recovery', () => {
   let dir: string;
