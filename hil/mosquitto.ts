@@ -81,7 +81,8 @@ export async function startMosquitto(security: MosquittoSecurity = {}): Promise<
     async stop() {
       const p = proc;
       proc = undefined;
-      if (!p || p.exitCode !== null) return;
+      // Already gone (a terminal's Ctrl-C reaches the broker too): no 'exit' event is still to come.
+      if (!p || p.exitCode !== null || p.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         p.once('exit', () => resolve());
         p.kill('SIGTERM');

@@ -14,6 +14,7 @@ export const ConfigErrorCode = {
   CREDENTIAL_SCOPE: 'CREDENTIAL_SCOPE',
   IDENTITY_MISSING: 'IDENTITY_MISSING',
   IDENTITY_NO_CREDENTIAL: 'IDENTITY_NO_CREDENTIAL',
+  KEY_SOFTWARE_WITH_TPM: 'KEY_SOFTWARE_WITH_TPM',
   STORE_UNWRITABLE: 'STORE_UNWRITABLE',
 } as const;
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];

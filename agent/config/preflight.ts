@@ -46,6 +46,9 @@ export function preflightConfig(cfg: AgentConfig, nowMs = Date.now()): Preflight
     loadKeyFile(keyFile);
     checked.push(`key ${keyFile} (mode 0600)`);
   } else {
+    // A software key beside a TPM-signed gateway could sign for it without the TPM: remove it first.
+    const stray = join(stateDir, 'device.key');
+    if (existsSync(stray)) throw new PreflightError('KEY_SOFTWARE_WITH_TPM', `the configuration names a TPM, but a software key lies in ${stray}: remove it (it is not used, and must not be able to sign for this gateway)`, { path: stray });
     parseTcti(cfg.signer.tcti ?? 'device:/dev/tpmrm0');
     if (cfg.signer.ownerAuthFile) readable(cfg.signer.ownerAuthFile, 'TPM owner auth file', 'CONFIG_FILE_UNREADABLE');
     checked.push(`TPM ${cfg.signer.tcti ?? 'device:/dev/tpmrm0'} (not opened)`);

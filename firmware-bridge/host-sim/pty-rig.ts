@@ -154,7 +154,8 @@ export async function startPtyRig(o: { relay?: boolean; firmware?: FirmwareOptio
       await firmware.kill('SIGKILL');
       await relay?.close();
       for (const p of pairs) {
-        const exited = new Promise<void>((r) => (p.proc.exitCode !== null ? r() : p.proc.once('exit', () => r())));
+        // Already gone (a terminal's Ctrl-C reaches socat too) means no 'exit' event is still to come.
+        const exited = new Promise<void>((r) => (p.proc.exitCode !== null || p.proc.signalCode !== null ? r() : p.proc.once('exit', () => r())));
         p.proc.kill('SIGTERM');
         await exited;
       }

@@ -95,6 +95,12 @@ describe('config check = what run checks', () => {
     expect(await bothRefuse(f, 'KEY_PERMISSIONS', 3)).toContain('chmod 600');
   }, 240_000);
 
+  it('refuses a TPM configuration with a software key in its state directory, as run does, before any TPM is contacted', async () => {
+    // Nothing listens on port 1: run would say TPM_UNREACHABLE if it got as far as the TPM.
+    const f = yaml('tpm.yaml', 'signer:\n  kind: tpm\n  tcti: swtpm:host=127.0.0.1,port=1\n');
+    expect(await bothRefuse(f, 'KEY_SOFTWARE_WITH_TPM', 3)).toContain(join(state, 'device.key'));
+  }, 240_000);
+
   it('loads a Modbus profile from a path relative to the configuration, with the limit from the place (max_kw)', async () => {
     const src = 'sources:\n  - id: meter\n    type: modbus\n    port: /dev/null\n    slaves:\n      - unit: 1\n        profile: ./my-meter.json\n      - unit: 2\n        profile: energy-meter\n';
     const f = yaml('charger.yaml', `envelope:\n  placeType: charger\n  dims:\n    max_kw: { value: 150 }\n${src}`);

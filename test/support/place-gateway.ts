@@ -4,13 +4,14 @@
  * while it runs.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { expect } from 'vitest';
-import { runAgent, waitFor } from '../integration/agent-process.ts';
+import { waitFor } from '../integration/agent-process.ts';
 import { storedObservations } from './stored-observations.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { decodeCbor } from '../../agent/encoding/cbor-decode.ts';
 import { CLAIM } from '../../agent/lineage/observation.ts';
+
+/** Provisioning and the config head are shared with the place demos (hil/demo/). */
+export { gatewayConfigHead, provisionGateway } from '../../hil/gateway-provision.ts';
 
 export interface Signed {
   seq: number;
@@ -19,29 +20,7 @@ export interface Signed {
   body: Record<string, unknown>;
 }
 
-/** The YAML lines every provisioned test gateway's config starts with (see provisionGateway). */
-export function gatewayConfigHead(place: string, state: string, auth: string, brokerUrl: string): string[] {
-  return [
-    `place: ${place}`,
-    `stateDir: ${state}`,
-    'credential:',
-    `  parents: [${join(auth, 'root.cred')}]`,
-    `trustAnchors: [${join(auth, 'anchor.cose')}]`,
-    'mqtt:',
-    `  url: ${brokerUrl}`,
-  ];
-}
-
 export type EnvelopeDims = Record<string, { value: unknown; unit: string; conf: number; sources: string[]; t: number }>;
-
-/** `keys init`, an authority, and a device credential for that key scoped to `place`. */
-export async function provisionGateway(state: string, auth: string, authorityName: string, place: string): Promise<void> {
-  expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
-  expect((await runAgent(['authority', 'init', '--dir', auth, '--name', authorityName])).code).toBe(0);
-  const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json', '--public-out', join(state, 'device.pub')])).stdout).issuer as string;
-  const issued = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.pub'), '--places', place, '--out', join(state, 'device.cred')]);
-  expect(issued.code, issued.stderr).toBe(0);
-}
 
 /** CBOR maps (text keys) as plain objects, for assertions. */
 export function plain(v: unknown): unknown {
