@@ -217,6 +217,14 @@ export async function bootEmbedded(o: EmbeddedOptions): Promise<Running> {
   const clock = o.clock ?? systemClock;
   const stateDir = resolve(o.stateDir ?? 'var');
   const paths = embeddedPaths(stateDir);
+  // A gateway's state directory is not the demo's: provisioning would replace its credential with one from a development authority.
+  if (existsSync(paths.credFile) && !existsSync(join(paths.authorityDir, 'anchor.key'))) {
+    throw new RuntimeError(
+      'DEMO_STATE_FOREIGN',
+      `${stateDir} holds a device credential the demo did not issue (no development authority in ${paths.authorityDir}): it looks like a gateway's state directory, and the demo would replace that credential. Give the demo its own --state directory; a gateway runs with --config`,
+      { path: stateDir },
+    );
+  }
   // The broker first: a taken port refuses the start before anything is written under the state directory.
   const broker: EmbeddedBroker | undefined = o.brokerUrl ? undefined : await startEmbeddedBroker(o.port ?? 1883);
   let tpm: Awaited<ReturnType<typeof openTpm>> | undefined;
