@@ -50,7 +50,7 @@ describe('a lost chain head record', () => {
     const r = await demo(state, 10);
     expect(r.code, r.stderr).toBe(0);
     anchor = join(state, 'authority', 'anchor.cose');
-  }, 180_000);
+  }, 300_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -67,7 +67,7 @@ describe('a lost chain head record', () => {
     expect(observations(out).map((c) => c.get(CLAIM.seq))).toEqual(Array.from({ length: head.seq }, (_, i) => i + 1));
     const v = await runAgent(['verify', '--anchor', anchor, '--file', out, '--require-genesis']);
     expect(v.code, v.stdout + v.stderr).toBe(0);
-  }, 180_000);
+  }, 300_000);
 
   it('refuses an older store put back with the record gone, and the refusal changes nothing', async () => {
     const old = f('old');
@@ -96,7 +96,7 @@ describe('a lost chain head record', () => {
     for (const x of STORE_FILES) rmSync(join(state, x), { force: true });
     for (const x of STORE_FILES) if (existsSync(`${current}-${x}`)) copyFileSync(`${current}-${x}`, join(state, x));
     writeFileSync(marker(), markerNow);
-  }, 240_000);
+  }, 480_000);
 
   it('refuses a missing store with or without the record, creating no database, and --new-chain names the lost epoch', async () => {
     const lastEpoch = epochFile();
@@ -130,5 +130,5 @@ describe('a lost chain head record', () => {
     expect(declared.has('lost_head_seq')).toBe(false);
     const v = await runAgent(['verify', '--anchor', anchor, '--file', out, '--require-genesis']);
     expect(v.code, v.stdout + v.stderr).toBe(0);
-  }, 240_000);
+  }, 480_000);
 });

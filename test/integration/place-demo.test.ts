@@ -62,7 +62,7 @@ describe.each(['berth', 'charger', 'dock'])('npm run demo:%s', (place) => {
     const exited = new Promise<string>((r) => demo.once('exit', (c, sig) => r(c === null ? String(sig) : String(c))));
     let client: mqtt.MqttClient | undefined;
     try {
-      await waitFor(() => /^ {2}verify {2}place-agent verify .*$/m.test(out) || demo.exitCode !== null, 120_000, 'the demo banner');
+      await waitFor(() => /^ {2}verify {2}place-agent verify .*$/m.test(out) || demo.exitCode !== null, 240_000, 'the demo banner');
       const verifyLine = /^ {2}verify {2}place-agent (verify .*)$/m.exec(out);
       expect(verifyLine, out + err).not.toBeNull();
       const verifyArgs = verifyLine![1]!.split(' ');
@@ -120,5 +120,5 @@ describe.each(['berth', 'charger', 'dock'])('npm run demo:%s', (place) => {
       await client?.endAsync(true);
       if (demo.exitCode === null && demo.signalCode === null) process.kill(-demo.pid!, 'SIGKILL');
     }
-  }, 360_000);
+  }, 600_000);
 });
