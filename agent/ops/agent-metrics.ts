@@ -72,7 +72,7 @@ export class AgentMetrics {
     this.publishLatency = r.histogram('place_agent_publish_latency_seconds', 'Time from commit to PUBACK.', [], PUBLISH_BUCKETS);
     this.broker = r.gauge('place_agent_broker_connection_state', 'MQTT broker connection (1 on the current state).', ['state']);
     this.brokerReconnects = r.counter('place_agent_broker_reconnects_total', 'Connection attempts after a loss.');
-    this.signerLatency = r.histogram('place_agent_signer_latency_seconds', 'Time one signature took.', ['signer'], SIGNER_BUCKETS);
+    this.signerLatency = r.histogram('place_agent_signer_latency_seconds', 'Time from asking the signer for a signature to having it; the signatures of one batch are ready together, so each records the batch time.', ['signer'], SIGNER_BUCKETS);
     this.signerErrors = r.counter('place_agent_signer_errors_total', 'Signatures that failed, by error code.', ['signer', 'code']);
     this.tpm = r.gauge('place_agent_tpm_state', 'TPM state (1 on the current state; "software" when running on a software key).', ['state']);
     this.timeSource = r.gauge('place_agent_time_source', 'Source of the agent time quality (1 on the current source).', ['src']);
