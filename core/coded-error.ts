@@ -2,13 +2,32 @@
  * One error shape for the whole agent: a stable machine-readable `code` (SUBSYSTEM_REASON),
  * a human sentence, and the details a user needs to act on it. Subsystems subclass it so a
  * caller can tell where an error came from; the codes themselves never change meaning.
+ *
+ * No stack trace is captured: the code says where an error comes from, and most coded errors
+ * are rejected input (a bad sentence, a stray `$`), which is data, not a fault in the code.
+ * Capturing a stack costs about 10 µs, which a flood of garbage would pay per line (2.6
+ * million lines of `$` took 79 s with stacks). `cause` keeps the stack of a system error that
+ * led to one. Set `CodedError.captureStacks` (on by default when PLACE_AGENT_DEBUG is set,
+ * whose report prints stacks) to see where each coded error was raised.
  */
 export class CodedError<C extends string = string> extends Error {
+  static captureStacks: boolean = typeof process !== 'undefined' && Boolean(process.env.PLACE_AGENT_DEBUG);
+
   readonly code: C;
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(code: C, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(message, options);
+    if (CodedError.captureStacks) {
+      super(message, options);
+    } else {
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        super(message, options);
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
+    }
     this.name = new.target.name;
     this.code = code;
     this.details = details;

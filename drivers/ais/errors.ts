@@ -24,18 +24,5 @@ export const AisErrorCode = {
 } as const;
 export type AisErrorCode = (typeof AisErrorCode)[keyof typeof AisErrorCode];
 
-/**
- * Rejected input is data, not a fault in the code, so no stack trace is captured (about
- * 10 µs each, which a line-per-byte flood would otherwise pay per line).
- */
-export class AisError extends CodedError {
-  constructor(code: AisErrorCode, message: string, details: Record<string, unknown> = {}) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      super(code, message, details);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
-  }
-}
+/** An AIS rejection (no stack trace, as every CodedError: see core/coded-error.ts). */
+export class AisError extends CodedError<AisErrorCode> {}

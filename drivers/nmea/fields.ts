@@ -1,20 +1,15 @@
+import { CodedError } from '../../core/coded-error.ts';
+
 /**
  * Field parsers shared by the sentence decoders. Each returns `undefined` for an empty
  * (null) field, per NMEA 0183 §5.2.3 ("null fields"), and throws FieldError for a field that
  * is present but malformed; the sentence decoders turn that into NMEA_BAD_FIELD.
  */
-export class FieldError extends Error {
+export class FieldError extends CodedError<'NMEA_BAD_FIELD'> {
   readonly field: string;
   readonly value: string;
   constructor(field: string, value: string) {
-    // Bad input, not a bug: no stack trace (see NmeaError).
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      super(`bad ${field}: ${JSON.stringify(value)}`);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    super('NMEA_BAD_FIELD', `bad ${field}: ${JSON.stringify(value)}`, { field, value });
     this.field = field;
     this.value = value;
   }
