@@ -49,7 +49,11 @@ export interface GpsdGst {
 export type GpsdReport = GpsdTpv | GpsdSky | GpsdGst;
 
 export type GpsdDecodeResult =
-  | { ok: true; report: GpsdReport }
+  /**
+   * `badFields`: minor fields present but malformed or out of range (`"eph: \"x\""`), left
+   * out of the report while the rest is kept, as the NMEA decoders do (drivers/nmea/fields.ts).
+   */
+  | { ok: true; report: GpsdReport; badFields: string[] }
   | { ok: false; code: 'GPSD_BAD_JSON' | 'GPSD_BAD_FIELD' | 'GPSD_UNSUPPORTED'; reason: string; cls?: string };
 
 class BadField extends Error {}
@@ -73,7 +77,11 @@ function put<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undefine
   if (v !== undefined) o[k] = v;
 }
 
-/** Decodes one line of gpsd output (one JSON object). */
+/**
+ * Decodes one line of gpsd output (one JSON object). Key fields (TPV mode, time, lat, lon;
+ * GST time, which ties it to its TPV) reject the report when malformed (GPSD_BAD_FIELD); any
+ * other field is checked on its own and left out when malformed, listed in `badFields`.
+ */
 export function decodeGpsdLine(line: string): GpsdDecodeResult {
   let o: unknown;
   try {
@@ -84,6 +92,16 @@ export function decodeGpsdLine(line: string): GpsdDecodeResult {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { ok: false, code: 'GPSD_BAD_JSON', reason: 'not a JSON object' };
   const r = o as Record<string, unknown>;
   const cls = typeof r['class'] === 'string' ? (r['class'] as string) : undefined;
+  const badFields: string[] = [];
+  const minor = <T>(read: () => T | undefined): T | undefined => {
+    try {
+      return read();
+    } catch (e) {
+      if (!(e instanceof BadField)) throw e;
+      badFields.push(e.message);
+      return undefined;
+    }
+  };
   try {
     const device = typeof r['device'] === 'string' ? (r['device'] as string) : undefined;
     switch (cls) {
@@ -92,27 +110,27 @@ export function decodeGpsdLine(line: string): GpsdDecodeResult {
         if (!Number.isInteger(mode)) throw new BadField(`mode: ${mode}`);
         const t: GpsdTpv = { class: 'TPV', mode: mode as GpsdTpv['mode'] };
         put(t, 'device', device);
-        put(t, 'status', n(r, 'status', 0, 15));
+        put(t, 'status', minor(() => n(r, 'status', 0, 15)));
         put(t, 'timeMs', time(r));
         put(t, 'lat', n(r, 'lat', -90, 90));
         put(t, 'lon', n(r, 'lon', -180, 180));
-        put(t, 'altMslM', n(r, 'altMSL') ?? n(r, 'alt'));
-        put(t, 'speedMps', n(r, 'speed', 0));
-        put(t, 'trackDeg', n(r, 'track', 0, 360));
-        put(t, 'ephM', n(r, 'eph', 0));
-        put(t, 'epxM', n(r, 'epx', 0));
-        put(t, 'epyM', n(r, 'epy', 0));
-        return { ok: true, report: t };
+        put(t, 'altMslM', minor(() => n(r, 'altMSL')) ?? minor(() => n(r, 'alt')));
+        put(t, 'speedMps', minor(() => n(r, 'speed', 0)));
+        put(t, 'trackDeg', minor(() => n(r, 'track', 0, 360)));
+        put(t, 'ephM', minor(() => n(r, 'eph', 0)));
+        put(t, 'epxM', minor(() => n(r, 'epx', 0)));
+        put(t, 'epyM', minor(() => n(r, 'epy', 0)));
+        return { ok: true, report: t, badFields };
       }
       case 'SKY': {
         const s: GpsdSky = { class: 'SKY' };
         put(s, 'device', device);
-        put(s, 'timeMs', time(r));
-        put(s, 'hdop', n(r, 'hdop', 0));
-        put(s, 'pdop', n(r, 'pdop', 0));
-        put(s, 'vdop', n(r, 'vdop', 0));
-        let used = n(r, 'uSat', 0);
-        let visible = n(r, 'nSat', 0);
+        put(s, 'timeMs', minor(() => time(r)));
+        put(s, 'hdop', minor(() => n(r, 'hdop', 0)));
+        put(s, 'pdop', minor(() => n(r, 'pdop', 0)));
+        put(s, 'vdop', minor(() => n(r, 'vdop', 0)));
+        let used = minor(() => n(r, 'uSat', 0));
+        let visible = minor(() => n(r, 'nSat', 0));
         const sats = r['satellites'];
         if (Array.isArray(sats)) {
           visible ??= sats.length;
@@ -120,17 +138,17 @@ export function decodeGpsdLine(line: string): GpsdDecodeResult {
         }
         put(s, 'satellitesUsed', used);
         put(s, 'satellitesVisible', visible);
-        return { ok: true, report: s };
+        return { ok: true, report: s, badFields };
       }
       case 'GST': {
         const g: GpsdGst = { class: 'GST' };
         put(g, 'device', device);
         put(g, 'timeMs', time(r));
-        put(g, 'rmsM', n(r, 'rms', 0));
-        put(g, 'latSigmaM', n(r, 'lat', 0));
-        put(g, 'lonSigmaM', n(r, 'lon', 0));
-        put(g, 'altSigmaM', n(r, 'alt', 0));
-        return { ok: true, report: g };
+        put(g, 'rmsM', minor(() => n(r, 'rms', 0)));
+        put(g, 'latSigmaM', minor(() => n(r, 'lat', 0)));
+        put(g, 'lonSigmaM', minor(() => n(r, 'lon', 0)));
+        put(g, 'altSigmaM', minor(() => n(r, 'alt', 0)));
+        return { ok: true, report: g, badFields };
       }
       default:
         return cls === undefined

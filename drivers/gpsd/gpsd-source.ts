@@ -1,12 +1,14 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
+import { RejectLog } from '../../core/reject-log.ts';
 import type { Reading, ReadingQuality, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { LineFramer } from '../framing/line-framer.ts';
 import { DEFAULT_UERE_M } from '../nmea/fix-accumulator.ts';
 import type { FixQuality } from '../nmea/fix-quality.ts';
 import type { GnssValue } from '../nmea/gnss-reading.ts';
 import { checkGnssTime, type GnssTimeCheckOptions } from '../nmea/gnss-time.ts';
+import { isPlausible, type PlausibleQuantity } from '../nmea/plausibility.ts';
 import type { BackoffOptions } from '../../core/backoff.ts';
 import { ReconnectingLink } from '../serial/reconnecting-link.ts';
 import { TcpLink } from '../serial/tcp-link.ts';
@@ -37,6 +39,8 @@ export interface GpsdSourceOptions {
   uereM?: Partial<Record<FixQuality, number>>;
   time?: GnssTimeCheckOptions;
   logger?: Logger;
+  /** Rejections logged in detail per interval (the rest counted and summarised). Default 5 per 10 s. */
+  rejectLog?: { intervalMs?: number; detailPerInterval?: number };
 }
 
 /** gpsd TPV `status` → NMEA-style fix quality (gpsd_json(5), TPV "status"). */
@@ -63,6 +67,7 @@ export class GpsdSource implements ReadingSource {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly uere: Partial<Record<FixQuality, number>>;
+  private readonly rejects: RejectLog;
   private onReading: ((r: Reading) => void) | undefined;
   private sky: GpsdSky | undefined;
   private gst: GpsdGst | undefined;
@@ -76,6 +81,14 @@ export class GpsdSource implements ReadingSource {
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child(`gpsd:${options.id}`);
     this.uere = { ...DEFAULT_UERE_M, ...options.uereM };
+    this.rejects = new RejectLog({
+      clock: this.clock,
+      ...options.rejectLog,
+      write: (l) =>
+        l.kind === 'reject'
+          ? this.log.debug(`rejected: ${l.message}`, { code: l.code })
+          : this.log.info(`${l.suppressed} more rejected report(s) not logged one by one`, { byCode: l.byCode, intervalMs: l.intervalMs }),
+    });
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 2947;
     const linkOptions: ConstructorParameters<typeof ReconnectingLink>[0] = {
@@ -108,6 +121,7 @@ export class GpsdSource implements ReadingSource {
 
   async stop(): Promise<void> {
     this.onReading = undefined;
+    this.rejects.flush();
     await this.link.close();
   }
 
@@ -136,17 +150,24 @@ export class GpsdSource implements ReadingSource {
   }
 
   private push(chunk: Uint8Array): void {
+    this.rejects.tick();
     for (const ev of this.framer.push(chunk)) {
       if (ev.kind === 'discarded') {
         this.errors.count('GPSD_LINE_TOO_LONG', ev.runs);
+        this.rejects.reject('GPSD_LINE_TOO_LONG', `line over ${MAX_LINE} bytes dropped`);
         continue;
       }
       const r = decodeGpsdLine(new TextDecoder().decode(ev.bytes));
       if (!r.ok) {
         // VERSION, DEVICES, WATCH and friends are expected replies; only count them.
         this.errors.count(r.code);
-        if (r.code !== 'GPSD_UNSUPPORTED') this.log.debug(r.reason, { code: r.code });
+        if (r.code !== 'GPSD_UNSUPPORTED') this.rejects.reject(r.code, r.reason);
         continue;
+      }
+      for (const bad of r.badFields) {
+        // A malformed minor field is left out and counted; the rest of the report is used.
+        this.errors.count('GPSD_BAD_FIELD');
+        this.rejects.reject('GPSD_BAD_FIELD', `${r.report.class} ${bad} (left out, rest of report kept)`);
       }
       const rep = r.report;
       if (this.options.device !== undefined && rep.device !== undefined && rep.device !== this.options.device) continue;
@@ -164,9 +185,21 @@ export class GpsdSource implements ReadingSource {
     }
     const fixQuality = STATUS_QUALITY[t.status ?? 1] ?? 'gps';
     const value: GnssValue = { lat: t.lat, lon: t.lon, fixMode: t.mode === 3 ? '3d' : '2d' };
-    if (t.altMslM !== undefined) value.alt = t.altMslM;
-    if (t.speedMps !== undefined) value.speedMps = t.speedMps;
-    if (t.trackDeg !== undefined) value.trackDeg = t.trackDeg;
+    // The NMEA plausibility bounds (drivers/nmea/README.md) apply to gpsd's values too: an
+    // implausible one is left out and named in the status, and the reading is not ok.
+    const implausible: PlausibleQuantity[] = [];
+    const plausible = (q: PlausibleQuantity, v: number | undefined): number | undefined => {
+      if (v === undefined || isPlausible(q, v)) return v;
+      implausible.push(q);
+      this.errors.count('GNSS_IMPLAUSIBLE');
+      return undefined;
+    };
+    const alt = plausible('altMslM', t.altMslM);
+    const speed = plausible('speedMps', t.speedMps);
+    const track = plausible('trackDeg', t.trackDeg);
+    if (alt !== undefined) value.alt = alt;
+    if (speed !== undefined) value.speedMps = speed;
+    if (track !== undefined) value.trackDeg = track;
     const now = this.clock.now();
     if (t.timeMs !== undefined) {
       const check = checkGnssTime(t.timeMs, now, this.options.time);
@@ -174,13 +207,19 @@ export class GpsdSource implements ReadingSource {
       value.gnssTimeStatus = check.status;
       if (check.status === 'implausible') this.errors.count('GNSS_TIME_IMPLAUSIBLE');
     }
-    const ok = fixQuality !== 'estimated' && fixQuality !== 'invalid' && fixQuality !== 'simulator';
-    const quality: ReadingQuality = { ok, status: `${value.fixMode} ${fixQuality}` };
+    const valid = fixQuality !== 'estimated' && fixQuality !== 'invalid' && fixQuality !== 'simulator';
     const gst = this.gst;
-    const hdop = this.sky?.hdop;
+    const hdop = plausible('hdop', this.sky?.hdop);
+    const gstMatches = gst?.timeMs !== undefined && t.timeMs !== undefined && Math.abs(gst.timeMs - t.timeMs) <= GST_MATCH_MS;
+    // Sigma bounds hold on a valid fix only (receivers send large sigmas while searching).
+    const latSigma = gstMatches && valid ? plausible('latSigmaM', gst.latSigmaM) : gst?.latSigmaM;
+    const lonSigma = gstMatches && valid ? plausible('lonSigmaM', gst.lonSigmaM) : gst?.lonSigmaM;
+    const status = [`${value.fixMode} ${fixQuality}`];
+    if (implausible.length > 0) status.push(`implausible:${implausible.join(',')}`);
+    const quality: ReadingQuality = { ok: valid && implausible.length === 0, status: status.join(' ') };
     if (hdop !== undefined) quality.hdop = hdop;
-    if (gst?.latSigmaM !== undefined && gst.lonSigmaM !== undefined && gst.timeMs !== undefined && t.timeMs !== undefined && Math.abs(gst.timeMs - t.timeMs) <= GST_MATCH_MS) {
-      quality.accuracyM = Math.hypot(gst.latSigmaM, gst.lonSigmaM);
+    if (gstMatches && latSigma !== undefined && lonSigma !== undefined) {
+      quality.accuracyM = Math.hypot(latSigma, lonSigma);
       quality.status += ' accuracy:gst';
     } else if (hdop !== undefined && this.uere[fixQuality] !== undefined) {
       quality.accuracyM = hdop * this.uere[fixQuality]!;
