@@ -6,8 +6,11 @@
  * real binary, configured as agent/config/examples/charger.yaml declares occupancy (plug contact,
  * or power drawn) and free connectors (plug contacts). The test plugs a vehicle in that draws
  * nothing, charges it, unplugs it; presents one card at both readers at once (a clone), then
- * at one reader alone; and asserts the signed envelopes and exactly the unit observations.
+ * at one reader alone after the driver's acceptance (signed with `unit accept`) came over the
+ * broker; and asserts the signed envelopes and exactly the unit observations, the attestations
+ * naming the acceptance.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +26,7 @@ import { storedObservations } from '../support/stored-observations.ts';
 import { envelopeAfter as envelopeAfterIn, gatewayConfigHead, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
+import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 
 const PLACE = 'urn:place:TEST:charger:2';
 const CARD = '0415AB3C9E';
@@ -76,7 +80,7 @@ describe('charger plug state from the cabinet MCU, and a card at two readers, th
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('signs occupancy and free connectors from the plug contact, and refuses a card read at two readers at once', async () => {
+  it('signs occupancy and free connectors from the plug contact, refuses a card read at two readers at once, and names the driver\'s acceptance in the arrival', async () => {
     const state = join(dir, 'state');
     const auth = join(dir, 'authority');
     await provisionGateway(state, auth, 'urn:place-authority:cpo', PLACE);
@@ -158,6 +162,20 @@ describe('charger plug state from the cabinet MCU, and a card at two readers, th
     expect(plugged.body.dims).toMatchObject({ occupied: { value: true, sources: ['cabinet-mcu'] }, connectors_free: { value: 0 }, available_kw: { value: 22 } });
     await waitFor(() => signed().some((o) => o.kind === 'reservation' && o.body.reason === 'not-credible'), 20_000, 'the cloned card refused');
 
+    // The driver's acceptance of R1, signed with the vehicle's own unit credential and published
+    // on the acceptance topic: identity evidence the arrival will name.
+    const unitState = join(dir, 'vehicle');
+    expect((await runAgent(['keys', 'init', '--state', unitState])).code).toBe(0);
+    expect((await runAgent(['keys', 'show', '--state', unitState, '--public-out', join(dir, 'vehicle.pub')])).code).toBe(0);
+    const cred = await runAgent(['authority', 'issue', '--dir', auth, '--subject', `urn:unit:rfid:${CARD}`, '--key', join(dir, 'vehicle.pub'), '--places', PLACE, '--level', 'unit', '--units', `rfid:${CARD}`, '--out', join(dir, 'vehicle.cred')]);
+    expect(cred.code, cred.stderr).toBe(0);
+    const acceptFile = join(dir, 'R1.accept');
+    const acc = await runAgent(['unit', 'accept', '--key', join(unitState, 'device.key'), '--credential', join(dir, 'vehicle.cred'), '--chain', join(auth, 'root.cred'), '--grant', grantFile, '--anchor', join(auth, 'anchor.cose'), '--out', acceptFile]);
+    expect(acc.code, acc.stderr).toBe(0);
+    const accPub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+    await accPub.publishAsync(`pm/v1/${PLACE}/accept/R1`, readFileSync(acceptFile), { qos: 1 });
+    await accPub.endAsync();
+
     // The first episode closes (sightings 1 s, hold 4 s); the card at one reader alone arrives.
     await new Promise((r) => setTimeout(r, 7000));
     for (let i = 0; i < 6; i++) {
@@ -185,6 +203,11 @@ describe('charger plug state from the cabinet MCU, and a card at two readers, th
     expect(clone.body).toMatchObject({ corroborated: true, flags: ['tag-two-readers'] });
     expect(clone.body.conf as number).toBeLessThan(0.6);
     // The plug contact (a contact channel: the firmware declares modality `door`) corroborates the card.
-    expect(all.find((o) => o.body.event === 'arrived')!.body).toMatchObject({ reservation: 'R1', corroborated: true, modalities: ['door', 'rfid'], flags: [] });
+    const arrived = all.find((o) => o.body.event === 'arrived')!;
+    expect(arrived.body).toMatchObject({ reservation: 'R1', corroborated: true, modalities: ['acceptance', 'door', 'rfid'], flags: [] });
+    // It names the acceptance by h(acceptance), as does the departure.
+    const h = createHash('sha256').update(decodeSign1(new Uint8Array(readFileSync(acceptFile))).payload).digest();
+    for (const o of all.filter((x) => x.kind === 'presence')) expect(Buffer.from(o.body.acceptance as Uint8Array).equals(h)).toBe(true);
+    expect((arrived.body.evidence as { src: string; h: string }[]).find((e) => e.src === 'acceptance')!.h).toBe(h.toString('hex'));
   }, 240_000);
 });
