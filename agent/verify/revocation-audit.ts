@@ -8,8 +8,10 @@
  * revocation.ts's rule: an issuer speaks for its own credential and those below it.
  * Findings: REVOKED_SIGNER (an object signed at or after the time a credential of its chain was
  * revoked), REVOKED_ANNOUNCED (not a failure: the gateway's own `status` credential-revoked
- * observation naming that credential, which DESIGN.md has it sign once), REVOKED_GRANT (a grant whose cti the grantor or an ancestor listed), REVOCATION_FORK
- * (one issuer, one seq, two different lists: both are applied).
+ * observation naming that credential, which DESIGN.md has it sign once), REVOKED_GRANT (a grant
+ * whose cti the grantor or an ancestor listed), REVOCATION_SEQ_CONFLICT (one issuer, one seq, two
+ * different lists: a failure, and the entries of both are applied; the agent's intake uses the
+ * same code and keeps the first).
  */
 import { carriedCredentials, decodeSign1 } from '../encoding/cose-sign1.ts';
 import { sha256 } from '../encoding/cose-key.ts';
@@ -73,8 +75,8 @@ export function revocationFindings(lists: { list: RevocationList; item: number; 
     const distinct = new Map(current.map((l) => [hex(l.list.hash), l]));
     if (distinct.size > 1) {
       const l = current[0]!;
-      const text = `${l.name}: REVOCATION_FORK: ${l.list.iss} signed ${distinct.size} different lists with seq ${top}; the entries of all of them are applied`;
-      verdicts.push({ item: l.item, typ: 'revocation', ok: false, code: 'REVOCATION_FORK', text });
+      const text = `${l.name}: REVOCATION_SEQ_CONFLICT: ${l.list.iss} signed ${distinct.size} different lists with seq ${top}; the entries of all of them are applied`;
+      verdicts.push({ item: l.item, typ: 'revocation', ok: false, code: 'REVOCATION_SEQ_CONFLICT', text });
     }
     for (const l of distinct.values()) inForce.push(l.list);
     for (const l of ls) {

@@ -285,6 +285,14 @@ describe('verify --revocations', () => {
     expect(out).toMatch(/^seq 2: REVOKED_SIGNER/m);
   });
 
+  it('two different lists with one seq from one issuer are a failure, and the entries of both count', async () => {
+    const a = await revocationBy(site, { seq: 3, revoked: [h(site.gateway.credential)], nowMs: T + 1_500 });
+    const b = await revocationBy(site, { seq: 3, revoked: [], nowMs: T + 1_500 });
+    expect(await verify(await chainOf(3), ['--revocations', file('rev5.cose', [b, a])])).toBe(1);
+    expect(out).toMatch(/REVOCATION_SEQ_CONFLICT: urn:authority:0 signed 2 different lists with seq 3/);
+    expect(out).toMatch(/^seq 2: REVOKED_SIGNER/m);
+  });
+
   it('a revocation file cut in the middle is a failure of its own', async () => {
     const list = await revocationBy(site, { revoked: [] });
     const f = join(dir, 'cut.cose');
