@@ -1,7 +1,9 @@
 /**
  * The observation pipeline against its baselines, all in one run on one broker (mosquitto):
- * signed + committed + published (PUBACKed and marked delivered) observations/s as the agent
- * runs it (signatures from the software key's SigningPool, cores - 1 threads, one signature in 8
+ * signed + committed + published (PUBACKed and marked delivered) observations/s as a gateway
+ * configured for high rates runs it (`mqtt.publisherThread: true`: the publisher in its worker;
+ * by default it runs on the main thread; signatures from the software key's SigningPool,
+ * cores - 1 threads, one signature in 8
  * of a threaded batch verified before commit), vs the same pipeline signing on its main thread, vs
  * raw mqtt.js QoS 1 publishing of unsigned payloads of the same size; the pool verifying every
  * signature (what the full self-check costs); CPU time of the whole process per observation;

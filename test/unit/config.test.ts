@@ -46,7 +46,7 @@ describe('validateConfig', () => {
     const c = validateConfig({ place: PLACE });
     expect(c.stateDir).toBe('/var/lib/place-agent');
     expect(c.signer.kind).toBe('software');
-    expect(c.mqtt).toMatchObject({ url: 'mqtt://127.0.0.1:1883', protocolVersion: 5 });
+    expect(c.mqtt).toMatchObject({ url: 'mqtt://127.0.0.1:1883', protocolVersion: 5, publisherThread: false });
     expect(c.credential.parents).toEqual([]);
     expect(c.store.retentionDays).toBe(30);
     expect(c.lineage).toEqual({ checkpointEvery: 1000, checkpointSeconds: 300 });
