@@ -9,7 +9,7 @@
  * Ctrl-C stops the agent (once), then the devices, the ptys and the broker; without --dir the
  * demo's directory is removed too.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,12 +87,25 @@ async function playDay(place: string, auth: string, dir: string, scene: PlaceSce
   }
 }
 
+/** The Debian programs each demo runs (hil/setup-system.sh installs them). */
+const TOOLS: Record<PlaceName, string[]> = { berth: ['socat', 'mosquitto', 'gpsd'], charger: ['socat', 'mosquitto', 'make', 'cc'], dock: ['socat', 'mosquitto', 'make', 'cc'] };
+
+function missingTools(place: PlaceName): string[] {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'];
+  return TOOLS[place].filter((t) => !dirs.some((d) => d && existsSync(join(d, t))));
+}
+
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { dir: { type: 'string' }, help: { type: 'boolean' } } });
   const place = positionals[0] as PlaceName;
   if (values.help || positionals.length !== 1 || !PLACES.includes(place)) {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
+  }
+  const missing = missingTools(place);
+  if (missing.length) {
+    process.stderr.write(`place-demo: ${missing.join(', ')} not found; install the test peers with: sudo bash hil/setup-system.sh\n`);
+    return 2;
   }
   const keep = values.dir !== undefined;
   const dir = keep ? resolve(values.dir!) : mkdtempSync(join(tmpdir(), `place-demo-${place}-`));
