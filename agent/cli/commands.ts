@@ -106,6 +106,9 @@ export const AUTHORITY_REVOKE_FLAGS = {
   ...parentFlags,
   out: { ...out, help: 'also write the list here (it is always kept as DIR/revocations/<issuer kid>.cose)' },
   broker: { type: 'string', arg: 'URL', help: 'publish it retained on pm/v1/authority/<issuer kid>/revocations at this broker' },
+  username: { type: 'string', arg: 'NAME', help: 'with --broker: the MQTT login' },
+  'password-file': { type: 'string', arg: 'FILE', help: 'with --broker: the MQTT password, in a file only its owner can read' },
+  ca: { type: 'string', arg: 'FILE', help: "with an mqtts:// --broker: the CA the broker's certificate must chain to" },
 } as const;
 
 export const UNIT_ACCEPT_FLAGS = {

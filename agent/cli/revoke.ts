@@ -16,6 +16,7 @@ import { TYP_REVOKE, decodeSign1, objectHash } from '../encoding/cose-sign1.ts';
 import { decodeCbor } from '../encoding/cbor-decode.ts';
 import { coseKeyThumbprint } from '../encoding/cose-key.ts';
 import { COSE_CONTENT_TYPE, revocationTopic } from '../transport/topics.ts';
+import { loadBrokerCredentials, type BrokerCredentials } from '../transport/broker-credentials.ts';
 import { CLAIM } from '../lineage/observation-types.ts';
 import { numberFlag, type Parsed } from './args.ts';
 import type { AUTHORITY_REVOKE_FLAGS } from './commands.ts';
@@ -78,6 +79,9 @@ export async function authorityRevokeCommand({ values }: Parsed<typeof AUTHORITY
   if (values.broker !== undefined && !/^(mqtts?|tcp|tls|wss?):\/\/./.test(values.broker)) {
     throw new CliError(CliCode.USAGE, `--broker must be a URL such as mqtt://127.0.0.1:1883, got ${JSON.stringify(values.broker)}`, { flag: '--broker' });
   }
+  for (const f of ['username', 'password-file', 'ca'] as const) if (values[f] !== undefined && !values.broker) throw new CliError(CliCode.USAGE, `--${f} applies to --broker only`, { flag: `--${f}` });
+  // Read before anything is signed: a password file open to others is refused (MQTT_SECRET_FILE_MODE).
+  const login = values.broker ? loadBrokerCredentials({ url: values.broker, username: values.username, passwordFile: values['password-file'], caFile: values.ca }) : {};
   const a = authorityDir(dir);
   const issuer = issuerFrom(a, values, false);
   const claims = parseCredentialClaims(decodeSign1(issuer.credential).payload);
@@ -120,16 +124,16 @@ export async function authorityRevokeCommand({ values }: Parsed<typeof AUTHORITY
       `wrote ${kept}${values.out ? ` and ${values.out}` : ''}; topic ${topic}\n`,
   );
   if (values.broker) {
-    await publishRetained(values.broker, topic, bytes);
+    await publishRetained(values.broker, topic, bytes, login);
     process.stdout.write(`published retained on ${values.broker}\n`);
   }
   return 0;
 }
 
-async function publishRetained(url: string, topic: string, bytes: Uint8Array): Promise<void> {
+async function publishRetained(url: string, topic: string, bytes: Uint8Array, login: BrokerCredentials): Promise<void> {
   let client: mqtt.MqttClient;
   try {
-    client = await mqtt.connectAsync(url, { clientId: `place-agent-revoke-${process.pid}`, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5_000 });
+    client = await mqtt.connectAsync(url, { clientId: `place-agent-revoke-${process.pid}`, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5_000, ...login });
   } catch (e) {
     throw new CliError(CliCode.BROKER_UNREACHABLE, `cannot connect to ${url}: ${(e as Error).message || (e as { code?: string }).code || 'connection failed'}; the list is written, publish it again later`, { url });
   }

@@ -18,6 +18,9 @@ import { decodeSign1, objectHash } from '../../agent/encoding/cose-sign1.ts';
 import { decodeCbor } from '../../agent/encoding/cbor-decode.ts';
 import { createKeyFile } from '../../agent/signing/software-signer.ts';
 import { CLAIM } from '../../agent/lineage/observation-types.ts';
+import { revocationTopic } from '../../agent/transport/topics.ts';
+import { startMosquitto, writePasswordFile } from '../../hil/mosquitto.ts';
+import mqtt from 'mqtt';
 
 let dir: string;
 let auth: string;
@@ -105,6 +108,28 @@ describe('authority revoke', () => {
     expect(await refusal('--dir', auth, '--parent', gatewayCred, '--parent-key', gatewayKey, '--hash', 'dd'.repeat(32), '--out', out)).toMatch(/^REVOKE_REFUSED: .*a gateway credential may not sign application\/place-revoke\+cwt/);
     expect(() => readFileSync(out)).toThrow();
   });
+
+  it('publishes the list retained to a broker that requires a login, and is refused without one', async () => {
+    const pw = join(dir, 'broker.passwd');
+    writePasswordFile(pw, { authority: 's3cret' });
+    const broker = await startMosquitto({ passwordFile: pw });
+    try {
+      const pwFile = join(dir, 'authority.pw');
+      writeFileSync(pwFile, 's3cret\n', { mode: 0o600 });
+      expect(await refusal('--dir', auth, '--hash', 'ee'.repeat(32), '--broker', broker.url)).toMatch(/^BROKER_UNREACHABLE: /);
+      expect(await cmd('revoke', '--dir', auth, '--hash', 'ee'.repeat(32), '--broker', broker.url, '--username', 'authority', '--password-file', pwFile)).toBe(0);
+      const kept = read(join(auth, 'revocations', `${hex(a.anchor.kid)}.cose`));
+      // A subscriber that arrives later gets the list: it is retained.
+      const sub = await mqtt.connectAsync(broker.url, { username: 'authority', password: 's3cret' });
+      const got = new Promise<Buffer>((r) => sub.on('message', (_t, p) => r(p)));
+      await sub.subscribeAsync(revocationTopic(hex(a.anchor.kid)), { qos: 1 });
+      expect(new Uint8Array(await got)).toEqual(kept);
+      await sub.endAsync();
+    } finally {
+      await broker.dispose();
+    }
+    expect(await refusal('--dir', auth, '--hash', 'ee'.repeat(32), '--username', 'x')).toMatch(/^USAGE: --username applies to --broker only/);
+  }, 60_000);
 
   it('refuses malformed entries as usage errors naming the flag', async () => {
     expect(await refusal('--dir', auth, '--hash', 'abc')).toMatch(/^USAGE: --hash "abc": expected 32 bytes in hex/);
