@@ -5,9 +5,10 @@
  * revoked, signs nothing more, and `place-agent status --json` shows it. A broken credential file
  * is refused (the old one kept); `authority issue` writing a new credential for the same key into
  * the configured file is picked up without a restart: the chain goes on under the new `cred`.
+ * `verify --revocations` with the root's list then reports the chain as the list judges it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
@@ -93,6 +94,15 @@ describe('authority revoke and credential renewal against the running binary', (
     expect((await runAgent(['export', '--state', state, '--out', out])).code).toBe(0);
     const v = await runAgent(['verify', '--anchor', join(auth, 'anchor.cose'), '--file', out, '--quiet']);
     expect(v.code, v.stdout + v.stderr).toBe(0);
+    // With the root's list, verify reports what the revoked credential signed after the list was
+    // made (only what the gateway signed before it heard of the list) and takes the gateway's own
+    // credential-revoked announcement for what it is; nothing under the renewed credential counts.
+    const list = join(auth, 'revocations', readdirSync(join(auth, 'revocations')).find((f) => f.endsWith('.cose'))!);
+    const withList = await runAgent(['verify', '--anchor', join(auth, 'anchor.cose'), '--file', out, '--revocations', list]);
+    expect(withList.stdout).toMatch(new RegExp(`^seq ${said.seq}: observation seq ${said.seq} says its credential is revoked.*: REVOKED_ANNOUNCED$`, 'm'));
+    const flagged = [...withList.stdout.matchAll(/^seq (\d+): REVOKED_SIGNER/gm)].map((m) => Number(m[1]));
+    expect(flagged.filter((s) => s >= said.seq)).toEqual([]);
+    expect(withList.code, withList.stdout + withList.stderr).toBe(flagged.length ? 1 : 0);
 
     agent.proc.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
