@@ -11,6 +11,16 @@ import {
 } from './messages/binary-message.ts';
 import { decodeGnssBroadcast, GNSS_BROADCAST_MAX_BITS, GNSS_BROADCAST_MIN_BITS } from './messages/gnss-broadcast.ts';
 import { decodeGroupAssignment, GROUP_ASSIGNMENT_MIN_BITS } from './messages/group-assignment.ts';
+import {
+  ADDRESSED_SAFETY_MIN_BITS,
+  BROADCAST_SAFETY_MIN_BITS,
+  decodeAddressedSafety,
+  decodeBroadcastSafety,
+  decodeUtcInquiry,
+  SAFETY_MESSAGE_MAX_BITS,
+  UTC_INQUIRY_MIN_BITS,
+} from './messages/safety-text.ts';
+import { decodeSarAircraft, SAR_AIRCRAFT_MIN_BITS } from './messages/sar-aircraft.ts';
 import { ACKNOWLEDGE_MIN_BITS, DATA_LINK_MANAGEMENT_MIN_BITS, decodeAcknowledge, decodeDataLinkManagement } from './messages/link-management.ts';
 import { decodeLongRange, LONG_RANGE_MIN_BITS } from './messages/long-range.ts';
 import { decodePositionReportA, POSITION_REPORT_A_MIN_BITS } from './messages/position-report-a.ts';
@@ -25,7 +35,7 @@ import { decodeStaticVoyage, STATIC_VOYAGE_MIN_BITS } from './messages/static-vo
 import type { AisFields, AisMessage } from './messages/types.ts';
 import { scaleAisFields } from './scale.ts';
 
-export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 11, 13, 17, 18, 19, 20, 21, 23, 24, 27];
+export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 17, 18, 19, 20, 21, 23, 24, 27];
 
 export interface AisPayloadOptions {
   /** gpsd `-j` (scaled, default) or `-u -j` (raw integers). */
@@ -62,6 +72,22 @@ export function decodeAisPayload(payload: string, fillBits: number, options: Ais
     case 8:
       need(b, type, BROADCAST_BINARY_MIN_BITS, BINARY_MESSAGE_MAX_BITS);
       fields = decodeBroadcastBinary(b);
+      break;
+    case 9:
+      need(b, type, SAR_AIRCRAFT_MIN_BITS);
+      fields = decodeSarAircraft(b);
+      break;
+    case 10:
+      need(b, type, UTC_INQUIRY_MIN_BITS);
+      fields = decodeUtcInquiry(b);
+      break;
+    case 12:
+      need(b, type, ADDRESSED_SAFETY_MIN_BITS, SAFETY_MESSAGE_MAX_BITS);
+      fields = decodeAddressedSafety(b);
+      break;
+    case 14:
+      need(b, type, BROADCAST_SAFETY_MIN_BITS, SAFETY_MESSAGE_MAX_BITS);
+      fields = decodeBroadcastSafety(b);
       break;
     case 17:
       need(b, type, GNSS_BROADCAST_MIN_BITS, GNSS_BROADCAST_MAX_BITS);

@@ -44,13 +44,13 @@ describe('AIS payload codec', () => {
 
   it('names the type of an unsupported message in the error details', () => {
     try {
-      // Type 9 (SAR aircraft position report) from gpsd's sample.aivdm.
-      decodeAisPayload('91b77=h3h00nHt0Q3r@@07000<0b', 0);
+      // Type 15 (interrogation) from gpsd's sample.aivdm.
+      decodeAisPayload('?5OP=l00052HD00', 2);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(AisError);
       expect((e as AisError).code).toBe('AIS_UNSUPPORTED_TYPE');
-      expect((e as AisError).details.type).toBe(9);
+      expect((e as AisError).details.type).toBe(15);
     }
   });
 
