@@ -6,7 +6,7 @@ import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { AisDecoder, type AisLineResult } from './ais-decoder.ts';
 import { AisErrorCode } from './errors.ts';
-import { LineFramer } from './line-framer.ts';
+import { LineFramer, type FrameEvent } from '../framing/line-framer.ts';
 import type { AisMessage } from './messages/types.ts';
 import { AIS_MAX_LINE } from './stream-decoder.ts';
 
@@ -72,10 +72,8 @@ export class AisSource implements ReadingSource {
     });
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
     this.decoder = new AisDecoder({ clock: this.clock, type24: 'merge' });
-    this.framer = new LineFramer(AIS_MAX_LINE, (dropped) => {
-      this.errors.count(AisErrorCode.LineTooLong);
-      this.discarded += dropped;
-    });
+    // No start bytes: a tag block (`\s:...*hh\`) may precede the sentence; the decoder judges each line.
+    this.framer = new LineFramer({ maxLength: AIS_MAX_LINE });
     this.link.onData((chunk) => this.handle(chunk));
     watchLink(this.link, {
       lost: (reason) => {
@@ -136,7 +134,7 @@ export class AisSource implements ReadingSource {
   }
 
   private handle(chunk: Uint8Array): void {
-    for (const line of this.framer.push(chunk)) this.consume(this.decoder.pushLine(line), line.length + 1);
+    this.frames(this.framer.push(chunk));
     this.consume(this.decoder.expire(), 0);
     this.rejects.tick();
   }
@@ -183,6 +181,22 @@ export class AisSource implements ReadingSource {
 
   /** A partial line from a lost or closed link never completes; judge it now so it is counted, not glued to the next line. */
   private flushPartialLine(): void {
-    for (const line of this.framer.flush()) this.consume(this.decoder.pushLine(line), line.length);
+    this.frames(this.framer.flush());
+  }
+
+  /**
+   * Lines go to the decoder; an over-long line's bytes are counted as discarded. An unterminated
+   * line (the framer's `incomplete`, only at a flush) is still judged by the decoder: the link
+   * ended it, and its bytes are whole.
+   */
+  private frames(events: FrameEvent[]): void {
+    for (const ev of events) {
+      if (ev.kind === 'frame' || ev.reason === 'incomplete') {
+        this.consume(this.decoder.pushLine(Buffer.from(ev.bytes).toString('latin1')), ev.bytes.length);
+        continue;
+      }
+      this.errors.count(AisErrorCode.LineTooLong, ev.runs);
+      this.discarded += ev.length;
+    }
   }
 }
