@@ -5,6 +5,8 @@ export const LineageLogErrorCode = {
   LOG_BACKLOG: 'LOG_BACKLOG',
   LOG_FLUSH_FAILED: 'LOG_FLUSH_FAILED',
   LOG_LISTENER_FAILED: 'LOG_LISTENER_FAILED',
+  /** A draft whose signed form would exceed the 16 KiB every verifier refuses; a `gap` says so on the chain instead. */
+  OBS_TOO_LARGE: 'OBS_TOO_LARGE',
 } as const;
 export type LineageLogErrorCode = (typeof LineageLogErrorCode)[keyof typeof LineageLogErrorCode];
 

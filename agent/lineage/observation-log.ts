@@ -143,12 +143,35 @@ export class ObservationLog {
     const batch = this.queue.slice(from, from + this.maxBatch);
     const before = this.chain.current();
     try {
+      return this.chainBatch(batch, before);
+    } catch (e) {
+      if (!(e instanceof LineageLogError && e.code === 'OBS_TOO_LARGE')) throw e;
+      // One draft too large to sign: its submitter is told, and a small `gap` takes its place
+      // on the chain so the loss is recorded where an auditor looks, not only in a log.
+      const i = from + (e.details.index as number);
+      const refused = this.queue[i]!;
+      this.errors.count('OBS_TOO_LARGE');
+      this.opts.logger.error('an observation too large to sign was replaced by a gap', { code: e.code, kind: refused.draft.kind, bytes: e.details.bytes });
+      refused.reject(e);
+      const d = refused.draft;
+      this.queue[i] = {
+        draft: { kind: 'gap', place: d.place, t: d.t, tq: d.tq, body: { reason: 'too-large', kind: d.kind, bytes: e.details.bytes as number } },
+        resolve: () => undefined,
+        reject: () => undefined,
+      };
+      return this.startBatch(from);
+    }
+  }
+
+  private chainBatch(batch: Pending[], before: LineageHead): InFlight {
+    try {
       const links = this.chain.prepare(batch.map((p) => p.draft));
       const signatures = this.chain.sign(links);
       // Awaited later (after the batch before it commits); until then a rejection is not unhandled.
       signatures.catch(() => undefined);
       return { batch, before, links, signatures };
     } catch (e) {
+      if (e instanceof LineageLogError && e.code === 'OBS_TOO_LARGE') throw e;
       // A draft that cannot be encoded: the failure surfaces where this batch would commit.
       const signatures = Promise.reject(e);
       signatures.catch(() => undefined);

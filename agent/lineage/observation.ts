@@ -6,12 +6,13 @@ import { randomFillSync } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { CborFloat } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
-import { TYP_OBS, Sign1Assembler, credentialHeader, objectHash, protectedHeader } from '../encoding/cose-sign1.ts';
+import { MAX_SIGNED_OBJECT_BYTES, TYP_OBS, Sign1Assembler, credentialHeader, objectHash, protectedHeader } from '../encoding/cose-sign1.ts';
 import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
 import type { Signer } from '../../core/ports/signer.ts';
 
 import { CLAIM, type Identity, type LineageHead, type ObservationDraft, type SignedObservation } from './observation-types.ts';
 import { PayloadWriter } from './payload.ts';
+import { LineageLogError } from './errors.ts';
 
 export * from './observation-types.ts';
 
@@ -165,10 +166,20 @@ export class ObservationChain {
     if (!this.assembler) throw new Error('prepare needs a primed chain');
     const a = this.assembler;
     const items: PreparedLink[] = [];
-    for (const d of drafts) {
+    const start = this.head;
+    for (const [index, d] of drafts.entries()) {
       const seq = this.head.seq + 1;
       // A copy: the writer's buffer is reused by the next encode.
       const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti()).slice();
+      // Every verifier refuses a signed object over 16 KiB before decoding it (DESIGN.md, wire
+      // contract v1), so one that large is never signed: the chain stays where it was and the
+      // caller is told which draft it was. Bytes: prefix, payload bstr (head <= 3 bytes at this
+      // size), signature bstr (2 + 64).
+      const bytes = a.prefixLength + 3 + payload.length + 66;
+      if (bytes > MAX_SIGNED_OBJECT_BYTES) {
+        this.head = start;
+        throw new LineageLogError('OBS_TOO_LARGE', `a ${d.kind} observation would be ${bytes} bytes signed, over the ${MAX_SIGNED_OBJECT_BYTES} every verifier accepts`, { index, kind: d.kind, bytes });
+      }
       this.head = { seq, hash: sha256(payload), epoch: this.head.epoch };
       items.push({ draft: d, seq, epoch: this.head.epoch, hash: this.head.hash, payload, toBeSigned: a.sigStructure(payload) });
     }

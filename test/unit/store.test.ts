@@ -295,4 +295,38 @@ describe('ObservationLog group commit', () => {
       store.close();
     }
   });
+  it('never signs an observation over 16 KiB: its submitter gets OBS_TOO_LARGE, a gap records it on the chain, the batch around it commits', async () => {
+    const store = new ObservationStore(freshPath());
+    try {
+      const log = new ObservationLog(await signer(), store, { logger: silent, maxBatch: 8 });
+      const huge: ObservationDraft = { ...draft(3), body: { blob: 'x'.repeat(17 * 1024) } };
+      const outcomes = await Promise.allSettled([log.submit(draft(1)), log.submit(draft(2)), log.submit(huge), log.submit(draft(4))]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect(((outcomes[2] as PromiseRejectedResult).reason as { code: string }).code).toBe('OBS_TOO_LARGE');
+      expect(log.errors.get('OBS_TOO_LARGE')).toBe(1);
+      const stored = [...store.observations()];
+      expect(stored.map((o) => [o.seq, o.kind])).toEqual([
+        [1, 'envelope'],
+        [2, 'envelope'],
+        [3, 'gap'],
+        [4, 'envelope'],
+      ]);
+      const verifier = new ObservationVerifier([authority.anchor]);
+      const lineage = new LineageVerifier();
+      for (const o of stored) {
+        expect(o.bytes.length).toBeLessThanOrEqual(16 * 1024);
+        const r = verifier.check(o.bytes);
+        if (!r.ok) expect.fail(`seq ${o.seq}: ${r.code}`);
+        expect(lineage.add(r.claims, r.hash)).toEqual([]);
+        if (o.seq === 3) {
+          const body = r.claims.body as Map<string, unknown>;
+          expect(body.get('reason')).toBe('too-large');
+          expect(body.get('kind')).toBe('envelope');
+          expect(body.get('bytes')).toBeGreaterThan(16 * 1024);
+        }
+      }
+    } finally {
+      store.close();
+    }
+  });
 });
