@@ -70,8 +70,7 @@ export interface PlaceAgentOptions {
   /** The last committed head kept beside the key (a lost or replaced store is refused), and whether to declare a new chain instead. */
   chainMarker?: ChainMarker;
   newChain?: boolean;
-  /** Kept revocation lists and notices said (agent/store/trust-state.ts); default in memory. */
-  trustState?: TrustState;
+  trustState?: TrustState; // kept revocation lists and notices said (store/trust-state.ts); default in memory
 }
 
 export class PlaceAgent {
@@ -187,7 +186,6 @@ export class PlaceAgent {
   }
 
   emit(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): Promise<SignedObservation | undefined> {
-    // A revoked credential attests nothing more (credential-keeper.ts said so once).
     if (this.trust.revoked) return Promise.resolve(void this.errors.count(RuntimeErrorCode.CREDENTIAL_REVOKED_SILENT));
     return this.log.submit(this.draft(d)).catch((e) => {
       this.errors.count(codeOf(e, RuntimeErrorCode.EMIT_FAILED));
