@@ -32,6 +32,7 @@ export type { McuChannelOverride, McuHealth, McuInfo, McuReadingValue, McuSource
 import { mcuSourceDefaults, type McuHealth, type McuInfo, type McuSourceOptions, type McuSourceSettings, type Session } from './mcu-types.ts';
 import { reportReading } from './mcu-reading.ts';
 import { InterruptibleSleep, SeenReports } from './report-memory.ts';
+import { SilenceWatch, pulseDtr, sessionInfo } from './mcu-session.ts';
 
 export class McuSource implements ReadingSource {
   readonly id: string;
@@ -54,8 +55,7 @@ export class McuSource implements ReadingSource {
   private syncTimer: NodeJS.Timeout | undefined;
   private handshaking = false;
   private readonly sleeper = new InterruptibleSleep();
-  private lastWatchdogAt = 0;
-  private silenceSuspected = false;
+  private silence: SilenceWatch | undefined;
 
   constructor(private readonly opts: McuSourceOptions) {
     this.id = opts.id;
@@ -76,7 +76,7 @@ export class McuSource implements ReadingSource {
     this.onReading = onReading;
     this.running = true;
     this.state = 'starting';
-    this.lastWatchdogAt = this.clock.now();
+    this.silence = new SilenceWatch(WATCHDOG_PERIOD_MS, this.clock.now());
     this.watchdog = setInterval(() => this.checkWatchdog(), WATCHDOG_PERIOD_MS);
     this.watchdog.unref?.();
     if (!this.byteLink.isOpen) {
@@ -169,11 +169,7 @@ export class McuSource implements ReadingSource {
         /* encode of an empty body cannot fail */
       }
     }
-    if (this.o.resetStrategy !== 'message' && this.byteLink.setSignals) {
-      await this.byteLink.setSignals({ dtr: false }).catch(() => {});
-      await this.sleep(20);
-      await this.byteLink.setSignals({ dtr: true }).catch(() => {});
-    }
+    if (this.o.resetStrategy !== 'message') await pulseDtr(this.byteLink, (ms) => this.sleep(ms));
     void this.handshakeLoop();
   }
 
@@ -209,9 +205,7 @@ export class McuSource implements ReadingSource {
           }
           if (failures % this.o.resetEvery === 0 && this.o.resetStrategy !== 'message' && this.byteLink.setSignals) {
             this.extra.resets++;
-            await this.byteLink.setSignals({ dtr: false }).catch(() => {});
-            await this.sleep(20);
-            await this.byteLink.setSignals({ dtr: true }).catch(() => {});
+            await pulseDtr(this.byteLink, (ms) => this.sleep(ms));
           }
           await this.sleep(this.o.handshakeRetryMs);
         }
@@ -234,19 +228,7 @@ export class McuSource implements ReadingSource {
     }
     this.seen.forBoot(b.bootId);
     this.link.version = b.version;
-    const info: McuInfo = {
-      deviceId: b.deviceId,
-      bootId: b.bootId,
-      firmware: `${b.fwMajor}.${b.fwMinor}.${b.fwPatch}`,
-      protocolVersion: b.version,
-      capabilities: b.capabilities,
-      heartbeatMs: b.heartbeatMs,
-      tickHz: b.tickHz > 0 ? b.tickHz : 1000,
-      channels: b.channels,
-      dropped: 0,
-      rxErrors: 0,
-      queued: 0,
-    };
+    const info = sessionInfo(b);
     const session: Session = { info };
     this.session = session;
     this.lastInfo = info;
@@ -363,23 +345,11 @@ export class McuSource implements ReadingSource {
 
   private checkWatchdog(): void {
     const now = this.clock.now();
-    const sinceLastCheck = now - this.lastWatchdogAt;
-    this.lastWatchdogAt = now;
     const s = this.session;
-    if (!this.running || !s || !this.byteLink.isOpen) return;
-    const limit = Math.max(this.o.minSilenceMs, s.info.heartbeatMs * this.o.silenceFactor);
+    const judged = this.running && s !== undefined && this.byteLink.isOpen;
     const quiet = now - this.link.lastValidRxAt;
-    // A late check means this process was starved, and bytes may be waiting unread: that is
-    // not the MCU's silence. Only a verdict confirmed by the next on-time check counts.
-    if (quiet <= limit || sinceLastCheck > WATCHDOG_PERIOD_MS * 4) {
-      this.silenceSuspected = false;
-      return;
-    }
-    if (!this.silenceSuspected) {
-      this.silenceSuspected = true;
-      return;
-    }
-    this.silenceSuspected = false;
+    const limit = s ? Math.max(this.o.minSilenceMs, s.info.heartbeatMs * this.o.silenceFactor) : 0;
+    if (!this.silence?.check(now, judged ? { quietMs: quiet, limitMs: limit } : undefined) || !s) return;
     this.extra.silences++;
     const garbled = this.link.bytesSinceValid > 0;
     this.fault(
