@@ -27,8 +27,9 @@ export interface AisSourceOptions {
  * long-range positions (27).
  * Base station reports (4), UTC responses (11), aids to navigation (21), DGNSS broadcasts (17)
  * and group assignments (23) come from fixed infrastructure, SAR aircraft (9) are not vessels,
- * and acknowledgements (7, 13), inquiries (10), link management (20), binary (6, 8) and safety
- * text messages (12, 14) say nothing about where a unit is: a presence rule must never take a buoy or the port's base station near
+ * and acknowledgements (7, 13), inquiries and interrogations (10, 15), link and channel
+ * management and assignments (16, 20, 22), binary (6, 8) and safety text messages (12, 14)
+ * say nothing about where a unit is: a presence rule must never take a buoy or the port's base station near
  * the berth for a vessel, so the source counts these (AIS_NOT_A_UNIT) and emits no Reading.
  */
 export const UNIT_AIS_TYPES: ReadonlySet<number> = new Set([1, 2, 3, 5, 18, 19, 24, 27]);

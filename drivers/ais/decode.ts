@@ -10,7 +10,16 @@ import {
   decodeBroadcastBinary,
 } from './messages/binary-message.ts';
 import { decodeGnssBroadcast, GNSS_BROADCAST_MAX_BITS, GNSS_BROADCAST_MIN_BITS } from './messages/gnss-broadcast.ts';
+import { CHANNEL_MANAGEMENT_MIN_BITS, decodeChannelManagement } from './messages/channel-management.ts';
 import { decodeGroupAssignment, GROUP_ASSIGNMENT_MIN_BITS } from './messages/group-assignment.ts';
+import {
+  ASSIGNED_MODE_MAX_BITS,
+  ASSIGNED_MODE_MIN_BITS,
+  decodeAssignedMode,
+  decodeInterrogation,
+  INTERROGATION_MAX_BITS,
+  INTERROGATION_MIN_BITS,
+} from './messages/interrogation.ts';
 import {
   ADDRESSED_SAFETY_MIN_BITS,
   BROADCAST_SAFETY_MIN_BITS,
@@ -35,7 +44,7 @@ import { decodeStaticVoyage, STATIC_VOYAGE_MIN_BITS } from './messages/static-vo
 import type { AisFields, AisMessage } from './messages/types.ts';
 import { scaleAisFields } from './scale.ts';
 
-export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 17, 18, 19, 20, 21, 23, 24, 27];
+export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 27];
 
 export interface AisPayloadOptions {
   /** gpsd `-j` (scaled, default) or `-u -j` (raw integers). */
@@ -88,6 +97,18 @@ export function decodeAisPayload(payload: string, fillBits: number, options: Ais
     case 14:
       need(b, type, BROADCAST_SAFETY_MIN_BITS, SAFETY_MESSAGE_MAX_BITS);
       fields = decodeBroadcastSafety(b);
+      break;
+    case 15:
+      need(b, type, INTERROGATION_MIN_BITS, INTERROGATION_MAX_BITS);
+      fields = decodeInterrogation(b);
+      break;
+    case 16:
+      need(b, type, ASSIGNED_MODE_MIN_BITS, ASSIGNED_MODE_MAX_BITS);
+      fields = decodeAssignedMode(b);
+      break;
+    case 22:
+      need(b, type, CHANNEL_MANAGEMENT_MIN_BITS);
+      fields = decodeChannelManagement(b);
       break;
     case 17:
       need(b, type, GNSS_BROADCAST_MIN_BITS, GNSS_BROADCAST_MAX_BITS);

@@ -16,7 +16,7 @@ export const AisErrorCode = {
   UnsupportedType: 'AIS_UNSUPPORTED_TYPE',
   /** Payload shorter than the message type needs. */
   TooShort: 'AIS_TOO_SHORT',
-  /** Payload longer than the message type allows (types 6, 8, 12, 14: 1008 bits; 17: 816; ITU-R M.1371-5). */
+  /** Payload longer than the message type allows (types 6, 8, 12, 14: 1008 bits; 17: 816; 15, 16: 168 as gpsd). */
   TooLong: 'AIS_TOO_LONG',
   /** A type 24 part B with no part A from the same MMSI to complete (gpsd-compatible merge mode). */
   Type24Unpaired: 'AIS_TYPE24_UNPAIRED',

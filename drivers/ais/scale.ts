@@ -3,7 +3,7 @@ import type { AisFields } from './messages/types.ts';
 
 /** ITU-R M.1371-5 Table 46: positions in 1/10 000 minute. */
 const POSITION_DIVISOR = 600_000;
-/** ITU-R M.1371-5 Tables 68 (type 17), 76 (type 23) and 80 (type 27): positions in 1/10 minute. */
+/** ITU-R M.1371-5 Tables 68 (type 17), 76 (type 23), 80 (type 27) and message 22: positions in 1/10 minute. */
 const TENTH_MINUTE_DIVISOR = 600;
 
 /**
@@ -20,8 +20,9 @@ export function scaleAisFields(type: number, raw: AisFields): AisFields {
     if (typeof raw.lat === 'number') out.lat = raw.lat / TENTH_MINUTE_DIVISOR;
     return out;
   }
-  if (type === 23) {
-    for (const k of ['ne_lon', 'ne_lat', 'sw_lon', 'sw_lat']) out[k] = (raw[k] as number) / TENTH_MINUTE_DIVISOR;
+  if (type === 22 || type === 23) {
+    // Corners in 1/10 minute (type 22 has them only when not addressed).
+    for (const k of ['ne_lon', 'ne_lat', 'sw_lon', 'sw_lat']) if (typeof raw[k] === 'number') out[k] = raw[k] / TENTH_MINUTE_DIVISOR;
     return out;
   }
   if (typeof raw.lon === 'number') out.lon = raw.lon / POSITION_DIVISOR;

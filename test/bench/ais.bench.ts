@@ -10,9 +10,9 @@ import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
  * input in the same run: the sentence lines of gpsd's sample.aivdm repeated to
  * `targetSentences`. Both sides produce JSON text: ours is framer + reassembly + codec +
  * JSON.stringify in-process; gpsdecode is timed from spawn to exit with its output drained,
- * and a run on empty input is subtracted as process start-up cost. 16 of the sample's 97
- * messages are types we reject (AIS_UNSUPPORTED_TYPE: 15, 16, 22, 25, 26) while gpsdecode
- * decodes all of them, so the ratio is also reported on the position and
+ * and a run on empty input is subtracted as process start-up cost. 8 of the sample's 97
+ * messages are types we reject (AIS_UNSUPPORTED_TYPE: 25, 26) while gpsdecode decodes all of
+ * them, so the ratio is also reported on the position and
  * static-data sentences alone.
  */
 const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'gpsd');

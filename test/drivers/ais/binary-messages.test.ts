@@ -11,8 +11,9 @@ import { BitWriter, sentence } from './ais-encoder.ts';
 import { gpsdCorpus } from './corpus.ts';
 
 /**
- * Messages 6, 8 (binary), 9 (SAR aircraft), 10 (UTC inquiry), 12, 14 (safety text), 17 (DGNSS
- * broadcast) and 23 (group assignment) against gpsd 3.22's
+ * Messages 6, 8 (binary), 9 (SAR aircraft), 10 (UTC inquiry), 12, 14 (safety text), 15
+ * (interrogation), 16 (assigned mode), 17 (DGNSS broadcast), 22 (channel management) and 23
+ * (group assignment) against gpsd 3.22's
  * `gpsdecode` on this machine (installed by hil/setup-system.sh): real messages from gpsd's
  * logs, cut short and lengthened, so the length rules (an inland or AtoN payload only at its
  * exact length, raw `data` otherwise; bounds of each type) are gpsd's, not guessed.
@@ -34,7 +35,7 @@ function corpusMessages(): Map<string, number[]> {
         const n = (s: number, w: number): number => bits.slice(s, s + w).reduce((x, y) => x * 2 + y, 0);
         const type = n(0, 6);
         const key = type === 6 ? `6/${n(72, 10)}/${n(82, 6)}` : type === 8 ? `8/${n(40, 10)}/${n(50, 6)}` : `${type}`;
-        if ([6, 8, 9, 10, 12, 14, 17, 23].includes(type) && !first.has(key)) first.set(key, bits);
+        if ([6, 8, 9, 10, 12, 14, 15, 16, 17, 22, 23].includes(type) && !first.has(key)) first.set(key, bits);
       }
     }
   }
@@ -91,7 +92,7 @@ const withoutText = (m: Json): Json => Object.fromEntries(Object.entries(m).filt
 
 describe('AIS binary, SAR, safety, DGNSS and group assignment messages against gpsdecode 3.22', () => {
   const messages = corpusMessages();
-  const DELTAS = [-100, -13, -6, -1, 0, 1, 6, 48, 400];
+  const DELTAS = [-100, -50, -13, -6, -1, 0, 1, 6, 24, 48, 400];
   const cases = DELTAS.flatMap((delta) =>
     [...messages].map(([key, bits]) => {
       const cut = delta < 0 ? bits.slice(0, Math.max(38, bits.length + delta)) : [...bits, ...new Array<number>(delta).fill(0)];
@@ -100,9 +101,9 @@ describe('AIS binary, SAR, safety, DGNSS and group assignment messages against g
   );
   const theirs = gpsdecodeAll(cases.map((c) => c.line));
 
-  it('finds every application of the logs (inland, AtoN, meteorological, IMO addressed, raw) and types 9, 10, 12, 14, 17 and 23', () => {
+  it('finds every application of the logs (inland, AtoN, meteorological, IMO addressed, raw) and types 9, 10, 12, 14, 15, 16, 17, 22 and 23', () => {
     expect([...messages.keys()].sort()).toEqual(
-      ['9', '10', '12', '14', '17', '23', '6/0/29', '6/1/12', '6/1/14', '6/1/18', '6/1/2', '6/1/30', '6/1/32', '6/1/40', '6/200/3', '6/200/55', '6/232/1', '6/235/10', '6/669/11',
+      ['9', '10', '12', '14', '15', '16', '17', '22', '23', '6/0/29', '6/1/12', '6/1/14', '6/1/18', '6/1/2', '6/1/30', '6/1/32', '6/1/40', '6/200/3', '6/200/55', '6/232/1', '6/235/10', '6/669/11',
         '8/1/11', '8/1/16', '8/1/31', '8/200/10', '8/211/1', '8/366/56', '8/366/57', '8/367/33', '8/415/1'].sort(),
     );
   });

@@ -44,13 +44,13 @@ describe('AIS payload codec', () => {
 
   it('names the type of an unsupported message in the error details', () => {
     try {
-      // Type 15 (interrogation) from gpsd's sample.aivdm.
-      decodeAisPayload('?5OP=l00052HD00', 2);
+      // Type 25 (single slot binary message) from gpsd's sample.aivdm.
+      decodeAisPayload('I6SWo?8P00a3PKpEKEVj0?vNP<65', 0);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(AisError);
       expect((e as AisError).code).toBe('AIS_UNSUPPORTED_TYPE');
-      expect((e as AisError).details.type).toBe(15);
+      expect((e as AisError).details.type).toBe(25);
     }
   });
 
