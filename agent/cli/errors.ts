@@ -34,9 +34,28 @@ export const CliCode = CliErrorCode;
 
 export const EXIT = { OK: 0, FAILURES: 1, USAGE: 2, RUNTIME: 3 } as const;
 
+/**
+ * The configuration and the files it names disagreeing about who this gateway is: found by
+ * `config check` and by `run` before anything is opened, and the start-up self-check's refusal
+ * (issue: exit 2, a message naming the mismatch), so they are configuration errors, not runtime.
+ */
+const IDENTITY_CONFIG_CODES: ReadonlySet<string> = new Set([
+  'IDENTITY_MISSING',
+  'IDENTITY_NO_CREDENTIAL',
+  'CREDENTIAL_NOT_THIS_DEVICE',
+  'CREDENTIAL_EXPIRED',
+  'CREDENTIAL_LEVEL',
+  'CREDENTIAL_SCOPE',
+  'CREDENTIAL_MALFORMED',
+  'ANCHOR_UNREADABLE',
+  'KEY_SOFTWARE_WITH_TPM',
+]);
+
 /** 2 for what the user typed or handed in (usage, configuration, an input file), 3 for what failed while running. */
 export function exitCodeOf(code: string): number {
-  return code === CliCode.USAGE || code === CliCode.INPUT_UNREADABLE || code === 'KEY_PRIVATE_REFUSED' || code.startsWith('CONFIG_') ? EXIT.USAGE : EXIT.RUNTIME;
+  return code === CliCode.USAGE || code === CliCode.INPUT_UNREADABLE || code === 'KEY_PRIVATE_REFUSED' || code.startsWith('CONFIG_') || IDENTITY_CONFIG_CODES.has(code)
+    ? EXIT.USAGE
+    : EXIT.RUNTIME;
 }
 
 export function reportError(e: unknown): number {
