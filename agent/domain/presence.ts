@@ -71,6 +71,8 @@ export class PresenceTracker {
   private readonly budgets: PresenceBudgets;
   private readonly watch: SpoofingWatch;
   private lastOccupied: PhysicalEvidence | undefined;
+  /** Since when the physical sensors have read the place occupied without a break; undefined while clear. */
+  private occupiedSince: number | undefined;
   /** The latest verified acceptance per unit (only for tracked grants, so bounded by them). */
   private readonly acceptances = new Map<string, { h: string; t: number }>();
 
@@ -173,10 +175,19 @@ export class PresenceTracker {
 
   /** The place's physical occupancy changed or was read again; open episodes may now be corroborated. */
   observePhysical(p: PhysicalEvidence): PresenceClaim[] {
-    if (!p.occupied) return [];
+    if (!p.occupied) {
+      this.occupiedSince = undefined;
+      return [];
+    }
+    this.occupiedSince ??= p.t;
     this.lastOccupied = p;
     const out: PresenceClaim[] = [];
-    for (const ep of this.episodes.values()) this.settle(ep, p.t, out);
+    for (const ep of this.episodes.values()) {
+      // A unit that arrived corroborated is still there while the place has stayed occupied
+      // since it was last identified: a trailer badged in once stays until the bay clears.
+      if (this.policy.physical && ep.credibleAt !== undefined && this.occupiedSince <= ep.lastSeen) ep.lastSeen = Math.max(ep.lastSeen, p.t);
+      this.settle(ep, p.t, out);
+    }
     return out;
   }
 

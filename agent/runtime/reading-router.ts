@@ -1,8 +1,8 @@
 /**
  * Where a reading goes, by what the configuration declares its source to be: into the
  * envelope's (source, point) store when a dimension reads it; into presence as identity
- * evidence when the source names units (AIS, RFID); into presence as physical evidence when
- * it feeds the `occupied` dimension's physical rules. No field of the reading decides this.
+ * evidence when the source names units (AIS, RFID); into presence as physical evidence (occupied
+ * or clear) when it feeds the `occupied` dimension's physical rules. No field of the reading decides this.
  */
 import { createHash } from 'node:crypto';
 import type { Reading } from '../../core/reading.ts';
@@ -36,7 +36,7 @@ export class ReadingRouter {
       if (ev) claims.push(...this.presence.observe(ev));
     } else if (envelopeFed && this.physicalSources.has(r.source) && this.envelope.physicalFeeds.some((f) => feedMatches(f, r, pointOf(r)))) {
       const p = this.envelope.physicalOccupancy(r.t);
-      if (p && p.value === true) claims.push(...this.presence.observePhysical({ t: p.t, occupied: true, conf: p.conf, sources: p.sources, modality: r.modality, digest: digestOf(r) }));
+      if (p) claims.push(...this.presence.observePhysical({ t: p.t, occupied: p.value === true, conf: p.conf, sources: p.sources, modality: r.modality, digest: digestOf(r) }));
     }
     return { envelopeFed, claims };
   }

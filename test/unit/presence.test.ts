@@ -189,17 +189,34 @@ describe('what the claims say', () => {
   it('an overstay states the evidence past end + grace and fails the temporal check; the departure after it too', () => {
     const cs = claimsOf('overstay: still alongside 10 minutes past the window and its grace') as Extract<PresenceClaim, { event: 'arrived' | 'departed' | 'overstay' }>[];
     const over = cs.find((c) => c.event === 'overstay')!;
-    // The first report after end + grace (reports every 30 s from T0 + 5 s).
-    expect(over.temporal).toEqual({ measuredMs: T0 + 61 * MIN + 5000, window: [T0, T0 + 60 * MIN], graceMs: MIN, ok: false });
+    // The newest evidence (AIS every 30 s, radar every 10 s) at the tick (every 30 s) that first saw any past end + grace.
+    expect(over.temporal).toEqual({ measuredMs: T0 + 61 * MIN + 27_000, window: [T0, T0 + 60 * MIN], graceMs: MIN, ok: false });
     expect(over.spatial.ok).toBe(true);
     expect(over.episode.corroborated).toBe(true);
     const gone = cs.find((c) => c.event === 'departed')!;
     expect(gone.temporal.ok).toBe(false);
-    expect(gone.temporal.measuredMs).toBe(T0 + 70 * MIN + 35_000);
+    // Last seen by the radar (the hull under it since the arrival), after the last AIS report at 70:35.
+    expect(gone.temporal.measuredMs).toBe(T0 + 70 * MIN + 57_000);
   });
   it('the budget suspension states its scope, budget and window', () => {
     const s = claimsOf('place budget exhausted by units without grants').at(-1)!;
     expect(s).toEqual({ kind: 'suspension', scope: 'place', key: 'place', budget: 3, window: [Math.floor(T0 / 3_600_000) * 3_600_000, Math.floor(T0 / 3_600_000) * 3_600_000 + 3_600_000] });
+  });
+
+  it('a unit identified once stays while the place stays occupied, and leaves when it clears', () => {
+    const g = grant({ unit: ['rfid', '0415AB3C9E'], toleranceM: 5 });
+    const p = new PresenceTracker(2 * MIN, { physical: true });
+    p.addGrant(g);
+    const bay = (t: number, occupied: boolean) => p.observePhysical({ t, occupied, conf: 0.85, sources: ['bay'], modality: 'range', digest: `bay-${t}` });
+    const out: PresenceClaim[] = [...bay(T0, true), ...p.observe({ ...tag(T0 + 1000, 'reader-a'), open: false })];
+    // The badge is read once; the bay reads occupied every 10 s for 50 minutes, then clear.
+    for (let t = T0 + 10_000; t <= T0 + 50 * MIN; t += 10_000) out.push(...bay(t, true), ...p.tick(t));
+    out.push(...bay(T0 + 50 * MIN + 10_000, false));
+    for (let t = T0 + 50 * MIN + 20_000; t <= T0 + 55 * MIN; t += 10_000) out.push(...p.tick(t));
+    expect(out.map(label)).toEqual(['arrived', 'departed']);
+    const gone = out[1] as Extract<PresenceClaim, { event: 'arrived' | 'departed' | 'overstay' }>;
+    expect(gone.temporal.measuredMs).toBe(T0 + 50 * MIN);
+    expect(gone.temporal.ok).toBe(true);
   });
 
   it('a grant suspended before a restart is not suspended again after it', () => {
