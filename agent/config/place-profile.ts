@@ -138,6 +138,7 @@ export function presencePolicy(cfg: AgentConfig): { holdMs: number } & Partial<O
     atPlaceM: p.atPlaceM,
     minConfidence: p.minConfidence,
     uncorroboratedFactor: p.uncorroboratedFactor,
+    acceptanceConf: p.acceptanceConfidence,
     maxSpeedMps: p.maxSpeedKnots * KNOT_MPS,
     tagConflictMs: p.tagConflictSeconds * 1000,
     budgets: { windowMs: p.budgets.windowSeconds * 1000, perUnit: p.budgets.perUnit, perGrant: p.budgets.perGrant, perPlace: p.budgets.perPlace },

@@ -198,6 +198,7 @@ export const ConfigSchema = Type.Object(
         atPlaceM: Type.Number({ minimum: 1, maximum: 10_000, default: 100, description: 'units farther than this (or their grant tolerance) are not at the place and produce nothing' }),
         minConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0.6 }),
         uncorroboratedFactor: Type.Number({ minimum: 0, maximum: 1, default: 0.7, description: 'confidence multiplier where the place has no physical sensor' }),
+        acceptanceConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0.9, description: "identity confidence of a unit's verified acceptance (docs/place-profiles.md)" }),
         maxSpeedKnots: Type.Number({ minimum: 1, maximum: 1000, default: 40, description: 'an AIS position implying a faster move is flagged' }),
         tagConflictSeconds: Seconds(0, 3600, 2),
         budgets: Type.Object(

@@ -63,6 +63,7 @@ describe('AIS alone, under the default policy', () => {
   it('the defaults are a 0.6 threshold and a 0.7 factor without a physical sensor', () => {
     expect(defaults.minConfidence).toBe(0.6);
     expect(defaults.uncorroboratedFactor).toBe(0.7);
+    expect(defaults.acceptanceConf).toBe(0.9);
   });
 
   it('one report of accuracy flag 1 counts 0.8, of flag 0 (worse than 10 m, assumed 100 m) 0.08', () => {
