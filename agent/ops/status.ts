@@ -43,6 +43,7 @@ export interface AgentStatus {
     revoked?: boolean;
     /** Within 7 days of expiry. */
     expiring?: boolean;
+    expired?: boolean;
     /** Renewed credentials picked up without a restart, and revocation lists held. */
     renewals?: number;
     revocationLists?: number;

@@ -67,6 +67,11 @@ export class AgentTrust {
     return this.credential.revoked !== undefined;
   }
 
+  /** Why the agent must sign nothing now (its credential revoked or expired): the code to count a refusal under. */
+  get silence(): 'CREDENTIAL_REVOKED_SILENT' | 'CREDENTIAL_EXPIRED_SILENT' | undefined {
+    return this.credential.revoked ? 'CREDENTIAL_REVOKED_SILENT' : this.credential.expired ? 'CREDENTIAL_EXPIRED_SILENT' : undefined;
+  }
+
   /** For grant intake: the code a verified grant is refused with, or undefined. */
   grantRevoked(g: ReservationGrant): string | undefined {
     return grantRevocation(this.revocations.lists(), g);

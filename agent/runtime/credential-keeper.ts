@@ -11,6 +11,9 @@
  *   else is refused with a coded error and the old credential kept.
  * - expiring: 7 days before the chain's earliest expiry, one `status` observation
  *   {event: "credential-expiring", reason: "CREDENTIAL_EXPIRES_SOON", expires_ms} per credential.
+ * - expired: from the chain's earliest expiry on, nothing the agent signed would verify, so it
+ *   signs nothing (not even a notice, which would not verify either); the error log, /status.json
+ *   and the expiry gauge say so, and a renewed credential resumes the chain.
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
@@ -73,8 +76,22 @@ export class CredentialKeeper {
     return this.links[0] ? hex(this.links[0].hash) : hex(objectHash(this.identity.credential));
   }
 
-  /** The chain's earliest expiry, ms; undefined when a credential cannot be read. */
+  /** The chain's earliest expiry, ms; undefined when a credential cannot be read. Read once per identity. */
   get expiresAt(): number | undefined {
+    if (this.expiryOf?.identity !== this.identity) this.expiryOf = { identity: this.identity, ms: this.readExpiry() };
+    return this.expiryOf.ms;
+  }
+
+  private expiryOf: { identity: Identity; ms: number | undefined } | undefined;
+  private expiredLogged = false;
+
+  /** Past the chain's earliest expiry: whatever the agent signed now would not verify. */
+  get expired(): boolean {
+    const exp = this.expiresAt;
+    return exp !== undefined && this.o.clock.now() >= exp;
+  }
+
+  private readExpiry(): number | undefined {
     const exps = [this.identity.credential, ...this.identity.parents].map((c) => {
       try {
         return parseCredentialClaims(decodeSign1(c).payload)?.exp;
@@ -119,9 +136,13 @@ export class CredentialKeeper {
     if (said) this.markSaid(notice);
   }
 
-  /** Once per credential, within 7 days of the chain's earliest expiry. */
+  /** Once per credential, within 7 days of the chain's earliest expiry; once expired, an error log line. */
   async checkExpiry(): Promise<void> {
     const exp = this.expiresAt;
+    if (this.expired && !this.expiredLogged) {
+      this.expiredLogged = true;
+      this.o.logger.error(`the credential expired at ${new Date(exp!).toISOString()}: attesting nothing until a renewed credential is installed`, { code: 'CREDENTIAL_EXPIRED' });
+    }
     if (exp === undefined || !this.expiring || this.revoked) return;
     const notice = `expiring:${this.credentialHash}`;
     if (this.o.state.said(notice)) return;
@@ -148,6 +169,7 @@ export class CredentialKeeper {
     this.identity = next;
     this.links = links;
     this.revoked = undefined;
+    this.expiredLogged = false;
     this.renewals++;
     for (const l of links.slice(1)) this.o.follow(l.kid);
     this.o.logger.info('credential renewed without a restart', { expiresAt: this.expiresAt });

@@ -77,7 +77,13 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       subject: c.sub,
       notBefore: c.nbf * 1000,
       expiresAt,
-      ...(revoked ? { detail: revoked, revoked: true } : t.expiring ? { detail: 'expires within 7 days: have it renewed', expiring: true } : {}),
+      ...(revoked
+        ? { detail: revoked, revoked: true }
+        : t.expired
+          ? { detail: 'expired: attesting nothing until a renewed credential is installed', expired: true }
+          : t.expiring
+            ? { detail: 'expires within 7 days: have it renewed', expiring: true }
+            : {}),
       renewals: t.renewals,
       revocationLists: t.lists,
     };

@@ -186,7 +186,7 @@ export class PlaceAgent {
   }
 
   emit(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): Promise<SignedObservation | undefined> {
-    if (this.trust.revoked) return Promise.resolve(void this.errors.count(RuntimeErrorCode.CREDENTIAL_REVOKED_SILENT));
+    if (this.trust.silence) return Promise.resolve(void this.errors.count(this.trust.silence));
     return this.log.submit(this.draft(d)).catch((e) => {
       this.errors.count(codeOf(e, RuntimeErrorCode.EMIT_FAILED));
       this.o.logger.error('observation not recorded', { kind: d.kind, error: e as Error });
@@ -209,7 +209,7 @@ export class PlaceAgent {
    * restart neither repeats nor contradicts it (a false no-show for a moored vessel).
    */
   private submitPresence(claims: PresenceClaim[]): void {
-    if (this.trust.revoked && claims.length) this.errors.count(RuntimeErrorCode.CREDENTIAL_REVOKED_SILENT, claims.length);
+    if (this.trust.silence && claims.length) this.errors.count(this.trust.silence, claims.length);
     else for (const c of claims) {
       // The grants this claim names: kept while an observation names them (grant-store.ts), and
       // how far each got saved so a restart neither repeats nor contradicts it.
@@ -255,7 +255,7 @@ export class PlaceAgent {
 
   /** A grant from the grants topic (or a test): see grant-intake.ts. */
   acceptGrant(bytes: Uint8Array, topic = 'direct'): boolean {
-    if (this.trust.revoked) return (this.errors.count(RuntimeErrorCode.CREDENTIAL_REVOKED_SILENT), false);
+    if (this.trust.silence) return (this.errors.count(this.trust.silence), false);
     return this.grants.receive(bytes, { topic });
   }
 

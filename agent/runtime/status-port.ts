@@ -44,6 +44,8 @@ export interface TrustStatus {
   expiresAt?: number;
   /** Within 7 days of it. */
   expiring: boolean;
+  /** Past it: the agent signs nothing until a renewed credential is installed. */
+  expired: boolean;
   revoked?: OwnRevocation;
   renewals: number;
   /** Issuers whose list is held, and issuers followed. */
@@ -61,7 +63,7 @@ export function agentStatusPort(agent: PlaceAgent, store: StoreHealth, publisher
     trust: () => {
       const c = agent.trust.credential;
       const exp = c.expiresAt;
-      return { ...(exp !== undefined ? { expiresAt: exp } : {}), expiring: c.expiring, ...(c.revoked ? { revoked: c.revoked } : {}), renewals: c.renewals, lists: agent.trust.revocations.lists().length, following: agent.trust.revocations.following };
+      return { ...(exp !== undefined ? { expiresAt: exp } : {}), expiring: c.expiring, expired: c.expired, ...(c.revoked ? { revoked: c.revoked } : {}), renewals: c.renewals, lists: agent.trust.revocations.lists().length, following: agent.trust.revocations.following };
     },
     startedAt: agent.startedAt,
     signerKind: agent.signerKind,
