@@ -28,7 +28,7 @@ export interface AisSourceOptions {
  * Base station reports (4), UTC responses (11), aids to navigation (21), DGNSS broadcasts (17)
  * and group assignments (23) come from fixed infrastructure, SAR aircraft (9) are not vessels,
  * and acknowledgements (7, 13), inquiries and interrogations (10, 15), link and channel
- * management and assignments (16, 20, 22), binary (6, 8) and safety text messages (12, 14)
+ * management and assignments (16, 20, 22), binary (6, 8, 25, 26) and safety text messages (12, 14)
  * say nothing about where a unit is: a presence rule must never take a buoy or the port's base station near
  * the berth for a vessel, so the source counts these (AIS_NOT_A_UNIT) and emits no Reading.
  */

@@ -69,11 +69,11 @@ export class AisBits {
   }
 
   /**
-   * Bits `start` to the end as gpsd prints an undecoded binary payload: `"<bit count>:<hex>"`,
+   * Bits `start` to `end` (default the end) as gpsd prints an undecoded binary payload: `"<bit count>:<hex>"`,
    * the bits packed into bytes from the most significant end, the last byte padded with zeros.
    */
-  rawData(start: number): string {
-    const n = Math.max(0, this.length - start);
+  rawData(start: number, end = this.length): string {
+    const n = Math.max(0, end - start);
     let hex = '';
     for (let i = 0; i < n; i += 8) {
       let byte = 0;

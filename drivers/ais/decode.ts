@@ -30,6 +30,7 @@ import {
   UTC_INQUIRY_MIN_BITS,
 } from './messages/safety-text.ts';
 import { decodeSarAircraft, SAR_AIRCRAFT_MIN_BITS } from './messages/sar-aircraft.ts';
+import { decodeSlotBinary, MULTIPLE_SLOT_BINARY_MAX_BITS, SINGLE_SLOT_BINARY_MAX_BITS } from './messages/slot-binary.ts';
 import { ACKNOWLEDGE_MIN_BITS, DATA_LINK_MANAGEMENT_MIN_BITS, decodeAcknowledge, decodeDataLinkManagement } from './messages/link-management.ts';
 import { decodeLongRange, LONG_RANGE_MIN_BITS } from './messages/long-range.ts';
 import { decodePositionReportA, POSITION_REPORT_A_MIN_BITS } from './messages/position-report-a.ts';
@@ -44,7 +45,7 @@ import { decodeStaticVoyage, STATIC_VOYAGE_MIN_BITS } from './messages/static-vo
 import type { AisFields, AisMessage } from './messages/types.ts';
 import { scaleAisFields } from './scale.ts';
 
-export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 27];
+export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
 
 export interface AisPayloadOptions {
   /** gpsd `-j` (scaled, default) or `-u -j` (raw integers). */
@@ -109,6 +110,14 @@ export function decodeAisPayload(payload: string, fillBits: number, options: Ais
     case 22:
       need(b, type, CHANNEL_MANAGEMENT_MIN_BITS);
       fields = decodeChannelManagement(b);
+      break;
+    case 25:
+      need(b, type, 0, SINGLE_SLOT_BINARY_MAX_BITS);
+      fields = decodeSlotBinary(b, 25);
+      break;
+    case 26:
+      need(b, type, 0, MULTIPLE_SLOT_BINARY_MAX_BITS);
+      fields = decodeSlotBinary(b, 26);
       break;
     case 17:
       need(b, type, GNSS_BROADCAST_MIN_BITS, GNSS_BROADCAST_MAX_BITS);

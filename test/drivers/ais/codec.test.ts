@@ -44,13 +44,14 @@ describe('AIS payload codec', () => {
 
   it('names the type of an unsupported message in the error details', () => {
     try {
-      // Type 25 (single slot binary message) from gpsd's sample.aivdm.
-      decodeAisPayload('I6SWo?8P00a3PKpEKEVj0?vNP<65', 0);
+      // Type 28 is not defined by ITU-R M.1371-5.
+      const { payload, fill } = new BitWriter().u(28, 6).u(0, 2).u(123456789, 30).u(0, 130).armour();
+      decodeAisPayload(payload, fill);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(AisError);
       expect((e as AisError).code).toBe('AIS_UNSUPPORTED_TYPE');
-      expect((e as AisError).details.type).toBe(25);
+      expect((e as AisError).details.type).toBe(28);
     }
   });
 
