@@ -47,19 +47,31 @@ export function isCodedError(e: unknown): e is CodedError {
  * `SQLITE_FULL`, ...), or `fallback` when the thing thrown carries none. For counters and
  * logs, where a failure must be counted under some stable name and never crash the caller.
  */
-export function codeOf<F extends string>(e: unknown, fallback: F): string {
+export function codeOf<F extends string>(e: unknown, fallback: F): F | ForeignCode {
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code !== '' ? code : fallback;
+  return typeof code === 'string' && code !== '' ? (code as ForeignCode) : fallback;
 }
 
-/** Error counters keyed by code, for health and metrics; bad input is counted, never dropped silently. */
-export class ErrorCounter {
+/**
+ * A code read off something thrown (codeOf): it may come from any subsystem, Node or SQLite, so
+ * no registry lists it. Branded, so a typed counter takes it while a misspelt literal still
+ * fails to compile.
+ */
+export type ForeignCode = string & { readonly foreign: unique symbol };
+
+/**
+ * Error counters keyed by code, for health and metrics; bad input is counted, never dropped
+ * silently. `C` is the subsystem's registry (its `as const` codes' union): a code outside it
+ * does not compile, except one read off a thrown error through codeOf (a ForeignCode).
+ */
+export class ErrorCounter<C extends string = string> {
   private readonly counts = new Map<string, number>();
 
-  count(code: string, n = 1): void {
+  count(code: C | ForeignCode, n = 1): void {
     this.counts.set(code, (this.counts.get(code) ?? 0) + n);
   }
 
+  /** Reading a count takes any code (one never counted reads 0). */
   get(code: string): number {
     return this.counts.get(code) ?? 0;
   }

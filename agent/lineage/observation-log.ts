@@ -12,7 +12,7 @@ import type { Committable } from '../store/store.ts';
 import type { ChainStore } from '../../core/ports/store.ts';
 import type { LineageHead, ObservationChain, ObservationDraft, PreparedLinks, SignedObservation } from './observation.ts';
 import { observationTopic } from '../transport/topics.ts';
-import { LineageLogError } from './errors.ts';
+import { LineageLogError, type LineageLogErrorCode } from './errors.ts';
 
 interface InFlight {
   batch: Pending[];
@@ -45,7 +45,7 @@ export class ObservationLog {
   private scheduled = false;
   private flushing: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  readonly errors = new ErrorCounter();
+  readonly errors = new ErrorCounter<LineageLogErrorCode>();
   committed = 0;
   private readonly maxBatch: number;
   private readonly maxQueue: number;

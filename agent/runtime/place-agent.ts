@@ -82,7 +82,7 @@ export class PlaceAgent {
   /** Revocation lists followed, and the own credential: revoked, renewed, expiring (agent-trust.ts). */
   readonly trust: AgentTrust;
   readonly acceptances: AcceptanceIntake;
-  readonly errors = new ErrorCounter();
+  readonly errors = new ErrorCounter<RuntimeErrorCode>();
   readonly envelope: EnvelopeBuilder;
   private readonly envelopeEmitter: EnvelopeEmitter;
   private readonly router: ReadingRouter;

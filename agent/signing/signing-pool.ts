@@ -20,7 +20,7 @@ import { createPublicKey, randomInt, type KeyObject } from 'node:crypto';
 import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
 import { spawnWorker } from '../workers/spawn.ts';
 import { CHECK, CORRUPT, signOne, verifyOne, type SharedBatch } from './signing-core.ts';
-import { SigningError } from './errors.ts';
+import { SigningError, type SigningErrorCode } from './errors.ts';
 
 /**
  * One in 8 of the signatures of a threaded batch is verified. Measured here (node:crypto,
@@ -85,7 +85,7 @@ export class SigningPool {
   private closed = false;
   private readonly maxThreads: number;
   private readonly inlineBelow: number;
-  readonly errors = new ErrorCounter();
+  readonly errors = new ErrorCounter<SigningErrorCode>();
   readonly stats: SigningPoolStats = { threads: 0, batches: 0, signatures: 0, pooled: 0, checked: 0, repaired: 0, refusedBatches: 0 };
 
   constructor(

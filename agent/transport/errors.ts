@@ -1,4 +1,6 @@
 import { CodedError } from '../../core/coded-error.ts';
+import type { BrokerErrorCode } from './broker-errors.ts';
+import type { StoreErrorCode } from '../store/errors.ts';
 /** Stable codes of the MQTT transport and its worker; a code never changes meaning once released. */
 export const MqttErrorCode = {
   MQTT_FILE_UNREADABLE: 'MQTT_FILE_UNREADABLE',
@@ -14,3 +16,6 @@ export const MqttErrorCode = {
 export type MqttErrorCode = (typeof MqttErrorCode)[keyof typeof MqttErrorCode];
 
 export class MqttError extends CodedError<MqttErrorCode> {}
+
+/** What a publisher counts: its own codes, the broker's refusals, and the store's when recording a delivery fails. */
+export type PublisherErrorCode = MqttErrorCode | BrokerErrorCode | StoreErrorCode;

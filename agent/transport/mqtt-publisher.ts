@@ -16,7 +16,7 @@ import { brokerErrorCode } from './broker-errors.ts';
 import { COSE_CONTENT_TYPE, statusTopic } from './topics.ts';
 import type { Publisher, PublisherStats, RawPublishOptions } from '../../core/ports/publisher.ts';
 import { topicMatches } from './topics.ts';
-import { MqttError } from './errors.ts';
+import { MqttError, type PublisherErrorCode } from './errors.ts';
 
 // mqtt-packet (mqtt.js's and aedes' packet writer) builds, at the first packet it writes, a
 // cache of 65,536 two-byte Buffers, one per 16-bit number: about 6.5 MB of heap in each thread
@@ -61,7 +61,7 @@ export class MqttPublisher implements Publisher {
   private retryTimer: NodeJS.Timeout | undefined;
   private pumping = false;
   private pumpRetry: NodeJS.Timeout | undefined;
-  readonly errors = new ErrorCounter();
+  readonly errors = new ErrorCounter<PublisherErrorCode>();
   /** Rows just committed, kept in memory so a caught-up publisher need not read them back. */
   private fresh: OutboxRow[] = [];
   /**

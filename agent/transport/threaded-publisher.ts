@@ -17,7 +17,7 @@ import type { PublisherOptions } from './mqtt-publisher.ts';
 import type { Publisher, PublisherStats, RawPublishOptions } from '../../core/ports/publisher.ts';
 import { packRows, type FromWorker, type ToWorker } from './threaded-protocol.ts';
 import { Backoff } from '../../core/backoff.ts';
-import { MqttError } from './errors.ts';
+import { MqttError, type PublisherErrorCode } from './errors.ts';
 
 
 export class ThreadedPublisher implements Publisher {
@@ -35,7 +35,7 @@ export class ThreadedPublisher implements Publisher {
   private inflight = 0;
   private reportedErrors: Record<string, number> = {};
   private stopped: (() => void) | undefined;
-  readonly errors = new ErrorCounter();
+  readonly errors = new ErrorCounter<PublisherErrorCode>();
   readonly stats: PublisherStats = { connected: false, published: 0, acked: 0, reconnects: 0 };
   private readonly logger: Logger;
 
@@ -99,7 +99,8 @@ export class ThreadedPublisher implements Publisher {
         this.inflight = m.inflight;
         for (const [code, n] of Object.entries(m.errors)) {
           const d = n - (this.reportedErrors[code] ?? 0);
-          if (d > 0) this.errors.count(code, d);
+          // The worker's own counter took only these codes; the message carries them as text.
+          if (d > 0) this.errors.count(code as PublisherErrorCode, d);
         }
         this.reportedErrors = m.errors;
         return;

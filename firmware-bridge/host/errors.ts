@@ -34,7 +34,18 @@ export const McuErrorCode = {
   ENCODE: 'MCUB_ENCODE',
   /** The source was stopped while a request was in flight. */
   STOPPED: 'MCUB_STOPPED',
+  /** A partly received frame was dropped when the receiver was reset (the port was reopened). */
+  FRAME_TRUNCATED: 'MCUB_FRAME_TRUNCATED',
+  /** A frame handler failed (a bug here, counted instead of crashing the agent). */
+  INTERNAL: 'MCUB_INTERNAL',
+  /** A periodic TIME_SYNC round got no usable answer; the previous mapping stays. */
+  TIMESYNC_FAILED: 'MCUB_TIMESYNC_FAILED',
+  /** The reading consumer threw; the report is still ACKed once, never emitted twice. */
+  CONSUMER: 'MCUB_CONSUMER',
 } as const;
 export type McuErrorCode = (typeof McuErrorCode)[keyof typeof McuErrorCode];
+
+/** A frame the receiver rejected, counted as MCUB_FRAME_<pm_result_t name>. */
+export type McuFrameRejectCode = `MCUB_FRAME_${FrameErrorCode}`;
 
 export class McuBridgeError extends CodedError {}

@@ -9,7 +9,7 @@ import { systemClock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
-import { McuBridgeError, McuErrorCode } from './errors.ts';
+import { McuBridgeError, McuErrorCode, type McuFrameRejectCode } from './errors.ts';
 import type { FrameEvent } from './frame-decoder.ts';
 import { FrameDecoder } from './frame-decoder.ts';
 import { encodeWire, HANDSHAKE_VERSION } from './frame.ts';
@@ -65,7 +65,7 @@ export class McuLink {
     naks: 0,
     unknownTypes: 0,
   };
-  readonly errors = new ErrorCounter();
+  readonly errors = new ErrorCounter<McuErrorCode | McuFrameRejectCode>();
   /** Header version of outgoing frames other than HELLO; set by the handshake. */
   version = HANDSHAKE_VERSION;
   /** Host time of the last valid frame. */
@@ -103,7 +103,7 @@ export class McuLink {
     const held = this.decoder.pending();
     if (held > 0) {
       this.counters.discardedBytes += held;
-      this.errors.count('MCUB_FRAME_TRUNCATED');
+      this.errors.count(McuErrorCode.FRAME_TRUNCATED);
     }
     this.decoder = new FrameDecoder();
   }

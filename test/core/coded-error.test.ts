@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CodedError, codeOf } from '../../core/coded-error.ts';
+import { CodedError, ErrorCounter, codeOf } from '../../core/coded-error.ts';
 import { AisError } from '../../drivers/ais/errors.ts';
 import { NmeaError } from '../../drivers/nmea/errors.ts';
 import { FieldError } from '../../drivers/nmea/fields.ts';
@@ -56,5 +56,19 @@ describe('CodedError', () => {
     CodedError.captureStacks = true;
     const e = new NmeaError('NMEA_MALFORMED', 'not a sentence');
     expect(frames(e).join('\n')).toContain('coded-error.test.ts');
+  });
+});
+
+describe('ErrorCounter', () => {
+  it('counts its registry\'s codes and codes read off thrown errors; a misspelt code does not compile (npm run typecheck)', () => {
+    const c = new ErrorCounter<'DOCK_JAMMED' | 'DOCK_OPEN'>();
+    c.count('DOCK_JAMMED');
+    c.count(codeOf(new Error('no code'), 'DOCK_OPEN'), 2);
+    c.count(codeOf(Object.assign(new Error('gone'), { code: 'ENOENT' }), 'DOCK_OPEN'));
+    // @ts-expect-error DOCK_JAMED is not in the registry
+    c.count('DOCK_JAMED');
+    expect(c.snapshot()).toEqual({ DOCK_JAMMED: 1, DOCK_OPEN: 2, ENOENT: 1, DOCK_JAMED: 1 });
+    expect(c.get('ENOENT')).toBe(1);
+    expect(c.total()).toBe(5);
   });
 });
