@@ -28,7 +28,7 @@ export function scaleAisFields(type: number, raw: AisFields): AisFields {
   if (typeof raw.lon === 'number') out.lon = raw.lon / POSITION_DIVISOR;
   if (typeof raw.lat === 'number') out.lat = raw.lat / POSITION_DIVISOR;
   if (typeof raw.course === 'number') out.course = raw.course / 10;
-  // Type 9 (SAR aircraft) gives speed in whole knots already (ITU-R M.1371-5 §3.3.8.2.7).
+  // Type 9 (SAR aircraft) gives speed in whole knots already (ITU-R M.1371-5, message 9).
   if (typeof raw.speed === 'number' && type !== 9) out.speed = scaleSpeedOverGround(raw.speed);
   if (type === 5 && typeof raw.draught === 'number') out.draught = raw.draught / 10;
   if (typeof raw.turn === 'number') out.turn = scaleRateOfTurn(raw.turn);

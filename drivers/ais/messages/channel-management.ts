@@ -4,7 +4,7 @@ import type { AisFields } from './types.ts';
 export const CHANNEL_MANAGEMENT_MIN_BITS = 168;
 
 /**
- * Type 22, channel management (ITU-R M.1371-5 §3.3.8.2.20): channels A and B, Tx/Rx mode,
+ * Type 22, channel management (ITU-R M.1371-5, Annex 8 message table): channels A and B, Tx/Rx mode,
  * power, then either a region (north-east and south-west corners in 1/10 minute) or, when the
  * addressed flag (bit 139) is set, two destination MMSIs; band flags and transitional zone size.
  */

@@ -10,7 +10,7 @@ export const ASSIGNED_MODE_MAX_BITS = 168;
 const ASSIGNED_MODE_TWO_STATIONS_BITS = 144;
 
 /**
- * Type 15, interrogation (ITU-R M.1371-5 §3.3.8.2.13): the first station asked for up to two
+ * Type 15, interrogation (ITU-R M.1371-5, Annex 8 message table): the first station asked for up to two
  * message types with their slot offsets, a second station for one. Parts past the end of a
  * short message read as zeros, as gpsd prints them.
  */
@@ -28,7 +28,7 @@ export function decodeInterrogation(b: AisBits): AisFields {
 }
 
 /**
- * Type 16, assigned mode command (ITU-R M.1371-5 §3.3.8.2.14): slot offset and increment for
+ * Type 16, assigned mode command (ITU-R M.1371-5, Annex 8 message table): slot offset and increment for
  * one station, or two when the message has the 144 bits for it (gpsd 3.22 reads the second
  * only then; a shorter message gives zeros).
  */

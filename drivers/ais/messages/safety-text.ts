@@ -7,7 +7,7 @@ export const BROADCAST_SAFETY_MIN_BITS = 40;
 export const SAFETY_MESSAGE_MAX_BITS = 1008;
 
 /**
- * Type 12, addressed safety related message (ITU-R M.1371-5 §3.3.8.2.10): sequence number,
+ * Type 12, addressed safety related message (ITU-R M.1371-5, Annex 8 message table): sequence number,
  * destination MMSI, retransmit flag, then 6-bit text (Table 47) filling the message.
  */
 export function decodeAddressedSafety(b: AisBits): AisFields {
@@ -19,12 +19,12 @@ export function decodeAddressedSafety(b: AisBits): AisFields {
   };
 }
 
-/** Type 14, safety related broadcast message (ITU-R M.1371-5 §3.3.8.2.12): 6-bit text after two spare bits. */
+/** Type 14, safety related broadcast message (ITU-R M.1371-5, Annex 8 message table): 6-bit text after two spare bits. */
 export function decodeBroadcastSafety(b: AisBits): AisFields {
   return { text: b.text(40, Math.floor((b.length - 40) / 6)) };
 }
 
-/** Type 10, UTC and date inquiry (ITU-R M.1371-5 §3.3.8.2.8): the station asked, answered by a type 11. */
+/** Type 10, UTC and date inquiry (ITU-R M.1371-5, Annex 8 message table): the station asked, answered by a type 11. */
 export const UTC_INQUIRY_MIN_BITS = 72;
 
 export function decodeUtcInquiry(b: AisBits): AisFields {

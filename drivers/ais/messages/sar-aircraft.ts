@@ -4,7 +4,7 @@ import type { AisFields } from './types.ts';
 export const SAR_AIRCRAFT_MIN_BITS = 168;
 
 /**
- * Type 9, standard SAR aircraft position report (ITU-R M.1371-5 §3.3.8.2.7): altitude in
+ * Type 9, standard SAR aircraft position report (ITU-R M.1371-5, Annex 8 message table): altitude in
  * metres (4095 = not available, 4094 = 4094 m or higher), speed over ground in whole knots
  * (1023 = not available, 1022 = 1022 knots or more), then position, course and time stamp as in
  * types 1-3. `regional` is gpsd's name for the 8 bits after the time stamp (altitude sensor

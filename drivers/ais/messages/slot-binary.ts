@@ -9,8 +9,8 @@ export const MULTIPLE_SLOT_BINARY_MAX_BITS = 1004;
 const RADIO_BITS = 20;
 
 /**
- * Types 25 (single slot) and 26 (multiple slot) binary messages (ITU-R M.1371-5 §3.3.8.2.23,
- * .24): an addressed flag and a structured flag at bits 38 and 39; a destination MMSI (30 bits)
+ * Types 25 (single slot) and 26 (multiple slot) binary messages (ITU-R M.1371-5, Annex 8 message tables):
+ * an addressed flag and a structured flag at bits 38 and 39; a destination MMSI (30 bits)
  * when addressed; a 16-bit application identifier when structured; then the data, given raw as
  * `"<bits>:<hex>"`. gpsd 3.22 starts the identifier right after the destination (bit 70) and
  * prints `dest_mmsi` and `app_id` as 0 when absent; we read and print them the same way.
