@@ -39,6 +39,32 @@ export interface SourceHealth {
   detail?: string;
 }
 
+/**
+ * A SourceHealth from what a source tracks: `lastReadingAt` and `detail` appear only when
+ * known, and `stale` replaces `up` once the last reading is older than `staleAfterMs`.
+ */
+export function sourceHealth(h: {
+  source: string;
+  state: SourceHealth['state'];
+  readings: number;
+  errors: Record<string, number>;
+  discardedBytes: number;
+  lastReadingAt?: number | undefined;
+  detail?: string | undefined;
+  stale?: { now: number; afterMs: number };
+}): SourceHealth {
+  const old = h.stale !== undefined && h.lastReadingAt !== undefined && h.stale.now - h.lastReadingAt > h.stale.afterMs;
+  return {
+    source: h.source,
+    state: h.state === 'up' && old ? 'stale' : h.state,
+    readings: h.readings,
+    errors: h.errors,
+    discardedBytes: h.discardedBytes,
+    ...(h.lastReadingAt !== undefined ? { lastReadingAt: h.lastReadingAt } : {}),
+    ...(h.detail ? { detail: h.detail } : {}),
+  };
+}
+
 /** A source of Readings: a driver wired to its binding. */
 export interface ReadingSource {
   readonly id: string;

@@ -3,6 +3,7 @@ import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { RejectLog } from '../../core/reject-log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
+import { sourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { AisDecoder, type AisLineResult } from './ais-decoder.ts';
 import { AisErrorCode } from './errors.ts';
@@ -121,17 +122,16 @@ export class AisSource implements ReadingSource {
   }
 
   health(): SourceHealth {
-    let state = this.state;
-    if (state === 'up' && this.lastReadingAt !== undefined && this.clock.now() - this.lastReadingAt > this.staleAfterMs) state = 'stale';
-    return {
+    return sourceHealth({
       source: this.id,
-      state,
+      state: this.state,
       readings: this.readings,
       errors: this.errors.snapshot(),
       discardedBytes: this.discarded,
-      ...(this.lastReadingAt !== undefined ? { lastReadingAt: this.lastReadingAt } : {}),
-      ...(this.detail ? { detail: this.detail } : {}),
-    };
+      lastReadingAt: this.lastReadingAt,
+      detail: this.detail,
+      stale: { now: this.clock.now(), afterMs: this.staleAfterMs },
+    });
   }
 
   private handle(chunk: Uint8Array): void {

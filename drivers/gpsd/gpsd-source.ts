@@ -3,6 +3,7 @@ import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { RejectLog } from '../../core/reject-log.ts';
 import type { Reading, ReadingQuality, ReadingSource, SourceHealth } from '../../core/reading.ts';
+import { sourceHealth } from '../../core/reading.ts';
 import { LineFramer } from '../framing/line-framer.ts';
 import { DEFAULT_UERE_M } from '../nmea/fix-accumulator.ts';
 import type { FixQuality } from '../nmea/fix-quality.ts';
@@ -134,19 +135,10 @@ export class GpsdSource implements ReadingSource {
     else if (this.lastReadingAt === undefined) state = 'starting';
     else if (now - this.lastReadingAt > (this.options.staleAfterMs ?? 5000)) state = 'stale';
     else state = 'up';
-    const h: SourceHealth = {
-      source: this.id,
-      state,
-      readings: this.readings,
-      errors: { ...link.errors, ...this.errors.snapshot() },
-      discardedBytes: this.framer.discardedBytes,
-    };
-    if (this.lastReadingAt !== undefined) h.lastReadingAt = this.lastReadingAt;
     const details = [`gpsd ${link.endpoint}`, `connections ${link.opens}`];
     if (link.lastError && state !== 'up') details.push(link.lastError);
     if (this.lastMode !== undefined && this.lastMode < 2) details.push('gpsd reports no fix');
-    h.detail = details.join('; ');
-    return h;
+    return sourceHealth({ source: this.id, state, readings: this.readings, errors: { ...link.errors, ...this.errors.snapshot() }, discardedBytes: this.framer.discardedBytes, lastReadingAt: this.lastReadingAt, detail: details.join('; ') });
   }
 
   private push(chunk: Uint8Array): void {

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
+import { sourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { ModbusError } from './errors.ts';
 import { ModbusRtuMaster, type ModbusMasterOptions } from './master.ts';
@@ -106,15 +107,8 @@ export class ModbusSource implements ReadingSource {
     let state: SourceHealth['state'] = this.readings === 0 ? 'starting' : 'up';
     if (this.linkDown || (down.length > 0 && down.length === states.length)) state = 'down';
     const errors = { ...this.master.errors.snapshot(), ...this.errors.snapshot() };
-    return {
-      source: this.id,
-      state,
-      readings: this.readings,
-      errors,
-      discardedBytes: this.master.discardedBytes,
-      ...(this.lastReadingAt !== undefined ? { lastReadingAt: this.lastReadingAt } : {}),
-      ...(down.length > 0 ? { detail: `slaves down: ${down.map((d) => `${d.slave} (${d.lastError ?? '?'})`).join(', ')}` } : {}),
-    };
+    const detail = down.length > 0 ? `slaves down: ${down.map((d) => `${d.slave} (${d.lastError ?? '?'})`).join(', ')}` : undefined;
+    return sourceHealth({ source: this.id, state, readings: this.readings, errors, discardedBytes: this.master.discardedBytes, lastReadingAt: this.lastReadingAt, detail });
   }
 
   private async loop(): Promise<void> {

@@ -3,6 +3,7 @@ import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { RejectLog, type RejectLogLine } from '../../core/reject-log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
+import { sourceHealth } from '../../core/reading.ts';
 import { createNmeaLineFramer, type FrameEvent } from '../framing/line-framer.ts';
 import type { ByteLink } from '../serial/binding.ts';
 import type { LinkHealth } from '../serial/reconnecting-link.ts';
@@ -109,14 +110,11 @@ export class NmeaSerialSource implements ReadingSource {
     else if (now - this.lastReadingAt > staleAfter || link?.state === 'stale') state = 'stale';
     else state = 'up';
     const errors = { ...(link?.errors ?? {}), ...this.errors.snapshot() };
-    const h: SourceHealth = { source: this.id, state, readings: this.readings, errors, discardedBytes: this.framer.discardedBytes };
-    if (this.lastReadingAt !== undefined) h.lastReadingAt = this.lastReadingAt;
     const details: string[] = [];
     if (link?.resolvedPath) details.push(`port ${link.resolvedPath}`);
     if (link?.lastError && state !== 'up') details.push(link.lastError);
     if (this.lastFix && !this.lastFix.valid) details.push(`no usable fix (${this.lastFix.fixMode}, ${this.lastFix.fixQuality ?? 'no quality'})`);
-    if (details.length > 0) h.detail = details.join('; ');
-    return h;
+    return sourceHealth({ source: this.id, state, readings: this.readings, errors, discardedBytes: this.framer.discardedBytes, lastReadingAt: this.lastReadingAt, detail: details.join('; ') });
   }
 
   private handleFrames(events: FrameEvent[]): void {

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
+import { sourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { Em4100Framer, type Em4100Event } from './em4100.ts';
 import { RfidErrorCode } from './errors.ts';
@@ -117,15 +118,7 @@ export class RfidSource implements ReadingSource {
   }
 
   health(): SourceHealth {
-    return {
-      source: this.id,
-      state: this.state,
-      readings: this.readings,
-      errors: this.errors.snapshot(),
-      discardedBytes: this.discarded,
-      ...(this.lastReadingAt !== undefined ? { lastReadingAt: this.lastReadingAt } : {}),
-      ...(this.detail ? { detail: this.detail } : {}),
-    };
+    return sourceHealth({ source: this.id, state: this.state, readings: this.readings, errors: this.errors.snapshot(), discardedBytes: this.discarded, lastReadingAt: this.lastReadingAt, detail: this.detail });
   }
 
   private handle(chunk: Uint8Array): void {

@@ -17,6 +17,7 @@ import { isCodedError } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
+import { sourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../../drivers/serial/link-events.ts';
 import { McuBridgeError, McuErrorCode } from './errors.ts';
 import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from './frame.ts';
@@ -105,15 +106,9 @@ export class McuSource implements ReadingSource {
 
   health(): McuHealth {
     const h: McuHealth = {
-      source: this.id,
-      state: this.state,
-      readings: this.readings,
-      errors: this.link.errors.snapshot(),
-      discardedBytes: this.link.counters.discardedBytes,
+      ...sourceHealth({ source: this.id, state: this.state, readings: this.readings, errors: this.link.errors.snapshot(), discardedBytes: this.link.counters.discardedBytes, lastReadingAt: this.lastReadingAt, detail: this.detail }),
       link: { ...this.link.counters, ...this.extra },
     };
-    if (this.lastReadingAt !== undefined) h.lastReadingAt = this.lastReadingAt;
-    if (this.detail !== undefined) h.detail = this.detail;
     const info = this.session?.info ?? this.lastInfo;
     if (info) h.mcu = { ...info, channels: info.channels.map((c) => ({ ...c })) };
     const m = this.session?.mapping;
