@@ -17,6 +17,7 @@
  * A refusal carries a stable code (errors.ts, ACCEPT_*; COSE_* and CHAIN_* pass through) and,
  * once the bytes got that far, h(acceptance) and the reservation id.
  */
+import { type SignedObjectCode, signedObjectCodeOf } from './errors.ts';
 import { randomBytes } from 'node:crypto';
 import { CborFloat, type CborMapKey, type CborValue } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
@@ -26,7 +27,6 @@ import { HDR_KID, HDR_TYP, TYP_ACCEPT, carriedCredentials, credentialHeader, dec
 import { CLAIM, type Location } from '../lineage/observation-types.ts';
 import type { Signer } from '../../core/ports/signer.ts';
 import { isLowS, verifyEs256 } from '../signing/p256.ts';
-import { codeOf } from '../../core/coded-error.ts';
 import { verifyCredentialChain, type TrustAnchor } from './chain.ts';
 import type { ChainVerify } from './chain-cache.ts';
 import type { CredentialClaims } from './credential.ts';
@@ -93,7 +93,7 @@ export async function signAcceptance(req: AcceptanceRequest, signer: Signer, cre
   return encodeSign1({ protectedBytes: p, unprotected: credentialHeader(credential, parents), payload, signature });
 }
 
-export type AcceptanceCheck = { ok: true; acceptance: Acceptance } | { ok: false; code: string; reason: string; hash?: Uint8Array; reservation?: string };
+export type AcceptanceCheck = { ok: true; acceptance: Acceptance } | { ok: false; code: SignedObjectCode; reason: string; hash?: Uint8Array; reservation?: string };
 
 export interface AcceptanceCheckOptions {
   /** The grant this acceptance must answer (already verified). */
@@ -133,11 +133,11 @@ export function verifyAcceptance(bytes: Uint8Array, anchors: TrustAnchor[], opts
   try {
     s = decodeInboundSign1(bytes);
   } catch (e) {
-    return { ok: false, code: codeOf(e, 'ACCEPT_MALFORMED'), reason: (e as Error).message };
+    return { ok: false, code: signedObjectCodeOf(e, 'ACCEPT_MALFORMED'), reason: (e as Error).message };
   }
   const hash = sha256(s.payload);
   let reservation: string | undefined;
-  const fail = (code: string, reason: string): AcceptanceCheck => ({ ok: false, code, reason, hash, ...(reservation !== undefined ? { reservation } : {}) });
+  const fail = (code: SignedObjectCode, reason: string): AcceptanceCheck => ({ ok: false, code, reason, hash, ...(reservation !== undefined ? { reservation } : {}) });
   if (s.protectedHeader.get(HDR_TYP) !== TYP_ACCEPT) return fail('ACCEPT_WRONG_TYPE', `typ is not ${TYP_ACCEPT}`);
   let m: CborValue;
   try {

@@ -3,6 +3,7 @@
  * parent's cnf key and the root under a configured trust anchor; a child's scope and validity
  * lie inside its parent's; depth strictly decreases; at most 4 links; any doubt fails closed.
  */
+import { type SignedObjectCode } from './errors.ts';
 import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
 import { TYP_CRED, decodeSign1, sigStructure, HDR_KID, HDR_TYP } from '../encoding/cose-sign1.ts';
 import { verifyEs256 } from '../signing/p256.ts';
@@ -24,9 +25,9 @@ export function trustAnchor(publicKey: Uint8Array): TrustAnchor {
 export type ChainResult =
   /** `links` and `hashes` (h() of each credential, its payload's SHA-256) leaf first. */
   | { ok: true; leaf: CredentialClaims; links: CredentialClaims[]; hashes: Uint8Array[] }
-  | { ok: false; code: string; reason: string; link: number };
+  | { ok: false; code: SignedObjectCode; reason: string; link: number };
 
-const fail = (code: string, reason: string, link: number): ChainResult => ({ ok: false, code, reason, link });
+const fail = (code: SignedObjectCode, reason: string, link: number): ChainResult => ({ ok: false, code, reason, link });
 
 // Date#toISOString throws a RangeError past ±8.64e15 ms (ECMA-262 §21.4.1.31); a credential's
 // times are only numbers, so an absurd one must still give a reason, not an exception.

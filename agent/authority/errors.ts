@@ -1,4 +1,5 @@
-import { CodedError } from '../../core/coded-error.ts';
+import { CodedError, codeOf } from '../../core/coded-error.ts';
+import { EncodingErrorCode } from '../encoding/errors.ts';
 /** Stable codes of credentials, credential chains, grants, acceptances, settlements and trust anchors; a code never changes meaning once released. */
 export const AuthorityErrorCode = {
   ACCEPT_BAD_SIGNATURE: 'ACCEPT_BAD_SIGNATURE',
@@ -82,3 +83,12 @@ export const AuthorityErrorCode = {
 export type AuthorityErrorCode = (typeof AuthorityErrorCode)[keyof typeof AuthorityErrorCode];
 
 export class AuthorityError extends CodedError<AuthorityErrorCode> {}
+
+/** What a check of a signed object (credential chain, grant, acceptance, settlement, revocation list) fails with. */
+export type SignedObjectCode = AuthorityErrorCode | EncodingErrorCode;
+
+/** The registered code of whatever was thrown while checking a signed object, or `fallback`. */
+export function signedObjectCodeOf(e: unknown, fallback: SignedObjectCode): SignedObjectCode {
+  const code = codeOf(e, fallback);
+  return Object.hasOwn(AuthorityErrorCode, code) || Object.hasOwn(EncodingErrorCode, code) ? (code as SignedObjectCode) : fallback;
+}

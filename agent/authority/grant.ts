@@ -4,6 +4,7 @@
  * unprotected label 13 like an observation's. A grant is identified by its cti; h(grant), the
  * SHA-256 of its payload, is how observations name it.
  */
+import { type SignedObjectCode, signedObjectCodeOf } from './errors.ts';
 import { randomBytes } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
@@ -14,7 +15,6 @@ import { CLAIM } from '../lineage/observation.ts';
 import type { Signer } from '../../core/ports/signer.ts';
 import { verifyEs256 } from '../signing/p256.ts';
 import { verifyCredentialChain, type TrustAnchor } from './chain.ts';
-import { codeOf } from '../../core/coded-error.ts';
 import type { ChainVerify } from './chain-cache.ts';
 import { linksOf, type ChainLink } from './revocation.ts';
 import { unitsCover } from './scope.ts';
@@ -94,7 +94,7 @@ export async function issueGrant(req: GrantRequest, signer: Signer, credential: 
  * A refusal names the grant by h() and its reservation id when the bytes got that far, so the
  * agent can answer it on its chain (`grant-refused`).
  */
-export type GrantCheck = { ok: true; grant: ReservationGrant } | { ok: false; code: string; reason: string; hash?: Uint8Array; reservation?: string };
+export type GrantCheck = { ok: true; grant: ReservationGrant } | { ok: false; code: SignedObjectCode; reason: string; hash?: Uint8Array; reservation?: string };
 
 function eq(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -120,11 +120,11 @@ export function verifyGrant(bytes: Uint8Array, anchors: TrustAnchor[], nowMs: nu
   try {
     s = decodeSign1(bytes);
   } catch (e) {
-    return { ok: false, code: codeOf(e, 'GRANT_MALFORMED'), reason: (e as Error).message };
+    return { ok: false, code: signedObjectCodeOf(e, 'GRANT_MALFORMED'), reason: (e as Error).message };
   }
   const hash = sha256(s.payload);
   let reservationId: string | undefined;
-  const fail = (code: string, reason: string): GrantCheck => ({ ok: false, code, reason, hash, ...(reservationId !== undefined ? { reservation: reservationId } : {}) });
+  const fail = (code: SignedObjectCode, reason: string): GrantCheck => ({ ok: false, code, reason, hash, ...(reservationId !== undefined ? { reservation: reservationId } : {}) });
   if (s.protectedHeader.get(HDR_TYP) !== TYP_GRANT) return fail('GRANT_WRONG_TYPE', 'typ is not application/place-grant+cwt');
   let m: CborValue;
   try {

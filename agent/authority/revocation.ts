@@ -24,6 +24,7 @@
  * - `grantRevokedBy(lists, cti, links)`: the list that revokes a grant by cti, under the same
  *   rule (issuer = the grantor or one of its ancestors).
  */
+import { type SignedObjectCode, signedObjectCodeOf } from './errors.ts';
 import { randomBytes } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
@@ -32,7 +33,6 @@ import { coseKeyThumbprint, sha256 } from '../encoding/cose-key.ts';
 import { HDR_KID, HDR_TYP, TYP_REVOKE, carriedCredentials, credentialHeader, decodeSign1, encodeSign1, protectedHeader, sigStructure } from '../encoding/cose-sign1.ts';
 import { CLAIM } from '../lineage/observation-types.ts';
 import type { Signer } from '../../core/ports/signer.ts';
-import { codeOf } from '../../core/coded-error.ts';
 import { verifyEs256 } from '../signing/p256.ts';
 import { verifyCredentialChain, type ChainResult, type TrustAnchor } from './chain.ts';
 import type { ChainVerify } from './chain-cache.ts';
@@ -78,7 +78,7 @@ export interface RevocationRequest {
   nowMs: number;
 }
 
-export type RevocationCheck = { ok: true; list: RevocationList } | { ok: false; code: string; reason: string };
+export type RevocationCheck = { ok: true; list: RevocationList } | { ok: false; code: SignedObjectCode; reason: string };
 
 /** A credential in a chain as revocation judges it: h(credential) and the key id of its subject key. */
 export interface ChainLink {
@@ -134,13 +134,13 @@ export function chainLinks(leaf: Uint8Array, parents: Uint8Array[]): ChainLink[]
  * for a gateway, unit or settler issuer).
  */
 export function verifyRevocationList(bytes: Uint8Array, anchors: TrustAnchor[], atMs: number, opts: { chains?: ChainVerify; iatSkewMs?: number } = {}): RevocationCheck {
-  const fail = (code: string, reason: string): RevocationCheck => ({ ok: false, code, reason });
+  const fail = (code: SignedObjectCode, reason: string): RevocationCheck => ({ ok: false, code, reason });
   if (bytes.length > MAX_REVOCATION_BYTES) return fail('REVOCATION_TOO_LARGE', `${bytes.length} bytes, over the ${MAX_REVOCATION_BYTES}-byte bound; not decoded`);
   let s;
   try {
     s = decodeSign1(bytes);
   } catch (e) {
-    return fail(codeOf(e, 'REVOCATION_MALFORMED'), (e as Error).message);
+    return fail(signedObjectCodeOf(e, 'REVOCATION_MALFORMED'), (e as Error).message);
   }
   if (s.protectedHeader.get(HDR_TYP) !== TYP_REVOKE) return fail('REVOCATION_WRONG_TYPE', 'typ is not application/place-revoke+cwt');
   let m: CborValue;

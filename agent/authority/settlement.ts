@@ -19,6 +19,7 @@
  *   counted (`absent`): the verifier was not given that object.
  * Codes: SETTLE_* (errors.ts); COSE_* and CHAIN_* pass through.
  */
+import { type SignedObjectCode, signedObjectCodeOf } from './errors.ts';
 import { randomBytes } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { encodeDeterministic } from '../encoding/deterministic-cbor.ts';
@@ -28,7 +29,6 @@ import { HDR_KID, HDR_TYP, TYP_SETTLE, carriedCredentials, credentialHeader, dec
 import { CLAIM } from '../lineage/observation-types.ts';
 import type { Signer } from '../../core/ports/signer.ts';
 import { isLowS, verifyEs256 } from '../signing/p256.ts';
-import { codeOf } from '../../core/coded-error.ts';
 import { verifyCredentialChain, type TrustAnchor } from './chain.ts';
 import type { ChainVerify } from './chain-cache.ts';
 import type { CredentialClaims } from './credential.ts';
@@ -111,7 +111,7 @@ export async function signSettlement(req: SettlementRequest, signer: Signer, cre
   return encodeSign1({ protectedBytes: p, unprotected: credentialHeader(credential, parents), payload, signature });
 }
 
-export type SettlementVerdict = { ok: true; settlement: Settlement } | { ok: false; code: string; reason: string; hash?: Uint8Array; reservation?: string };
+export type SettlementVerdict = { ok: true; settlement: Settlement } | { ok: false; code: SignedObjectCode; reason: string; hash?: Uint8Array; reservation?: string };
 
 const eq = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const int = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x);
@@ -177,11 +177,11 @@ export function verifySettlement(bytes: Uint8Array, anchors: TrustAnchor[], atMs
   try {
     s = decodeInboundSign1(bytes);
   } catch (e) {
-    return { ok: false, code: codeOf(e, 'SETTLE_MALFORMED'), reason: (e as Error).message };
+    return { ok: false, code: signedObjectCodeOf(e, 'SETTLE_MALFORMED'), reason: (e as Error).message };
   }
   const hash = sha256(s.payload);
   let reservation: string | undefined;
-  const fail = (code: string, reason: string): SettlementVerdict => ({ ok: false, code, reason, hash, ...(reservation !== undefined ? { reservation } : {}) });
+  const fail = (code: SignedObjectCode, reason: string): SettlementVerdict => ({ ok: false, code, reason, hash, ...(reservation !== undefined ? { reservation } : {}) });
   if (s.protectedHeader.get(HDR_TYP) !== TYP_SETTLE) return fail('SETTLE_WRONG_TYPE', `typ is not ${TYP_SETTLE}`);
   let m: CborValue;
   try {

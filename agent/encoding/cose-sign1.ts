@@ -228,7 +228,7 @@ export function credentialHeader(leaf: Uint8Array, parents: Uint8Array[]): Map<C
   return m;
 }
 
-export type CarriedCredentials = { ok: true; leaf: Uint8Array; parents: Uint8Array[] } | { ok: false; code: string; reason: string };
+export type CarriedCredentials = { ok: true; leaf: Uint8Array; parents: Uint8Array[] } | { ok: false; code: EncodingErrorCode; reason: string };
 
 function inlineSign1(v: CborValue): Uint8Array | undefined {
   return v instanceof CborTag && v.tag === COSE_SIGN1_TAG && v.encoded ? v.encoded : undefined;

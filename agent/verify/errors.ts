@@ -1,3 +1,4 @@
+import type { SignedObjectCode } from '../authority/errors.ts';
 /**
  * Stable codes of the verifier: observation checks, lineage failures, what an input's objects and
  * revocation lists reveal, and the verdict each object that holds is reported with; a code never
@@ -33,3 +34,6 @@ export const VerifyErrorCode = {
   VERIFY_UNSUPPORTED_TYP: 'VERIFY_UNSUPPORTED_TYP',
 } as const;
 export type VerifyErrorCode = (typeof VerifyErrorCode)[keyof typeof VerifyErrorCode];
+
+/** Every code a verdict of the verifier can carry: its own, and those of the signed objects it checks. */
+export type VerdictCode = VerifyErrorCode | SignedObjectCode;

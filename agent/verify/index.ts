@@ -13,3 +13,6 @@ export type { CredentialClaims } from '../authority/credential.ts';
 export { verifySettlement, resolveSettlement, type Settlement, type SettlementVerdict, type KnownObject, type Resolution } from '../authority/settlement.ts';
 export { verifyRevocationList, revokedLink, grantRevokedBy, chainLinks, type RevocationList, type RevocationCheck } from '../authority/revocation.ts';
 export { verifyInput, type InputReport, type InputOptions, type ObjectVerdict, type ObjectTyp } from './input-verifier.ts';
+export { VerifyErrorCode, type VerdictCode } from './errors.ts';
+export { AuthorityErrorCode, type SignedObjectCode } from '../authority/errors.ts';
+export { EncodingErrorCode } from '../encoding/errors.ts';

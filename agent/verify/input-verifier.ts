@@ -22,6 +22,7 @@ import { verifyRevocationList, type RevocationList } from '../authority/revocati
 import { ObservationVerifier, type ObservationClaims } from './observation-verifier.ts';
 import { LineageVerifier } from './lineage-verifier.ts';
 import { revocationFindings, type Signed } from './revocation-audit.ts';
+import type { VerdictCode } from './errors.ts';
 
 export type ObjectTyp = 'observation' | 'credential' | 'grant' | 'acceptance' | 'settlement' | 'revocation' | 'unknown';
 
@@ -30,7 +31,7 @@ export interface ObjectVerdict {
   item: number;
   typ: ObjectTyp;
   ok: boolean;
-  code: string;
+  code: VerdictCode;
   text: string;
 }
 
@@ -123,7 +124,7 @@ export function verifyInput(items: Uint8Array[], anchors: TrustAnchor[], opts: I
     verdicts.push(v);
     if (!v.ok) failures.push(v.text);
   };
-  const bad = (item: number, typ: ObjectTyp, code: string, reason: string): void => verdict({ item, typ, ok: false, code, text: `item ${item}: ${typ === 'unknown' ? '' : `${typ}: `}${code}: ${reason}` });
+  const bad = (item: number, typ: ObjectTyp, code: VerdictCode, reason: string): void => verdict({ item, typ, ok: false, code, text: `item ${item}: ${typ === 'unknown' ? '' : `${typ}: `}${code}: ${reason}` });
 
   items.forEach((bytes, i) => {
     if (bytes.length > MAX_SIGNED_OBJECT_BYTES) return bad(i, 'unknown', 'COSE_TOO_LARGE', `${bytes.length} bytes, over the ${MAX_SIGNED_OBJECT_BYTES}-byte bound of a signed object; not decoded`);
@@ -263,7 +264,7 @@ function declareGaps(lineage: LineageVerifier, obs: { c: ObservationClaims }[]):
  * their own or carried by other objects), and the chain verified as at its iat.
  */
 function credentialAlone(bytes: Uint8Array, i: number, anchors: TrustAnchor[], index: Map<string, Uint8Array>, verdict: (v: ObjectVerdict) => void, signed: Signed[]): void {
-  const bad = (code: string, reason: string): void => verdict({ item: i, typ: 'credential', ok: false, code, text: `item ${i}: credential: ${code}: ${reason}` });
+  const bad = (code: VerdictCode, reason: string): void => verdict({ item: i, typ: 'credential', ok: false, code, text: `item ${i}: credential: ${code}: ${reason}` });
   const claims = parseCredentialClaims(decodeSign1(bytes).payload);
   if (!claims) return bad('CHAIN_MALFORMED', 'credential claims are missing or mistyped');
   const parents: Uint8Array[] = [];

@@ -12,7 +12,8 @@ import { verifyCredentialChain, type TrustAnchor } from '../authority/chain.ts';
 import { verifyEs256, isLowS } from '../signing/p256.ts';
 import { CLAIM } from '../lineage/observation.ts';
 import type { CredentialClaims } from '../authority/credential.ts';
-import { codeOf } from '../../core/coded-error.ts';
+import { signedObjectCodeOf } from '../authority/errors.ts';
+import type { VerdictCode } from './errors.ts';
 
 export interface ObservationClaims {
   iss: string;
@@ -31,7 +32,7 @@ export interface ObservationClaims {
 
 export type ObservationCheck =
   | { ok: true; claims: ObservationClaims; hash: Uint8Array; signer: CredentialClaims }
-  | { ok: false; code: string; reason: string; seq?: number };
+  | { ok: false; code: VerdictCode; reason: string; seq?: number };
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -84,11 +85,11 @@ export class ObservationVerifier {
     try {
       s = decodeSign1(bytes);
     } catch (e) {
-      return { ok: false, code: codeOf(e, 'COSE_MALFORMED'), reason: (e as Error).message };
+      return { ok: false, code: signedObjectCodeOf(e, 'COSE_MALFORMED'), reason: (e as Error).message };
     }
     const claims = parseObservationClaims(s.payload);
     if (typeof claims === 'string') return { ok: false, code: 'OBS_MALFORMED', reason: claims };
-    const fail = (code: string, reason: string): ObservationCheck => ({ ok: false, code, reason, seq: claims.seq });
+    const fail = (code: VerdictCode, reason: string): ObservationCheck => ({ ok: false, code, reason, seq: claims.seq });
     if (s.protectedHeader.get(HDR_TYP) !== TYP_OBS) return fail('OBS_WRONG_TYPE', 'typ is not application/place-obs+cwt');
     const carried = carriedCredentials(s);
     if (!carried.ok) return fail(carried.code === 'COSE_NO_CREDENTIAL' ? 'OBS_NO_CREDENTIAL' : carried.code, carried.reason);
