@@ -21,16 +21,11 @@ import type { SignedObservation } from '../../agent/lineage/observation.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { LineageVerifier } from '../../agent/verify/lineage-verifier.ts';
 import { plain } from '../support/place-gateway.ts';
+import { waitFor } from '../../hil/agent-cli.ts';
 import { DAY, NOW, PLACE, WIDE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, 15_000, what);
 
 describe('a credential expiring while the agent runs', () => {
   let dir: string;
