@@ -22,19 +22,14 @@ import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts'
 import { issueGrant } from '../../agent/authority/grant.ts';
 import { grantTopic } from '../../agent/transport/topics.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { waitFor } from '../../hil/agent-cli.ts';
 import { NOW, PLACE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
 
 /** The fixture's credentials are valid around NOW: a clock that starts there and runs. */
 const t0 = performance.now();
 const clock: Clock = { now: () => Math.floor(NOW * 1000 + (performance.now() - t0)) };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 15_000) => waitFor(cond, ms, what);
 
 describe('hostile grants topic', () => {
   let dir: string;

@@ -34,19 +34,14 @@ import { objectHash } from '../../agent/encoding/cose-sign1.ts';
 import { coseKeyThumbprint } from '../../agent/encoding/cose-key.ts';
 import { grantTopic, revocationTopic } from '../../agent/transport/topics.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { waitFor } from '../../hil/agent-cli.ts';
 import { plain } from '../support/place-gateway.ts';
 import { DAY, NOW, PLACE, WIDE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
 
 const t0 = performance.now();
 const clock: Clock = { now: () => Math.floor(NOW * 1000 + (performance.now() - t0)) };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 15_000) => waitFor(cond, ms, what);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('revocation lists and renewal through a running agent', () => {
