@@ -1,5 +1,6 @@
 import type { Clock } from './clock.ts';
-import { ErrorCounter } from './coded-error.ts';
+import { ErrorCounter, type ForeignCode } from './coded-error.ts';
+import type { Logger } from './log.ts';
 
 /** One line the reject log wants written: a rejection in detail, or a summary of those it held back. */
 export type RejectLogLine =
@@ -22,9 +23,11 @@ export interface RejectLogOptions {
  * of time T the number of lines is at most (detailPerInterval + 1) × (T / intervalMs + 1).
  * Time comes from the injected clock; nothing is scheduled, so a summary is written when the
  * next rejection (or `tick`, or `flush`) finds its interval over.
+ *
+ * `C` is the rejecting subsystem's registry, as for ErrorCounter: a misspelt code does not compile.
  */
-export class RejectLog {
-  readonly counts = new ErrorCounter();
+export class RejectLog<C extends string> {
+  readonly counts = new ErrorCounter<C>();
   private readonly intervalMs: number;
   private readonly detail: number;
   private intervalStart: number | undefined;
@@ -38,7 +41,7 @@ export class RejectLog {
   }
 
   /** Counts one rejection; writes it if this interval still has room. `message` is only built when written. */
-  reject(code: string, message: string | (() => string), details: Record<string, unknown> = {}): void {
+  reject(code: C | ForeignCode, message: string | (() => string), details: Record<string, unknown> = {}): void {
     this.counts.count(code);
     this.tick();
     if (this.intervalStart === undefined) this.intervalStart = this.options.clock.now();
@@ -68,4 +71,16 @@ export class RejectLog {
     this.suppressed = new Map();
     this.suppressedTotal = 0;
   }
+}
+
+/**
+ * The write callback a source gives its RejectLog: each rejection in detail at debug (its code
+ * and details as fields), each summary at info. `noun` names what was rejected in the summary
+ * line ("input(s)", "report(s)").
+ */
+export function logRejects(log: Logger, noun = 'input(s)'): (line: RejectLogLine) => void {
+  return (l) =>
+    l.kind === 'reject'
+      ? log.debug(`rejected: ${l.message}`, { code: l.code, ...l.details })
+      : log.info(`${l.suppressed} more rejected ${noun} not logged one by one`, { byCode: l.byCode, intervalMs: l.intervalMs });
 }

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { RejectLog } from '../../core/reject-log.ts';
+import { logRejects, RejectLog } from '../../core/reject-log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
@@ -46,8 +46,8 @@ export class AisSource implements ReadingSource {
   private readonly link: WatchedLink;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly rejects: RejectLog;
-  private readonly errors = new ErrorCounter();
+  private readonly rejects: RejectLog<AisErrorCode>;
+  private readonly errors = new ErrorCounter<AisErrorCode>();
   private readonly decoder: AisDecoder;
   private readonly framer: LineFramer;
   private readonly staleAfterMs: number;
@@ -64,14 +64,7 @@ export class AisSource implements ReadingSource {
     this.link = options.link;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child(`ais:${options.id}`);
-    this.rejects = new RejectLog({
-      clock: this.clock,
-      ...options.rejectLog,
-      write: (l) =>
-        l.kind === 'reject'
-          ? this.log.debug(`rejected: ${l.message}`, { code: l.code })
-          : this.log.info(`${l.suppressed} more rejected input(s) not logged one by one`, { byCode: l.byCode, intervalMs: l.intervalMs }),
-    });
+    this.rejects = new RejectLog({ clock: this.clock, ...options.rejectLog, write: logRejects(this.log) });
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
     this.decoder = new AisDecoder({ clock: this.clock, type24: 'merge' });
     // No start bytes: a tag block (`\s:...*hh\`) may precede the sentence; the decoder judges each line.
@@ -82,7 +75,7 @@ export class AisSource implements ReadingSource {
         this.flushPartialLine();
         this.state = 'down';
         this.detail = `link lost: ${reason}`;
-        this.errors.count('AIS_LINK_LOST');
+        this.errors.count(AisErrorCode.LinkLost);
         this.log.warn('link lost', { endpoint: this.link.endpoint, reason });
       },
       opened: (again) => {
@@ -151,7 +144,7 @@ export class AisSource implements ReadingSource {
       }
       if (!UNIT_AIS_TYPES.has(r.message.type)) {
         // Decoded (decode ais and the conformance tests show it) but not a unit's report: see UNIT_AIS_TYPES.
-        this.errors.count('AIS_NOT_A_UNIT');
+        this.errors.count(AisErrorCode.NotAUnit);
         continue;
       }
       this.emit(r.message, r.own, r.channel);

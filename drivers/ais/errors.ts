@@ -1,6 +1,6 @@
 import { CodedError } from '../../core/coded-error.ts';
 
-/** Stable reasons for AIS input rejected by the codec; the codes never change meaning. */
+/** Stable reasons for AIS input rejected by the codec, and what the AIS source counts beside them; the codes never change meaning. */
 export const AisErrorCode = {
   /** The line is not an NMEA AIVDM/AIVDO sentence at all (comment, other talker, garbage). */
   NotASentence: 'AIS_NOT_A_SENTENCE',
@@ -21,6 +21,10 @@ export const AisErrorCode = {
   /** A type 24 part B with no part A from the same MMSI to complete (gpsd-compatible merge mode). */
   Type24Unpaired: 'AIS_TYPE24_UNPAIRED',
   LineTooLong: 'AIS_LINE_TOO_LONG',
+  /** The source's port went away (its supervisor reopens it); counted by AisSource. */
+  LinkLost: 'AIS_LINK_LOST',
+  /** Decoded, but not a unit's report (base station, aid to navigation, ...): counted by AisSource, no Reading (ais-source.ts UNIT_AIS_TYPES). */
+  NotAUnit: 'AIS_NOT_A_UNIT',
 } as const;
 export type AisErrorCode = (typeof AisErrorCode)[keyof typeof AisErrorCode];
 

@@ -3,6 +3,8 @@
  * 3.x): TPV (time-position-velocity), SKY (satellites and DOPs), GST (pseudorange noise).
  * Fields are checked for type and range; anything else is a coded rejection, never a throw.
  */
+import type { GpsdErrorCode } from './errors.ts';
+
 export interface GpsdTpv {
   class: 'TPV';
   device?: string;
@@ -54,7 +56,7 @@ export type GpsdDecodeResult =
    * out of the report while the rest is kept, as the NMEA decoders do (drivers/nmea/fields.ts).
    */
   | { ok: true; report: GpsdReport; badFields: string[] }
-  | { ok: false; code: 'GPSD_BAD_JSON' | 'GPSD_BAD_FIELD' | 'GPSD_UNSUPPORTED'; reason: string; cls?: string };
+  | { ok: false; code: (typeof GpsdErrorCode)['BadJson' | 'BadField' | 'Unsupported']; reason: string; cls?: string };
 
 class BadField extends Error {}
 

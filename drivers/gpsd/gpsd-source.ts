@@ -1,11 +1,12 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { RejectLog } from '../../core/reject-log.ts';
+import { logRejects, RejectLog } from '../../core/reject-log.ts';
 import type { Reading, ReadingQuality, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
 import { LineFramer } from '../framing/line-framer.ts';
 import { DEFAULT_UERE_M } from '../nmea/fix-accumulator.ts';
+import { GnssErrorCode } from '../nmea/errors.ts';
 import type { FixQuality } from '../nmea/fix-quality.ts';
 import type { GnssValue } from '../nmea/gnss-reading.ts';
 import { checkGnssTime, type GnssTimeCheckOptions } from '../nmea/gnss-time.ts';
@@ -14,6 +15,7 @@ import type { BackoffOptions } from '../../core/backoff.ts';
 import { ReconnectingLink } from '../serial/reconnecting-link.ts';
 import { TcpLink } from '../serial/tcp-link.ts';
 import type { Timers } from '../../core/timers.ts';
+import { GpsdErrorCode } from './errors.ts';
 import { decodeGpsdLine, type GpsdGst, type GpsdSky, type GpsdTpv } from './gpsd-json.ts';
 
 /*
@@ -64,11 +66,11 @@ export class GpsdSource implements ReadingSource {
   readonly id: string;
   private readonly link: ReconnectingLink;
   private readonly framer = new LineFramer({ maxLength: MAX_LINE });
-  private readonly errors = new ErrorCounter();
+  private readonly errors = new ErrorCounter<GpsdErrorCode | GnssErrorCode>();
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly uere: Partial<Record<FixQuality, number>>;
-  private readonly rejects: RejectLog;
+  private readonly rejects: RejectLog<GpsdErrorCode>;
   private onReading: ((r: Reading) => void) | undefined;
   private sky: GpsdSky | undefined;
   private gst: GpsdGst | undefined;
@@ -82,14 +84,7 @@ export class GpsdSource implements ReadingSource {
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child(`gpsd:${options.id}`);
     this.uere = { ...DEFAULT_UERE_M, ...options.uereM };
-    this.rejects = new RejectLog({
-      clock: this.clock,
-      ...options.rejectLog,
-      write: (l) =>
-        l.kind === 'reject'
-          ? this.log.debug(`rejected: ${l.message}`, { code: l.code })
-          : this.log.info(`${l.suppressed} more rejected report(s) not logged one by one`, { byCode: l.byCode, intervalMs: l.intervalMs }),
-    });
+    this.rejects = new RejectLog({ clock: this.clock, ...options.rejectLog, write: logRejects(this.log, 'report(s)') });
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 2947;
     const linkOptions: ConstructorParameters<typeof ReconnectingLink>[0] = {
@@ -106,10 +101,10 @@ export class GpsdSource implements ReadingSource {
     this.link.onStateChange((s) => {
       if (s !== 'open') return;
       // A fresh connection: drop any half line from the previous one, then subscribe again.
-      if (this.framer.flush().length > 0) this.errors.count('GPSD_PARTIAL_LINE');
+      if (this.framer.flush().length > 0) this.errors.count(GpsdErrorCode.PartialLine);
       this.subscribed++;
       this.link.write(new TextEncoder().encode('?WATCH={"enable":true,"json":true}\n')).catch((e: Error) => {
-        this.errors.count('GPSD_WATCH_FAILED');
+        this.errors.count(GpsdErrorCode.WatchFailed);
         this.log.warn('could not subscribe', { error: e.message });
       });
     });
@@ -145,21 +140,21 @@ export class GpsdSource implements ReadingSource {
     this.rejects.tick();
     for (const ev of this.framer.push(chunk)) {
       if (ev.kind === 'discarded') {
-        this.errors.count('GPSD_LINE_TOO_LONG', ev.runs);
-        this.rejects.reject('GPSD_LINE_TOO_LONG', `line over ${MAX_LINE} bytes dropped`);
+        this.errors.count(GpsdErrorCode.LineTooLong, ev.runs);
+        this.rejects.reject(GpsdErrorCode.LineTooLong, `line over ${MAX_LINE} bytes dropped`);
         continue;
       }
       const r = decodeGpsdLine(new TextDecoder().decode(ev.bytes));
       if (!r.ok) {
         // VERSION, DEVICES, WATCH and friends are expected replies; only count them.
         this.errors.count(r.code);
-        if (r.code !== 'GPSD_UNSUPPORTED') this.rejects.reject(r.code, r.reason);
+        if (r.code !== GpsdErrorCode.Unsupported) this.rejects.reject(r.code, r.reason);
         continue;
       }
       for (const bad of r.badFields) {
         // A malformed minor field is left out and counted; the rest of the report is used.
-        this.errors.count('GPSD_BAD_FIELD');
-        this.rejects.reject('GPSD_BAD_FIELD', `${r.report.class} ${bad} (left out, rest of report kept)`);
+        this.errors.count(GpsdErrorCode.BadField);
+        this.rejects.reject(GpsdErrorCode.BadField, `${r.report.class} ${bad} (left out, rest of report kept)`);
       }
       const rep = r.report;
       if (this.options.device !== undefined && rep.device !== undefined && rep.device !== this.options.device) continue;
@@ -172,7 +167,7 @@ export class GpsdSource implements ReadingSource {
   private tpv(t: GpsdTpv): void {
     this.lastMode = t.mode;
     if (t.mode < 2 || t.lat === undefined || t.lon === undefined) {
-      this.errors.count('GNSS_NO_FIX');
+      this.errors.count(GnssErrorCode.NoFix);
       return;
     }
     const fixQuality = STATUS_QUALITY[t.status ?? 1] ?? 'gps';
@@ -183,7 +178,7 @@ export class GpsdSource implements ReadingSource {
     const plausible = (q: PlausibleQuantity, v: number | undefined): number | undefined => {
       if (v === undefined || isPlausible(q, v)) return v;
       implausible.push(q);
-      this.errors.count('GNSS_IMPLAUSIBLE');
+      this.errors.count(GnssErrorCode.Implausible);
       return undefined;
     };
     const alt = plausible('altMslM', t.altMslM);
@@ -197,7 +192,7 @@ export class GpsdSource implements ReadingSource {
       const check = checkGnssTime(t.timeMs, now, this.options.time);
       value.gnssTime = check.ms;
       value.gnssTimeStatus = check.status;
-      if (check.status === 'implausible') this.errors.count('GNSS_TIME_IMPLAUSIBLE');
+      if (check.status === 'implausible') this.errors.count(GnssErrorCode.TimeImplausible);
     }
     const valid = fixQuality !== 'estimated' && fixQuality !== 'invalid' && fixQuality !== 'simulator';
     const gst = this.gst;

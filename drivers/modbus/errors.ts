@@ -13,6 +13,7 @@ export const MODBUS_EXCEPTIONS: Readonly<Record<number, string>> = {
   11: 'gateway target device failed to respond',
 };
 
+/** Stable reasons a Modbus request fails or input is rejected; the codes never change meaning. */
 export const ModbusErrorCode = {
   Crc: 'MODBUS_CRC',
   Timeout: 'MODBUS_TIMEOUT',
@@ -25,15 +26,31 @@ export const ModbusErrorCode = {
   ProfileInvalid: 'MODBUS_PROFILE_INVALID',
   /** Bytes the sniffing decoder could not place in any CRC-valid frame. */
   Discarded: 'MODBUS_DISCARDED',
+  /** A request cut off, or not sent, because the port was closed or went away. */
   LinkClosed: 'MODBUS_LINK_CLOSED',
+  /** The source's port went away (its supervisor reopens it); counted by ModbusSource. */
+  LinkLost: 'MODBUS_LINK_LOST',
 } as const;
 
-/** MODBUS_EXCEPTION_<n>, e.g. MODBUS_EXCEPTION_2 for illegal data address. */
-export function exceptionCode(n: number): string {
+/**
+ * MODBUS_EXCEPTION_<n>, e.g. MODBUS_EXCEPTION_2 for illegal data address. The set is open: a
+ * slave may answer any exception byte, and the code names the one it sent (MODBUS_EXCEPTIONS
+ * lists those the spec defines).
+ */
+export type ModbusExceptionCode = `MODBUS_EXCEPTION_${number}`;
+export type ModbusErrorCode = (typeof ModbusErrorCode)[keyof typeof ModbusErrorCode] | ModbusExceptionCode;
+
+export function exceptionCode(n: number): ModbusExceptionCode {
   return `MODBUS_EXCEPTION_${n}`;
 }
 
-export class ModbusError extends CodedError {}
+/** An exception answer: the slave is alive and refused the request. */
+export function isExceptionCode(code: ModbusErrorCode): code is ModbusExceptionCode {
+  return code.startsWith('MODBUS_EXCEPTION_');
+}
+
+/** A Modbus failure (no stack trace, as every CodedError: see core/coded-error.ts). */
+export class ModbusError extends CodedError<ModbusErrorCode> {}
 
 export function modbusException(slave: number, fn: number, n: number): ModbusError {
   return new ModbusError(exceptionCode(n), `slave ${slave} function ${fn}: exception ${n} (${MODBUS_EXCEPTIONS[n] ?? 'unknown'})`, {

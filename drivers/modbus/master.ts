@@ -5,7 +5,7 @@ import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { crcOk } from './crc16.ts';
-import { ModbusError, ModbusErrorCode } from './errors.ts';
+import { isExceptionCode, ModbusError, ModbusErrorCode } from './errors.ts';
 import { decodeResponse, encodeRequest, responseLength, type ModbusRequest } from './frames.ts';
 
 export interface ModbusMasterOptions {
@@ -58,7 +58,7 @@ export class ModbusRtuMaster {
   /** Silence that ends a frame: 3.5 character times, fixed at 1.75 ms above 19200 baud (Modbus over Serial Line V1.02 §2.5.1.1). */
   readonly t35Ms: number;
   readonly silenceMs: number;
-  readonly errors = new ErrorCounter();
+  readonly errors = new ErrorCounter<ModbusErrorCode>();
   private readonly link: WatchedLink;
   private readonly timeoutMs: number;
   private readonly turnaroundMs: number;
@@ -252,7 +252,7 @@ export class ModbusRtuMaster {
       this.slaves.set(slave, s);
     }
     // An exception answer proves the slave is alive; only silence and garbled frames count against it.
-    const failed = result instanceof ModbusError && !result.code.startsWith('MODBUS_EXCEPTION_') && result.code !== ModbusErrorCode.LinkClosed;
+    const failed = result instanceof ModbusError && !isExceptionCode(result.code) && result.code !== ModbusErrorCode.LinkClosed;
     if (!failed) {
       if (s.state === 'down') this.log.info(`slave ${slave} is back`, { slave });
       s.state = 'up';

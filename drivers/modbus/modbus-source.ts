@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
-import { ModbusError } from './errors.ts';
+import { ModbusErrorCode, type ModbusError } from './errors.ts';
 import { ModbusRtuMaster, type ModbusMasterOptions } from './master.ts';
 import { decodePoint, planReads, type DeviceProfile, type ReadBlock } from './profile.ts';
 
@@ -49,7 +49,7 @@ export class ModbusSource implements ReadingSource {
   private readonly intervalMs: number;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly errors = new ErrorCounter();
+  private readonly errors = new ErrorCounter<ModbusErrorCode>();
   private onReading: ((r: Reading) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -69,7 +69,7 @@ export class ModbusSource implements ReadingSource {
     watchLink(this.link, {
       lost: () => {
         this.linkDown = true;
-        this.errors.count('MODBUS_LINK_LOST');
+        this.errors.count(ModbusErrorCode.LinkLost);
       },
       opened: (again) => {
         this.linkDown = false;

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { RejectLog, type RejectLogLine } from '../../core/reject-log.ts';
+import { logRejects, RejectLog } from '../../core/reject-log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
 import { createNmeaLineFramer, type FrameEvent } from '../framing/line-framer.ts';
@@ -9,6 +9,7 @@ import type { ByteLink } from '../serial/binding.ts';
 import type { LinkHealth } from '../serial/reconnecting-link.ts';
 import { systemTimers, type Timers } from '../../core/timers.ts';
 import { decodeNmeaSentence } from './codec.ts';
+import { GnssErrorCode, NmeaErrorCode, NmeaFramingCode } from './errors.ts';
 import { GnssFixAccumulator, type GnssFix } from './fix-accumulator.ts';
 import type { FixQuality } from './fix-quality.ts';
 import { gnssReadingFromFix } from './gnss-reading.ts';
@@ -43,11 +44,11 @@ export class NmeaSerialSource implements ReadingSource {
   readonly id: string;
   private readonly framer = createNmeaLineFramer();
   private readonly acc: GnssFixAccumulator;
-  private readonly errors = new ErrorCounter();
+  private readonly errors = new ErrorCounter<NmeaErrorCode | NmeaFramingCode | GnssErrorCode>();
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly log: Logger;
-  private readonly rejects: RejectLog;
+  private readonly rejects: RejectLog<NmeaErrorCode | NmeaFramingCode>;
   private onReading: ((r: Reading) => void) | undefined;
   private idleTimer: unknown;
   private readings = 0;
@@ -61,7 +62,7 @@ export class NmeaSerialSource implements ReadingSource {
     this.clock = options.clock ?? systemClock;
     this.timers = options.timers ?? systemTimers;
     this.log = (options.logger ?? silentLogger).child(`nmea:${options.id}`);
-    this.rejects = new RejectLog({ clock: this.clock, write: (l) => this.writeReject(l), ...options.rejectLog });
+    this.rejects = new RejectLog({ clock: this.clock, write: logRejects(this.log), ...options.rejectLog });
     const accOptions: ConstructorParameters<typeof GnssFixAccumulator>[0] = { clock: this.clock };
     if (options.uereM) accOptions.uereM = options.uereM;
     if (options.time) accOptions.time = options.time;
@@ -120,7 +121,7 @@ export class NmeaSerialSource implements ReadingSource {
   private handleFrames(events: FrameEvent[]): void {
     for (const ev of events) {
       if (ev.kind === 'discarded') {
-        const code = `NMEA_FRAMING_${ev.reason.toUpperCase().replace('-', '_')}`;
+        const code = NmeaFramingCode[ev.reason];
         // One event may stand for many consecutive runs (the framer merges them): count each.
         this.errors.count(code, ev.runs);
         this.rejects.reject(code, () => `discarded ${ev.length} bytes (${ev.reason}, ${ev.runs} run${ev.runs === 1 ? '' : 's'})`);
@@ -130,7 +131,7 @@ export class NmeaSerialSource implements ReadingSource {
       if (!r.ok) {
         // Unsupported sentences (GBS, GRS, proprietary) are normal traffic; counted, not logged.
         this.errors.count(r.error.code);
-        if (r.error.code !== 'NMEA_UNSUPPORTED') this.rejects.reject(r.error.code, r.error.message, r.error.details);
+        if (r.error.code !== NmeaErrorCode.Unsupported) this.rejects.reject(r.error.code, r.error.message, r.error.details);
         continue;
       }
       for (const fe of r.fieldErrors) {
@@ -141,20 +142,15 @@ export class NmeaSerialSource implements ReadingSource {
     }
   }
 
-  private writeReject(l: RejectLogLine): void {
-    if (l.kind === 'reject') this.log.debug(l.message, { code: l.code, ...l.details });
-    else this.log.info(`${l.suppressed} more rejected input(s) not logged one by one`, { byCode: l.byCode, intervalMs: l.intervalMs });
-  }
-
   private emit(fix: GnssFix | undefined): void {
     if (!fix) return;
     this.lastFix = fix;
     const reading = gnssReadingFromFix(this.id, this.clock.now(), fix);
     if (!reading) {
-      this.errors.count('GNSS_NO_POSITION');
+      this.errors.count(GnssErrorCode.NoPosition);
       return;
     }
-    if (fix.gnssTime && fix.gnssTime.status === 'implausible') this.errors.count('GNSS_TIME_IMPLAUSIBLE');
+    if (fix.gnssTime && fix.gnssTime.status === 'implausible') this.errors.count(GnssErrorCode.TimeImplausible);
     this.readings++;
     this.lastReadingAt = reading.t;
     if (this.started) this.onReading?.(reading);

@@ -1,5 +1,6 @@
 import { CodedError } from '../../core/coded-error.ts';
 
+/** Stable reasons RFID input is rejected or counted; the codes never change meaning. */
 export const RfidErrorCode = {
   /** Frame structurally complete, but the XOR (EM4100) or sum (UHF) checksum disagrees. */
   BadChecksum: 'RFID_BAD_CHECKSUM',
@@ -7,7 +8,10 @@ export const RfidErrorCode = {
   Discarded: 'RFID_DISCARDED',
   /** A well-framed UHF response that is not a tag read (error code, unsupported command). */
   ReaderMessage: 'RFID_READER_MESSAGE',
+  /** The reader's port went away (its supervisor reopens it); counted by RfidSource. */
   LinkLost: 'RFID_LINK_LOST',
 } as const;
+export type RfidErrorCode = (typeof RfidErrorCode)[keyof typeof RfidErrorCode];
 
-export class RfidError extends CodedError {}
+/** An RFID rejection (no stack trace, as every CodedError: see core/coded-error.ts). */
+export class RfidError extends CodedError<RfidErrorCode> {}

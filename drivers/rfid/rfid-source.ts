@@ -40,7 +40,7 @@ export class RfidSource implements ReadingSource {
   private readonly expireEveryMs: number;
   private readonly debouncer: SightingDebouncer;
   private readonly framer: Em4100Framer | UhfR200Framer;
-  private readonly errors = new ErrorCounter();
+  private readonly errors = new ErrorCounter<RfidErrorCode>();
   private onReading: ((r: Reading) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private state: SourceHealth['state'] = 'starting';

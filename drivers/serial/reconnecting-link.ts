@@ -4,6 +4,7 @@ import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { backoffDelay, type BackoffOptions } from '../../core/backoff.ts';
 import type { ByteLink } from './binding.ts';
+import { SerialErrorCode } from './errors.ts';
 import { systemTimers, type Timers } from '../../core/timers.ts';
 
 export type LinkState = 'idle' | 'connecting' | 'open' | 'stale' | 'down' | 'closed';
@@ -22,7 +23,8 @@ export interface LinkHealth {
   /** Failed open attempts since the last successful one. */
   failedAttempts: number;
   /**
-   * Counts by code: SERIAL_OPEN_FAILED, SERIAL_VANISHED, SERIAL_STALE, SERIAL_PATH_MOVED, SERIAL_PATH_GONE.
+   * Counts by code (SerialErrorCode): SERIAL_OPEN_FAILED, SERIAL_VANISHED, SERIAL_STALE,
+   * SERIAL_STALE_REOPEN, SERIAL_PATH_MOVED, SERIAL_PATH_GONE.
    * SERIAL_VANISHED counts every loss of an open port, whichever noticed it first: a close with
    * an error, or the watchdog finding the path gone (then SERIAL_PATH_GONE is counted too).
    */
@@ -78,7 +80,7 @@ export class ReconnectingLink implements ByteLink {
   private bytesIn = 0;
   private opens = 0;
   private lastError: string | undefined;
-  private readonly errors = new ErrorCounter();
+  private readonly errors = new ErrorCounter<SerialErrorCode>();
   private readonly dataListeners: Array<(chunk: Uint8Array) => void> = [];
   private readonly closeListeners: Array<(error?: Error) => void> = [];
   private readonly stateListeners: Array<(state: LinkState) => void> = [];
@@ -121,7 +123,7 @@ export class ReconnectingLink implements ByteLink {
 
   async write(bytes: Uint8Array): Promise<void> {
     const link = this.current;
-    if (!link) throw Object.assign(new Error(`${this.endpoint} is not open (${this.state})`), { code: 'SERIAL_NOT_OPEN' });
+    if (!link) throw Object.assign(new Error(`${this.endpoint} is not open (${this.state})`), { code: SerialErrorCode.NotOpen });
     await link.write(bytes);
   }
 
@@ -180,7 +182,7 @@ export class ReconnectingLink implements ByteLink {
     try {
       resolved = await this.resolve(this.options.path);
     } catch (e) {
-      if (gen === this.gen) this.failed('SERIAL_OPEN_FAILED', e);
+      if (gen === this.gen) this.failed(SerialErrorCode.OpenFailed, e);
       return;
     }
     const link = this.options.createLink(resolved);
@@ -195,12 +197,12 @@ export class ReconnectingLink implements ByteLink {
       if (gen !== this.gen || this.stopped) return;
       this.current = undefined;
       this.gen++;
-      this.failed('SERIAL_VANISHED', err ?? new Error(`${this.endpoint} closed underneath us`));
+      this.failed(SerialErrorCode.Vanished, err ?? new Error(`${this.endpoint} closed underneath us`));
     });
     try {
       await link.open();
     } catch (e) {
-      if (gen === this.gen) this.failed('SERIAL_OPEN_FAILED', e);
+      if (gen === this.gen) this.failed(SerialErrorCode.OpenFailed, e);
       return;
     }
     if (gen !== this.gen || this.stopped) {
@@ -219,12 +221,12 @@ export class ReconnectingLink implements ByteLink {
     this.setState('open');
   }
 
-  private failed(code: string, e: unknown): void {
+  private failed(code: (typeof SerialErrorCode)['OpenFailed' | 'Vanished'], e: unknown): void {
     const err = e as { message?: string; code?: string };
     this.errors.count(code);
     this.lastError = `${code}: ${err?.code ? `${err.code} ` : ''}${err?.message ?? String(e)}`;
     this.log.warn('port unavailable', { path: this.options.path, code, error: err?.message });
-    if (code !== 'SERIAL_VANISHED') this.failedAttempts++;
+    if (code !== SerialErrorCode.Vanished) this.failedAttempts++;
     this.setState('down');
     this.scheduleRetry();
   }
@@ -244,12 +246,12 @@ export class ReconnectingLink implements ByteLink {
    * `SERIAL_VANISHED` as well, since the close event that would otherwise count it (EIO/EBADF,
    * often later than the watchdog under load) is ignored from here on.
    */
-  private async recycle(code: string, why: string, vanished = false): Promise<void> {
+  private async recycle(code: (typeof SerialErrorCode)['PathGone' | 'PathMoved' | 'StaleReopen'], why: string, vanished = false): Promise<void> {
     const link = this.current;
     this.current = undefined;
     this.gen++;
     this.errors.count(code);
-    if (vanished) this.errors.count('SERIAL_VANISHED');
+    if (vanished) this.errors.count(SerialErrorCode.Vanished);
     this.lastError = `${code}: ${why}`;
     this.log.warn('recycling port', { path: this.options.path, code, why });
     this.setState('down');
@@ -275,14 +277,14 @@ export class ReconnectingLink implements ByteLink {
       now = undefined;
     }
     if (gen !== this.gen || !this.current) return;
-    if (now === undefined) return this.recycle('SERIAL_PATH_GONE', `${this.options.path} no longer resolves`, true);
-    if (now !== this.resolvedPath) return this.recycle('SERIAL_PATH_MOVED', `${this.options.path} now points at ${now}, not ${this.resolvedPath}`);
+    if (now === undefined) return this.recycle(SerialErrorCode.PathGone, `${this.options.path} no longer resolves`, true);
+    if (now !== this.resolvedPath) return this.recycle(SerialErrorCode.PathMoved, `${this.options.path} now points at ${now}, not ${this.resolvedPath}`);
     if (this.isStale()) {
       if (this.state !== 'stale') {
-        this.errors.count('SERIAL_STALE');
+        this.errors.count(SerialErrorCode.Stale);
         this.setState('stale');
       }
-      if (this.options.reopenWhenStale) return this.recycle('SERIAL_STALE_REOPEN', `silent for more than ${this.options.staleAfterMs} ms`);
+      if (this.options.reopenWhenStale) return this.recycle(SerialErrorCode.StaleReopen, `silent for more than ${this.options.staleAfterMs} ms`);
     }
   }
 }

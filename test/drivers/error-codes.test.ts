@@ -1,0 +1,88 @@
+/**
+ * The drivers' error codes are closed sets (issue 10: typed error codes): each subsystem keeps
+ * one `as const` registry, its counters and error classes take only those codes, and a
+ * misspelt code does not compile (the @ts-expect-error lines below are checked by
+ * `npm run typecheck`). The strings are a public contract: metrics and docs name them.
+ */
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../core/clock.ts';
+import { ErrorCounter } from '../../core/coded-error.ts';
+import { createLogger } from '../../core/log.ts';
+import { logRejects, RejectLog } from '../../core/reject-log.ts';
+import { ManualTimers } from '../../core/timers.ts';
+import { GpsdErrorCode } from '../../drivers/gpsd/errors.ts';
+import { exceptionCode, isExceptionCode, ModbusError, ModbusErrorCode } from '../../drivers/modbus/errors.ts';
+import { encodeNmeaSentence } from '../../drivers/nmea/checksum.ts';
+import { GnssErrorCode, NmeaErrorCode, NmeaFramingCode } from '../../drivers/nmea/errors.ts';
+import { NmeaSerialSource } from '../../drivers/nmea/nmea-serial-source.ts';
+import { RfidError, RfidErrorCode } from '../../drivers/rfid/errors.ts';
+import { SerialErrorCode } from '../../drivers/serial/errors.ts';
+import { MockLink } from './ais/mock-link.ts';
+
+describe('driver error codes', () => {
+  it('an NMEA source counts each framer discard under its NMEA_FRAMING_* code, and only registered codes', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const link = new MockLink();
+    const source = new NmeaSerialSource({ id: 'gps', link, clock, timers: new ManualTimers(clock) });
+    await source.start(() => {});
+    const gga = encodeNmeaSentence('GPGGA,120000.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,');
+    link.feed(`noise${gga}\r\n`); // no-start: bytes before the `$`
+    link.feed(`$GPGGA,12${gga}\r\n`); // interrupted: a `$` inside a sentence
+    link.feed(`$${'A'.repeat(300)}\r\n`); // too-long: over the 256-byte bound
+    link.feed('$GPRMC,1'); // incomplete once the source stops
+    await source.stop();
+    const errors = source.health().errors;
+    expect(errors).toMatchObject({ NMEA_FRAMING_NO_START: 1, NMEA_FRAMING_INTERRUPTED: 1, NMEA_FRAMING_TOO_LONG: 1, NMEA_FRAMING_INCOMPLETE: 1 });
+    const registered = new Set<string>([...Object.values(NmeaErrorCode), ...Object.values(NmeaFramingCode), ...Object.values(GnssErrorCode)]);
+    expect(Object.keys(errors).filter((c) => !registered.has(c))).toEqual([]);
+  });
+
+  it('keeps the strings metrics and docs name', () => {
+    expect(NmeaFramingCode).toEqual({ 'too-long': 'NMEA_FRAMING_TOO_LONG', 'no-start': 'NMEA_FRAMING_NO_START', interrupted: 'NMEA_FRAMING_INTERRUPTED', incomplete: 'NMEA_FRAMING_INCOMPLETE' });
+    expect(Object.values(GnssErrorCode).sort()).toEqual(['GNSS_IMPLAUSIBLE', 'GNSS_NO_FIX', 'GNSS_NO_POSITION', 'GNSS_TIME_IMPLAUSIBLE']);
+    expect(Object.values(GpsdErrorCode).sort()).toEqual(['GPSD_BAD_FIELD', 'GPSD_BAD_JSON', 'GPSD_LINE_TOO_LONG', 'GPSD_PARTIAL_LINE', 'GPSD_UNSUPPORTED', 'GPSD_WATCH_FAILED']);
+    expect(Object.values(SerialErrorCode).sort()).toEqual(['SERIAL_NOT_OPEN', 'SERIAL_OPEN_FAILED', 'SERIAL_PATH_GONE', 'SERIAL_PATH_MOVED', 'SERIAL_STALE', 'SERIAL_STALE_REOPEN', 'SERIAL_VANISHED']);
+    expect([ModbusErrorCode.LinkLost, RfidErrorCode.LinkLost]).toEqual(['MODBUS_LINK_LOST', 'RFID_LINK_LOST']);
+  });
+
+  it('a Modbus exception code names the byte the slave sent, and is told apart from a failure', () => {
+    expect(exceptionCode(2)).toBe('MODBUS_EXCEPTION_2');
+    expect(isExceptionCode(exceptionCode(200))).toBe(true);
+    expect(isExceptionCode(ModbusErrorCode.Timeout)).toBe(false);
+  });
+
+  it('does not compile a code outside a driver registry', () => {
+    const counter = new ErrorCounter<GpsdErrorCode | GnssErrorCode>();
+    counter.count(GpsdErrorCode.PartialLine);
+    counter.count('GNSS_NO_FIX');
+    // @ts-expect-error GNSS_NO_FX is not a GNSS code
+    counter.count('GNSS_NO_FX');
+    const serial = new ErrorCounter<SerialErrorCode>();
+    // @ts-expect-error SERIAL_VANISH is not a serial code
+    serial.count('SERIAL_VANISH');
+    const rejects = new RejectLog<NmeaErrorCode | NmeaFramingCode>({ clock: new ManualClock(0), write: () => {} });
+    rejects.reject('NMEA_FRAMING_NO_START', 'x');
+    // @ts-expect-error NMEA_FRAMING_NOSTART is not a framing code
+    rejects.reject('NMEA_FRAMING_NOSTART', 'x');
+    // @ts-expect-error RFID_BAD_CHEKSUM is not an RFID code
+    const rfid = new RfidError('RFID_BAD_CHEKSUM', 'x');
+    const exception = new ModbusError('MODBUS_EXCEPTION_11', 'gateway target device failed to respond');
+    // @ts-expect-error an exception code carries the exception's number
+    const badException = new ModbusError('MODBUS_EXCEPTION_X', 'x');
+    expect(counter.snapshot()).toEqual({ GPSD_PARTIAL_LINE: 1, GNSS_NO_FIX: 1, GNSS_NO_FX: 1 });
+    expect([serial.get('SERIAL_VANISH'), rejects.counts.total(), rfid.code, exception.code, badException.code]).toEqual([1, 2, 'RFID_BAD_CHEKSUM', 'MODBUS_EXCEPTION_11', 'MODBUS_EXCEPTION_X']);
+  });
+
+  it('the shared reject writer logs each rejection at debug with its code, and summaries at info', () => {
+    const lines: { level: string; msg: string; code?: string; byCode?: Record<string, number> }[] = [];
+    const log = createLogger('t', 'debug', (l) => lines.push(JSON.parse(l)));
+    const rejects = new RejectLog<GpsdErrorCode>({ clock: new ManualClock(0), detailPerInterval: 1, write: logRejects(log, 'report(s)') });
+    rejects.reject(GpsdErrorCode.BadJson, 'not a JSON object');
+    rejects.reject(GpsdErrorCode.BadJson, 'not a JSON object');
+    rejects.flush();
+    expect(lines.map(({ level, msg, code, byCode }) => ({ level, msg, code, byCode }))).toEqual([
+      { level: 'debug', msg: 'rejected: not a JSON object', code: 'GPSD_BAD_JSON', byCode: undefined },
+      { level: 'info', msg: '1 more rejected report(s) not logged one by one', code: undefined, byCode: { GPSD_BAD_JSON: 1 } },
+    ]);
+  });
+});
