@@ -38,6 +38,18 @@ export class CodedError<C extends string = string> extends Error {
   }
 }
 
+/**
+ * Who can fix a failure, declared beside a registry for every code in it (an `ExitClasses`
+ * map), so a new code cannot go without one: 'input' is what the user typed or handed in
+ * (usage, the configuration, the identity files it names) and is fixed by changing that;
+ * 'runtime' is what failed while running. The command line exits 2 and 3 on them
+ * (agent/cli/errors.ts).
+ */
+export type ExitClass = 'input' | 'runtime';
+
+/** One class per code of a registry `C`: a code left out, or one the registry lacks, does not compile. */
+export type ExitClasses<C extends string> = { readonly [K in C]: ExitClass };
+
 export function isCodedError(e: unknown): e is CodedError {
   return e instanceof CodedError;
 }

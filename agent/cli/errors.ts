@@ -3,7 +3,12 @@
  * documented exit code; a stack trace only when PLACE_AGENT_DEBUG is set.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { CodedError, isCodedError } from '../../core/coded-error.ts';
+import { CodedError, isCodedError, type ExitClass, type ExitClasses } from '../../core/coded-error.ts';
+import { AuthorityErrorExit } from '../authority/errors.ts';
+import { ConfigErrorExit } from '../config/errors.ts';
+import { RuntimeErrorExit } from '../runtime/errors.ts';
+import { SigningErrorExit } from '../signing/errors.ts';
+import { MqttErrorExit } from '../transport/errors.ts';
 
 /** Stable codes of the command line; subsystems raise their own. A code never changes meaning once released. */
 export const CliErrorCode = {
@@ -27,6 +32,27 @@ export const CliErrorCode = {
 } as const;
 export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
 
+/** How the command line exits on each code (ExitClass, core/coded-error.ts): usage, an input file, a private key handed to the authority and an unresolvable configured host are the user's to fix; the rest failed while running. */
+export const CliErrorExit: ExitClasses<CliErrorCode> = {
+  ACCEPT_REFUSED: 'runtime',
+  BROKER_UNREACHABLE: 'runtime',
+  CONFIG_HOST_UNRESOLVED: 'input',
+  DECODE_REJECTS_SUPPRESSED: 'runtime',
+  ENROLL_MALFORMED: 'runtime',
+  GRANT_REFUSED: 'runtime',
+  INPUT_UNREADABLE: 'input',
+  INTERNAL: 'runtime',
+  ISSUE_REFUSED: 'runtime',
+  KEY_PRIVATE_REFUSED: 'input',
+  OPS_PORT_IN_USE: 'runtime',
+  OUTPUT_UNWRITABLE: 'runtime',
+  REVOKE_REFUSED: 'runtime',
+  SERIAL_OPEN_FAILED: 'runtime',
+  TPM_UNREACHABLE: 'runtime',
+  USAGE: 'input',
+  VERIFY_EMPTY: 'runtime',
+};
+
 export class CliError extends CodedError<CliErrorCode> {}
 
 /** Short alias used throughout the command files. */
@@ -35,27 +61,20 @@ export const CliCode = CliErrorCode;
 export const EXIT = { OK: 0, FAILURES: 1, USAGE: 2, RUNTIME: 3 } as const;
 
 /**
- * The configuration and the files it names disagreeing about who this gateway is: found by
- * `config check` and by `run` before anything is opened, and the start-up self-check's refusal
- * (issue: exit 2, a message naming the mismatch), so they are configuration errors, not runtime.
+ * Each registry whose codes reach the user declares the exit class of every one of its codes
+ * beside it; a code in none of them (a driver's, a system error's) failed while running.
  */
-const IDENTITY_CONFIG_CODES: ReadonlySet<string> = new Set([
-  'IDENTITY_MISSING',
-  'IDENTITY_NO_CREDENTIAL',
-  'CREDENTIAL_NOT_THIS_DEVICE',
-  'CREDENTIAL_EXPIRED',
-  'CREDENTIAL_LEVEL',
-  'CREDENTIAL_SCOPE',
-  'CREDENTIAL_MALFORMED',
-  'ANCHOR_UNREADABLE',
-  'KEY_SOFTWARE_WITH_TPM',
-]);
+export const DECLARED_EXIT_CLASSES: readonly Readonly<Record<string, ExitClass>>[] = [CliErrorExit, ConfigErrorExit, RuntimeErrorExit, AuthorityErrorExit, SigningErrorExit, MqttErrorExit];
+
+/** The class a registry declares for `code`, or undefined when no registry above holds it. */
+export function declaredExitClass(code: string): ExitClass | undefined {
+  for (const classes of DECLARED_EXIT_CLASSES) if (Object.hasOwn(classes, code)) return classes[code];
+  return undefined;
+}
 
 /** 2 for what the user typed or handed in (usage, configuration, an input file), 3 for what failed while running. */
 export function exitCodeOf(code: string): number {
-  return code === CliCode.USAGE || code === CliCode.INPUT_UNREADABLE || code === 'KEY_PRIVATE_REFUSED' || code.startsWith('CONFIG_') || IDENTITY_CONFIG_CODES.has(code)
-    ? EXIT.USAGE
-    : EXIT.RUNTIME;
+  return declaredExitClass(code) === 'input' ? EXIT.USAGE : EXIT.RUNTIME;
 }
 
 export function reportError(e: unknown): number {

@@ -1,4 +1,4 @@
-import { CodedError } from '../../core/coded-error.ts';
+import { CodedError, type ExitClasses } from '../../core/coded-error.ts';
 
 /** Stable codes of configuration loading and validation; a code never changes meaning once released. */
 export const ConfigErrorCode = {
@@ -18,6 +18,23 @@ export const ConfigErrorCode = {
   STORE_UNWRITABLE: 'STORE_UNWRITABLE',
 } as const;
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];
+
+/** How the command line exits on each code (ExitClass, core/coded-error.ts): the configuration and the identity files it names are the user's to fix (`config check` finds them); a database that cannot be written failed while running. */
+export const ConfigErrorExit: ExitClasses<ConfigErrorCode> = {
+  CONFIG_FILE_UNREADABLE: 'input',
+  CONFIG_INVALID: 'input',
+  CONFIG_UNREADABLE: 'input',
+  CONFIG_YAML: 'input',
+  CREDENTIAL_EXPIRED: 'input',
+  CREDENTIAL_LEVEL: 'input',
+  CREDENTIAL_MALFORMED: 'input',
+  CREDENTIAL_NOT_THIS_DEVICE: 'input',
+  CREDENTIAL_SCOPE: 'input',
+  IDENTITY_MISSING: 'input',
+  IDENTITY_NO_CREDENTIAL: 'input',
+  KEY_SOFTWARE_WITH_TPM: 'input',
+  STORE_UNWRITABLE: 'runtime',
+};
 
 export interface ConfigIssue {
   path: string;

@@ -1,4 +1,4 @@
-import { CodedError } from '../../core/coded-error.ts';
+import { CodedError, type ExitClasses } from '../../core/coded-error.ts';
 /** Stable codes of the running agent: emitting, grants, outbox pressure, the demo broker, identity, sources; a code never changes meaning once released. */
 export const RuntimeErrorCode = {
   BROKER_LISTEN_FAILED: 'BROKER_LISTEN_FAILED',
@@ -53,5 +53,58 @@ export const RuntimeErrorCode = {
   TRUST_STATE_UNWRITABLE: 'TRUST_STATE_UNWRITABLE',
 } as const;
 export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
+
+/** How the command line exits on each code (ExitClass, core/coded-error.ts): the start-up self-check's refusal, a missing credential and a stray software key are configuration faults (README, "Why a start is refused"); the rest failed while running. */
+export const RuntimeErrorExit: ExitClasses<RuntimeErrorCode> = {
+  BROKER_LISTEN_FAILED: 'runtime',
+  BUDGET_REPLAY_UNREADABLE: 'runtime',
+  BROKER_PORT_IN_USE: 'runtime',
+  BROKER_UNAVAILABLE: 'runtime',
+  CHAIN_MARKER_CORRUPT: 'runtime',
+  CHAIN_MARKER_MISSING: 'runtime',
+  CHAIN_MARKER_RECREATED: 'runtime',
+  CHECKPOINT_FAILED: 'runtime',
+  CONFIG_CREDENTIAL_MISMATCH: 'input',
+  CREDENTIAL_EXPIRES_SOON: 'runtime',
+  DEMO_STATE_FOREIGN: 'runtime',
+  CREDENTIAL_FILE_UNREADABLE: 'runtime',
+  CREDENTIAL_RENEWAL_REFUSED: 'runtime',
+  CREDENTIAL_RENEWAL_REVOKED: 'runtime',
+  CREDENTIAL_REVOKED: 'runtime',
+  CREDENTIAL_REVOKED_SILENT: 'runtime',
+  CREDENTIAL_EXPIRED_SILENT: 'runtime',
+  EMIT_FAILED: 'runtime',
+  GRANT_DUPLICATE: 'runtime',
+  GRANT_EXPIRED: 'runtime',
+  GRANT_CREDENTIAL_REVOKED: 'runtime',
+  GRANT_NONCE_REUSED: 'runtime',
+  GRANT_RATE_LIMITED: 'runtime',
+  GRANT_REVOKED: 'runtime',
+  GRANT_REFUSAL_UNRECORDED: 'runtime',
+  GRANT_SETTLEMENT_UNREADABLE: 'runtime',
+  GRANT_STORE_FAILED: 'runtime',
+  GRANT_TOO_LARGE: 'runtime',
+  GRANT_WINDOW_OVER: 'runtime',
+  IDENTITY_BAD_CREDENTIAL: 'runtime',
+  IDENTITY_CORRUPT: 'runtime',
+  IDENTITY_NO_CREDENTIAL: 'input',
+  KEY_SOFTWARE_WITH_TPM: 'input',
+  OPS_PORT_IN_USE: 'runtime',
+  OUTBOX_PRESSURE: 'runtime',
+  PRESENCE_EMIT_FAILED: 'runtime',
+  PRESIGN_FAILED: 'runtime',
+  PRESSURE_CHECK_FAILED: 'runtime',
+  REVOCATION_ISSUERS_FULL: 'runtime',
+  REVOCATION_RATE_LIMITED: 'runtime',
+  REVOCATION_SEQ_CONFLICT: 'runtime',
+  REVOCATION_SEQ_OLD: 'runtime',
+  REVOCATION_STATE_UNREADABLE: 'runtime',
+  REVOCATION_STATE_UNWRITABLE: 'runtime',
+  REVOCATION_TOPIC_MISMATCH: 'runtime',
+  SOURCE_START_FAILED: 'runtime',
+  STORE_CHAIN_MISSING: 'runtime',
+  STORE_REPLACED: 'runtime',
+  TRUST_STATE_UNWRITABLE: 'runtime',
+};
 
 export class RuntimeError extends CodedError<RuntimeErrorCode> {}

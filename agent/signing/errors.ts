@@ -1,4 +1,4 @@
-import { CodedError } from '../../core/coded-error.ts';
+import { CodedError, type ExitClasses } from '../../core/coded-error.ts';
 /** Stable codes of signers, key files and epoch counters; a code never changes meaning once released. */
 export const SigningErrorCode = {
   EPOCH_CORRUPT: 'EPOCH_CORRUPT',
@@ -21,5 +21,27 @@ export const SigningErrorCode = {
   TPM_TRANSPORT_CLOSED: 'TPM_TRANSPORT_CLOSED',
 } as const;
 export type SigningErrorCode = (typeof SigningErrorCode)[keyof typeof SigningErrorCode];
+
+/** How the command line exits on each code (ExitClass, core/coded-error.ts): key and TPM faults are runtime errors (README: exit 3 for key, store, broker, TPM), a key file's mode included. */
+export const SigningErrorExit: ExitClasses<SigningErrorCode> = {
+  EPOCH_CORRUPT: 'runtime',
+  KEY_EXISTS: 'runtime',
+  KEY_MISSING: 'runtime',
+  KEY_PERMISSIONS: 'runtime',
+  KEY_UNREADABLE: 'runtime',
+  KEY_WRONG_TYPE: 'runtime',
+  SIGN_POOL_CLOSED: 'runtime',
+  SIGN_SELF_CHECK_FAILED: 'runtime',
+  SIGN_WORKER_FAILED: 'runtime',
+  TPM_CONFIG: 'runtime',
+  TPM_ENROLLMENT_MALFORMED: 'runtime',
+  TPM_KEY_FILE: 'runtime',
+  TPM_KEY_MISMATCH: 'runtime',
+  TPM_NOT_PROVISIONED: 'runtime',
+  TPM_NV_MISMATCH: 'runtime',
+  TPM_SECRET_MISSING: 'runtime',
+  TPM_SECRET_PERMISSIONS: 'runtime',
+  TPM_TRANSPORT_CLOSED: 'runtime',
+};
 
 export class SigningError extends CodedError<SigningErrorCode> {}
