@@ -1,24 +1,16 @@
 import type { NmeaEnvelope } from './envelope.ts';
-import { assign, coordinate, FieldError, int, num, numIn, oneOf, timeOfDay, type FieldIssues } from './fields.ts';
+import { FieldError, oneOf, type FieldIssues } from './fields.ts';
+import { decodeFixData, type FixData } from './fix-data.ts';
 import { fixQualityFromMode, MODE_INDICATORS, type FixQuality, type ModeIndicator } from './fix-quality.ts';
 
 /** GNS, "GNSS fix data" (NMEA 0183 v4.11 §8.3.41): GGA for multi-constellation receivers. */
-export interface GnsSentence {
+export interface GnsSentence extends FixData {
   sentence: 'GNS';
   talker: string;
-  timeOfDayMs?: number;
-  lat?: number;
-  lon?: number;
   /** One mode indicator per constellation, in the order GPS, GLONASS, Galileo, BeiDou, QZSS, NavIC. */
   modes: ModeIndicator[];
   /** Best quality over the constellations' mode indicators. */
   quality: FixQuality;
-  satellitesUsed?: number;
-  hdop?: number;
-  altMslM?: number;
-  geoidSepM?: number;
-  dgpsAgeS?: number;
-  dgpsStation?: string;
   navStatus?: string;
 }
 
@@ -40,20 +32,7 @@ export function decodeGns(e: NmeaEnvelope, m: FieldIssues): GnsSentence {
     const q = fixQualityFromMode(mode);
     if (RANK[q] > RANK[quality]) quality = q;
   }
-  const out: GnsSentence = { sentence: 'GNS', talker: e.talker, modes, quality };
-  assign(out, 'timeOfDayMs', timeOfDay(f[0]));
-  const lat = m.minor(() => coordinate(f[1], f[2], 'lat'));
-  const lon = m.minor(() => coordinate(f[3], f[4], 'lon'));
-  if (lat !== undefined && lon !== undefined) {
-    out.lat = lat;
-    out.lon = lon;
-  }
-  assign(out, 'satellitesUsed', m.minor(() => int(f[6], 'satellites')));
-  assign(out, 'hdop', m.minor(() => numIn(f[7], 'hdop', 0, 100)));
-  assign(out, 'altMslM', m.minor(() => numIn(f[8], 'altitude', -1e7, 1e8)));
-  assign(out, 'geoidSepM', m.minor(() => numIn(f[9], 'geoid separation', -1e4, 1e4)));
-  assign(out, 'dgpsAgeS', m.minor(() => num(f[10], 'dgps age')));
-  if (f[11]) out.dgpsStation = f[11];
+  const out: GnsSentence = { sentence: 'GNS', talker: e.talker, modes, quality, ...decodeFixData(f, m, { geoidSep: 9, dgpsAge: 10, dgpsStation: 11 }) };
   if (f[12]) out.navStatus = f[12];
   return out;
 }

@@ -132,6 +132,15 @@ describe('NMEA 0183 sentences', () => {
     expect(ok('$GPGNS,112257.00,3844.24011,N,00908.43828,W,AN,03,10.5,,,,*57')).toMatchObject({ sentence: 'GNS', modes: ['A', 'N'], quality: 'gps', satellitesUsed: 3, hdop: 10.5 });
   });
 
+  it('GNS with every field (built in the order of NMEA 0183 v4.11 §8.3.41: no units fields, unlike GGA)', () => {
+    const g = ok(s('GNGNS,112257.00,3844.24011,N,00908.43828,W,RR,15,0.9,128.5,45.3,1.2,0031,S'));
+    expect(g).toMatchObject({ sentence: 'GNS', modes: ['R', 'R'], quality: 'rtk-fixed', satellitesUsed: 15, hdop: 0.9, altMslM: 128.5, geoidSepM: 45.3, dgpsAgeS: 1.2, dgpsStation: '0031', navStatus: 'S' });
+    if (g.sentence !== 'GNS') throw new Error();
+    expect(g.timeOfDayMs).toBe((11 * 3600 + 22 * 60 + 57) * 1000);
+    expect(g.lat).toBeCloseTo(38 + 44.24011 / 60, 12);
+    expect(g.lon).toBeCloseTo(-(9 + 8.43828 / 60), 12);
+  });
+
   it('GLL (gr8013-w.log)', () => {
     expect(ok('$GNGLL,5230.88855,N,01327.85591,E,181141.00,A,A*70')).toMatchObject({ sentence: 'GLL', status: 'A', mode: 'A', timeOfDayMs: (18 * 3600 + 11 * 60 + 41) * 1000 });
   });
