@@ -9,7 +9,8 @@
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
-import type { ErrorCounter } from '../../core/coded-error.ts';
+import { codeOf, type ErrorCounter } from '../../core/coded-error.ts';
+import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import type { ChainVerify } from '../authority/chain-cache.ts';
 import type { ReservationGrant } from '../authority/grant.ts';
@@ -25,7 +26,7 @@ export interface AcceptanceIntakeOptions {
   chains: ChainVerify;
   clock: Clock;
   logger: Logger;
-  errors: ErrorCounter;
+  errors: ErrorCounter<AgentCountedCode>;
   grants: GrantStore;
   /** The tracked grants with this reservation id (one per grantor). */
   grantsFor: (reservation: string) => ReservationGrant[];
@@ -89,7 +90,7 @@ export class AcceptanceIntake {
       if ('topic' in via) this.o.grants.saveAcceptance(grant.cti, bytes);
     } catch (e) {
       // Still evidence now; a restart will not know it.
-      this.o.errors.count((e as { code?: string }).code ?? 'ACCEPT_STORE_FAILED');
+      this.o.errors.count(codeOf(e, RuntimeErrorCode.ACCEPT_STORE_FAILED));
       this.o.logger.error('acceptance could not be stored', { reservation, error: e as Error });
     }
     const loc = a.location;
@@ -102,7 +103,7 @@ export class AcceptanceIntake {
   }
 
   /** Counts the refusal and logs it, at most one line per code every 10 s. */
-  private reject(code: string, reason: string, via: { topic: string } | { stored: true }): false {
+  private reject(code: AgentCountedCode, reason: string, via: { topic: string } | { stored: true }): false {
     this.o.errors.count(code);
     const now = this.o.clock.now();
     if (now - (this.logged.get(code) ?? -Infinity) >= 10_000) {

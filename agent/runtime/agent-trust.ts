@@ -7,13 +7,14 @@
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ErrorCounter } from '../../core/coded-error.ts';
+import type { AgentCountedCode } from './errors.ts';
 import type { CborValue } from '../encoding/cbor-value.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import type { ReservationGrant } from '../authority/grant.ts';
 import type { Identity, SignedObservation } from '../lineage/observation.ts';
 import type { PresenceTracker } from '../domain/presence.ts';
 import { MemoryTrustState, type TrustState } from '../store/trust-state.ts';
-import { RevocationIntake, grantRevocation } from './revocation-intake.ts';
+import { RevocationIntake, grantRevocation, type GrantRevocationCode } from './revocation-intake.ts';
 import { CredentialKeeper } from './credential-keeper.ts';
 import { grantAnswerBody } from './claims-to-drafts.ts';
 
@@ -23,7 +24,7 @@ export interface AgentTrustOptions {
   anchors: TrustAnchor[];
   clock: Clock;
   logger: Logger;
-  errors: ErrorCounter;
+  errors: ErrorCounter<AgentCountedCode>;
   state?: TrustState | undefined;
   presence: PresenceTracker;
   subscribe: (topic: string, handler: (topic: string, payload: Uint8Array) => void) => void;
@@ -73,7 +74,7 @@ export class AgentTrust {
   }
 
   /** For grant intake: the code a verified grant is refused with, or undefined. */
-  grantRevoked(g: ReservationGrant): string | undefined {
+  grantRevoked(g: ReservationGrant): GrantRevocationCode | undefined {
     return grantRevocation(this.revocations.lists(), g);
   }
 

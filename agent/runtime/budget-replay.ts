@@ -56,7 +56,7 @@ export function replayBudgetUse(store: ObservationStore, windowStart: number): B
 }
 
 /** The current budget window takes up where the last run left it. */
-export function restoreBudgets(presence: PresenceTracker, store: ObservationStore, now: number, errors: ErrorCounter): void {
+export function restoreBudgets(presence: PresenceTracker, store: ObservationStore, now: number, errors: ErrorCounter<RuntimeErrorCode>): void {
   const windowMs = presence.policy.budgets.windowMs;
   const use = replayBudgetUse(store, Math.floor(now / windowMs) * windowMs);
   if (use.unreadable) errors.count(RuntimeErrorCode.BUDGET_REPLAY_UNREADABLE, use.unreadable);

@@ -27,7 +27,7 @@ import { parseCredentialClaims } from '../authority/credential.ts';
 import { decodeSign1 } from '../encoding/cose-sign1.ts';
 import type { Identity, SignedObservation } from '../lineage/observation.ts';
 import type { TrustState } from '../store/trust-state.ts';
-import { RuntimeError } from './errors.ts';
+import { RuntimeError, type AgentCountedCode } from './errors.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -48,7 +48,7 @@ export interface CredentialKeeperOptions {
   anchors: TrustAnchor[];
   clock: Clock;
   logger: Logger;
-  errors: ErrorCounter;
+  errors: ErrorCounter<AgentCountedCode>;
   state: TrustState;
   lists: () => RevocationList[];
   /** Signs a `status` observation whatever the revocation state (the one announcement). */

@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from '../../core/log.ts';
 import { codeOf, type ErrorCounter } from '../../core/coded-error.ts';
-import { RuntimeErrorCode } from './errors.ts';
+import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
 
 export interface CredentialWatchOptions {
   leaf: string;
@@ -16,7 +16,7 @@ export interface CredentialWatchOptions {
   /** Poll period, ms (default 5 s). */
   pollMs?: number;
   logger: Logger;
-  errors: ErrorCounter;
+  errors: ErrorCounter<AgentCountedCode>;
   /** The agent's renewal: resolves true when it switched, false when these are the files in use; rejects with a coded error when refused. */
   renew: (credential: Uint8Array, parents: Uint8Array[]) => Promise<boolean>;
 }

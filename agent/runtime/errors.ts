@@ -1,6 +1,13 @@
 import { CodedError, type ExitClasses } from '../../core/coded-error.ts';
+import type { SignedObjectCode } from '../authority/errors.ts';
 /** Stable codes of the running agent: emitting, grants, outbox pressure, the demo broker, identity, sources; a code never changes meaning once released. */
 export const RuntimeErrorCode = {
+  ACCEPT_BAD_TOPIC: 'ACCEPT_BAD_TOPIC',
+  ACCEPT_DUPLICATE: 'ACCEPT_DUPLICATE',
+  ACCEPT_NO_GRANT: 'ACCEPT_NO_GRANT',
+  ACCEPT_RATE_LIMITED: 'ACCEPT_RATE_LIMITED',
+  ACCEPT_STORE_FAILED: 'ACCEPT_STORE_FAILED',
+  ACCEPT_TOO_LARGE: 'ACCEPT_TOO_LARGE',
   BROKER_LISTEN_FAILED: 'BROKER_LISTEN_FAILED',
   BUDGET_REPLAY_UNREADABLE: 'BUDGET_REPLAY_UNREADABLE',
   BROKER_PORT_IN_USE: 'BROKER_PORT_IN_USE',
@@ -56,6 +63,12 @@ export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErr
 
 /** How the command line exits on each code (ExitClass, core/coded-error.ts): the start-up self-check's refusal, a missing credential and a stray software key are configuration faults (README, "Why a start is refused"); the rest failed while running. */
 export const RuntimeErrorExit: ExitClasses<RuntimeErrorCode> = {
+  ACCEPT_BAD_TOPIC: 'runtime',
+  ACCEPT_DUPLICATE: 'runtime',
+  ACCEPT_NO_GRANT: 'runtime',
+  ACCEPT_RATE_LIMITED: 'runtime',
+  ACCEPT_STORE_FAILED: 'runtime',
+  ACCEPT_TOO_LARGE: 'runtime',
   BROKER_LISTEN_FAILED: 'runtime',
   BUDGET_REPLAY_UNREADABLE: 'runtime',
   BROKER_PORT_IN_USE: 'runtime',
@@ -108,3 +121,9 @@ export const RuntimeErrorExit: ExitClasses<RuntimeErrorCode> = {
 };
 
 export class RuntimeError extends CodedError<RuntimeErrorCode> {}
+
+/**
+ * What the running agent counts (PlaceAgent.errors and the intakes it hands that counter to):
+ * its own codes, and the code each refused grant, acceptance or revocation list failed with.
+ */
+export type AgentCountedCode = RuntimeErrorCode | SignedObjectCode;

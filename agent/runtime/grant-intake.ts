@@ -8,7 +8,8 @@
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
-import type { ErrorCounter } from '../../core/coded-error.ts';
+import { codeOf, type ErrorCounter } from '../../core/coded-error.ts';
+import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import { CredentialChainCache } from '../authority/chain-cache.ts';
 import { verifyGrant, type ReservationGrant } from '../authority/grant.ts';
@@ -17,6 +18,7 @@ import type { GrantStore } from '../store/grant-store.ts';
 import type { SignedObservation } from '../lineage/observation.ts';
 import type { CborValue } from '../encoding/cbor-value.ts';
 import { grantAnswerBody } from './claims-to-drafts.ts';
+import type { GrantRevocationCode } from './revocation-intake.ts';
 
 /** DESIGN.md, wire contract v1: an inbound signed object larger than this is refused undecoded. */
 export const MAX_INBOUND_BYTES = 16 * 1024;
@@ -47,7 +49,7 @@ export interface GrantIntakeOptions {
   anchors: TrustAnchor[];
   clock: Clock;
   logger: Logger;
-  errors: ErrorCounter;
+  errors: ErrorCounter<AgentCountedCode>;
   grants: GrantStore;
   /** Hands a verified grant to presence tracking; false when it is already tracked. */
   track: (g: ReservationGrant, settled?: GrantSettlement) => boolean;
@@ -57,7 +59,7 @@ export interface GrantIntakeOptions {
    * Whether a verified grant is revoked (DESIGN.md, "Revocation list"): its code
    * (GRANT_REVOKED by cti, GRANT_CREDENTIAL_REVOKED through its grantor's chain), or undefined.
    */
-  revoked?: (g: ReservationGrant) => string | undefined;
+  revoked?: (g: ReservationGrant) => GrantRevocationCode | undefined;
   /** Verifications per topic: burst and sustained rate. */
   perTopic?: { burst: number; perSec: number };
   /** grant-refused answers on the chain: burst and sustained rate (a flood must not flood the chain). */
@@ -135,7 +137,7 @@ export class GrantIntake {
     try {
       this.o.grants.save({ cti: g.cti, hash: g.hash, nonce: g.nonce, place: g.place, reservation: g.reservation, windowStart: g.window[0], windowEnd: g.window[1] + g.graceMs, bytes, receivedAt: now });
     } catch (e) {
-      this.o.errors.count((e as { code?: string }).code ?? 'GRANT_STORE_FAILED');
+      this.o.errors.count(codeOf(e, RuntimeErrorCode.GRANT_STORE_FAILED));
       this.o.logger.error('grant could not be stored; not tracked', { error: e as Error });
       return false;
     }
@@ -159,7 +161,7 @@ export class GrantIntake {
   }
 
   /** Counts the refusal and logs it, at most one line per code every 10 s (with how many were held back). */
-  private reject(code: string, reason: string, via: { topic: string } | { stored: true }): false {
+  private reject(code: AgentCountedCode, reason: string, via: { topic: string } | { stored: true }): false {
     this.o.errors.count(code);
     const now = this.o.clock.now();
     const l = this.logged.get(code);

@@ -7,7 +7,7 @@
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import type { Logger } from '../../core/log.ts';
 import { ErrorCounter, codeOf } from '../../core/coded-error.ts';
-import { RuntimeErrorCode } from './errors.ts';
+import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
 import type { Clock } from '../../core/clock.ts';
 import { ObservationChain, type Identity, type ObservationDraft, type SignedObservation, type TimeQuality } from '../lineage/observation.ts';
 import { ObservationLog } from '../lineage/observation-log.ts';
@@ -82,7 +82,7 @@ export class PlaceAgent {
   /** Revocation lists followed, and the own credential: revoked, renewed, expiring (agent-trust.ts). */
   readonly trust: AgentTrust;
   readonly acceptances: AcceptanceIntake;
-  readonly errors = new ErrorCounter<RuntimeErrorCode>();
+  readonly errors = new ErrorCounter<AgentCountedCode>();
   readonly envelope: EnvelopeBuilder;
   private readonly envelopeEmitter: EnvelopeEmitter;
   private readonly router: ReadingRouter;

@@ -11,6 +11,7 @@
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { ErrorCounter } from '../../core/coded-error.ts';
+import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import { CredentialChainCache } from '../authority/chain-cache.ts';
 import { MAX_REVOCATION_BYTES, grantRevokedBy, revokedLink, verifyKeptRevocationList, verifyRevocationList, type RevocationList } from '../authority/revocation.ts';
@@ -26,7 +27,7 @@ export interface RevocationIntakeOptions {
   anchors: TrustAnchor[];
   clock: Clock;
   logger: Logger;
-  errors: ErrorCounter;
+  errors: ErrorCounter<AgentCountedCode>;
   state: TrustState;
   /** Subscribes to a topic (the publisher's subscribe). */
   subscribe: (topic: string, handler: (topic: string, payload: Uint8Array) => void) => void;
@@ -147,7 +148,7 @@ export class RevocationIntake {
     this.deferred.clear();
   }
 
-  private refuse(code: string, reason: string, topic: string): false {
+  private refuse(code: AgentCountedCode, reason: string, topic: string): false {
     this.o.errors.count(code);
     const now = this.o.clock.now();
     if (now - (this.logged.get(code) ?? -Infinity) >= 10_000) {
@@ -158,8 +159,11 @@ export class RevocationIntake {
   }
 }
 
+/** Why a verified grant is revoked: by its cti, or through a credential of its grantor's chain. */
+export type GrantRevocationCode = (typeof RuntimeErrorCode)['GRANT_CREDENTIAL_REVOKED' | 'GRANT_REVOKED'];
+
 /** Why a verified grant may not be honoured under `lists`: GRANT_CREDENTIAL_REVOKED, GRANT_REVOKED, or undefined. */
-export function grantRevocation(lists: RevocationList[], g: ReservationGrant): string | undefined {
+export function grantRevocation(lists: RevocationList[], g: ReservationGrant): GrantRevocationCode | undefined {
   if (!g.chain || lists.length === 0) return undefined;
   if (revokedLink(lists, g.chain)) return 'GRANT_CREDENTIAL_REVOKED';
   return grantRevokedBy(lists, g.cti, g.chain) ? 'GRANT_REVOKED' : undefined;
