@@ -74,9 +74,10 @@ export type ForeignCode = string & { readonly foreign: unique symbol };
 /**
  * Error counters keyed by code, for health and metrics; bad input is counted, never dropped
  * silently. `C` is the subsystem's registry (its `as const` codes' union): a code outside it
- * does not compile, except one read off a thrown error through codeOf (a ForeignCode).
+ * does not compile, except one read off a thrown error through codeOf (a ForeignCode). `C`
+ * defaults to never: a counter that names no registry counts no literal code at all.
  */
-export class ErrorCounter<C extends string = string> {
+export class ErrorCounter<C extends string = never> {
   private readonly counts = new Map<string, number>();
 
   count(code: C | ForeignCode, n = 1): void {
@@ -98,3 +99,6 @@ export class ErrorCounter<C extends string = string> {
     return Object.fromEntries(this.counts);
   }
 }
+
+/** A counter as its readers see it (health, metrics, ports): counts by any code, no counting. */
+export type ErrorCounts = Pick<ErrorCounter, 'get' | 'total' | 'snapshot'>;

@@ -1,6 +1,8 @@
 import { CodedError } from '../../core/coded-error.ts';
 /** Stable codes of operations: the status client and chain export; a code never changes meaning once released. */
 export const OpsErrorCode = {
+  /** The status could not be read for a reason that carries no code of its own (printed, exit 3). */
+  OPS_STATUS_FAILED: 'OPS_STATUS_FAILED',
   OPS_STATUS_HTTP: 'OPS_STATUS_HTTP',
   OPS_STATUS_MALFORMED: 'OPS_STATUS_MALFORMED',
   OPS_STATUS_UNREACHABLE: 'OPS_STATUS_UNREACHABLE',

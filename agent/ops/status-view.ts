@@ -6,7 +6,8 @@
 import { deliveryLagMs, type AgentStatus, type SourceStatus } from './status.ts';
 import { formatSeconds } from './progress.ts';
 import { DEFAULT_OPS_HOST, DEFAULT_OPS_PORT } from './http.ts';
-import { OpsError } from './errors.ts';
+import { codeOf } from '../../core/coded-error.ts';
+import { OpsError, OpsErrorCode } from './errors.ts';
 
 export const DEFAULT_STATUS_URL = `http://${DEFAULT_OPS_HOST}:${DEFAULT_OPS_PORT}`;
 
@@ -168,7 +169,7 @@ export async function runStatusCommand(opts: StatusCommandOptions = {}): Promise
       out.write(opts.json ? JSON.stringify(status, null, 2) + '\n' : renderStatusLines(status, { width: out.columns }).join('\n') + '\n');
       return 0;
     } catch (e) {
-      err.write(`place-agent: ${(e as { code?: string }).code ?? 'OPS_STATUS_FAILED'}: ${e instanceof Error ? e.message : String(e)}\n`);
+      err.write(`place-agent: ${codeOf(e, OpsErrorCode.OPS_STATUS_FAILED)}: ${e instanceof Error ? e.message : String(e)}\n`);
       return 3;
     }
   }
@@ -184,7 +185,7 @@ export async function runStatusCommand(opts: StatusCommandOptions = {}): Promise
         screen.draw([...lines, '', `refreshing every ${formatSeconds(interval / 1000)} from ${url}; Ctrl-C to leave`]);
       } catch (e) {
         if (stop.aborted) break;
-        if ((e as { code?: string }).code === 'OPS_STATUS_WRONG_AGENT') {
+        if (codeOf(e, OpsErrorCode.OPS_STATUS_FAILED) === OpsErrorCode.OPS_STATUS_WRONG_AGENT) {
           screen.end();
           err.write(`place-agent: OPS_STATUS_WRONG_AGENT: ${(e as Error).message}\n`);
           return 3;

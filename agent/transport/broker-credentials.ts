@@ -21,11 +21,7 @@ export const BrokerConfigCodes = {
 } as const;
 export type BrokerConfigCode = (typeof BrokerConfigCodes)[keyof typeof BrokerConfigCodes];
 
-export class BrokerConfigError extends CodedError {
-  constructor(code: BrokerConfigCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(code, message, details, options);
-  }
-}
+export class BrokerConfigError extends CodedError<BrokerConfigCode> {}
 
 export interface BrokerSettings {
   url: string;

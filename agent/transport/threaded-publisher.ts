@@ -17,7 +17,7 @@ import type { PublisherOptions } from './mqtt-publisher.ts';
 import type { Publisher, PublisherStats, RawPublishOptions } from '../../core/ports/publisher.ts';
 import { packRows, type FromWorker, type ToWorker } from './threaded-protocol.ts';
 import { Backoff } from '../../core/backoff.ts';
-import { MqttError, type PublisherErrorCode } from './errors.ts';
+import { MqttError, MqttErrorCode, type PublisherErrorCode } from './errors.ts';
 
 
 export class ThreadedPublisher implements Publisher {
@@ -121,7 +121,7 @@ export class ThreadedPublisher implements Publisher {
         const p = this.raw.get(m.id);
         this.raw.delete(m.id);
         if (!p) return;
-        if (m.error) p.reject(new CodedError(m.error.code ?? 'MQTT_PUBLISH_FAILED', m.error.message));
+        if (m.error) p.reject(new CodedError(codeOf(m.error, MqttErrorCode.MQTT_PUBLISH_FAILED), m.error.message));
         else p.resolve();
         return;
       }

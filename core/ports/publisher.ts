@@ -3,7 +3,7 @@
  * ThreadedPublisher (the same publisher in a worker thread) both provide it, and both pass
  * test/contract/publisher.contract.ts.
  */
-import type { ErrorCounter } from '../coded-error.ts';
+import type { ErrorCounts } from '../coded-error.ts';
 import type { OutboxRow } from './store.ts';
 
 export interface PublisherStats {
@@ -39,7 +39,7 @@ export interface Publisher {
   /** Tells the publisher the outbox may have rows to send. */
   kick(): void;
   readonly stats: PublisherStats;
-  readonly errors: ErrorCounter;
+  readonly errors: ErrorCounts;
   readonly isConnected: boolean;
   readonly inflightCount: number;
 }

@@ -57,6 +57,9 @@ describe('driver error codes', () => {
     counter.count('GNSS_NO_FIX');
     // @ts-expect-error GNSS_NO_FX is not a GNSS code
     counter.count('GNSS_NO_FX');
+    const unnamed = new ErrorCounter();
+    // @ts-expect-error a counter that names no registry counts no literal code
+    unnamed.count('GNSS_NO_FIX');
     const serial = new ErrorCounter<SerialErrorCode>();
     // @ts-expect-error SERIAL_VANISH is not a serial code
     serial.count('SERIAL_VANISH');
@@ -70,7 +73,7 @@ describe('driver error codes', () => {
     // @ts-expect-error an exception code carries the exception's number
     const badException = new ModbusError('MODBUS_EXCEPTION_X', 'x');
     expect(counter.snapshot()).toEqual({ GPSD_PARTIAL_LINE: 1, GNSS_NO_FIX: 1, GNSS_NO_FX: 1 });
-    expect([serial.get('SERIAL_VANISH'), rejects.counts.total(), rfid.code, exception.code, badException.code]).toEqual([1, 2, 'RFID_BAD_CHEKSUM', 'MODBUS_EXCEPTION_11', 'MODBUS_EXCEPTION_X']);
+    expect([unnamed.total(), serial.get('SERIAL_VANISH'), rejects.counts.total(), rfid.code, exception.code, badException.code]).toEqual([1, 1, 2, 'RFID_BAD_CHEKSUM', 'MODBUS_EXCEPTION_11', 'MODBUS_EXCEPTION_X']);
   });
 
   it('the shared reject writer logs each rejection at debug with its code, and summaries at info', () => {
