@@ -5,7 +5,8 @@
  * MockController.defineBehavior): the first behaviour that returns a response, or
  * 'silent', handles the request.
  */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { closePort, openDevicePort } from './device-port.ts';
 import { withCrc } from '../drivers/modbus/crc16.ts';
 import { ModbusFrameScanner, type SniffedFrame } from '../drivers/modbus/sniffer.ts';
 
@@ -64,17 +65,15 @@ export class SimulatedModbusSlave {
   }
 
   async open(): Promise<void> {
-    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+    const port = await openDevicePort(this.options.path, this.options.baudRate);
     port.on('data', (chunk: Buffer) => this.onData(chunk));
-    port.on('error', () => {});
     this.port = port;
   }
 
   async close(): Promise<void> {
     const port = this.port;
     this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await closePort(port);
   }
 
   private onData(chunk: Buffer): void {

@@ -3,7 +3,8 @@
  * writes RDM6300 (14-byte) or ID-12LA (16-byte) frames for chosen tags, with optional bad
  * checksums and garbage bytes between frames, as a noisy field reader does.
  */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { closePort, openDevicePort } from './device-port.ts';
 import { encodeEm4100Frame, type Em4100Format } from '../drivers/rfid/em4100.ts';
 
 export interface SimulatedRfidReaderOptions {
@@ -21,16 +22,13 @@ export class SimulatedRfidReader {
   constructor(private readonly options: SimulatedRfidReaderOptions) {}
 
   async open(): Promise<void> {
-    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate ?? 9600, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-    port.on('error', () => {});
-    this.port = port;
+    this.port = await openDevicePort(this.options.path, this.options.baudRate ?? 9600);
   }
 
   async close(): Promise<void> {
     const port = this.port;
     this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await closePort(port);
   }
 
   async sendTag(tag: string, opts: { badChecksum?: boolean; format?: Em4100Format } = {}): Promise<void> {

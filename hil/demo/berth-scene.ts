@@ -10,7 +10,9 @@ import { SimulatedModbusSlave } from '../modbus-slave.ts';
 import { GpsdDaemon, freeLoopbackPort } from '../gpsd.ts';
 import { encodeNmeaSentence } from '../../drivers/nmea/checksum.ts';
 import { positionA } from '../../test/drivers/ais/ais-encoder.ts';
-import { closePort, openDevicePort, Teardown, writeTo, type PlaceScene } from './scene.ts';
+import { closePort, openDevicePort, writeTo } from '../device-port.ts';
+import { Teardown } from '../teardown.ts';
+import type { PlaceScene } from './scene.ts';
 
 const VESSEL = 211331640;
 const PASSING = [244000101, 244000102, 244000103];

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { SocatPtyPair } from '../pty.ts';
 import { SimulatedModbusSlave } from '../modbus-slave.ts';
 import { SimulatedRfidReader } from '../rfid-reader.ts';
+import { addEnergyMeter, setPowerW } from '../energy-meter.ts';
 import { startPtyRig } from '../../firmware-bridge/host-sim/pty-rig.ts';
-import { Teardown, type PlaceScene } from './scene.ts';
+import { Teardown } from '../teardown.ts';
+import type { PlaceScene } from './scene.ts';
 
 const CARD = '0415AB3C9E';
-/** drivers/modbus/profiles/energy-meter.json: total system power (W) at input register 52. */
-const POWER_REGISTER = 52;
 
 export async function chargerScene(dir: string): Promise<PlaceScene> {
   const t = new Teardown();
@@ -32,9 +32,7 @@ export async function chargerScene(dir: string): Promise<PlaceScene> {
       t.add(() => p.kill());
     }
     const meter = new SimulatedModbusSlave({ path: meterPty.linkB, baudRate: 9600 });
-    meter.addUnit(1, { input: Object.fromEntries(Array.from({ length: 80 }, (_, i) => [i, 0])) });
-    meter.setFloat32(1, 'input', 0, 230.1);
-    meter.setFloat32(1, 'input', POWER_REGISTER, 0);
+    addEnergyMeter(meter);
     await meter.open();
     t.add(() => meter.close());
     const reader = new SimulatedRfidReader({ path: cardPty.linkB, format: 'rdm6300' });
@@ -52,7 +50,7 @@ export async function chargerScene(dir: string): Promise<PlaceScene> {
       arrival: `a vehicle plugs in and draws 11 kW; card ${CARD} is held to the reader`,
       async arrive() {
         setPlug(true);
-        meter.setFloat32(1, 'input', POWER_REGISTER, 11_000);
+        setPowerW(meter, 11_000);
         // A card held to the reader repeats its frame, as an RDM6300 does.
         for (let i = 0; i < 8; i++) {
           await reader.sendTag(CARD);
@@ -62,7 +60,7 @@ export async function chargerScene(dir: string): Promise<PlaceScene> {
       departure: 'the vehicle stops drawing and unplugs',
       async leave() {
         setPlug(false);
-        meter.setFloat32(1, 'input', POWER_REGISTER, 0);
+        setPowerW(meter, 0);
       },
       close: () => t.run(),
     };

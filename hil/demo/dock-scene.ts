@@ -10,7 +10,9 @@ import { SocatPtyPair } from '../pty.ts';
 import { SimulatedRfidReader } from '../rfid-reader.ts';
 import { startPtyRig } from '../../firmware-bridge/host-sim/pty-rig.ts';
 import { encodeUhfTagNotice } from '../../drivers/rfid/uhf-r200.ts';
-import { closePort, openDevicePort, Teardown, writeTo, type PlaceScene } from './scene.ts';
+import { closePort, openDevicePort, writeTo } from '../device-port.ts';
+import { Teardown } from '../teardown.ts';
+import type { PlaceScene } from './scene.ts';
 
 const BADGE = '0415AB3C9E';
 const TRAILER_EPC = 'E28011700000020A1B2C3D4E';

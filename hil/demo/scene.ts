@@ -3,7 +3,6 @@
  * unit its grants name, and the physical events (a unit arrives, a unit leaves). Each place's
  * scene (berth-scene.ts, charger-scene.ts, dock-scene.ts) builds its devices from hil/.
  */
-import { SerialPort } from 'serialport';
 
 export interface PlaceScene {
   /** Source id in the example configuration → the pty path the agent opens instead of /dev/... */
@@ -24,40 +23,4 @@ export interface PlaceScene {
   /** The unit goes. */
   leave(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Closes what a scene opened, last first, whatever fails on the way. */
-export class Teardown {
-  private readonly steps: Array<() => Promise<void> | void> = [];
-  add(step: () => Promise<void> | void): void {
-    this.steps.push(step);
-  }
-  async run(): Promise<void> {
-    while (this.steps.length) {
-      try {
-        await this.steps.pop()!();
-      } catch {
-        // Keep closing the rest: a device that is already gone must not leave the others running.
-      }
-    }
-  }
-}
-
-/** Opens the device end of a pty as the simulated device does. */
-export async function openDevicePort(path: string, baudRate: number): Promise<SerialPort> {
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-  port.on('error', () => {});
-  return port;
-}
-
-export function writeTo(port: SerialPort, bytes: string | Uint8Array): Promise<void> {
-  return new Promise((resolve) => {
-    if (!port.isOpen) return resolve();
-    port.write(typeof bytes === 'string' ? bytes : Buffer.from(bytes), () => port.drain(() => resolve()));
-  });
-}
-
-export function closePort(port: SerialPort): Promise<void> {
-  return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
 }

@@ -8,20 +8,14 @@
  * exactly the observations about units that must be signed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import mqtt from 'mqtt';
-import { SerialPort } from 'serialport';
-import { SocatPtyPair } from '../../hil/pty.ts';
-import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
-import { SimulatedModbusSlave } from '../../hil/modbus-slave.ts';
-import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
-import { storedObservations } from '../support/stored-observations.ts';
-import { envelopeAfter as envelopeAfterIn, plain, gatewayConfigHead, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
+import type { SerialPort } from 'serialport';
+import { PlaceRig } from '../../hil/place-rig.ts';
+import type { SimulatedModbusSlave } from '../../hil/modbus-slave.ts';
+import type { SocatPtyPair } from '../../hil/pty.ts';
+import { writeTo as write } from '../../hil/device-port.ts';
+import { waitFor } from './agent-process.ts';
+import { envelopeAfter, envelopeChange, plain, signedObservations, unitObservations, unverified, type EnvelopeDims } from '../support/place-gateway.ts';
 import { positionA } from '../drivers/ais/ais-encoder.ts';
-import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
-import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 import { CLAIM } from '../../agent/lineage/observation.ts';
 
 const PLACE = 'urn:place:TEST:berth:42';
@@ -57,102 +51,46 @@ const aisAt = (mmsi: number, northM: number): string =>
   positionA({ mmsi, lat: Math.round((ANCHOR.lat + northM / 111_195) * 600_000), lon: Math.round(ANCHOR.lon * 600_000), accuracy: true, status: 5 }) + '\r\n';
 
 describe('berth gateway on real drivers through ptys', () => {
-  let dir: string;
+  let rig: PlaceRig;
   let radarPty: SocatPtyPair;
   let aisPty: SocatPtyPair;
   let gnssPty: SocatPtyPair;
-  let broker: Mosquitto;
   let radar: SimulatedModbusSlave;
   let ais: SerialPort;
-  let gnss: SerialPort;
-  let agent: AgentProcess | undefined;
   let gnssAt = SURVEYED;
-  let ticker: NodeJS.Timeout | undefined;
   /** ultrasonic-range profile: distance in mm at holding register 0x0100, status at 0x0101. */
   const setRange = (mm: number) => radar.units.get(1)!.holding.set(256, mm);
-  const write = (port: SerialPort, s: string) => new Promise<void>((r) => port.write(s, () => port.drain(() => r())));
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pa-berth-'));
-    radarPty = new SocatPtyPair(join(dir, 'radar-agent'), join(dir, 'radar-device'));
-    aisPty = new SocatPtyPair(join(dir, 'ais-agent'), join(dir, 'ais-device'));
-    gnssPty = new SocatPtyPair(join(dir, 'gnss-agent'), join(dir, 'gnss-device'));
-    for (const p of [radarPty, aisPty, gnssPty]) await p.start();
-    broker = await startMosquitto();
-    radar = new SimulatedModbusSlave({ path: radarPty.linkB, baudRate: 19200 });
-    radar.addUnit(1, { holding: { 256: 12_000, 257: 0 } });
-    await radar.open();
-    ais = new SerialPort({ path: aisPty.linkB, baudRate: 38400 });
-    gnss = new SerialPort({ path: gnssPty.linkB, baudRate: 9600 });
-    await Promise.all([ais, gnss].map((p) => new Promise<void>((r) => p.once('open', () => r()))));
-    ticker = setInterval(() => void write(gnss, fixSentences(gnssAt)), 500);
+    rig = await PlaceRig.start('berth', PLACE);
+    ({ pty: radarPty, slave: radar } = await rig.modbusSlave('radar', 19200, (r) => r.addUnit(1, { holding: { 256: 12_000, 257: 0 } })));
+    ({ pty: aisPty, port: ais } = await rig.serialDevice('ais', 38400));
+    const gnss = await rig.serialDevice('gnss', 9600);
+    gnssPty = gnss.pty;
+    const ticker = setInterval(() => void write(gnss.port, fixSentences(gnssAt)), 500);
+    rig.defer(() => clearInterval(ticker));
   }, 60_000);
 
-  afterAll(async () => {
-    clearInterval(ticker);
-    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
-    await radar?.close();
-    for (const p of [ais, gnss]) if (p?.isOpen) await new Promise<void>((r) => p.close(() => r()));
-    for (const p of [radarPty, aisPty, gnssPty]) await p?.kill();
-    await broker?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rig?.close());
 
   it('signs the berth as radar and AIS see it, attests a corroborated arrival, flags a jumping transponder, ignores distant vessels', async () => {
-    const state = join(dir, 'state');
-    const auth = join(dir, 'authority');
-    await provisionGateway(state, auth, 'urn:place-authority:port', PLACE);
-    const cfg = join(dir, 'berth.yaml');
-    writeFileSync(
-      cfg,
-      [
-        ...gatewayConfigHead(PLACE, state, auth, broker.url),
-        'envelope:',
-        '  intervalSeconds: 30',
-        '  minIntervalSeconds: 0.2',
-        '  placeType: berth',
-        '  dims: { length_m: { value: 320 }, beam_m: { value: 52 }, draft_m: { value: 14.5 } }',
-        'presence:',
-        '  holdSeconds: 4',
-        `  anchor: { lat: ${ANCHOR.lat}, lon: ${ANCHOR.lon} }`,
-        '  atPlaceM: 150',
-        `position: { lat: ${SURVEYED.lat}, lon: ${SURVEYED.lon}, accuracyM: 3, maxDriftM: 100 }`,
-        'metrics:',
-        '  enabled: false',
-        'sources:',
-        '  - id: radar',
-        '    type: modbus',
-        `    port: ${radarPty.linkA}`,
-        '    baudRate: 19200',
-        '    pollSeconds: 0.3',
-        '    staleSeconds: 5',
-        '    slaves: [{ unit: 1, profile: ultrasonic-range }]',
-        '  - id: ais',
-        '    type: ais-serial',
-        `    port: ${aisPty.linkA}`,
-        '    baudRate: 38400',
-        '  - id: gnss',
-        '    type: nmea-serial',
-        `    port: ${gnssPty.linkA}`,
-        '    baudRate: 9600',
-      ].join('\n') + '\n',
-    );
-    const check = await runAgent(['config', 'check', cfg]);
-    expect(check.code, check.stderr + check.stdout).toBe(0);
-    agent = spawnAgent(['run', '--config', cfg]);
-    const db = join(state, 'agent.db');
+    await rig.provision('urn:place-authority:port');
+    const cfg = await rig.configure('berth.yaml', {
+      envelope: { intervalSeconds: 30, minIntervalSeconds: 0.2, placeType: 'berth', dims: { length_m: { value: 320 }, beam_m: { value: 52 }, draft_m: { value: 14.5 } } },
+      presence: { holdSeconds: 4, anchor: ANCHOR, atPlaceM: 150 },
+      position: { ...SURVEYED, accuracyM: 3, maxDriftM: 100 },
+      sources: [
+        { id: 'radar', type: 'modbus', port: radarPty.linkA, baudRate: 19200, pollSeconds: 0.3, staleSeconds: 5, slaves: [{ unit: 1, profile: 'ultrasonic-range' }] },
+        { id: 'ais', type: 'ais-serial', port: aisPty.linkA, baudRate: 38400 },
+        { id: 'gnss', type: 'nmea-serial', port: gnssPty.linkA, baudRate: 9600 },
+      ],
+    });
+    rig.run(cfg);
+    const db = rig.db;
     const signed = () => signedObservations(db);
-    const headSeq = () => signed().at(-1)?.seq ?? 0;
-    const changeTo = async (pred: (d: EnvelopeDims) => boolean, what: string) => {
-      const mark = headSeq();
-      const t0 = Date.now();
-      const e = await envelopeAfterIn(db, mark, pred, what);
-      expect(Date.now() - t0, `${what} within 6 s (the period is 30 s)`).toBeLessThan(6000);
-      return e;
-    };
 
     // Free berth; the gateway's own fix and clock from GNSS.
-    const free = await envelopeAfterIn(db, 0, (d) => d.occupied?.value === false, 'a free berth', 60_000);
+    const free = await envelopeAfter(db, 0, (d) => d.occupied?.value === false, 'a free berth', 60_000);
     expect(free.body.dims).toMatchObject({
       length_m: { value: 320, unit: 'm', sources: ['config'] },
       beam_m: { value: 52, unit: 'm' },
@@ -167,15 +105,7 @@ describe('berth gateway on real drivers through ptys', () => {
     expect(plain(latest.claims.get(CLAIM.tq))).toMatchObject({ src: 'gnss' });
 
     // Grants for the vessel and for a transponder that will claim the berth with no hull under the radar.
-    const now = Date.now();
-    const grantFile = join(dir, 'R1.grant');
-    const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-    for (const [reservation, mmsi, file] of [['R1', VESSEL, grantFile], ['R2', GHOST, join(dir, 'R2.grant')]] as const) {
-      const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', reservation, '--unit', `mmsi:${mmsi}`, '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '100', '--grace', '60000', '--out', file]);
-      expect(g.code, g.stderr).toBe(0);
-      await pub.publishAsync(`pm/v1/${PLACE}/grants/${reservation}`, readFileSync(file), { qos: 1, retain: true });
-    }
-    await pub.endAsync();
+    for (const [reservation, mmsi] of [['R1', VESSEL], ['R2', GHOST]] as const) await rig.grant({ reservation, unit: `mmsi:${mmsi}`, toleranceM: 100 });
     await new Promise((r) => setTimeout(r, 1500));
 
     // AIS-only spoof: accurate, steady reports from 15 m off the anchor inside its window, the
@@ -192,7 +122,7 @@ describe('berth gateway on real drivers through ptys', () => {
     const vesselTicker = setInterval(() => vesselAlongside && void write(ais, aisAt(VESSEL, 20)), 1000);
     try {
       setRange(4200);
-      const occupied = await changeTo((d) => d.occupied?.value === true, 'the berth occupied');
+      const occupied = await envelopeChange(db, (d) => d.occupied?.value === true, 'the berth occupied');
       expect((occupied.body.dims as EnvelopeDims).occupied!.sources).toContain('radar');
       await waitFor(() => signed().some((o) => o.kind === 'presence' && o.body.event === 'arrived'), 20_000, 'an arrival');
 
@@ -217,16 +147,15 @@ describe('berth gateway on real drivers through ptys', () => {
       // The vessel leaves.
       vesselAlongside = false;
       setRange(12_000);
-      await changeTo((d) => d.occupied?.value === false, 'the berth clearing');
+      await envelopeChange(db, (d) => d.occupied?.value === false, 'the berth clearing');
       await waitFor(() => signed().some((o) => o.kind === 'presence' && o.body.event === 'departed'), 30_000, 'a departure');
     } finally {
       clearInterval(vesselTicker);
     }
 
-    agent.proc.kill('SIGTERM');
-    expect(await agent.exited, agent.stderr()).toBe(0);
-    const verifier = new ObservationVerifier([loadTrustAnchor(join(auth, 'anchor.cose'))]);
-    for (const r of storedObservations(db)) expect(verifier.check(r.bytes).ok).toBe(true);
+    const stopped = await rig.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(unverified(db, rig.anchor)).toEqual([]);
     const all = signed();
     expect(unitObservations(all)).toEqual([`reservation:not-credible:mmsi:${GHOST}`, `presence:arrived:mmsi:${VESSEL}`, `reservation:not-credible:mmsi:${SPOOFER}`, `presence:departed:mmsi:${VESSEL}`]);
     expect(all.find((o) => o.body.event === 'arrived')!.body).toMatchObject({ reservation: 'R1', corroborated: true, modalities: ['ais', 'range'], flags: [] });

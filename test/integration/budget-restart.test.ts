@@ -8,14 +8,11 @@
  * about units is signed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SerialPort } from 'serialport';
-import { SocatPtyPair } from '../../hil/pty.ts';
-import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
-import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
-import { gatewayConfigHead, provisionGateway, signedObservations, unitObservations } from '../support/place-gateway.ts';
+import { PlaceRig } from '../../hil/place-rig.ts';
+import type { SocatPtyPair } from '../../hil/pty.ts';
+import { closePort, openDevicePort, writeTo } from '../../hil/device-port.ts';
+import { waitFor } from './agent-process.ts';
+import { signedObservations, unitObservations } from '../support/place-gateway.ts';
 import { positionA } from '../drivers/ais/ais-encoder.ts';
 
 const PLACE = 'urn:place:TEST:berth:9';
@@ -27,33 +24,24 @@ const aisAt = (mmsi: number, northM: number): string =>
   positionA({ mmsi, lat: Math.round((ANCHOR.lat + northM / 111_195) * 600_000), lon: Math.round(ANCHOR.lon * 600_000), accuracy: true, status: 5 }) + '\r\n';
 
 describe('presence budgets survive a restart', () => {
-  let dir: string;
+  let rig: PlaceRig;
   let pty: SocatPtyPair;
-  let broker: Mosquitto;
-  let agent: AgentProcess | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pa-budget-'));
-    pty = new SocatPtyPair(join(dir, 'ais-agent'), join(dir, 'ais-device'));
-    broker = await startMosquitto();
+    rig = await PlaceRig.start('budget', PLACE);
+    pty = await rig.pty('ais', { start: false });
   }, 60_000);
 
-  afterAll(async () => {
-    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
-    await pty?.kill();
-    await broker?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rig?.close());
 
   /** Starts the pty and the agent; each vessel then reports three times, 1.1 s apart (two reports make an AIS-only track credible here). */
   async function run(cfg: string, db: string, vessels: number[], expected: string[]): Promise<void> {
     const starts = () => signedObservations(db).filter((o) => o.kind === 'status' && o.body.event === 'started').length;
     const before = starts();
     await pty.start();
-    agent = spawnAgent(['run', '--config', cfg]);
-    const ais = new SerialPort({ path: pty.linkB, baudRate: 38400 });
-    await new Promise<void>((r) => ais.once('open', () => r()));
-    const write = (s: string) => new Promise<void>((r) => ais.write(s, () => ais.drain(() => r())));
+    rig.run(cfg);
+    const ais = await openDevicePort(pty.linkB, 38400);
+    const write = (s: string) => writeTo(ais, s);
     await waitFor(() => starts() > before, 30_000, 'the agent started');
     await new Promise((r) => setTimeout(r, 1000)); // the AIS port opened by the agent
     for (let round = 0; round < 3; round++) {
@@ -62,42 +50,26 @@ describe('presence budgets survive a restart', () => {
     }
     await waitFor(() => unitObservations(signedObservations(db)).length >= expected.length, 30_000, `${expected.length} observations about units`);
     await new Promise((r) => setTimeout(r, 2000)); // anything more that would be signed
-    agent.proc.kill('SIGTERM');
-    expect(await agent.exited, agent.stderr()).toBe(0);
-    await new Promise<void>((r) => ais.close(() => r()));
+    const stopped = await rig.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+    await closePort(ais);
     await pty.kill();
     expect(unitObservations(signedObservations(db))).toEqual(expected);
   }
 
   it('takes up the window where the last run left it', async () => {
-    const state = join(dir, 'state');
-    const auth = join(dir, 'authority');
-    await provisionGateway(state, auth, 'urn:place-authority:port', PLACE);
-    const cfg = join(dir, 'berth.yaml');
-    writeFileSync(
-      cfg,
-      [
-        ...gatewayConfigHead(PLACE, state, auth, broker.url),
-        'envelope:',
-        '  placeType: berth',
-        '  dims: { length_m: { value: 320 } }',
-        'presence:',
-        '  holdSeconds: 30',
-        `  anchor: { lat: ${ANCHOR.lat}, lon: ${ANCHOR.lon} }`,
+    await rig.provision('urn:place-authority:port');
+    const cfg = await rig.configure('berth.yaml', {
+      envelope: { placeType: 'berth', dims: { length_m: { value: 320 } } },
+      presence: {
+        holdSeconds: 30,
+        anchor: ANCHOR,
         // A 30-day window: the test never straddles two.
-        '  budgets: { windowSeconds: 2592000, perPlace: 3, perUnit: 1, perGrant: 8 }',
-        'metrics:',
-        '  enabled: false',
-        'sources:',
-        '  - id: ais',
-        '    type: ais-serial',
-        `    port: ${pty.linkA}`,
-        '    baudRate: 38400',
-      ].join('\n') + '\n',
-    );
-    const check = await runAgent(['config', 'check', cfg]);
-    expect(check.code, check.stderr + check.stdout).toBe(0);
-    const db = join(state, 'agent.db');
+        budgets: { windowSeconds: 2592000, perPlace: 3, perUnit: 1, perGrant: 8 },
+      },
+      sources: [{ id: 'ais', type: 'ais-serial', port: pty.linkA, baudRate: 38400 }],
+    });
+    const db = rig.db;
     const refused = (m: number) => `reservation:no-grant:mmsi:${m}`;
 
     // First run: two vessels without a grant, two refusals; the place budget has one left.

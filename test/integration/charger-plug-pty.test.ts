@@ -12,145 +12,78 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
-import { SocatPtyPair } from '../../hil/pty.ts';
-import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
-import { SimulatedModbusSlave } from '../../hil/modbus-slave.ts';
-import { SimulatedRfidReader } from '../../hil/rfid-reader.ts';
-import { startPtyRig, type PtyRig } from '../../firmware-bridge/host-sim/pty-rig.ts';
-import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
-import { storedObservations } from '../support/stored-observations.ts';
-import { envelopeAfter as envelopeAfterIn, gatewayConfigHead, provisionGateway, signedObservations, unitObservations, type EnvelopeDims } from '../support/place-gateway.ts';
-import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
-import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
+import { PlaceRig } from '../../hil/place-rig.ts';
+import { addEnergyMeter, setPowerW } from '../../hil/energy-meter.ts';
+import type { SimulatedModbusSlave } from '../../hil/modbus-slave.ts';
+import type { SimulatedRfidReader } from '../../hil/rfid-reader.ts';
+import type { SocatPtyPair } from '../../hil/pty.ts';
+import { runAgent, waitFor } from './agent-process.ts';
+import { envelopeAfter, envelopeChange, signedObservations, unitObservations, unverified } from '../support/place-gateway.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 
 const PLACE = 'urn:place:TEST:charger:2';
 const CARD = '0415AB3C9E';
 
 describe('charger plug state from the cabinet MCU, and a card at two readers, through ptys', () => {
-  let dir: string;
-  let world: string;
-  let rig: PtyRig;
+  let rig: PlaceRig;
+  let mcu: Awaited<ReturnType<PlaceRig['mcu']>>;
   let meterPty: SocatPtyPair;
   let meter: SimulatedModbusSlave;
   const readerPty: SocatPtyPair[] = [];
   const readers: SimulatedRfidReader[] = [];
-  let broker: Mosquitto;
-  let agent: AgentProcess | undefined;
   /** What the firmware's sensors read: channel 0 the plug switch (1 plugged in); 1 and 2 unused here. */
-  const setPlug = (plugged: 0 | 1) => writeFileSync(world, `${plugged} 8000 2150\n`);
-  /** energy-meter profile: total system power in W, f32 high word first, input register 0x34. */
-  const setPowerW = (w: number) => meter.setFloat32(1, 'input', 52, w);
+  const setPlug = (plugged: 0 | 1) => mcu.setChannels([plugged, 8000, 2150]);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pa-plug-'));
-    world = join(dir, 'world');
-    setPlug(0);
-    rig = await startPtyRig({ firmware: { heartbeatMs: 200, reportMs: 100, world } });
-    meterPty = new SocatPtyPair(join(dir, 'meter-agent'), join(dir, 'meter-device'));
-    await meterPty.start();
-    meter = new SimulatedModbusSlave({ path: meterPty.linkB, baudRate: 9600 });
-    meter.addUnit(1, { input: Object.fromEntries(Array.from({ length: 80 }, (_, i) => [i, 0])) });
-    meter.setFloat32(1, 'input', 0, 230.1);
-    setPowerW(0);
-    await meter.open();
+    rig = await PlaceRig.start('plug', PLACE);
+    mcu = await rig.mcu({ heartbeatMs: 200, reportMs: 100 }, [0, 8000, 2150]);
+    ({ pty: meterPty, slave: meter } = await rig.modbusSlave('meter', 9600, (m) => addEnergyMeter(m)));
     for (const side of ['a', 'b']) {
-      const pty = new SocatPtyPair(join(dir, `reader-${side}-agent`), join(dir, `reader-${side}-device`));
-      await pty.start();
+      const { pty, reader } = await rig.rfidReader(`reader-${side}`, 'rdm6300');
       readerPty.push(pty);
-      const reader = new SimulatedRfidReader({ path: pty.linkB, format: 'rdm6300' });
-      await reader.open();
       readers.push(reader);
     }
-    broker = await startMosquitto();
   }, 60_000);
 
-  afterAll(async () => {
-    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
-    for (const r of readers) await r.close();
-    for (const p of readerPty) await p.kill();
-    await meter?.close();
-    await meterPty?.kill();
-    await rig?.close();
-    await broker?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rig?.close());
 
   it('signs occupancy and free connectors from the plug contact, refuses a card read at two readers at once, and names the driver\'s acceptance in the arrival', async () => {
-    const state = join(dir, 'state');
-    const auth = join(dir, 'authority');
-    await provisionGateway(state, auth, 'urn:place-authority:cpo', PLACE);
-    const cfg = join(dir, 'charger.yaml');
-    writeFileSync(
-      cfg,
-      [
-        ...gatewayConfigHead(PLACE, state, auth, broker.url),
-        'envelope:',
-        '  intervalSeconds: 30',
-        '  minIntervalSeconds: 0.2',
-        '  placeType: charger',
-        '  dims:',
-        '    max_kw: { value: 22 }',
-        '    occupied:',
-        '      feeds:',
-        '        - { source: cabinet-mcu, point: 0, rule: { kind: contact } }',
-        '        - { source: meter, point: active_power, rule: { kind: threshold, above: 0.5, hysteresis: 0.3, silentBelow: true } }',
-        '    connectors_free:',
-        '      rule: { kind: free-count }',
-        '      feeds: [{ source: cabinet-mcu, point: 0 }]',
-        'presence:',
-        '  holdSeconds: 4',
-        '  atPlaceM: 5',
-        'metrics:',
-        '  enabled: false',
-        'sources:',
-        '  - id: cabinet-mcu',
-        '    type: mcu',
-        `    port: ${rig.hostPath}`,
-        '    baudRate: 115200',
-        '    heartbeatSeconds: 1',
-        '    staleSeconds: 5',
-        '  - id: meter',
-        '    type: modbus',
-        `    port: ${meterPty.linkA}`,
-        '    baudRate: 9600',
-        '    pollSeconds: 0.3',
-        '    staleSeconds: 5',
-        '    slaves: [{ unit: 1, profile: energy-meter }]',
-        ...['a', 'b'].flatMap((side, i) => [`  - id: reader-${side}`, '    type: rfid-em4100', `    port: ${readerPty[i]!.linkA}`, '    holdSeconds: 1']),
-      ].join('\n') + '\n',
-    );
-    const check = await runAgent(['config', 'check', cfg]);
-    expect(check.code, check.stderr + check.stdout).toBe(0);
-    agent = spawnAgent(['run', '--config', cfg]);
-    const db = join(state, 'agent.db');
+    await rig.provision('urn:place-authority:cpo');
+    const cfg = await rig.configure('charger.yaml', {
+      envelope: {
+        intervalSeconds: 30,
+        minIntervalSeconds: 0.2,
+        placeType: 'charger',
+        dims: {
+          max_kw: { value: 22 },
+          occupied: {
+            feeds: [
+              { source: 'cabinet-mcu', point: 0, rule: { kind: 'contact' } },
+              { source: 'meter', point: 'active_power', rule: { kind: 'threshold', above: 0.5, hysteresis: 0.3, silentBelow: true } },
+            ],
+          },
+          connectors_free: { rule: { kind: 'free-count' }, feeds: [{ source: 'cabinet-mcu', point: 0 }] },
+        },
+      },
+      presence: { holdSeconds: 4, atPlaceM: 5 },
+      sources: [
+        { id: 'cabinet-mcu', type: 'mcu', port: mcu.hostPath, baudRate: 115200, heartbeatSeconds: 1, staleSeconds: 5 },
+        { id: 'meter', type: 'modbus', port: meterPty.linkA, baudRate: 9600, pollSeconds: 0.3, staleSeconds: 5, slaves: [{ unit: 1, profile: 'energy-meter' }] },
+        ...['a', 'b'].map((side, i) => ({ id: `reader-${side}`, type: 'rfid-em4100', port: readerPty[i]!.linkA, holdSeconds: 1 })),
+      ],
+    });
+    rig.run(cfg);
+    const { db, dir, auth } = rig;
     const signed = () => signedObservations(db);
-    const headSeq = () => signed().at(-1)?.seq ?? 0;
-    // The period is 30 s: an envelope within 6 s of the change is the change signed at once.
-    const changeTo = async (pred: (d: EnvelopeDims) => boolean, what: string) => {
-      const mark = headSeq();
-      const t0 = Date.now();
-      const e = await envelopeAfterIn(db, mark, pred, what);
-      expect(Date.now() - t0, `${what} within 6 s`).toBeLessThan(6000);
-      return e;
-    };
 
-    const idle = await envelopeAfterIn(db, 0, (d) => d.occupied?.value === false && d.connectors_free?.value === 1 && d.available_kw?.value === 22, 'an idle charger', 60_000);
+    const idle = await envelopeAfter(db, 0, (d) => d.occupied?.value === false && d.connectors_free?.value === 1 && d.available_kw?.value === 22, 'an idle charger', 60_000);
     expect(idle.body.dims).toMatchObject({ occupied: { value: false, unit: 'bool', sources: ['cabinet-mcu'] }, connectors_free: { value: 1, unit: 'count', sources: ['cabinet-mcu'] } });
 
     // A grant for the card; the card is read at both readers at once while the socket is empty,
     // then a vehicle is plugged in inside the hold time: a clone, judged with the plug agreeing.
-    const now = Date.now();
-    const grantFile = join(dir, 'R1.grant');
-    const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', 'R1', '--unit', `rfid:${CARD}`, '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '1', '--grace', '60000', '--out', grantFile]);
-    expect(g.code, g.stderr).toBe(0);
-    const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-    await pub.publishAsync(`pm/v1/${PLACE}/grants/R1`, readFileSync(grantFile), { qos: 1, retain: true });
-    await pub.endAsync();
+    const grantFile = await rig.grant({ reservation: 'R1', unit: `rfid:${CARD}`, toleranceM: 1 });
     await new Promise((r) => setTimeout(r, 1500));
     for (let i = 0; i < 4; i++) {
       await readers[i % 2]!.sendTag(CARD);
@@ -158,7 +91,7 @@ describe('charger plug state from the cabinet MCU, and a card at two readers, th
     }
     // Plugged in, drawing nothing (a full battery): occupied from the plug alone, no connector free.
     setPlug(1);
-    const plugged = await changeTo((d) => d.occupied?.value === true, 'the plug in the socket');
+    const plugged = await envelopeChange(db, (d) => d.occupied?.value === true, 'the plug in the socket');
     expect(plugged.body.dims).toMatchObject({ occupied: { value: true, sources: ['cabinet-mcu'] }, connectors_free: { value: 0 }, available_kw: { value: 22 } });
     await waitFor(() => signed().some((o) => o.kind === 'reservation' && o.body.reason === 'not-credible'), 20_000, 'the cloned card refused');
 
@@ -172,9 +105,7 @@ describe('charger plug state from the cabinet MCU, and a card at two readers, th
     const acceptFile = join(dir, 'R1.accept');
     const acc = await runAgent(['unit', 'accept', '--key', join(unitState, 'device.key'), '--credential', join(dir, 'vehicle.cred'), '--chain', join(auth, 'root.cred'), '--grant', grantFile, '--anchor', join(auth, 'anchor.cose'), '--out', acceptFile]);
     expect(acc.code, acc.stderr).toBe(0);
-    const accPub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-    await accPub.publishAsync(`pm/v1/${PLACE}/accept/R1`, readFileSync(acceptFile), { qos: 1 });
-    await accPub.endAsync();
+    await rig.publish(`pm/v1/${PLACE}/accept/R1`, readFileSync(acceptFile));
 
     // The first episode closes (sightings 1 s, hold 4 s); the card at one reader alone arrives.
     await new Promise((r) => setTimeout(r, 7000));
@@ -185,18 +116,17 @@ describe('charger plug state from the cabinet MCU, and a card at two readers, th
     await waitFor(() => signed().some((o) => o.kind === 'presence' && o.body.event === 'arrived'), 20_000, 'an arrival');
 
     // Charging at 7 kW, then unplugged.
-    setPowerW(7000);
-    const charging = await changeTo((d) => d.available_kw?.value === 15, 'free power 15 kW');
+    setPowerW(meter, 7000);
+    const charging = await envelopeChange(db, (d) => d.available_kw?.value === 15, 'free power 15 kW');
     expect(charging.body.dims).toMatchObject({ occupied: { value: true, sources: ['cabinet-mcu', 'meter'] }, connectors_free: { value: 0 } });
-    setPowerW(0);
+    setPowerW(meter, 0);
     setPlug(0);
-    await changeTo((d) => d.occupied?.value === false && d.connectors_free?.value === 1 && d.available_kw?.value === 22, 'the socket free again');
+    await envelopeChange(db, (d) => d.occupied?.value === false && d.connectors_free?.value === 1 && d.available_kw?.value === 22, 'the socket free again');
     await waitFor(() => signed().some((o) => o.kind === 'presence' && o.body.event === 'departed'), 30_000, 'a departure');
 
-    agent.proc.kill('SIGTERM');
-    expect(await agent.exited, agent.stderr()).toBe(0);
-    const verifier = new ObservationVerifier([loadTrustAnchor(join(auth, 'anchor.cose'))]);
-    for (const r of storedObservations(db)) expect(verifier.check(r.bytes).ok).toBe(true);
+    const stopped = await rig.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(unverified(db, rig.anchor)).toEqual([]);
     const all = signed();
     expect(unitObservations(all)).toEqual([`reservation:not-credible:rfid:${CARD}`, `presence:arrived:rfid:${CARD}`, `presence:departed:rfid:${CARD}`]);
     const clone = all.find((o) => o.kind === 'reservation' && o.body.reason === 'not-credible')!;

@@ -4,8 +4,11 @@
  * while it runs.
  */
 import { existsSync } from 'node:fs';
+import { expect } from 'vitest';
 import { waitFor } from '../integration/agent-process.ts';
 import { storedObservations } from './stored-observations.ts';
+import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
+import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
 import { decodeCbor } from '../../agent/encoding/cbor-decode.ts';
 import { CLAIM } from '../../agent/lineage/observation.ts';
@@ -44,6 +47,27 @@ export async function envelopeAfter(db: string, seq: number, pred: (dims: Envelo
     return found !== undefined;
   }, ms, what);
   return found!;
+}
+
+/**
+ * The envelope that signs a change of the world: the first after the current head whose
+ * dimensions satisfy `pred`, asserted to come within 6 s. The place tests' periods are 30 s,
+ * so it is the change signed at once, not the next period's envelope.
+ */
+export async function envelopeChange(db: string, pred: (dims: EnvelopeDims) => boolean, what: string): Promise<Signed> {
+  const mark = signedObservations(db).at(-1)?.seq ?? 0;
+  const t0 = Date.now();
+  const e = await envelopeAfter(db, mark, pred, what);
+  expect(Date.now() - t0, `${what} within 6 s`).toBeLessThan(6000);
+  return e;
+}
+
+/** The seq of every stored observation the library verifier rejects under the anchor at `anchorPath`. */
+export function unverified(db: string, anchorPath: string): number[] {
+  const verifier = new ObservationVerifier([loadTrustAnchor(anchorPath)]);
+  return storedObservations(db)
+    .filter((r) => !verifier.check(r.bytes).ok)
+    .map((r) => r.seq);
 }
 
 /** `kind:event-or-reason:scheme:id` of every observation about units, in chain order. */
