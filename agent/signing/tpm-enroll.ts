@@ -33,6 +33,7 @@ import { readStorageRoot } from '../../drivers/tpm/provision.ts';
 import { eccTemplate, marshalEccPublic, objectName, sec1FromXY, xyFromSec1 } from '../../drivers/tpm/public-area.ts';
 import { policySecret, SE, startSession, type AuthSession } from '../../drivers/tpm/session.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
+import type { SigningErrorCode } from './errors.ts';
 import { withTpm, type TpmKeysConfig } from './tpm-provision.ts';
 import { readAuthSecrets, readKeyFile, tpmKeyPaths } from './tpm-key-files.ts';
 
@@ -48,7 +49,7 @@ export async function withAttestationKeys<T>(tpm: TpmClient, stateDir: string, f
   const { keyFile, authFile } = tpmKeyPaths(stateDir);
   const file = readKeyFile(keyFile);
   const auth = readAuthSecrets(authFile);
-  if (!file.blobs.ak) throw new TpmError('TPM_NOT_PROVISIONED', `${keyFile} has no attestation key: run keys init --tpm`, {});
+  if (!file.blobs.ak) throw new TpmError<SigningErrorCode>('TPM_NOT_PROVISIONED', `${keyFile} has no attestation key: run keys init --tpm`, {});
   const srk = await readStorageRoot(tpm, file.srk.handle, file.srkName);
   const flush: number[] = [];
   try {
@@ -109,7 +110,7 @@ export interface EnrollmentAnswer {
  */
 export async function createEnrollmentRequest(cfg: TpmKeysConfig, opts: { ek?: EkKind } = {}): Promise<EnrollmentRequest> {
   const file = readKeyFile(tpmKeyPaths(cfg.stateDir).keyFile);
-  if (!file.blobs.ak) throw new TpmError('TPM_NOT_PROVISIONED', 'tpm-key.json has no attestation key: run keys init --tpm', {});
+  if (!file.blobs.ak) throw new TpmError<SigningErrorCode>('TPM_NOT_PROVISIONED', 'tpm-key.json has no attestation key: run keys init --tpm', {});
   const akPublicArea = file.blobs.ak.publicArea;
   return withTpm(cfg, async (tpm) => {
     if (opts.ek) return { ekCertificate: await readEkCertificate(tpm, EK_CERT_NV_INDEX[opts.ek]), akPublicArea };

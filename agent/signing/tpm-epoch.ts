@@ -16,6 +16,7 @@ import { RC } from '../../drivers/tpm/response-code.ts';
 import { SessionKeeper } from '../../drivers/tpm/session-keeper.ts';
 import { acquireTpmClient } from '../../drivers/tpm/shared-client.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
+import type { SigningErrorCode } from './errors.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';
 import { readAuthSecrets, readKeyFile, tpmKeyPaths } from './tpm-key-files.ts';
 
@@ -103,7 +104,7 @@ export class TpmEpochCounter implements EpochCounter {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new TpmError('TPM_TRANSPORT_CLOSED', 'TpmEpochCounter is closed', { sent: false });
+    if (this.closed) throw new TpmError<SigningErrorCode>('TPM_TRANSPORT_CLOSED', 'TpmEpochCounter is closed', { sent: false });
   }
 }
 
@@ -117,9 +118,9 @@ export async function openNvCounter(tpm: TpmClient, stateDir: string): Promise<N
   try {
     nv = await nvReadPublic(tpm, file.nvIndex);
   } catch (e) {
-    throw new TpmError('TPM_NOT_PROVISIONED', `no NV counter at 0x${file.nvIndex.toString(16)}: run keys init --tpm`, { nvIndex: file.nvIndex }, { cause: e });
+    throw new TpmError<SigningErrorCode>('TPM_NOT_PROVISIONED', `no NV counter at 0x${file.nvIndex.toString(16)}: run keys init --tpm`, { nvIndex: file.nvIndex }, { cause: e });
   }
-  if (!isCounter(nv) || nv.dataSize !== 8) throw new TpmError('TPM_NV_MISMATCH', `NV index 0x${file.nvIndex.toString(16)} is not an 8-byte counter`, { nvIndex: file.nvIndex });
+  if (!isCounter(nv) || nv.dataSize !== 8) throw new TpmError<SigningErrorCode>('TPM_NV_MISMATCH', `NV index 0x${file.nvIndex.toString(16)} is not an 8-byte counter`, { nvIndex: file.nvIndex });
   return new NvCounterAccess(tpm, nv, auth.counter, new SessionKeeper(tpm, srk));
 }
 

@@ -14,6 +14,7 @@
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
+import type { SigningErrorCode } from './errors.ts';
 
 export const TPM_KEY_FILE = 'tpm-key.json';
 export const TPM_AUTH_FILE = 'tpm-auth';
@@ -52,16 +53,16 @@ export function readSecretFile(path: string, what: string): Buffer {
   try {
     st = lstatSync(path);
   } catch (e) {
-    throw new TpmError('TPM_SECRET_MISSING', `no ${what} at ${path}`, { path }, { cause: e });
+    throw new TpmError<SigningErrorCode>('TPM_SECRET_MISSING', `no ${what} at ${path}`, { path }, { cause: e });
   }
-  if (!st.isFile()) throw new TpmError('TPM_SECRET_PERMISSIONS', `${what} ${path} is not a regular file`, { path });
+  if (!st.isFile()) throw new TpmError<SigningErrorCode>('TPM_SECRET_PERMISSIONS', `${what} ${path} is not a regular file`, { path });
   const mode = st.mode & 0o777;
   if (mode & 0o077) {
-    throw new TpmError('TPM_SECRET_PERMISSIONS', `${what} ${path} is accessible by group or others (mode ${mode.toString(8)}); run chmod 600 ${path}`, { path, mode: mode.toString(8) });
+    throw new TpmError<SigningErrorCode>('TPM_SECRET_PERMISSIONS', `${what} ${path} is accessible by group or others (mode ${mode.toString(8)}); run chmod 600 ${path}`, { path, mode: mode.toString(8) });
   }
   const uid = process.geteuid?.();
   if (uid !== undefined && st.uid !== uid && st.uid !== 0) {
-    throw new TpmError('TPM_SECRET_PERMISSIONS', `${what} ${path} is owned by uid ${st.uid}, not by us (${uid}) or root`, { path, uid: st.uid });
+    throw new TpmError<SigningErrorCode>('TPM_SECRET_PERMISSIONS', `${what} ${path} is owned by uid ${st.uid}, not by us (${uid}) or root`, { path, uid: st.uid });
   }
   return readFileSync(path);
 }
@@ -89,7 +90,7 @@ function writePrivate(path: string, text: string): void {
 
 const HEX = /^[0-9a-f]*$/;
 const bytesOf = (v: unknown, field: string, path: string): Uint8Array => {
-  if (typeof v !== 'string' || !HEX.test(v) || v.length % 2) throw new TpmError('TPM_KEY_FILE', `${path}: ${field} is not lowercase hex`, { path, field });
+  if (typeof v !== 'string' || !HEX.test(v) || v.length % 2) throw new TpmError<SigningErrorCode>('TPM_KEY_FILE', `${path}: ${field} is not lowercase hex`, { path, field });
   return new Uint8Array(Buffer.from(v, 'hex'));
 };
 
@@ -104,7 +105,7 @@ export function readAuthSecrets(path: string): TpmAuthSecrets {
     o = JSON.parse(readSecretFile(path, 'TPM auth file').toString('utf8')) as Record<string, unknown>;
   } catch (e) {
     if (e instanceof TpmError) throw e;
-    throw new TpmError('TPM_KEY_FILE', `${path} is not JSON`, { path }, { cause: e });
+    throw new TpmError<SigningErrorCode>('TPM_KEY_FILE', `${path} is not JSON`, { path }, { cause: e });
   }
   return { signingKey: bytesOf(o.signingKey, 'signingKey', path), counter: bytesOf(o.counter, 'counter', path), ak: bytesOf(o.ak, 'ak', path) };
 }
@@ -122,10 +123,10 @@ export function readKeyFile(path: string): TpmKeyFile & { blobs: { signingKey: {
   try {
     f = JSON.parse(readFileSync(path, 'utf8')) as TpmKeyFile;
   } catch (e) {
-    throw new TpmError('TPM_NOT_PROVISIONED', `no TPM key file at ${path}: run \`place-agent keys init --tpm TCTI\` first`, { path }, { cause: e });
+    throw new TpmError<SigningErrorCode>('TPM_NOT_PROVISIONED', `no TPM key file at ${path}: run \`place-agent keys init --tpm TCTI\` first`, { path }, { cause: e });
   }
   if (f.version !== 1 || typeof f.srk?.handle !== 'number' || typeof f.nvIndex !== 'number' || !f.signingKey) {
-    throw new TpmError('TPM_KEY_FILE', `${path} is not a version 1 TPM key file`, { path });
+    throw new TpmError<SigningErrorCode>('TPM_KEY_FILE', `${path} is not a version 1 TPM key file`, { path });
   }
   const blobs = (b: TpmKeyBlobsJson, field: string) => ({ publicArea: bytesOf(b.public, `${field}.public`, path), privateBlob: bytesOf(b.private, `${field}.private`, path) });
   return {

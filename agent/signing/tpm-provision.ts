@@ -21,6 +21,7 @@ import { newAuthValue } from '../../drivers/tpm/session.ts';
 import { SessionKeeper } from '../../drivers/tpm/session-keeper.ts';
 import { acquireTpmClient } from '../../drivers/tpm/shared-client.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
+import type { SigningErrorCode } from './errors.ts';
 import { parsePublicArea } from '../../drivers/tpm/commands/keys.ts';
 import { coseKeyThumbprint } from '../encoding/cose-key.ts';
 import { DEFAULT_EPOCH_NV_INDEX, NvCounterAccess } from './tpm-epoch.ts';
@@ -158,7 +159,7 @@ async function describe(tpm: TpmClient, stateDir: string, srk: StorageRoot, keep
   try {
     counter = await new NvCounterAccess(tpm, await nvReadPublic(tpm, file.nvIndex), auth.counter, keeper).read();
   } catch (e) {
-    if (isMissing(e)) throw new TpmError('TPM_NOT_PROVISIONED', `no NV counter at 0x${file.nvIndex.toString(16)}: run keys init --tpm`, { nvIndex: file.nvIndex }, { cause: e });
+    if (isMissing(e)) throw new TpmError<SigningErrorCode>('TPM_NOT_PROVISIONED', `no NV counter at 0x${file.nvIndex.toString(16)}: run keys init --tpm`, { nvIndex: file.nvIndex }, { cause: e });
     throw e;
   }
   return {

@@ -27,6 +27,7 @@ import { RC } from '../../drivers/tpm/response-code.ts';
 import { SessionKeeper } from '../../drivers/tpm/session-keeper.ts';
 import { acquireTpmClient } from '../../drivers/tpm/shared-client.ts';
 import { TpmError } from '../../drivers/tpm/tpm-error.ts';
+import type { SigningErrorCode } from './errors.ts';
 import type { TpmTransport } from '../../drivers/tpm/transport.ts';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { coseKeyFromPublic } from '../encoding/cose-key.ts';
@@ -119,7 +120,7 @@ export class TpmSigner implements Signer {
     const k = await this.withSlotRecovery(() => loadKey(this.tpm, this.srk, new Uint8Array(0), this.blobs));
     if (!Buffer.from(k.name).equals(Buffer.from(this.keyName))) {
       await flushContext(this.tpm, k.handle).catch(() => {});
-      throw new TpmError('TPM_KEY_MISMATCH', 'the TPM loaded a key whose Name is not the one in tpm-key.json', {});
+      throw new TpmError<SigningErrorCode>('TPM_KEY_MISMATCH', 'the TPM loaded a key whose Name is not the one in tpm-key.json', {});
     }
     if (previous) {
       this.stats.reloads++;
@@ -147,7 +148,7 @@ export class TpmSigner implements Signer {
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
-    if (this.closed) throw new TpmError('TPM_TRANSPORT_CLOSED', 'TpmSigner is closed', { sent: false });
+    if (this.closed) throw new TpmError<SigningErrorCode>('TPM_TRANSPORT_CLOSED', 'TpmSigner is closed', { sent: false });
     const digest = sha256(message);
     const sig = await this.withSlotRecovery(() =>
       this.sessions.run(
@@ -187,7 +188,7 @@ export async function openTpmSigner(opts: TpmSignerOptions): Promise<TpmSigner> 
   const file = readKeyFile(keyFile);
   const auth = readAuthSecrets(authFile);
   const { pub, name } = parsePublicArea(file.blobs.signingKey.publicArea);
-  if (!matchesTemplate(pub, SIGNING_KEY_ATTRIBUTES)) throw new TpmError('TPM_KEY_MISMATCH', `${keyFile}: the signing key is not a fixedTPM P-256 ECDSA-SHA256 signing key`, {});
+  if (!matchesTemplate(pub, SIGNING_KEY_ATTRIBUTES)) throw new TpmError<SigningErrorCode>('TPM_KEY_MISMATCH', `${keyFile}: the signing key is not a fixedTPM P-256 ECDSA-SHA256 signing key`, {});
   let tpm: TpmClient;
   let release: () => Promise<void>;
   if (opts.transport) {
@@ -199,7 +200,7 @@ export async function openTpmSigner(opts: TpmSignerOptions): Promise<TpmSigner> 
     tpm = lease.client;
     release = lease.release;
   } else {
-    throw new TpmError('TPM_CONFIG', 'openTpmSigner needs a tcti or a transport', { field: 'tcti' });
+    throw new TpmError<SigningErrorCode>('TPM_CONFIG', 'openTpmSigner needs a tcti or a transport', { field: 'tcti' });
   }
   let signer: TpmSigner | undefined;
   try {

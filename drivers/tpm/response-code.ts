@@ -41,10 +41,16 @@ for (let i = 0; i < 7; i++) {
   WARN[0x018 + i] = `REFERENCE_S${i}`;
 }
 
+/**
+ * A response code by its spec name (`TPM_RC_AUTH_FAIL`), or by its number when the tables
+ * above do not name it (`TPM_RC_FMT1_0x0bf`): the TPM may answer any value, so the set is open.
+ */
+export type TpmRcCode = `TPM_RC_${string}`;
+
 export interface DecodedRc {
   rc: number;
   /** Spec name without qualifiers, e.g. `TPM_RC_AUTH_FAIL`; stable, usable as an error code. */
-  name: string;
+  name: TpmRcCode;
   /** The name with its qualifier, e.g. `TPM_RC_AUTH_FAIL (session 1)`. */
   text: string;
   parameter?: number;
@@ -60,7 +66,7 @@ export function decodeRc(rc: number): DecodedRc {
     // Figure 3: bits 5:0 error number, bit 6 P, bits 11:8 parameter number when P, else
     // bit 11 set means a session number in bits 10:8, clear means a handle number.
     const base = FMT1[rc & 0x3f];
-    const name = base ? `TPM_RC_${base}` : `TPM_RC_FMT1_${hexRc}`;
+    const name: TpmRcCode = base ? `TPM_RC_${base}` : `TPM_RC_FMT1_${hexRc}`;
     const n = (rc >>> 8) & 0xf;
     if (rc & 0x40) return { rc, name, text: `${name} (parameter ${n})`, parameter: n, warning: false };
     if (n & 0x8) return { rc, name, text: `${name} (session ${n & 0x7})`, session: n & 0x7, warning: false };
@@ -72,7 +78,7 @@ export function decodeRc(rc: number): DecodedRc {
   if (rc & 0x400) return { rc, name: 'TPM_RC_VENDOR', text: `vendor response code ${hexRc}`, warning: false };
   const warning = (rc & RC_WARN) === RC_WARN;
   const base = (warning ? WARN : VER1)[rc & 0x7f];
-  const name = base ? `TPM_RC_${base}` : `TPM_RC_${warning ? 'WARN' : 'VER1'}_${hexRc}`;
+  const name: TpmRcCode = base ? `TPM_RC_${base}` : `TPM_RC_${warning ? 'WARN' : 'VER1'}_${hexRc}`;
   return { rc, name, text: name, warning };
 }
 

@@ -17,6 +17,8 @@ import { GnssErrorCode, NmeaErrorCode, NmeaFramingCode } from '../../drivers/nme
 import { NmeaSerialSource } from '../../drivers/nmea/nmea-serial-source.ts';
 import { RfidError, RfidErrorCode } from '../../drivers/rfid/errors.ts';
 import { SerialErrorCode } from '../../drivers/serial/errors.ts';
+import { TpmError } from '../../drivers/tpm/tpm-error.ts';
+import type { SigningErrorCode } from '../../agent/signing/errors.ts';
 import { MockLink } from './ais/mock-link.ts';
 
 describe('driver error codes', () => {
@@ -74,6 +76,19 @@ describe('driver error codes', () => {
     const badException = new ModbusError('MODBUS_EXCEPTION_X', 'x');
     expect(counter.snapshot()).toEqual({ GPSD_PARTIAL_LINE: 1, GNSS_NO_FIX: 1, GNSS_NO_FX: 1 });
     expect([unnamed.total(), serial.get('SERIAL_VANISH'), rejects.counts.total(), rfid.code, exception.code, badException.code]).toEqual([1, 1, 2, 'RFID_BAD_CHEKSUM', 'MODBUS_EXCEPTION_11', 'MODBUS_EXCEPTION_X']);
+  });
+
+  it('a TPM error carries a client-side reason or the response code the TPM answered, never a code inferred from a typo', () => {
+    // 0x98E: format one, error 0x0E (TPM_RC_AUTH_FAIL), session 1 (TPM 2.0 Part 2 §6.6.3, Figure 3).
+    expect(TpmError.fromRc(0x98e, 'TPM2_Unseal').code).toBe('TPM_RC_AUTH_FAIL');
+    expect(new TpmError('TPM_TIMEOUT', 'no response').code).toBe('TPM_TIMEOUT');
+    // The agent raises it over its key files with its own registry.
+    expect(new TpmError<SigningErrorCode>('TPM_KEY_FILE', 'not JSON').code).toBe('TPM_KEY_FILE');
+    // @ts-expect-error TPM_TIMEOUTS is not a TPM code
+    const misspelt = new TpmError('TPM_TIMEOUTS', 'x');
+    // @ts-expect-error TPM_KEY_FILE is the agent's signing code, not the driver's: it must be named
+    const unnamed = new TpmError('TPM_KEY_FILE', 'x');
+    expect([misspelt.code, unnamed.code]).toEqual(['TPM_TIMEOUTS', 'TPM_KEY_FILE']);
   });
 
   it('the shared reject writer logs each rejection at debug with its code, and summaries at info', () => {
