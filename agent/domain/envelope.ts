@@ -20,11 +20,25 @@ export interface EnvelopeDimension {
   t: number;
 }
 
+/** The place's occupancy from its physical sensors, and the reading presence cites for it. */
+export interface PhysicalOccupancy extends EnvelopeDimension {
+  /**
+   * The reading behind `t`: the newest that cast a live vote (for a configured constant, the
+   * reading that prompted the question). Presence cites it as its physical evidence, so a meter
+   * reading that did not vote (silent below its threshold) is never cited for an arrival a plug
+   * contact decided.
+   */
+  decidedBy: Reading;
+}
+
 export interface PlaceEnvelope {
   dims: Record<string, EnvelopeDimension>;
   /** [from_ms, to_ms]: until the next period, or until the first dimension's readings stop being fresh. */
   valid: [number, number];
 }
+
+/** A feed's vote, with the reading it rests on and the time it speaks for. */
+type FeedVote = Vote<number | boolean> & { t: number; reading: Reading };
 
 /** Points kept per source: an AIS receiver hears hundreds of vessels; the oldest go first. */
 const MAX_POINTS_PER_SOURCE = 2048;
@@ -51,11 +65,21 @@ export class EnvelopeBuilder {
     return (spec?.feeds ?? []).filter((f) => (f.rule ?? spec?.rule)?.kind !== 'units-present');
   }
 
-  /** The place's occupancy from its physical sensors alone. */
-  physicalOccupancy(now: number): EnvelopeDimension | undefined {
+  /**
+   * The place's occupancy from its physical sensors alone, at the time of `trigger` (the physical
+   * reading that prompted the question), which stands as the evidence only where no vote decided
+   * (a configured constant).
+   */
+  physicalOccupancy(trigger: Reading): PhysicalOccupancy | undefined {
     const spec = this.profile.dims.find((d) => d.id === 'occupied');
     const feeds = this.physicalFeeds;
-    return spec && feeds.length ? this.dimension(spec, now, feeds) : undefined;
+    if (!spec || !feeds.length) return undefined;
+    if (spec.fixed !== undefined || spec.rule?.kind === 'free-count') {
+      const d = this.dimension(spec, trigger.t, feeds);
+      return d && { ...d, decidedBy: trigger };
+    }
+    const fused = this.fusedVotes(spec, trigger.t, feeds);
+    return fused && { ...fused.dim, decidedBy: fused.newest };
   }
 
   /** Keeps the reading if a declared dimension reads its source; true when it did. */
@@ -68,11 +92,6 @@ export class EnvelopeBuilder {
     points.set(p, r);
     if (points.size > MAX_POINTS_PER_SOURCE) points.delete(points.keys().next().value!);
     return true;
-  }
-
-  /** Readings kept for a source, oldest first. */
-  readingsOf(source: string): Reading[] {
-    return [...(this.latest.get(source)?.values() ?? [])];
   }
 
   compute(now: number): PlaceEnvelope {
@@ -91,28 +110,34 @@ export class EnvelopeBuilder {
   dimension(spec: DimensionSpec, now: number, feeds: FeedSpec[] = spec.feeds): EnvelopeDimension | undefined {
     if (spec.fixed !== undefined) return { value: spec.fixed, unit: spec.unit, conf: 1, sources: ['config'], t: now };
     if (spec.rule?.kind === 'free-count') return this.freeCount(spec, feeds, now);
-    const votes: (Vote<number | boolean> & { t: number })[] = [];
+    return this.fusedVotes(spec, now, feeds)?.dim;
+  }
+
+  /** The feeds' votes fused, and the newest reading that cast a live one (the dimension's `t`). */
+  private fusedVotes(spec: DimensionSpec, now: number, feeds: FeedSpec[]): { dim: EnvelopeDimension; newest: Reading } | undefined {
+    const votes: FeedVote[] = [];
     for (const f of feeds) votes.push(...this.feedVotes(spec, f, f.rule ?? spec.rule ?? { kind: 'value' }, now));
     const fused = fuse(votes);
     if (!fused) return undefined;
-    const t = Math.max(...votes.filter((v) => v.confidence > 0).map((v) => v.t));
-    return { value: fused.value, unit: spec.unit, conf: fused.conf, sources: [...new Set(fused.sources)], t };
+    let newest: FeedVote | undefined;
+    for (const v of votes) if (v.confidence > 0 && (newest === undefined || v.t > newest.t)) newest = v;
+    return { dim: { value: fused.value, unit: spec.unit, conf: fused.conf, sources: [...new Set(fused.sources)], t: newest!.t }, newest: newest!.reading };
   }
 
   private confidence(r: Reading, now: number, freshMs: number): number {
     return readingConfidence(r, now, freshMs, this.profile.reliability[r.modality] ?? DEFAULT_RELIABILITY[r.modality]);
   }
 
-  private feedVotes(spec: DimensionSpec, f: FeedSpec, rule: DimensionRule, now: number): (Vote<number | boolean> & { t: number })[] {
+  private feedVotes(spec: DimensionSpec, f: FeedSpec, rule: DimensionRule, now: number): FeedVote[] {
     if (rule.kind === 'units-present') return this.unitsPresent(spec, f, rule, now);
-    const out: (Vote<number | boolean> & { t: number })[] = [];
+    const out: FeedVote[] = [];
     for (const [point, r] of this.latest.get(f.source) ?? []) {
       if (!feedMatches(f, r, point)) continue;
       const m = measurementOf(r);
       if (!m) continue;
       const value = this.apply(rule, m, spec, `${spec.id}|${f.source}|${point}`);
       if (value === undefined) continue;
-      out.push({ source: r.source, value, confidence: this.confidence(r, now, f.freshMs ?? spec.freshMs), t: r.t });
+      out.push({ source: r.source, value, confidence: this.confidence(r, now, f.freshMs ?? spec.freshMs), t: r.t, reading: r });
     }
     return out;
   }
@@ -150,8 +175,8 @@ export class EnvelopeBuilder {
   }
 
   /** AIS: a vessel reported within `withinM` of the anchor; RFID: a sighting still open. */
-  private unitsPresent(spec: DimensionSpec, f: FeedSpec, rule: Extract<DimensionRule, { kind: 'units-present' }>, now: number): (Vote<boolean> & { t: number })[] {
-    let best: (Vote<boolean> & { t: number }) | undefined;
+  private unitsPresent(spec: DimensionSpec, f: FeedSpec, rule: Extract<DimensionRule, { kind: 'units-present' }>, now: number): FeedVote[] {
+    let best: FeedVote | undefined;
     let heard: Reading | undefined;
     for (const r of this.latest.get(f.source)?.values() ?? []) {
       if (!r.quality.ok) continue;
@@ -168,12 +193,12 @@ export class EnvelopeBuilder {
       }
       if (!present) continue;
       const c = this.confidence(asOf, now, f.freshMs ?? spec.freshMs);
-      if (!best || c > best.confidence) best = { source: r.source, value: true, confidence: c, t: r.t };
+      if (!best || c > best.confidence) best = { source: r.source, value: true, confidence: c, t: r.t, reading: r };
     }
     if (best && best.confidence > 0) return [best];
     if (rule.absentIsFalse && heard) {
       const rel = this.profile.reliability[heard.modality] ?? DEFAULT_RELIABILITY[heard.modality];
-      return [{ source: f.source, value: false, confidence: rel, t: now }];
+      return [{ source: f.source, value: false, confidence: rel, t: now, reading: heard }];
     }
     return [];
   }

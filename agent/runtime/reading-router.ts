@@ -35,15 +35,10 @@ export class ReadingRouter {
       const ev = identityEvidence(r, scheme, { ...(this.envelope.profile.anchor ? { anchor: this.envelope.profile.anchor } : {}), reliability: this.envelope.profile.reliability, digest: digestOf(r) });
       if (ev) claims.push(...this.presence.observe(ev));
     } else if (envelopeFed && this.physicalSources.has(r.source) && this.envelope.physicalFeeds.some((f) => feedMatches(f, r, pointOf(r)))) {
-      const p = this.envelope.physicalOccupancy(r.t);
-      if (p) {
-        // The evidence is the reading that decided the fused occupancy (the newest of its sources),
-        // not the one that happened to trigger this update: a meter reading beside a plug contact
-        // must not be cited as the meter corroborating a presence the contact decided.
-        const feeding = p.sources.flatMap((s) => this.envelope.readingsOf(s)).filter((x) => this.envelope.physicalFeeds.some((f) => feedMatches(f, x, pointOf(x))));
-        const decided = feeding.reduce<Reading | undefined>((a, b) => (a === undefined || b.t > a.t ? b : a), undefined) ?? r;
-        claims.push(...this.presence.observePhysical({ t: p.t, occupied: p.value === true, conf: p.conf, sources: p.sources, modality: decided.modality, digest: digestOf(decided) }));
-      }
+      const p = this.envelope.physicalOccupancy(r);
+      // The evidence is the reading that decided the fused occupancy, not the one that happened
+      // to trigger this update (a meter poll beside the plug contact that decided it).
+      if (p) claims.push(...this.presence.observePhysical({ t: p.t, occupied: p.value === true, conf: p.conf, sources: p.sources, modality: p.decidedBy.modality, digest: digestOf(p.decidedBy) }));
     }
     return { envelopeFed, claims };
   }

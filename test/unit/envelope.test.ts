@@ -113,6 +113,21 @@ describe('charger envelope (example charger.yaml)', () => {
     expect(e.dims.occupied).toEqual({ value: true, unit: 'bool', conf: 0.9, sources: ['cabinet-mcu'], t: T });
     expect(e.dims.connectors_free!.value).toBe(0);
   });
+  it('names the reading that decided physical occupancy: the plug contact, not a newer meter poll that said nothing', () => {
+    const plug = mcu('cabinet-mcu', 'mcu', 0, 1, 'bool');
+    const b = build(p, [plug]);
+    const idlePoll = modbus('meter', 'meter', 'active_power', 0, 'kW', T + 300);
+    b.ingest(idlePoll);
+    const quiet = b.physicalOccupancy(idlePoll)!;
+    expect(quiet).toMatchObject({ value: true, sources: ['cabinet-mcu'], t: T });
+    expect(quiet.decidedBy).toBe(plug);
+    // Drawing power, the meter votes too, and its reading is now the newest one behind the value.
+    const charging = modbus('meter', 'meter', 'active_power', 7, 'kW', T + 600);
+    b.ingest(charging);
+    const both = b.physicalOccupancy(charging)!;
+    expect(both).toMatchObject({ value: true, sources: ['cabinet-mcu', 'meter'], t: T + 600 });
+    expect(both.decidedBy).toBe(charging);
+  });
   it('loses confidence as the meter goes quiet past its stale time (10 s)', () => {
     const b = build(p, [modbus('meter', 'meter', 'active_power', 7, 'kW')]);
     expect(b.compute(T + 10_000).dims.available_kw!.conf).toBeCloseTo(0.95);
