@@ -53,6 +53,10 @@ export function sha256Hex(b: Uint8Array): string {
 }
 
 export function sha256(b: Uint8Array): Uint8Array {
-  if (oneShotHash) return new Uint8Array(oneShotHash('sha256', b, 'buffer'));
+  if (oneShotHash) {
+    // A plain Uint8Array view of the digest, not a copy of it.
+    const h = oneShotHash('sha256', b, 'buffer') as Buffer;
+    return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
+  }
   return new Uint8Array(nodeCrypto.createHash('sha256').update(b).digest());
 }

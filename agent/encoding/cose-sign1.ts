@@ -129,15 +129,25 @@ export class Sign1Assembler {
     return this.cosePrefix.length;
   }
 
-  sigStructure(payload: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.sigPrefix.length + bstrHeadLength(payload.length) + payload.length);
+  /**
+   * The Sig_structure over `payload`. `alloc` gives the array to write it into (a ByteSlab's,
+   * for a batch); every byte of it is written.
+   */
+  sigStructure(payload: Uint8Array, alloc: (n: number) => Uint8Array = newBytes): Uint8Array {
+    const out = alloc(this.sigPrefix.length + bstrHeadLength(payload.length) + payload.length);
     out.set(this.sigPrefix, 0);
     out.set(payload, bstrHeadInto(out, this.sigPrefix.length, payload.length));
     return out;
   }
 
-  assemble(payload: Uint8Array, signature: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.cosePrefix.length + bstrHeadLength(payload.length) + payload.length + bstrHeadLength(signature.length) + signature.length);
+  /** Where the payload starts in sigStructure()'s bytes for a payload of `length` bytes. */
+  payloadOffsetInSigStructure(length: number): number {
+    return this.sigPrefix.length + bstrHeadLength(length);
+  }
+
+  /** The COSE_Sign1 bytes; `alloc` as for sigStructure(). */
+  assemble(payload: Uint8Array, signature: Uint8Array, alloc: (n: number) => Uint8Array = newBytes): Uint8Array {
+    const out = alloc(this.cosePrefix.length + bstrHeadLength(payload.length) + payload.length + bstrHeadLength(signature.length) + signature.length);
     out.set(this.cosePrefix, 0);
     let o = bstrHeadInto(out, this.cosePrefix.length, payload.length);
     out.set(payload, o);
@@ -148,6 +158,7 @@ export class Sign1Assembler {
 }
 
 const EMPTY_MAP = Uint8Array.of(0xa0);
+const newBytes = (n: number): Uint8Array => new Uint8Array(n);
 
 /** The same bytes as sigStructure(), assembled without re-encoding. */
 export function sigStructureFast(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {

@@ -2,6 +2,7 @@
  * Building and signing observations (DESIGN.md, wire contract v1): the claims map, the
  * COSE_Sign1 around it, and the lineage fields (seq, prev, epoch) that chain them.
  */
+import { ByteSlab } from '../encoding/byte-slab.ts';
 import { randomFillSync } from 'node:crypto';
 import type { CborMapKey, CborValue } from '../encoding/cbor-value.ts';
 import { CborFloat } from '../encoding/cbor-value.ts';
@@ -167,21 +168,28 @@ export class ObservationChain {
     const a = this.assembler;
     const items: PreparedLink[] = [];
     const start = this.head;
+    // The batch's Sig_structures are cut from shared chunks (byte-slab.ts); each payload is a
+    // view of its Sig_structure, which holds it whole, rather than a copy of its own.
+    const slab = new ByteSlab(ByteSlab.chunkFor(drafts.length, 512));
+    const take = (n: number): Uint8Array => slab.take(n);
     for (const [index, d] of drafts.entries()) {
       const seq = this.head.seq + 1;
-      // A copy: the writer's buffer is reused by the next encode.
-      const payload = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti()).slice();
+      // The writer's buffer is reused by the next encode: sigStructure() copies the bytes out.
+      const encoded = this.payloadWriter.encode(d, seq, this.head.hash, this.head.epoch, nextCti());
       // Every verifier refuses a signed object over 16 KiB before decoding it (DESIGN.md, wire
       // contract v1), so one that large is never signed: the chain stays where it was and the
       // caller is told which draft it was. Bytes: prefix, payload bstr (head <= 3 bytes at this
       // size), signature bstr (2 + 64).
-      const bytes = a.prefixLength + 3 + payload.length + 66;
+      const bytes = a.prefixLength + 3 + encoded.length + 66;
       if (bytes > MAX_SIGNED_OBJECT_BYTES) {
         this.head = start;
         throw new LineageLogError('OBS_TOO_LARGE', `a ${d.kind} observation would be ${bytes} bytes signed, over the ${MAX_SIGNED_OBJECT_BYTES} every verifier accepts`, { index, kind: d.kind, bytes });
       }
+      const toBeSigned = a.sigStructure(encoded, take);
+      const from = a.payloadOffsetInSigStructure(encoded.length);
+      const payload = toBeSigned.subarray(from, from + encoded.length);
       this.head = { seq, hash: sha256(payload), epoch: this.head.epoch };
-      items.push({ draft: d, seq, epoch: this.head.epoch, hash: this.head.hash, payload, toBeSigned: a.sigStructure(payload) });
+      items.push({ draft: d, seq, epoch: this.head.epoch, hash: this.head.hash, payload, toBeSigned });
     }
     return { items, assembler: a };
   }
@@ -190,9 +198,13 @@ export class ObservationChain {
   complete(links: PreparedLinks, signatures: Uint8Array[]): SignedObservation[] {
     const a = links.assembler;
     if (signatures.length !== links.items.length) throw new Error('one signature per prepared link');
+    // The batch's COSE bytes from shared chunks (byte-slab.ts): they are committed, published
+    // and dropped together.
+    const slab = new ByteSlab(ByteSlab.chunkFor(links.items.length, a.prefixLength + 512));
+    const take = (n: number): Uint8Array => slab.take(n);
     return links.items.map((l, i) => {
       const d = l.draft;
-      return { seq: l.seq, kind: d.kind, place: d.place, t: d.t, epoch: l.epoch, bytes: a.assemble(l.payload, signatures[i]!), hash: l.hash, prefixLength: a.prefixLength };
+      return { seq: l.seq, kind: d.kind, place: d.place, t: d.t, epoch: l.epoch, bytes: a.assemble(l.payload, signatures[i]!, take), hash: l.hash, prefixLength: a.prefixLength };
     });
   }
 

@@ -32,8 +32,12 @@ function lowS32(s: Uint8Array): boolean {
 
 /** r || s, each left-padded to 32 bytes, with s flipped to n - s when it is high. */
 export function normaliseSignature(r: Uint8Array, s: Uint8Array): Uint8Array {
+  return normaliseSignatureInto(r, s, new Uint8Array(64));
+}
+
+/** normaliseSignature() written into `out` (64 bytes), which is returned. */
+export function normaliseSignatureInto(r: Uint8Array, s: Uint8Array, out: Uint8Array): Uint8Array {
   const s32 = pad32(s);
-  const out = new Uint8Array(64);
   out.set(pad32(r), 0);
   if (lowS32(s32)) out.set(s32, 32);
   else {

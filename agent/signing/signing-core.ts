@@ -6,7 +6,7 @@
  * signature is also what fault attacks recover keys from, so it must never leave.
  */
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { normaliseSignature } from './p256.ts';
+import { normaliseSignatureInto } from './p256.ts';
 
 /**
  * A batch shared by the signing threads (SharedArrayBuffers, nothing
@@ -42,6 +42,9 @@ export function signShared(key: KeyObject, pub: KeyObject, b: SharedBatch): numb
   const flags = new Uint8Array(b.flags);
   const failed = new Uint8Array(b.failed);
   const next = new Int32Array(b.next);
+  // Each signature is made and checked in this private array, then copied into the shared one.
+  const out = new Uint8Array(64);
+  let copy = new Uint8Array(1024);
   let done = 0;
   for (;;) {
     const from = Atomics.add(next, 0, CLAIM);
@@ -49,8 +52,10 @@ export function signShared(key: KeyObject, pub: KeyObject, b: SharedBatch): numb
     const to = Math.min(b.n, from + CLAIM);
     for (let i = from; i < to; i++) {
       // A private copy of the message: OpenSSL must not read bytes another thread could change.
-      const msg = bytes.slice(offsets[i]!, offsets[i + 1]!);
-      const out = new Uint8Array(64);
+      const len = offsets[i + 1]! - offsets[i]!;
+      if (len > copy.length) copy = new Uint8Array(Math.max(len, 2 * copy.length));
+      copy.set(bytes.subarray(offsets[i]!, offsets[i + 1]!));
+      const msg = copy.subarray(0, len);
       if (!signOne(key, pub, msg, out, (flags[i]! & CHECK) !== 0, (flags[i]! & CORRUPT) !== 0)) failed[i] = 1;
       sigs.set(out, 64 * i);
     }
@@ -61,7 +66,7 @@ export function signShared(key: KeyObject, pub: KeyObject, b: SharedBatch): numb
 /** Signs `message` into `out` (64 bytes); false if `check` was asked and the signature does not verify. */
 export function signOne(key: KeyObject, pub: KeyObject, message: Uint8Array, out: Uint8Array, check: boolean, corrupt = false): boolean {
   const raw = cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
-  out.set(normaliseSignature(raw.subarray(0, 32), raw.subarray(32, 64)));
+  normaliseSignatureInto(raw.subarray(0, 32), raw.subarray(32, 64), out);
   if (corrupt) out[5] = out[5]! ^ 0x10;
   return !check || verifyOne(pub, message, out);
 }

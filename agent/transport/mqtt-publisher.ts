@@ -60,6 +60,7 @@ export class MqttPublisher implements Publisher {
   private ackTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private pumping = false;
+  private refillScheduled = false;
   private pumpRetry: NodeJS.Timeout | undefined;
   readonly errors = new ErrorCounter<PublisherErrorCode>();
   /** Rows just committed, kept in memory so a caught-up publisher need not read them back. */
@@ -271,7 +272,14 @@ export class MqttPublisher implements Publisher {
             this.ackBuffer.push(row.seq);
             this.scheduleAckFlush();
           }
-          if (this.inflight.size < this.window / 2) setImmediate(() => this.kick());
+          if (this.inflight.size < this.window / 2 && !this.refillScheduled) {
+            // One refill per turn of the event loop, however many PUBACKs arrived in it.
+            this.refillScheduled = true;
+            setImmediate(() => {
+              this.refillScheduled = false;
+              this.kick();
+            });
+          }
         });
       }
     }
