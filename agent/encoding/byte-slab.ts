@@ -2,9 +2,9 @@
  * Byte arrays for the many small buffers of one batch (the Sig_structures and COSE bytes of a
  * few hundred observations), cut from a few large chunks. Each `new Uint8Array(n)` over 64 bytes
  * is an ArrayBuffer of its own, zero-filled, with a backing store the garbage collector tracks
- * and sweeps; at thousands of observations a second those allocations and their sweeping were
- * a large share of the signing thread's time (measured: assembling one observation's COSE bytes
- * cost about 8 µs, mostly the allocation, against 1.5 µs cut from a chunk).
+ * and sweeps; at thousands of observations a second those allocations and their sweeping are
+ * a visible share of the pipeline thread's time (a CPU profile of the pipeline bench showed
+ * assembling one observation's COSE bytes at about 8 µs, most of it the array's allocation).
  *
  * Views returned by take() share their chunk: a chunk is freed once no view of it is left, so a
  * slab serves buffers that live about as long as each other (one batch). Every byte of a view
