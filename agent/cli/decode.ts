@@ -38,7 +38,8 @@ export async function decodeCommand({ values, positionals }: Parsed<typeof DECOD
   const baud = numberFlag(values.baud, 'baud', 50, 4_000_000)!;
   const dec = make();
   let rejected = 0;
-  const rejects = new RejectLog({
+  // Any codec's codes: the command relays what the decoder reports.
+  const rejects = new RejectLog<string>({
     clock: systemClock,
     intervalMs: 1000,
     detailPerInterval: 20,

@@ -48,4 +48,5 @@ export type McuErrorCode = (typeof McuErrorCode)[keyof typeof McuErrorCode];
 /** A frame the receiver rejected, counted as MCUB_FRAME_<pm_result_t name>. */
 export type McuFrameRejectCode = `MCUB_FRAME_${FrameErrorCode}`;
 
-export class McuBridgeError extends CodedError {}
+/** A firmware-bridge failure (no stack trace, as every CodedError: see core/coded-error.ts). */
+export class McuBridgeError extends CodedError<McuErrorCode> {}
