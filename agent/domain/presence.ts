@@ -207,16 +207,7 @@ export class PresenceTracker {
         if (!s.arrived || s.departed) continue;
         s.departed = true;
         const g = s.grant;
-        if (!this.draw(now, s, out)) continue;
-        out.push({
-          kind: 'presence',
-          event: 'departed',
-          grant: g,
-          ...named(s),
-          episode: this.view(ep),
-          spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: ep.minDistanceM <= g.toleranceM },
-          temporal: { measuredMs: ep.lastSeen, window: g.window, graceMs: g.graceMs, ok: ep.lastSeen <= g.window[1] + g.graceMs },
-        });
+        if (this.draw(now, s, out)) out.push(this.attestation('departed', s, ep, ep.lastSeen, ep.lastSeen <= g.window[1] + g.graceMs));
       }
     }
     for (const [id, s] of this.grants) {
@@ -230,17 +221,7 @@ export class PresenceTracker {
       // not on an episode merely not yet closed: a unit gone at the window's end is no overstay.
       if (s.arrived && !s.departed && !s.overstay && ep && ep.lastSeen > g.window[1] + g.graceMs) {
         s.overstay = true;
-        if (this.draw(now, s, out)) {
-          out.push({
-            kind: 'presence',
-            event: 'overstay',
-            grant: g,
-            ...named(s),
-            episode: this.view(ep),
-            spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: ep.minDistanceM <= g.toleranceM },
-            temporal: { measuredMs: ep.lastSeen, window: g.window, graceMs: g.graceMs, ok: false },
-          });
-        }
+        if (this.draw(now, s, out)) out.push(this.attestation('overstay', s, ep, ep.lastSeen, false));
       }
       // A grant is finished once settled and its window (plus grace and hold) is over; it is
       // kept an hour longer so a unit turning up late is told `outside-window`, not `no-grant`.
@@ -300,17 +281,23 @@ export class PresenceTracker {
       s.arrived = true;
       const measuredMs = Math.max(ep.credibleAt, start - g.graceMs);
       const late = measuredMs - (start + g.graceMs);
-      out.push({
-        kind: 'presence',
-        event: 'arrived',
-        grant: g,
-        ...named(s),
-        episode: this.view(ep),
-        spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: true },
-        temporal: { measuredMs, window: g.window, graceMs: g.graceMs, ok: true },
-        ...(late > 0 ? { lateMs: late } : {}),
-      });
+      // Within tolerance (checked above), so its spatial check is ok.
+      out.push({ ...this.attestation('arrived', s, ep, measuredMs, true), ...(late > 0 ? { lateMs: late } : {}) });
     }
+  }
+
+  /** An episode measured against its grant: where the unit came (the spatial check) and when (`measuredMs`, judged `temporalOk`). */
+  private attestation(event: 'arrived' | 'departed' | 'overstay', s: GrantState, ep: Episode, measuredMs: number, temporalOk: boolean): PresenceClaim {
+    const g = s.grant;
+    return {
+      kind: 'presence',
+      event,
+      grant: g,
+      ...named(s),
+      episode: this.view(ep),
+      spatial: { measuredM: ep.minDistanceM, requiredM: g.toleranceM, ok: ep.minDistanceM <= g.toleranceM },
+      temporal: { measuredMs, window: g.window, graceMs: g.graceMs, ok: temporalOk },
+    };
   }
 
   private refuseNotCredible(ep: Episode, now: number, out: PresenceClaim[]): void {

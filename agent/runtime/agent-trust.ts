@@ -4,35 +4,22 @@
  * list does to the grants it tracks: a grant through a revoked credential, or listed by cti,
  * stops yielding attestations and is answered on the chain once, `grant-refused` with the reason.
  */
-import type { Clock } from '../../core/clock.ts';
-import type { Logger } from '../../core/log.ts';
-import type { ErrorCounter } from '../../core/coded-error.ts';
-import type { AgentCountedCode } from './errors.ts';
 import type { CborValue } from '../encoding/cbor-value.ts';
-import type { TrustAnchor } from '../authority/chain.ts';
 import type { ReservationGrant } from '../authority/grant.ts';
-import type { Identity, SignedObservation } from '../lineage/observation.ts';
+import type { SignedObservation } from '../lineage/observation.ts';
 import type { PresenceTracker } from '../domain/presence.ts';
 import { MemoryTrustState, type TrustState } from '../store/trust-state.ts';
 import { RevocationIntake, grantRevocation, type GrantRevocationCode } from './revocation-intake.ts';
-import { CredentialKeeper } from './credential-keeper.ts';
+import { CredentialKeeper, type CredentialKeeperOptions } from './credential-keeper.ts';
 import { grantAnswerBody } from './claims-to-drafts.ts';
 
-export interface AgentTrustOptions {
-  identity: Identity;
-  place: string;
-  anchors: TrustAnchor[];
-  clock: Clock;
-  logger: Logger;
-  errors: ErrorCounter<AgentCountedCode>;
+/** The keeper's own context and signing callbacks, and what the grants side needs besides. */
+export interface AgentTrustOptions extends Pick<CredentialKeeperOptions, 'identity' | 'place' | 'anchors' | 'clock' | 'logger' | 'errors' | 'announce' | 'switchTo'> {
   state?: TrustState | undefined;
   presence: PresenceTracker;
   subscribe: (topic: string, handler: (topic: string, payload: Uint8Array) => void) => void;
-  /** Signs a `status` observation even while the credential is revoked (the one announcement). */
-  announce: (body: { [k: string]: CborValue }) => Promise<SignedObservation | undefined>;
   /** Signs a `reservation` observation (silenced while revoked). */
   answer: (body: { [k: string]: CborValue }) => Promise<SignedObservation | undefined>;
-  switchTo: (id: Identity) => void;
 }
 
 export class AgentTrust {
