@@ -7,7 +7,6 @@
  * touched. The agent looks for steps on its 1 s presence tick, so this file runs on real time
  * (about five seconds).
  */
-import { silentLogger } from '../../core/log.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,16 +14,13 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
-import { PlaceAgent } from '../../agent/runtime/place-agent.ts';
-import { buildPublisher } from '../../agent/runtime/boot.ts';
-import { ObservationStore } from '../../agent/store/store.ts';
-import { FileEpochCounter } from '../../agent/signing/file-epoch.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../agent/runtime/embedded-broker.ts';
-import type { SignedObservation } from '../../agent/lineage/observation.ts';
 import { ObservationVerifier, type ObservationClaims } from '../../agent/verify/observation-verifier.ts';
 import { LineageVerifier } from '../../agent/verify/lineage-verifier.ts';
 import { observationTopic } from '../../agent/transport/topics.ts';
-import { NOW, PLACE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
+import { waitFor } from '../../hil/agent-cli.ts';
+import { chainAgent, type ChainAgent } from '../support/chain-agent.ts';
+import { NOW, PLACE, makeChain, type Chain } from '../unit/authority-fixture.ts';
 
 /** Wall time that runs at the rate of the monotonic clock, plus whatever steps the test applies. */
 class SteppingClock implements Clock {
@@ -43,23 +39,15 @@ const FORWARD = 5 * 60_000;
 const BACKWARD = -2 * 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 8000) => waitFor(cond, ms, what);
 
 describe('a wall-clock step', () => {
   let dir: string;
   let authority: Chain;
   let broker: EmbeddedBroker;
-  let store: ObservationStore;
-  let agent: PlaceAgent;
+  let running: ChainAgent;
   let sub: mqtt.MqttClient;
   const clock = new SteppingClock(NOW * 1000);
-  const committed: SignedObservation[] = [];
   const published = new Map<string, Buffer>();
   const problems: string[] = [];
   const logger: Logger = {
@@ -77,37 +65,19 @@ describe('a wall-clock step', () => {
     sub = await mqtt.connectAsync(broker.url, { clientId: 'clock-step-observer', clean: true });
     await sub.subscribeAsync(observationTopic(PLACE, 'time'), { qos: 1 });
     sub.on('message', (_topic, payload) => published.set(Buffer.from(payload).toString('hex'), payload));
-    store = new ObservationStore(join(dir, 'agent.db'));
-    agent = new PlaceAgent({
-      place: PLACE,
-      identity: identityOf(authority),
-      signer: authority.leaf.signer,
-      epoch: new FileEpochCounter(join(dir, 'epoch')),
-      store,
-      sources: [],
-      anchors: [authority.anchor],
-      clock,
-      logger,
-      publisher: buildPublisher(store, PLACE, { url: broker.url, clientId: 'clock-step-agent', protocolVersion: 4, thread: false }, logger, () => agent.birth()),
-      // Envelopes and checkpoints on timers far beyond the test, so the chain holds what the steps cause.
-      envelope: { intervalMs: 3_600_000 },
-      presence: { holdMs: 4000 },
-      checkpoint: { every: 1000, intervalMs: 3_600_000 },
-      timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
-    });
-    agent.onObservation((o) => committed.push(o));
-    await agent.start();
+    // Envelopes on a timer far beyond the test, so the chain holds what the steps cause.
+    running = chainAgent({ chain: authority, db: join(dir, 'agent.db'), clock, logger, clientId: 'clock-step-agent', brokerUrl: broker.url, protocolVersion: 4, envelopeMs: 3_600_000 });
+    await running.agent.start();
   });
 
   afterAll(async () => {
-    await agent?.stop();
-    store?.close();
+    await running?.stop();
     await sub?.endAsync();
     await broker?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const timeObservations = () => committed.filter((o) => o.kind === 'time');
+  const timeObservations = () => running.committed.filter((o) => o.kind === 'time');
 
   it('signs a `time` observation for a step forward and one for a step back, and none while the clock runs smoothly', async () => {
     // Two presence ticks: the first takes the reference, the second sees a clock that kept pace.
@@ -123,14 +93,14 @@ describe('a wall-clock step', () => {
     expect(timeObservations()).toHaveLength(2);
     await until(() => published.size === 2, 'both time observations on the broker', 5000);
     expect(problems).toEqual([]);
-    expect(agent.errors.snapshot()).toEqual({});
-    expect(agent.log.errors.snapshot()).toEqual({});
+    expect(running.agent.errors.snapshot()).toEqual({});
+    expect(running.agent.log.errors.snapshot()).toEqual({});
   });
 
   it('states the step in the signed body, verifies with the trust anchor, and keeps one unbroken chain', async () => {
     const verifier = new ObservationVerifier([authority.anchor]);
     const lineage = new LineageVerifier();
-    const stored = [...store.observations()];
+    const stored = [...running.store.observations()];
     expect(stored.map((o) => o.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
     const claims: ObservationClaims[] = [];
     for (const o of stored) {
@@ -173,34 +143,15 @@ describe('a wall-clock step right after start', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pa-clock-early-'));
     const authority = await makeChain();
     const broker = await startEmbeddedBroker(0);
-    const store = new ObservationStore(join(dir, 'agent.db'));
     const clock = new SteppingClock(NOW * 1000);
-    const committed: SignedObservation[] = [];
-    const agent: PlaceAgent = new PlaceAgent({
-      place: PLACE,
-      identity: identityOf(authority),
-      signer: authority.leaf.signer,
-      epoch: new FileEpochCounter(join(dir, 'epoch')),
-      store,
-      sources: [],
-      anchors: [authority.anchor],
-      clock,
-      logger: silentLogger,
-      publisher: buildPublisher(store, PLACE, { url: broker.url, clientId: 'clock-early-agent', protocolVersion: 4, thread: false }, silentLogger, () => agent.birth()),
-      envelope: { intervalMs: 3_600_000 },
-      presence: { holdMs: 4000 },
-      checkpoint: { every: 1000, intervalMs: 3_600_000 },
-      timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
-    });
-    agent.onObservation((o) => committed.push(o));
+    const { agent, committed, stop } = chainAgent({ chain: authority, db: join(dir, 'agent.db'), clock, clientId: 'clock-early-agent', brokerUrl: broker.url, protocolVersion: 4, envelopeMs: 3_600_000 });
     try {
       await agent.start();
       clock.step(FORWARD);
       await until(() => committed.some((o) => o.kind === 'time'), 'the time observation of a step before the first tick', 5000);
       expect(committed.filter((o) => o.kind === 'time')).toHaveLength(1);
     } finally {
-      await agent.stop();
-      store.close();
+      await stop();
       await broker.close();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,20 +9,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
-import { silentLogger } from '../../core/log.ts';
-import { PlaceAgent } from '../../agent/runtime/place-agent.ts';
-import { buildPublisher } from '../../agent/runtime/boot.ts';
 import { agentStatusPort } from '../../agent/runtime/status-port.ts';
-import { ObservationStore } from '../../agent/store/store.ts';
-import { TrustStateFiles } from '../../agent/store/trust-state.ts';
-import { FileEpochCounter } from '../../agent/signing/file-epoch.ts';
 import { issueCredential } from '../../agent/authority/credential.ts';
-import type { SignedObservation } from '../../agent/lineage/observation.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { LineageVerifier } from '../../agent/verify/lineage-verifier.ts';
 import { plain } from '../support/place-gateway.ts';
 import { waitFor } from '../../hil/agent-cli.ts';
-import { DAY, NOW, PLACE, WIDE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
+import { chainAgent, type ChainAgent } from '../support/chain-agent.ts';
+import { DAY, NOW, WIDE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const until = (cond: () => boolean, what: string) => waitFor(cond, 15_000, what);
@@ -30,9 +24,7 @@ const until = (cond: () => boolean, what: string) => waitFor(cond, 15_000, what)
 describe('a credential expiring while the agent runs', () => {
   let dir: string;
   let site: Chain;
-  let store: ObservationStore;
-  let agent: PlaceAgent;
-  const seen: SignedObservation[] = [];
+  let running: ChainAgent;
   // The agent's clock, moved forward by the test: the leaf expires one day after NOW.
   let skewMs = 0;
   const t0 = performance.now();
@@ -41,35 +33,17 @@ describe('a credential expiring while the agent runs', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pa-expiry-'));
     site = await makeChain([{}, { level: 'authority', depth: 1 }, { notAfter: NOW + DAY }]);
-    store = new ObservationStore(join(dir, 'agent.db'));
-    agent = new PlaceAgent({
-      place: PLACE,
-      identity: identityOf(site),
-      signer: site.leaf.signer,
-      epoch: new FileEpochCounter(join(dir, 'epoch')),
-      store,
-      sources: [],
-      anchors: [site.anchor],
-      clock,
-      logger: silentLogger,
-      publisher: buildPublisher(store, PLACE, { url: 'mqtt://127.0.0.1:1', clientId: 'expiry', protocolVersion: 5, thread: false }, silentLogger, () => agent.birth()),
-      envelope: { intervalMs: 100 },
-      presence: { holdMs: 4000 },
-      checkpoint: { every: 100_000, intervalMs: 3_600_000 },
-      timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
-      trustState: new TrustStateFiles(join(dir, 'trust')),
-    });
-    agent.onObservation((o) => seen.push(o));
-    await agent.start();
+    running = chainAgent({ chain: site, db: join(dir, 'agent.db'), clock, clientId: 'expiry', trustDir: join(dir, 'trust') });
+    await running.agent.start();
   }, 60_000);
 
   afterAll(async () => {
-    await agent?.stop();
-    store?.close();
+    await running?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('signs nothing once expired, says why in status, and resumes the chain on a renewed credential', async () => {
+    const { agent, store, committed: seen } = running;
     await until(() => seen.length > 3, 'envelopes before expiry');
     const status = () => agentStatusPort(agent, store, agent.publisher).trust();
     expect(status().expired).toBe(false);

@@ -12,18 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { Clock } from '../../core/clock.ts';
-import { silentLogger } from '../../core/log.ts';
-import { PlaceAgent } from '../../agent/runtime/place-agent.ts';
-import { buildPublisher } from '../../agent/runtime/boot.ts';
-import { ObservationStore } from '../../agent/store/store.ts';
-import { FileEpochCounter } from '../../agent/signing/file-epoch.ts';
-import type { SignedObservation } from '../../agent/lineage/observation.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { issueGrant } from '../../agent/authority/grant.ts';
 import { grantTopic } from '../../agent/transport/topics.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { waitFor } from '../../hil/agent-cli.ts';
-import { NOW, PLACE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
+import { chainAgent, type ChainAgent } from '../support/chain-agent.ts';
+import { NOW, PLACE, makeChain, type Chain } from '../unit/authority-fixture.ts';
 
 /** The fixture's credentials are valid around NOW: a clock that starts there and runs. */
 const t0 = performance.now();
@@ -36,41 +31,23 @@ describe('hostile grants topic', () => {
   let chain: Chain; // root -> authority (grantor) -> gateway
   let foreign: Chain;
   let broker: Mosquitto;
-  let store: ObservationStore;
-  let agent: PlaceAgent;
+  let running: ChainAgent;
   let pub: mqtt.MqttClient;
-  const committed: SignedObservation[] = [];
+  let committed: ChainAgent['committed'];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pa-flood-'));
     chain = await makeChain([{}, { level: 'authority', depth: 1, subject: 'urn:authority:grantor' }, {}]);
     foreign = await makeChain([{}, { level: 'authority', depth: 0, subject: 'urn:authority:stranger' }]);
     broker = await startMosquitto();
-    store = new ObservationStore(join(dir, 'agent.db'));
-    agent = new PlaceAgent({
-      place: PLACE,
-      identity: identityOf(chain),
-      signer: chain.leaf.signer,
-      epoch: new FileEpochCounter(join(dir, 'epoch')),
-      store,
-      sources: [],
-      anchors: [chain.anchor],
-      clock,
-      logger: silentLogger,
-      publisher: buildPublisher(store, PLACE, { url: broker.url, clientId: 'flood-agent', protocolVersion: 5, thread: false }, silentLogger, () => agent.birth()),
-      envelope: { intervalMs: 100 },
-      presence: { holdMs: 4000 },
-      checkpoint: { every: 1000, intervalMs: 3_600_000 },
-      timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
-    });
-    agent.onObservation((o) => committed.push(o));
-    await agent.start();
+    running = chainAgent({ chain, db: join(dir, 'agent.db'), clock, clientId: 'flood-agent', brokerUrl: broker.url });
+    committed = running.committed;
+    await running.agent.start();
     pub = await mqtt.connectAsync(broker.url, { clientId: 'flood-attacker', protocolVersion: 5 });
   });
 
   afterAll(async () => {
-    await agent?.stop();
-    store?.close();
+    await running?.stop();
     await pub?.endAsync();
     await broker?.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -118,7 +95,7 @@ describe('hostile grants topic', () => {
     expect(n).toBeGreaterThan(before);
     // The deep item was refused with a code; the 2 MB one never reached the agent (the broker
     // honours maximumPacketSize) or was refused undecoded.
-    const errors = agent.errors.snapshot();
+    const errors = running.agent.errors.snapshot();
     expect(Object.keys(errors).some((c) => c.startsWith('COSE_') || c.startsWith('CBOR_') || c === 'GRANT_MALFORMED')).toBe(true);
     expect(errors.GRANT_TOO_LARGE ?? 0).toBeLessThanOrEqual(1);
     // The foreign burst: refused (chain to an unknown anchor) or rate-limited, each counted; only

@@ -15,14 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { Clock } from '../../core/clock.ts';
-import { silentLogger } from '../../core/log.ts';
 import { isCodedError } from '../../core/coded-error.ts';
-import { PlaceAgent } from '../../agent/runtime/place-agent.ts';
-import { buildPublisher } from '../../agent/runtime/boot.ts';
+import type { PlaceAgent } from '../../agent/runtime/place-agent.ts';
 import { agentStatusPort } from '../../agent/runtime/status-port.ts';
-import { ObservationStore } from '../../agent/store/store.ts';
-import { TrustStateFiles } from '../../agent/store/trust-state.ts';
-import { FileEpochCounter } from '../../agent/signing/file-epoch.ts';
+import type { ObservationStore } from '../../agent/store/store.ts';
 import { SoftwareSigner } from '../../agent/signing/software-signer.ts';
 import type { SignedObservation } from '../../agent/lineage/observation.ts';
 import { CLAIM } from '../../agent/lineage/observation.ts';
@@ -36,7 +32,8 @@ import { grantTopic, revocationTopic } from '../../agent/transport/topics.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { waitFor } from '../../hil/agent-cli.ts';
 import { plain } from '../support/place-gateway.ts';
-import { DAY, NOW, PLACE, WIDE, identityOf, makeChain, type Chain } from '../unit/authority-fixture.ts';
+import { chainAgent, type ChainAgent } from '../support/chain-agent.ts';
+import { DAY, NOW, PLACE, WIDE, makeChain, type Chain } from '../unit/authority-fixture.ts';
 
 const t0 = performance.now();
 const clock: Clock = { now: () => Math.floor(NOW * 1000 + (performance.now() - t0)) };
@@ -52,7 +49,7 @@ describe('revocation lists and renewal through a running agent', () => {
   let bCred: Uint8Array; // grantor B, a second authority under the site's root
   let broker: Mosquitto;
   let pub: mqtt.MqttClient;
-  const committed: SignedObservation[] = [];
+  let committed: SignedObservation[] = [];
   let agent: PlaceAgent;
   let store: ObservationStore;
 
@@ -75,28 +72,9 @@ describe('revocation lists and renewal through a running agent', () => {
   const answer = (reservation: string) => verified().filter((o) => o.kind === 'reservation' && o.body.reservation === reservation).map((o) => `${String(o.body.event)}${o.body.reason ? `:${String(o.body.reason)}` : ''}`);
   const statusEvents = (event: string) => verified().filter((o) => o.kind === 'status' && o.body.event === event);
 
-  function makeAgent(storePath: string, trustDir: string, brokerUrl: string, identity = identityOf(site)): PlaceAgent {
-    const s = new ObservationStore(storePath);
-    const a: PlaceAgent = new PlaceAgent({
-      place: PLACE,
-      identity,
-      signer: site.leaf.signer,
-      epoch: new FileEpochCounter(`${storePath}.epoch`),
-      store: s,
-      sources: [],
-      anchors: [site.anchor],
-      clock,
-      logger: silentLogger,
-      publisher: buildPublisher(s, PLACE, { url: brokerUrl, clientId: `rev-agent-${Math.random()}`, protocolVersion: 5, thread: false }, silentLogger, () => a.birth()),
-      envelope: { intervalMs: 100 },
-      presence: { holdMs: 4000 },
-      checkpoint: { every: 100_000, intervalMs: 3_600_000 },
-      timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
-      trustState: new TrustStateFiles(trustDir),
-    });
-    store = s;
-    return a;
-  }
+  /** The gateway of `site`, its revocation lists and renewals kept in `trustDir`. */
+  const makeAgent = (db: string, trustDir: string, brokerUrl?: string): ChainAgent =>
+    chainAgent({ chain: site, db, clock, clientId: `rev-agent-${Math.random()}`, trustDir, ...(brokerUrl ? { brokerUrl } : {}) });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pa-revoke-agent-'));
@@ -108,8 +86,7 @@ describe('revocation lists and renewal through a running agent', () => {
       site.anchorSigner,
     );
     broker = await startMosquitto();
-    agent = makeAgent(join(dir, 'agent.db'), join(dir, 'trust'), broker.url);
-    agent.onObservation((o) => committed.push(o));
+    ({ agent, store, committed } = makeAgent(join(dir, 'agent.db'), join(dir, 'trust'), broker.url));
     await agent.start();
     pub = await mqtt.connectAsync(broker.url, { clientId: 'rev-authority', protocolVersion: 5 });
   }, 60_000);
@@ -237,41 +214,19 @@ describe('revocation lists and renewal through a running agent', () => {
     await agent.stop();
     store.close();
     // The original (revoked) credential, no broker reachable.
-    const again = makeAgent(join(dir, 'agent2.db'), join(dir, 'trust'), 'mqtt://127.0.0.1:1');
-    const seen: SignedObservation[] = [];
-    again.onObservation((o) => seen.push(o));
-    await again.start();
-    expect(again.trust.revoked).toBe(true);
-    expect(again.trust.revocations.lists().map((l) => `${l.iss}:${l.seq}`).sort()).toEqual(['urn:authority:0:5', 'urn:authority:B:1']);
+    const again = makeAgent(join(dir, 'agent2.db'), join(dir, 'trust'));
+    await again.agent.start();
+    expect(again.agent.trust.revoked).toBe(true);
+    expect(again.agent.trust.revocations.lists().map((l) => `${l.iss}:${l.seq}`).sort()).toEqual(['urn:authority:0:5', 'urn:authority:B:1']);
     await sleep(600);
-    expect(seen).toEqual([]);
+    expect(again.committed).toEqual([]);
     await again.stop();
-    store.close();
     agent = undefined as unknown as PlaceAgent;
   });
 
   it('says once on the chain, and in status, that the credential expires within 7 days', async () => {
     const soon = await makeChain([{}, { level: 'authority', depth: 1 }, { notAfter: NOW + 3 * DAY }]);
-    const s = new ObservationStore(join(dir, 'soon.db'));
-    const seen: SignedObservation[] = [];
-    const a: PlaceAgent = new PlaceAgent({
-      place: PLACE,
-      identity: identityOf(soon),
-      signer: soon.leaf.signer,
-      epoch: new FileEpochCounter(join(dir, 'soon.epoch')),
-      store: s,
-      sources: [],
-      anchors: [soon.anchor],
-      clock,
-      logger: silentLogger,
-      publisher: buildPublisher(s, PLACE, { url: 'mqtt://127.0.0.1:1', clientId: 'soon', protocolVersion: 5, thread: false }, silentLogger, () => a.birth()),
-      envelope: { intervalMs: 100 },
-      presence: { holdMs: 4000 },
-      checkpoint: { every: 100_000, intervalMs: 3_600_000 },
-      timeQuality: () => ({ src: 'rtc', sync: false, errMs: 2000 }),
-      trustState: new TrustStateFiles(join(dir, 'soon-trust')),
-    });
-    a.onObservation((o) => seen.push(o));
+    const { agent: a, store: s, committed: seen, stop } = chainAgent({ chain: soon, db: join(dir, 'soon.db'), clock, clientId: 'soon', trustDir: join(dir, 'soon-trust') });
     await a.start();
     await until(() => seen.length > 5, 'envelopes');
     await a.trust.credential.checkExpiry();
@@ -284,7 +239,6 @@ describe('revocation lists and renewal through a running agent', () => {
     const t = agentStatusPort(a, s, a.publisher).trust();
     expect(t.expiring).toBe(true);
     expect(t.expiresAt).toBe((NOW + 3 * DAY) * 1000);
-    await a.stop();
-    s.close();
+    await stop();
   });
 });
