@@ -5,14 +5,15 @@
  * durability avoids one fsync per observation (group commit).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { SignedObservation } from '../lineage/observation.ts';
 import type { ChainStore, LineageHead, OutboxReader, OutboxRow, StoreHealth } from '../../core/ports/store.ts';
 import { CONTRACT_REVISION_MIGRATION, MIGRATIONS } from './migrations.ts';
 import { StoreError, sqliteError } from './store-errors.ts';
 import { takeLock } from './store-lock.ts';
 import { GrantStore } from './grant-store.ts';
+import { archiveAndPrune, withPrefix } from './retention.ts';
 
 export { StoreError } from './store-errors.ts';
 
@@ -39,15 +40,6 @@ const retired: unknown[] = [];
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
-}
-
-/** An observation's full COSE bytes from its stored shared prefix (if any) and the rest. */
-function withPrefix(prefix: Buffer | null, rest: Buffer): Uint8Array {
-  if (!prefix) return new Uint8Array(rest);
-  const out = new Uint8Array(prefix.length + rest.length);
-  out.set(prefix, 0);
-  out.set(rest, prefix.length);
-  return out;
 }
 
 export class ObservationStore implements ChainStore<Committable>, OutboxReader, StoreHealth {
@@ -347,46 +339,9 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
     );
   }
 
-  /**
-   * Retention (DESIGN.md, "Failure semantics"): observations delivered and older than `cutoffMs`
-   * are first appended to an audit file (a CBOR sequence, fsynced) and then deleted. The head and
-   * anything undelivered are never touched. Returns how many were archived and where.
-   */
+  /** Retention: see retention.ts. */
   archiveAndPrune(cutoffMs: number, auditDir: string, limit = 100_000): { archived: number; file?: string } {
-    const head = this.head().seq;
-    const rows = this.stmt(
-        'SELECT b.seq AS seq, p.bytes AS prefix, b.bytes AS bytes FROM observations b JOIN outbox o ON o.seq = b.seq LEFT JOIN cose_prefixes p ON p.id = b.prefix_id WHERE o.delivered_at IS NOT NULL AND b.t < ? AND b.seq < ? ORDER BY b.seq LIMIT ?',
-      )
-      .all(cutoffMs, head, limit) as { seq: number; prefix: Buffer | null; bytes: Buffer }[];
-    // Grants go with the archive that holds the last observation naming them (grant-store.ts).
-    const firstKept = rows.length ? rows[rows.length - 1]!.seq + 1 : ((this.stmt('SELECT min(seq) FROM observations').pluck().get() as number | null) ?? head + 1);
-    const grants = this.grants.releasable(cutoffMs, firstKept);
-    if (rows.length === 0 && grants.length === 0) return { archived: 0 };
-    mkdirSync(auditDir, { recursive: true });
-    const file = rows.length
-      ? join(auditDir, `chain-${String(rows[0]!.seq).padStart(12, '0')}-${String(rows[rows.length - 1]!.seq).padStart(12, '0')}.cbor`)
-      : join(auditDir, `grants-before-${String(firstKept).padStart(12, '0')}-${cutoffMs}.cbor`);
-    const fd = openSync(file, 'w', 0o640);
-    try {
-      for (const r of rows) writeSync(fd, withPrefix(r.prefix, r.bytes));
-      for (const g of grants) writeSync(fd, g.bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    const seqs = rows.map((r) => r.seq);
-    this.guard(() =>
-      this.db.transaction(() => {
-        const delOut = this.stmt('DELETE FROM outbox WHERE seq = ?');
-        const delObs = this.stmt('DELETE FROM observations WHERE seq = ?');
-        for (const s of seqs) {
-          delOut.run(s);
-          delObs.run(s);
-        }
-        for (const g of grants) this.grants.remove(g.cti);
-      })(),
-    );
-    return { archived: rows.length, file };
+    return archiveAndPrune({ stmt: (sql) => this.stmt(sql), guard: (fn) => this.guard(fn), transaction: (fn) => this.db.transaction(fn)(), headSeq: this.head().seq, grants: this.grants }, cutoffMs, auditDir, limit);
   }
 
   /** Checks the database answers a write; used by the watchdog's liveness probe. */
