@@ -1,0 +1,81 @@
+/**
+ * An observation over the 16 KiB every verifier accepts (DESIGN.md, wire contract v1), made by
+ * the running binary: a site that declares 250 constant custom dimensions gets an envelope of
+ * about 24 KB. It is never signed; its submitter is told OBS_TOO_LARGE (logged with the code),
+ * a signed `gap` {reason: too-large, kind, bytes} takes its seq, and the agent goes on: later
+ * observations (a checkpoint) commit, the chain has no hole, and everything on it verifies.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
+import { gatewayConfigHead, provisionGateway, signedObservations, unverified } from '../support/place-gateway.ts';
+import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+
+const PLACE = 'urn:place:DEHAM:berth:9';
+/** 32 characters each, the longest id the schema allows: about 98 bytes per dimension in the envelope body. */
+const DIMS = Array.from({ length: 250 }, (_, i) => `capacity_point_${String(i).padStart(3, '0')}_abcdefghijklm`);
+
+describe('an observation too large to sign, in the running binary', () => {
+  let dir: string;
+  let broker: Mosquitto;
+  let agent: AgentProcess | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pa-too-large-'));
+    broker = await startMosquitto();
+  }, 60_000);
+
+  afterAll(async () => {
+    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
+    await broker?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses it with OBS_TOO_LARGE, signs a too-large gap in its seq, and goes on signing', async () => {
+    const state = join(dir, 'state');
+    const auth = join(dir, 'authority');
+    await provisionGateway(state, auth, 'urn:place-authority:big', PLACE);
+    const cfg = join(dir, 'gateway.yaml');
+    writeFileSync(
+      cfg,
+      [
+        ...gatewayConfigHead(PLACE, state, auth, broker.url),
+        'lineage:',
+        '  checkpointEvery: 10',
+        'envelope:',
+        '  intervalSeconds: 1',
+        '  placeType: custom',
+        '  dims:',
+        ...DIMS.map((d, i) => `    ${d}: { value: ${i + 0.5}, unit: kW }`),
+        'metrics:',
+        '  enabled: false',
+      ].join('\n') + '\n',
+    );
+    expect((await runAgent(['config', 'check', cfg])).code).toBe(0);
+    agent = spawnAgent(['run', '--config', cfg]);
+    const db = join(state, 'agent.db');
+    const signed = () => signedObservations(db);
+    const gaps = () => signed().filter((o) => o.kind === 'gap' && o.body.reason === 'too-large');
+
+    // Ten observations after start (the start status and the gaps) bring a checkpoint: the
+    // agent is not stuck behind the observation it could not sign.
+    await waitFor(() => signed().some((o) => o.kind === 'checkpoint'), 60_000, 'a checkpoint after the refused envelopes');
+    expect(signed().some((o) => o.kind === 'envelope')).toBe(false);
+    const first = gaps()[0]!;
+    expect(first.body).toMatchObject({ reason: 'too-large', kind: 'envelope' });
+    expect(first.body.bytes as number).toBeGreaterThan(16 * 1024);
+    expect(first.body.bytes as number).toBeLessThan(32 * 1024);
+    // The submitter (the envelope emitter) was told, under the code.
+    expect(agent.stderr()).toMatch(/OBS_TOO_LARGE/);
+
+    // The gaps take the seqs the envelopes would have had: no hole, all signed and verifying.
+    const seqs = signed().map((o) => o.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(unverified(db, join(auth, 'anchor.cose'))).toEqual([]);
+
+    agent.proc.kill('SIGTERM');
+    expect(await agent.exited, agent.stderr()).toBe(0);
+  }, 120_000);
+});
