@@ -11,10 +11,8 @@ import { identityEvidence } from '../../agent/domain/identity-evidence.ts';
 import { PresenceTracker, type PresenceClaim } from '../../agent/domain/presence.ts';
 import { presencePolicy } from '../../agent/config/place-profile.ts';
 import { validateConfig } from '../../agent/config/load.ts';
-import type { ReservationGrant } from '../../agent/authority/grant.ts';
+import { ANCHOR, T0, claimLabel, presenceGrant, type Attestation } from './presence-fixture.ts';
 
-const T0 = 1_800_000_000_000;
-const ANCHOR = { lat: 53.5461, lon: 9.9665 };
 const MMSI = 211331640;
 
 /** A moored vessel's type 1 report 20 m north of the anchor; `flag` is its position accuracy flag. */
@@ -26,20 +24,7 @@ const report = (t: number, flag: 0 | 1): Reading => ({
   quality: { ok: true, accuracyM: flag === 1 ? AIS_HIGH_ACCURACY_M : AIS_LOW_ACCURACY_M },
 });
 
-const grant: ReservationGrant = {
-  iss: 'urn:a',
-  iat: 0,
-  exp: 2_000_000_000,
-  cti: new Uint8Array(16),
-  hash: new Uint8Array(32).fill(3),
-  nonce: new Uint8Array(16).fill(9),
-  place: 'urn:place:X:1',
-  reservation: 'R1',
-  unit: ['mmsi', String(MMSI)],
-  window: [T0, T0 + 3_600_000],
-  toleranceM: 150, // wide enough for the 120 m bound of a flag-0 report
-  graceMs: 60_000,
-};
+const grant = presenceGrant({ unit: ['mmsi', String(MMSI)], toleranceM: 150 }); // wide enough for the 120 m bound of a flag-0 report
 
 /** The defaults a configuration with no presence section gets. */
 const defaults = presencePolicy(validateConfig({ place: 'urn:place:X:1' }));
@@ -57,7 +42,7 @@ function judge(flag: 0 | 1, physical: boolean, reports = 10): PresenceClaim[] {
   return out;
 }
 
-const labels = (cs: PresenceClaim[]) => cs.map((c) => (c.kind === 'presence' ? c.event : c.kind === 'reservation' ? `refused:${c.reason}` : c.kind));
+const labels = (cs: PresenceClaim[]) => cs.map(claimLabel);
 
 describe('AIS alone, under the default policy', () => {
   it('the defaults are a 0.6 threshold and a 0.7 factor without a physical sensor', () => {
@@ -82,7 +67,7 @@ describe('AIS alone, under the default policy', () => {
   it('where it has none, a high-accuracy track arrives uncorroborated at 0.672 on its second report', () => {
     const cs = judge(1, false);
     expect(labels(cs)).toEqual(['arrived']);
-    const a = cs[0] as Extract<PresenceClaim, { event: 'arrived' | 'departed' | 'overstay' }>;
+    const a = cs[0] as Attestation;
     expect(a.episode.corroborated).toBe(false);
     expect(a.episode.conf).toBeCloseTo(0.672, 3);
     expect(a.episode.evidence).toHaveLength(2);

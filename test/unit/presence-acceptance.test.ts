@@ -6,25 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PresenceTracker, type PresenceClaim, type PresenceEvidence } from '../../agent/domain/presence.ts';
-import type { ReservationGrant } from '../../agent/authority/grant.ts';
+import { MIN, T0, claimLabel as label, presenceGrant, type Attestation } from './presence-fixture.ts';
 
-const T0 = 1_800_000_000_000;
-const MIN = 60_000;
 const H = new Uint8Array(32).fill(0xac);
-const grant: ReservationGrant = {
-  iss: 'urn:a',
-  iat: 0,
-  exp: 2_000_000_000,
-  cti: new Uint8Array(16),
-  hash: new Uint8Array(32).fill(3),
-  nonce: new Uint8Array(16).fill(9),
-  place: 'urn:place:X:1',
-  reservation: 'R1',
-  unit: ['mmsi', '211'],
-  window: [T0, T0 + 60 * MIN],
-  toleranceM: 150,
-  graceMs: MIN,
-};
+const grant = presenceGrant({ toleranceM: 150 });
 /** An AIS report as identityEvidence builds it: flag 1 (0.8) or flag 0 (0.08, distance + 100 m). */
 const ais = (t: number, conf = 0.8): PresenceEvidence => ({ unit: ['mmsi', '211'], t, distanceM: conf === 0.8 ? 30 : 120, source: 'ais', modality: 'ais', conf, digest: `ais-${t}`, position: { lat: 53.5, lon: 9.9 } });
 const radar = (p: PresenceTracker, t: number) => p.observePhysical({ t, occupied: true, conf: 0.85, sources: ['radar'], modality: 'range', digest: `r-${t}` });
@@ -34,8 +19,6 @@ const tracker = (physical: boolean) => {
   p.addGrant(grant);
   return p;
 };
-const label = (c: PresenceClaim) => (c.kind === 'presence' ? c.event : c.kind === 'reservation' ? `refused:${c.reason}` : c.kind);
-type Attestation = Extract<PresenceClaim, { event: 'arrived' | 'departed' | 'overstay' }>;
 
 describe('a verified acceptance in presence', () => {
   it('joins the AIS episode, and the corroborated arrival names it and cites it as evidence', () => {

@@ -6,25 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PresenceTracker, type PresenceClaim, type PresenceEvidence, type PresencePolicy } from '../../agent/domain/presence.ts';
 import type { ReservationGrant } from '../../agent/authority/grant.ts';
-
-const T0 = 1_800_000_000_000;
-const MIN = 60_000;
-const ANCHOR = { lat: 53.5461, lon: 9.9665 };
-const grant = (over: Partial<ReservationGrant> = {}): ReservationGrant => ({
-  iss: 'urn:a',
-  iat: 0,
-  exp: 2_000_000_000,
-  cti: new Uint8Array(16),
-  hash: new Uint8Array(32).fill(3),
-  nonce: new Uint8Array(16).fill(9),
-  place: 'urn:place:X:1',
-  reservation: 'R1',
-  unit: ['mmsi', '211'],
-  window: [T0, T0 + 60 * MIN],
-  toleranceM: 50,
-  graceMs: MIN,
-  ...over,
-});
+import { ANCHOR, MIN, T0, claimLabel as label, presenceGrant as grant } from './presence-fixture.ts';
 
 /** An AIS position `northM` metres north of the anchor, as identityEvidence builds it (distance + 10 m accuracy). */
 const ais = (t: number, northM = 5, mmsi = '211'): PresenceEvidence => ({
@@ -44,12 +26,6 @@ const radar = (at: number): Step => ({ at, occupied: 'radar' });
 const tick = (at: number): Step => ({ at, tick: true });
 /** Ticks every `every` ms over [from, to], as the agent's 1 s presence tick does (coarser here). */
 const ticks = (from: number, to: number, every = 30_000): Step[] => Array.from({ length: Math.floor((to - from) / every) + 1 }, (_, i) => tick(from + i * every));
-
-function label(c: PresenceClaim): string {
-  if (c.kind === 'presence') return c.event;
-  if (c.kind === 'reservation') return `refused:${c.reason}`;
-  return `suspension:${c.scope}`;
-}
 
 function run(steps: Step[], o: { grants?: ReservationGrant[]; physical?: boolean; policy?: Partial<PresencePolicy> } = {}): PresenceClaim[] {
   const p = new PresenceTracker(2 * MIN, { atPlaceM: 100, physical: o.physical ?? true, ...o.policy });
