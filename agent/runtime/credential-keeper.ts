@@ -183,7 +183,7 @@ export class CredentialKeeper {
       this.o.state.markSaid(notice);
     } catch (e) {
       this.o.errors.count('TRUST_STATE_UNWRITABLE');
-      this.o.logger.warn('could not record that a notice was signed; it may be signed again after a restart', { notice, error: e as Error });
+      this.o.logger.warn('could not record that a notice was signed; it may be signed again after a restart', { code: 'TRUST_STATE_UNWRITABLE', notice, error: e as Error });
     }
   }
 }

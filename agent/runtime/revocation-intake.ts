@@ -128,7 +128,7 @@ export class RevocationIntake {
     } catch (e) {
       // Honoured now; after a restart it is honoured once the broker redelivers it.
       this.o.errors.count('REVOCATION_STATE_UNWRITABLE');
-      this.o.logger.error('revocation list could not be kept on disk', { error: e as Error });
+      this.o.logger.error('revocation list could not be kept on disk', { code: 'REVOCATION_STATE_UNWRITABLE', error: e as Error });
     }
     this.o.logger.info('revocation list accepted', { iss: list.iss, seq: list.seq, credentials: list.revoked.length, grants: list.grants.length });
     this.o.onList(list);

@@ -1,0 +1,87 @@
+/**
+ * The trust state directory (`<stateDir>/trust`: kept revocation lists, notices already said)
+ * cannot be written, in the running binary. The agent keeps signing: a notice it signs (its
+ * credential expiring within 7 days) is on the chain, the failed record is counted and logged
+ * as TRUST_STATE_UNWRITABLE, and the documented cost is that it is said again after a restart;
+ * once the directory is writable the notice is recorded and a further restart does not repeat it.
+ *
+ * This machine runs the tests as root, whom file modes do not stop, so a regular file stands
+ * where the directory should be: every write under it fails (EEXIST/ENOTDIR) as on a read-only
+ * mount.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAgent, spawnAgent, waitFor } from './agent-process.ts';
+import { gatewayConfigHead, provisionGateway, signedObservations, unverified } from '../support/place-gateway.ts';
+import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+
+const PLACE = 'urn:place:DEHAM:berth:11';
+
+describe('an unwritable trust state directory, in the running binary', () => {
+  let dir: string;
+  let broker: Mosquitto;
+  const running: ReturnType<typeof spawnAgent>[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pa-trust-ro-'));
+    broker = await startMosquitto();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const a of running) if (a.proc.exitCode === null) a.proc.kill('SIGKILL');
+    await broker?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts and logs the failed record, keeps signing, and says the notice again only until it can be recorded', async () => {
+    const state = join(dir, 'state');
+    const auth = join(dir, 'authority');
+    await provisionGateway(state, auth, 'urn:place-authority:ro', PLACE);
+    // A credential for three days: the agent says at start that it expires within 7.
+    const issuer = (JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout) as { issuer: string }).issuer;
+    const issued = await runAgent(['authority', 'issue', '--dir', auth, '--subject', issuer, '--key', join(state, 'device.pub'), '--places', PLACE, '--days', '3', '--out', join(state, 'device.cred')]);
+    expect(issued.code, issued.stderr).toBe(0);
+    const cfg = join(dir, 'gateway.yaml');
+    writeFileSync(cfg, [...gatewayConfigHead(PLACE, state, auth, broker.url), 'envelope:', '  intervalSeconds: 1', 'metrics:', '  enabled: false'].join('\n') + '\n');
+    const trustDir = join(state, 'trust');
+    writeFileSync(trustDir, 'not a directory\n');
+
+    const db = join(state, 'agent.db');
+    const signed = () => signedObservations(db);
+    const expiring = () => signed().filter((o) => o.kind === 'status' && o.body.event === 'credential-expiring');
+    const envelopes = () => signed().filter((o) => o.kind === 'envelope').length;
+    /** One run of the binary until it has said the notice and signed two envelopes after it; returns its stderr. */
+    const run = async (what: string): Promise<string> => {
+      const agent = spawnAgent(['run', '--config', cfg]);
+      running.push(agent);
+      const before = envelopes();
+      await waitFor(() => envelopes() >= before + 2, 60_000, `envelopes (${what})`);
+      agent.proc.kill('SIGTERM');
+      expect(await agent.exited, agent.stderr()).toBe(0);
+      return agent.stderr();
+    };
+
+    const first = await run('trust directory unwritable');
+    expect(expiring()).toHaveLength(1);
+    expect(first).toMatch(/could not record that a notice was signed.*TRUST_STATE_UNWRITABLE/);
+    expect(existsSync(join(trustDir, 'notices.json'))).toBe(false);
+
+    // Still unwritable: nothing recorded that it was said, so it is said again.
+    const second = await run('still unwritable');
+    expect(expiring()).toHaveLength(2);
+    expect(second).toMatch(/TRUST_STATE_UNWRITABLE/);
+
+    // Writable again: said once more (the record was lost), now recorded, then not repeated.
+    rmSync(trustDir);
+    const third = await run('writable');
+    expect(expiring()).toHaveLength(3);
+    expect(third).not.toMatch(/TRUST_STATE_UNWRITABLE/);
+    expect(existsSync(join(trustDir, 'notices.json'))).toBe(true);
+    await run('after the record');
+    expect(expiring()).toHaveLength(3);
+
+    expect(unverified(db, join(auth, 'anchor.cose'))).toEqual([]);
+  }, 240_000);
+});
