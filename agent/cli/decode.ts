@@ -1,16 +1,23 @@
 import type { StreamDecoder, DecodeEvent } from '../../core/stream-decoder.ts';
-import { createNmeaStreamDecoder } from '../../drivers/nmea/stream-decoder.ts';
+import { createNmeaStreamDecoder, type NmeaDecodeCode } from '../../drivers/nmea/stream-decoder.ts';
 import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
 import { createModbusStreamDecoder } from '../../drivers/modbus/sniffer.ts';
 import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../drivers/rfid/stream-decoder.ts';
 import { createMcuStreamDecoder } from '../../firmware-bridge/host/frame-decoder.ts';
+import type { AisErrorCode } from '../../drivers/ais/errors.ts';
+import type { ModbusErrorCode } from '../../drivers/modbus/errors.ts';
+import type { RfidErrorCode } from '../../drivers/rfid/errors.ts';
+import type { McuFrameRejectCode } from '../../firmware-bridge/host/errors.ts';
 import { numberFlag, type Parsed } from './args.ts';
 import { systemClock } from '../../core/clock.ts';
 import { RejectLog } from '../../core/reject-log.ts';
 import type { DECODE_FLAGS } from './commands.ts';
 import { CliCode, CliError } from './errors.ts';
 
-const DECODERS: Record<string, () => StreamDecoder> = {
+/** What a rejected input is reported under: the union of the codecs' registries. */
+type DecodeCode = NmeaDecodeCode | AisErrorCode | RfidErrorCode | ModbusErrorCode | McuFrameRejectCode;
+
+const DECODERS: Record<string, () => StreamDecoder<DecodeCode>> = {
   nmea: () => createNmeaStreamDecoder(),
   ais: () => createAisStreamDecoder(),
   'rfid-em4100': () => createEm4100StreamDecoder(),
@@ -38,17 +45,16 @@ export async function decodeCommand({ values, positionals }: Parsed<typeof DECOD
   const baud = numberFlag(values.baud, 'baud', 50, 4_000_000)!;
   const dec = make();
   let rejected = 0;
-  // Any codec's codes: the command relays what the decoder reports.
-  const rejects = new RejectLog<string>({
+  const rejects = new RejectLog<DecodeCode>({
     clock: systemClock,
     intervalMs: 1000,
     detailPerInterval: 20,
     write: (l) =>
       process.stderr.write(
-        JSON.stringify(l.kind === 'reject' ? { code: l.code, reason: l.message, raw: l.details.raw } : { code: 'DECODE_REJECTS_SUPPRESSED', suppressed: l.suppressed, byCode: l.byCode }) + '\n',
+        JSON.stringify(l.kind === 'reject' ? { code: l.code, reason: l.message, raw: l.details.raw } : { code: CliCode.DECODE_REJECTS_SUPPRESSED, suppressed: l.suppressed, byCode: l.byCode }) + '\n',
       ),
   });
-  const emit = (events: DecodeEvent[]) => {
+  const emit = (events: DecodeEvent<DecodeCode>[]) => {
     for (const e of events) {
       if (e.ok) process.stdout.write(JSON.stringify(e.message, jsonSafe) + '\n');
       else {

@@ -132,9 +132,9 @@ export class ModbusFrameScanner {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** `place-agent decode modbus`: sniffed RTU traffic (requests and responses) as JSON, CRC checked. */
-export function createModbusStreamDecoder(): StreamDecoder {
+export function createModbusStreamDecoder(): StreamDecoder<ModbusErrorCode> {
   const scanner = new ModbusFrameScanner();
-  const toEvents = (evs: ScanEvent[]): DecodeEvent[] =>
+  const toEvents = (evs: ScanEvent[]): DecodeEvent<ModbusErrorCode>[] =>
     evs.map((e) =>
       'frame' in e
         ? { ok: true, message: { ...e.decoded, raw: hex(e.frame) } }

@@ -31,6 +31,14 @@ export const NmeaFramingCode = {
 export type NmeaFramingCode = (typeof NmeaFramingCode)[DiscardReason];
 
 /**
+ * What `place-agent decode nmea` reports for bytes the framer dropped: one code whatever the
+ * reason, the framer's reason (and how many runs and bytes) in the event's text. A source
+ * counts NmeaFramingCode instead, one code per reason.
+ */
+export const NmeaDecodeFramingCode = { Framing: 'NMEA_FRAMING' } as const;
+export type NmeaDecodeFramingCode = (typeof NmeaDecodeFramingCode)[keyof typeof NmeaDecodeFramingCode];
+
+/**
  * Stable reasons a GNSS source (NMEA on a port, or gpsd) counts an epoch or report it could not
  * turn into a good Reading; shared by both, since they judge positions by the same rules.
  */

@@ -5,7 +5,7 @@
  * `Discarded` stream-parser result, STYLE.md).
  */
 import type { DecodeEvent, StreamDecoder } from '../../core/stream-decoder.ts';
-import type { FrameErrorCode } from './errors.ts';
+import type { FrameErrorCode, McuFrameRejectCode } from './errors.ts';
 import type { FrameHeader } from './frame.ts';
 import { decodeBlock, MAX_BLOCK, PROTOCOL_VERSION_MAX } from './frame.ts';
 import type { McuFrame } from './message.ts';
@@ -65,9 +65,9 @@ export class FrameDecoder {
 }
 
 /** The FrameDecoder behind the agent-wide StreamDecoder surface (`place-agent decode mcu`). */
-export function createMcuStreamDecoder(): StreamDecoder {
+export function createMcuStreamDecoder(): StreamDecoder<McuFrameRejectCode> {
   const d = new FrameDecoder();
-  const map = (events: FrameEvent[]): DecodeEvent[] =>
+  const map = (events: FrameEvent[]): DecodeEvent<McuFrameRejectCode>[] =>
     events.map((e) =>
       e.kind === 'frame'
         ? { ok: true, message: { ...e.frame } }

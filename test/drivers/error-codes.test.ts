@@ -13,7 +13,15 @@ import { ManualTimers } from '../../core/timers.ts';
 import { GpsdErrorCode } from '../../drivers/gpsd/errors.ts';
 import { exceptionCode, isExceptionCode, ModbusError, ModbusErrorCode } from '../../drivers/modbus/errors.ts';
 import { encodeNmeaSentence } from '../../drivers/nmea/checksum.ts';
-import { GnssErrorCode, NmeaErrorCode, NmeaFramingCode } from '../../drivers/nmea/errors.ts';
+import { GnssErrorCode, NmeaDecodeFramingCode, NmeaErrorCode, NmeaFramingCode } from '../../drivers/nmea/errors.ts';
+import { createNmeaStreamDecoder } from '../../drivers/nmea/stream-decoder.ts';
+import { createAisStreamDecoder } from '../../drivers/ais/stream-decoder.ts';
+import { AisErrorCode } from '../../drivers/ais/errors.ts';
+import { createModbusStreamDecoder } from '../../drivers/modbus/sniffer.ts';
+import { createEm4100StreamDecoder, createUhfR200StreamDecoder } from '../../drivers/rfid/stream-decoder.ts';
+import { createMcuStreamDecoder } from '../../firmware-bridge/host/frame-decoder.ts';
+import { FrameErrorCode } from '../../firmware-bridge/host/errors.ts';
+import type { DecodeEvent, StreamDecoder } from '../../core/stream-decoder.ts';
 import { NmeaSerialSource } from '../../drivers/nmea/nmea-serial-source.ts';
 import { RfidError, RfidErrorCode } from '../../drivers/rfid/errors.ts';
 import { SerialErrorCode } from '../../drivers/serial/errors.ts';
@@ -76,6 +84,31 @@ describe('driver error codes', () => {
     const badException = new ModbusError('MODBUS_EXCEPTION_X', 'x');
     expect(counter.snapshot()).toEqual({ GPSD_PARTIAL_LINE: 1, GNSS_NO_FIX: 1, GNSS_NO_FX: 1 });
     expect([unnamed.total(), serial.get('SERIAL_VANISH'), rejects.counts.total(), rfid.code, exception.code, badException.code]).toEqual([1, 1, 2, 'RFID_BAD_CHEKSUM', 'MODBUS_EXCEPTION_11', 'MODBUS_EXCEPTION_X']);
+  });
+
+  it('each `decode` codec reports its rejections under its own registry; NMEA framing as NMEA_FRAMING', () => {
+    const garbage = Buffer.from('noise$GPGGA,1*00\r\n$GPXYZ,1\r\n!AIVDM,1,1,,A,zz,0*00\r\n\x00\x02\x03\x01\x00');
+    const rejected = <C extends string>(d: StreamDecoder<C>): C[] =>
+      [...d.push(garbage), ...d.flush()].flatMap((e: DecodeEvent<C>) => (e.ok ? [] : [e.code]));
+    const nmea = rejected(createNmeaStreamDecoder());
+    expect(nmea).toContain('NMEA_FRAMING');
+    // @ts-expect-error NMEA_FRAMNG is no code the NMEA decoder reports
+    expect(nmea.includes('NMEA_FRAMNG')).toBe(false);
+    const only = (codes: string[], registry: readonly string[]) => codes.filter((c) => !registry.includes(c));
+    expect(only(nmea, [...Object.values(NmeaErrorCode), ...Object.values(NmeaDecodeFramingCode)])).toEqual([]);
+    const ais = rejected(createAisStreamDecoder());
+    expect(ais.length).toBeGreaterThan(0);
+    expect(only(ais, Object.values(AisErrorCode))).toEqual([]);
+    const modbus = rejected(createModbusStreamDecoder());
+    expect(modbus).toContain(ModbusErrorCode.Discarded);
+    expect(only(modbus, Object.values(ModbusErrorCode))).toEqual([]);
+    for (const rfid of [rejected(createEm4100StreamDecoder()), rejected(createUhfR200StreamDecoder())]) {
+      expect(rfid).toContain(RfidErrorCode.Discarded);
+      expect(only(rfid, Object.values(RfidErrorCode))).toEqual([]);
+    }
+    const mcu = rejected(createMcuStreamDecoder());
+    expect(mcu.length).toBeGreaterThan(0);
+    expect(only(mcu, Object.values(FrameErrorCode).map((c) => `MCUB_FRAME_${c}`))).toEqual([]);
   });
 
   it('a TPM error carries a client-side reason or the response code the TPM answered, never a code inferred from a typo', () => {
