@@ -121,6 +121,3 @@ export function feedMatches(f: FeedSpec, r: Reading, point: string): boolean {
   // A Modbus point is named `<slave unit>:<point>`; a feed may name the point alone.
   return f.point === undefined || f.point === point || point.endsWith(`:${f.point}`);
 }
-
-/** Identity modalities: they name a unit; the physical ones (range, contact, meter) do not. */
-export const IDENTITY_MODALITIES: readonly Modality[] = ['ais', 'rfid'];

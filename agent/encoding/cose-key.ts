@@ -46,12 +46,6 @@ export function coseKeyThumbprint(pub: Uint8Array): Uint8Array {
 // hashes every observation; createHash is the fallback on older 20.x.
 const oneShotHash = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
 
-/** SHA-256 as 64 hex digits (for turning a digest into a bigint without a Buffer in between). */
-export function sha256Hex(b: Uint8Array): string {
-  if (oneShotHash) return oneShotHash('sha256', b, 'hex');
-  return nodeCrypto.createHash('sha256').update(b).digest('hex');
-}
-
 export function sha256(b: Uint8Array): Uint8Array {
   if (oneShotHash) {
     // A plain Uint8Array view of the digest, not a copy of it.

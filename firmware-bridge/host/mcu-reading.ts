@@ -1,13 +1,26 @@
 /** SENSOR_REPORT → Reading: value scaling, unit and status names, host time and its uncertainty (PROTOCOL.md). Pure. */
 import type { Modality, Reading } from '../../core/reading.ts';
 import type { FrameOf } from './message.ts';
-import { ReportStatus } from './message.ts';
+import { ChannelModality, ChannelUnit, ReportStatus } from './message.ts';
 import type { McuChannelOverride, McuReadingValue, Session } from './mcu-types.ts';
 import { readingTime } from './time-sync.ts';
 
-const MODALITY_BY_CODE: Record<number, Modality> = { 0: 'mcu', 1: 'door', 2: 'range', 3: 'meter' };
-const UNIT_BY_CODE: Record<number, string> = { 0: 'none', 1: 'bool', 2: 'mm', 3: 'degC', 4: 'W', 5: 'pct' };
-const STATUS_BY_CODE: Record<number, string> = { 0: 'ok', 1: 'stale', 2: 'fault', 3: 'out_of_range' };
+// Names of the codes in message.ts's ChannelModality, ChannelUnit and ReportStatus tables (PROTOCOL.md).
+const MODALITY_BY_CODE: Record<number, Modality> = {
+  [ChannelModality.MCU]: 'mcu',
+  [ChannelModality.DOOR]: 'door',
+  [ChannelModality.RANGE]: 'range',
+  [ChannelModality.METER]: 'meter',
+};
+const UNIT_BY_CODE: Record<number, string> = {
+  [ChannelUnit.NONE]: 'none',
+  [ChannelUnit.BOOL]: 'bool',
+  [ChannelUnit.MM]: 'mm',
+  [ChannelUnit.DEGC]: 'degC',
+  [ChannelUnit.W]: 'W',
+  [ChannelUnit.PCT]: 'pct',
+};
+const STATUS_BY_CODE: Record<number, string> = { [ReportStatus.OK]: 'ok', [ReportStatus.STALE]: 'stale', [ReportStatus.FAULT]: 'fault', [ReportStatus.OUT_OF_RANGE]: 'out_of_range' };
 
 /** `nowMs` stands in for the reading time when the MCU has no TIME_SYNC capability. */
 export function reportReading(f: FrameOf<'SENSOR_REPORT'>, s: Session, source: string, override: McuChannelOverride | undefined, nowMs: number): Reading<McuReadingValue> {
