@@ -3,7 +3,9 @@
  * codes (2: the user's input, configuration or identity files; 3: a runtime failure), and the
  * README's table of refused starts states the same codes.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ExitClasses } from '../../core/coded-error.ts';
 import { CliErrorCode, CliErrorExit, declaredExitClass, exitCodeOf } from '../../agent/cli/errors.ts';
@@ -20,6 +22,10 @@ import { StoreErrorCode } from '../../agent/store/errors.ts';
 import { LineageLogErrorCode } from '../../agent/lineage/errors.ts';
 import { VerifyErrorCode } from '../../agent/verify/errors.ts';
 import { RfidErrorCode } from '../../drivers/rfid/errors.ts';
+import { TpmErrorCode } from '../../drivers/tpm/tpm-error.ts';
+import { GnssErrorCode, NmeaDecodeFramingCode, NmeaErrorCode, NmeaFramingCode } from '../../drivers/nmea/errors.ts';
+import { GpsdErrorCode } from '../../drivers/gpsd/errors.ts';
+import { SerialErrorCode } from '../../drivers/serial/errors.ts';
 import { ModbusErrorCode } from '../../drivers/modbus/errors.ts';
 import { AisErrorCode } from '../../drivers/ais/errors.ts';
 import { FrameErrorCode, McuErrorCode } from '../../firmware-bridge/host/errors.ts';
@@ -33,9 +39,14 @@ const declaring: [string, Record<string, string>, Record<string, string>][] = [
   ['mqtt', MqttErrorCode, MqttErrorExit],
 ];
 
-/** Every registry of the project, declaring or not. */
-const allRegistries: Record<string, string>[] = [
-  ...declaring.map(([, codes]) => codes),
+/** Every error-code registry of the project, declaring or not, by its exported name. */
+const allRegistries: Record<string, Record<string, string>> = {
+  CliErrorCode,
+  ConfigErrorCode,
+  RuntimeErrorCode,
+  AuthorityErrorCode,
+  SigningErrorCode,
+  MqttErrorCode,
   BrokerConfigCodes,
   BrokerErrorCodes,
   OpsErrorCode,
@@ -44,11 +55,31 @@ const allRegistries: Record<string, string>[] = [
   LineageLogErrorCode,
   VerifyErrorCode,
   RfidErrorCode,
+  TpmErrorCode,
+  NmeaErrorCode,
+  NmeaFramingCode,
+  NmeaDecodeFramingCode,
+  GnssErrorCode,
   ModbusErrorCode,
+  GpsdErrorCode,
+  SerialErrorCode,
   AisErrorCode,
   FrameErrorCode,
   McuErrorCode,
-];
+};
+
+/** The names of the `export const XxxCode(s) = {` registries in the source tree (the firmware's message type numbers are not error codes). */
+function registriesInTree(): string[] {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const names: string[] = [];
+  for (const top of ['agent', 'core', 'drivers', 'firmware-bridge']) {
+    for (const f of readdirSync(join(root, top), { recursive: true, encoding: 'utf8' })) {
+      if (!f.endsWith('.ts')) continue;
+      for (const m of readFileSync(join(root, top, f), 'utf8').matchAll(/^export const (\w+Codes?) = \{/gm)) if (m[1] !== 'MessageTypeCode') names.push(m[1]!);
+    }
+  }
+  return names.sort();
+}
 
 describe('exit classes', () => {
   it('exits 2 on what the user handed in and 3 on what failed while running', () => {
@@ -70,10 +101,14 @@ describe('exit classes', () => {
   });
 
   it('declares a class for every identity, credential, key, anchor and configuration code of any registry', () => {
-    const identityLike = allRegistries.flatMap((r) => Object.values(r)).filter((c) => /^(IDENTITY|CREDENTIAL|ANCHOR|KEY|CONFIG)_/.test(c));
+    const identityLike = Object.values(allRegistries).flatMap((r) => Object.values(r)).filter((c) => /^(IDENTITY|CREDENTIAL|ANCHOR|KEY|CONFIG)_/.test(c));
     expect(identityLike.length).toBeGreaterThan(20);
     const undeclared = identityLike.filter((c) => declaredExitClass(c) === undefined);
     expect(undeclared).toEqual([]);
+  });
+
+  it('lists every registry of the source tree in the check above', () => {
+    expect(Object.keys(allRegistries).sort()).toEqual(registriesInTree());
   });
 
   it('gives a code held by two registries the same class in both', () => {
