@@ -3,7 +3,7 @@
  * documented exit code; a stack trace only when PLACE_AGENT_DEBUG is set.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { CodedError, isCodedError, type ExitClass, type ExitClasses } from '../../core/coded-error.ts';
+import { CodedError, codeOf, isCodedError, type ExitClass, type ExitClasses } from '../../core/coded-error.ts';
 import { AuthorityErrorExit } from '../authority/errors.ts';
 import { ConfigErrorExit } from '../config/errors.ts';
 import { RuntimeErrorExit } from '../runtime/errors.ts';
@@ -90,6 +90,15 @@ export function reportError(e: unknown): number {
   }
   process.stderr.write(`place-agent: ${CliCode.INTERNAL}: ${(e as Error)?.message ?? String(e)} (PLACE_AGENT_DEBUG=1 shows where)${debug}\n`);
   return EXIT.RUNTIME;
+}
+
+/**
+ * What failed, for a message: the error's text, else its code (Node rejects a connection refused
+ * at every address of a host with an AggregateError whose message is empty and whose code is
+ * ECONNREFUSED), else `fallback`.
+ */
+export function failureText(e: unknown, fallback: string): string {
+  return (e instanceof Error && e.message) || codeOf(e, fallback);
 }
 
 /** Reads a file the user named; a missing or unreadable one is INPUT_UNREADABLE (exit 2) naming it. */

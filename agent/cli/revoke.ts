@@ -20,7 +20,7 @@ import { loadBrokerCredentials, type BrokerCredentials } from '../transport/brok
 import { CLAIM } from '../lineage/observation-types.ts';
 import { numberFlag, type Parsed } from './args.ts';
 import type { AUTHORITY_REVOKE_FLAGS } from './commands.ts';
-import { CliCode, CliError, readInput } from './errors.ts';
+import { CliCode, CliError, failureText, readInput } from './errors.ts';
 import { list, required } from './validate.ts';
 import { authorityDir, issuerFrom, write } from './authority.ts';
 
@@ -135,7 +135,7 @@ async function publishRetained(url: string, topic: string, bytes: Uint8Array, lo
   try {
     client = await mqtt.connectAsync(url, { clientId: `place-agent-revoke-${process.pid}`, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5_000, ...login });
   } catch (e) {
-    throw new CliError(CliCode.BROKER_UNREACHABLE, `cannot connect to ${url}: ${(e as Error).message || (e as { code?: string }).code || 'connection failed'}; the list is written, publish it again later`, { url });
+    throw new CliError(CliCode.BROKER_UNREACHABLE, `cannot connect to ${url}: ${failureText(e, 'connection failed')}; the list is written, publish it again later`, { url });
   }
   try {
     await client.publishAsync(topic, Buffer.from(bytes), { qos: 1, retain: true, properties: { contentType: COSE_CONTENT_TYPE } });

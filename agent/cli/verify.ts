@@ -4,7 +4,7 @@ import { loadTrustAnchor } from '../authority/authority-dir.ts';
 import { verifyInput } from '../verify/input-verifier.ts';
 import { numberFlag, type Parsed } from './args.ts';
 import type { VERIFY_FLAGS } from './commands.ts';
-import { CliCode, CliError, readInput } from './errors.ts';
+import { CliCode, CliError, failureText, readInput } from './errors.ts';
 import { placeUrn } from './validate.ts';
 
 export interface VerifyReport {
@@ -72,7 +72,7 @@ export async function collectFromBroker(o: CollectOptions): Promise<Collected> {
   try {
     client = await mqtt.connectAsync(o.url, { clientId: `place-agent-verify-${process.pid}`, reconnectPeriod: 0, connectTimeout: 5_000 });
   } catch (e) {
-    throw new CliError(CliCode.BROKER_UNREACHABLE, `cannot connect to ${o.url}: ${(e as Error).message || (e as { code?: string }).code || 'connection failed'}`, { url: o.url });
+    throw new CliError(CliCode.BROKER_UNREACHABLE, `cannot connect to ${o.url}: ${failureText(e, 'connection failed')}`, { url: o.url });
   }
   const items: Uint8Array[] = [];
   const t0 = Date.now();

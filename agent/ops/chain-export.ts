@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { codeOf } from '../../core/coded-error.ts';
 import { OpsError } from './errors.ts';
 
 export interface ExportOptions {
@@ -48,7 +49,7 @@ function prepare(db: Database.Database, sql: string): Database.Statement {
   return st;
 }
 
-const isCorrupt = (e: unknown): boolean => /^SQLITE_(CORRUPT|NOTADB|IOERR)/.test((e as { code?: string }).code ?? '');
+const isCorrupt = (e: unknown): boolean => /^SQLITE_(CORRUPT|NOTADB|IOERR)/.test(codeOf(e, ''));
 
 const corrupt = (path: string, e: unknown): OpsError =>
   new OpsError(
