@@ -6,7 +6,7 @@
 import type { SourceHealth } from '../../core/reading.ts';
 import type { SignerSelfCheckStats } from '../../core/ports/signer.ts';
 import { MetricsRegistry } from './metrics.ts';
-import type { BrokerState, TimeSource } from './status.ts';
+import type { BrokerState, ComponentErrors, TimeSource } from './status.ts';
 
 export type TpmState = 'ok' | 'absent' | 'error' | 'lockout' | 'software';
 const TPM_STATES: readonly TpmState[] = ['ok', 'absent', 'error', 'lockout', 'software'];
@@ -24,6 +24,7 @@ export class AgentMetrics {
 
   private readonly readings;
   private readonly decodeErrors;
+  private readonly errors;
   private readonly discarded;
   private readonly sourceState;
   private readonly lastReadingAge;
@@ -62,6 +63,11 @@ export class AgentMetrics {
 
     this.readings = r.counter('place_agent_readings_total', 'Readings accepted from each source.', ['source']);
     this.decodeErrors = r.counter('place_agent_decode_errors_total', 'Frames or messages a port delivered that did not decode, by error code.', ['port', 'code']);
+    this.errors = r.counter(
+      'place_agent_errors_total',
+      "The agent's own errors by component and code (the sources' are place_agent_decode_errors_total): agent (grant, acceptance and revocation refusals, credential silence, outbox pressure, checkpoints, credential files, trust state), log (the observation log: LOG_*, OBS_TOO_LARGE), publisher (MQTT_*), signer (the software key's signing pool: SIGN_*).",
+      ['component', 'code'],
+    );
     this.discarded = r.counter('place_agent_discarded_bytes_total', 'Bytes framing skipped on a port while resynchronising.', ['port']);
     this.sourceState = r.gauge('place_agent_source_state', 'Current state of each source (1 on the current state).', ['source', 'state']);
     this.lastReadingAge = r.gauge('place_agent_source_last_reading_age_seconds', 'Time since the last reading of each source.', ['source']);
@@ -108,6 +114,17 @@ export class AgentMetrics {
       for (const [code, n] of Object.entries(s.errors)) this.decodeErrors.setTotal({ port: s.source, code }, n);
       this.sourceState.setState('state', s.state, SOURCE_STATES, { source: s.source });
       if (s.lastReadingAt !== undefined) this.lastReadingAge.set({ source: s.source }, Math.max(0, nowMs - s.lastReadingAt) / 1000);
+    }
+  }
+
+  /** Copies the agent's own error counters at each scrape, as watchSources does the sources'. */
+  watchErrors(counts: () => ComponentErrors): void {
+    this.registry.onCollect(() => this.observeErrors(counts()));
+  }
+
+  observeErrors(counts: ComponentErrors): void {
+    for (const [component, codes] of Object.entries(counts)) {
+      for (const [code, n] of Object.entries(codes ?? {})) this.errors.setTotal({ component, code }, n);
     }
   }
 

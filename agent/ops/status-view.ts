@@ -43,6 +43,15 @@ function sourceLine(s: SourceStatus, now: number, color: boolean, nameWidth: num
   return `  ${s.source.padEnd(nameWidth)} ${state} ${last}  ${extra}`;
 }
 
+/** "agent GRANT_SIGNATURE_INVALID 2, OUTBOX_PRESSURE 1  log OBS_TOO_LARGE 3": non-zero counts by component; '' when none. */
+function errorsLine(errors: AgentStatus['errors']): string {
+  return Object.entries(errors ?? {})
+    .map(([component, codes]) => [component, Object.entries(codes ?? {}).filter(([, n]) => n > 0)] as const)
+    .filter(([, codes]) => codes.length > 0)
+    .map(([component, codes]) => `${component} ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`)
+    .join('  ');
+}
+
 function isoDate(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
@@ -85,6 +94,8 @@ export function renderStatusLines(status: AgentStatus, opts: RenderOptions = {})
   if (status.probes && status.probes.length > 0) {
     lines.push(`LIVENESS    ${status.probes.map((p) => (p.ok ? `${p.name} ok` : paint(color, '31', `${p.name} FAILING${p.detail ? ` (${p.detail})` : ''}`))).join('  ')}`);
   }
+  const errors = errorsLine(status.errors);
+  if (errors) lines.push(`ERRORS      ${paint(color, '33', errors)}`);
   const width = opts.width;
   return width && !color ? lines.map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l)) : lines;
 }

@@ -7,6 +7,18 @@ import type { SourceHealth } from '../../core/reading.ts';
 export type TimeSource = 'gnss' | 'ntp' | 'rtc' | 'none';
 export type BrokerState = 'connected' | 'connecting' | 'disconnected';
 
+/**
+ * The agent's own error counters, apart from the sources' (those are in SourceHealth): `agent`
+ * the running agent (grant, acceptance and revocation refusals, credential silence, outbox
+ * pressure, failed checkpoints, unreadable credential files, an unwritable trust state), `log`
+ * the observation log (LOG_*, OBS_TOO_LARGE), `publisher` the MQTT publisher (MQTT_*), `signer`
+ * the software key's signing pool (SIGN_*). Exported as place_agent_errors_total{component, code}.
+ */
+export const ERROR_COMPONENTS = ['agent', 'log', 'publisher', 'signer'] as const;
+export type ErrorComponent = (typeof ERROR_COMPONENTS)[number];
+/** component -> code -> count; a component or code that never counted is absent. */
+export type ComponentErrors = Partial<Record<ErrorComponent, Record<string, number>>>;
+
 export interface SourceStatus extends SourceHealth {
   modality?: string;
   /** The latest Reading, summarised for a human ("53.5461N 9.9661E hdop 0.9"). */
@@ -52,6 +64,8 @@ export interface AgentStatus {
   signer?: { kind: 'tpm' | 'software'; state: string; lastLatencyMs?: number };
   /** Liveness probe results from the watchdog, when one runs. */
   probes?: Array<{ name: string; ok: boolean; detail?: string }>;
+  /** The agent's own error counts (non-zero only); absent from an agent that predates them. */
+  errors?: ComponentErrors;
 }
 
 /** Delivery lag: how long the oldest undelivered observation has waited, 0 when none waits. */

@@ -162,7 +162,13 @@ export async function assemble(parts: AgentParts): Promise<Running> {
   watch?.start();
   return {
     agent: running,
-    status: agentStatusPort(running, store, publisher),
+    // Each counter through its snapshot alone: operations read counts, never the counting parts.
+    status: agentStatusPort(running, store, publisher, {
+      agent: () => running.errors.snapshot(),
+      log: () => running.log.errors.snapshot(),
+      publisher: () => publisher.errors.snapshot(),
+      signer: () => parts.signer.errorCounts?.() ?? {},
+    }),
     brokerUrl: mqtt.url,
     stop: async () => {
       watch?.stop();

@@ -50,6 +50,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const metrics = new AgentMetrics({ version: o.version ?? '0.1.0', startedAtMs: agent.startedAt });
   metrics.watchSources(() => agent.sourceHealth(), () => clock.now());
   metrics.watchSignerSelfCheck(() => agent.signerSelfCheck());
+  metrics.watchErrors(() => agent.errors());
   agent.onObservation((ob) => {
     metrics.observationSigned(ob.kind, ob.seq, Number(ob.epoch));
     if (ob.kind === 'suspension') metrics.budgetSuspension('unit');
@@ -121,6 +122,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       time: { src: tq.src, sync: tq.sync, errMs: tq.errMs },
       signer: { kind: agent.signerKind, state: lastProbes.find((r) => r.name === 'signer')?.ok === false ? 'not answering' : 'ok' },
       probes: lastProbes.map((r) => ({ name: r.name, ok: r.ok, ...(r.detail ? { detail: r.detail } : {}) })),
+      errors: agent.errors(),
     };
   };
 

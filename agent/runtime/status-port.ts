@@ -10,6 +10,7 @@ import type { Publisher, PublisherStats } from '../../core/ports/publisher.ts';
 import type { SignedObservation, TimeQuality } from '../lineage/observation.ts';
 import type { PlaceAgent } from './place-agent.ts';
 import type { OwnRevocation } from './credential-keeper.ts';
+import type { ComponentErrors, ErrorComponent } from '../ops/status.ts';
 
 export interface AgentStatusPort {
   readonly place: string;
@@ -37,6 +38,8 @@ export interface AgentStatusPort {
   probeSigner(): Promise<number>;
   /** The signer's self-check counts, when it has a self-check of its own (a software key's pool). */
   signerSelfCheck(): SignerSelfCheckStats | undefined;
+  /** The agent's own error counters (not the sources'), non-zero counts only. */
+  errors(): ComponentErrors;
 }
 
 export interface TrustStatus {
@@ -53,7 +56,20 @@ export interface TrustStatus {
   following: number;
 }
 
-export function agentStatusPort(agent: PlaceAgent, store: StoreHealth, publisher: Publisher): AgentStatusPort {
+/** Each component's counter as a snapshot function (ErrorCounter.snapshot); the composition root names them. */
+export type ErrorSnapshots = Partial<Record<ErrorComponent, () => Record<string, number>>>;
+
+/** Reads every counter in `snapshots` now, keeping only codes counted at least once. */
+export function readErrorCounts(snapshots: ErrorSnapshots): ComponentErrors {
+  const out: ComponentErrors = {};
+  for (const [component, snapshot] of Object.entries(snapshots) as Array<[ErrorComponent, () => Record<string, number>]>) {
+    const counted = Object.entries(snapshot()).filter(([, n]) => n > 0);
+    if (counted.length) out[component] = Object.fromEntries(counted);
+  }
+  return out;
+}
+
+export function agentStatusPort(agent: PlaceAgent, store: StoreHealth, publisher: Publisher, errors: ErrorSnapshots): AgentStatusPort {
   return {
     place: agent.place,
     iss: agent.identity.iss,
@@ -82,5 +98,6 @@ export function agentStatusPort(agent: PlaceAgent, store: StoreHealth, publisher
     probeStore: () => store.probeWritable(),
     probeSigner: () => agent.probeSigner(),
     signerSelfCheck: () => agent.signerSelfCheck(),
+    errors: () => readErrorCounts(errors),
   };
 }

@@ -83,6 +83,13 @@ export class SoftwareSigner implements Signer {
     };
   }
 
+  /** The pool's error counts (SIGN_*), kept across pools like the self-check counts. */
+  errorCounts(): Record<string, number> {
+    const out = { ...this.closedPoolErrors };
+    for (const [code, n] of Object.entries(this.pool?.errors.snapshot() ?? {})) out[code] = (out[code] ?? 0) + n;
+    return out;
+  }
+
   pem(): string {
     return this.key.export({ format: 'pem', type: 'pkcs8' }).toString();
   }
@@ -90,9 +97,11 @@ export class SoftwareSigner implements Signer {
   private pool: SigningPool | undefined;
   private poolOptions: SigningPoolOptions = {};
   private closedPools: SignerSelfCheckStats = { checked: 0, repaired: 0, refusedBatches: 0 };
+  private closedPoolErrors: Record<string, number> = {};
 
   async close(): Promise<void> {
     this.closedPools = this.selfCheckStats();
+    this.closedPoolErrors = this.errorCounts();
     const p = this.pool;
     this.pool = undefined;
     await p?.close();

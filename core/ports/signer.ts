@@ -27,6 +27,8 @@ export interface Signer {
   signMany?(messages: Uint8Array[]): Promise<Uint8Array[]>;
   /** Capability: what the self-check of batch signatures has seen so far (a software key's signing pool). */
   selfCheckStats?(): SignerSelfCheckStats;
+  /** Capability: the signer's own error counts by code since it was opened (a software key's signing pool). */
+  errorCounts?(): Record<string, number>;
 }
 
 /** Counts since the signer was opened. */

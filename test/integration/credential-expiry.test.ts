@@ -45,7 +45,7 @@ describe('a credential expiring while the agent runs', () => {
   it('signs nothing once expired, says why in status, and resumes the chain on a renewed credential', async () => {
     const { agent, store, committed: seen } = running;
     await until(() => seen.length > 3, 'envelopes before expiry');
-    const status = () => agentStatusPort(agent, store, agent.publisher).trust();
+    const status = () => agentStatusPort(agent, store, agent.publisher, {}).trust();
     expect(status().expired).toBe(false);
 
     skewMs = 2 * DAY * 1000;

@@ -164,7 +164,7 @@ describe('revocation lists and renewal through a running agent', () => {
   });
 
   it('own credential revoked: says so once, then signs nothing, not even grant answers; a renewal lets it attest again', async () => {
-    const status = agentStatusPort(agent, store, agent.publisher);
+    const status = agentStatusPort(agent, store, agent.publisher, {});
     const own = objectHash(site.leaf.bytes);
     await publish(rootTopic(), await rootList({ seq: 4, revoked: [objectHash(bCred), own] }));
     await until(() => statusEvents('credential-revoked').length === 1, 'the revocation to be said on the chain');
@@ -236,7 +236,7 @@ describe('revocation lists and renewal through a running agent', () => {
       .filter((b) => b.event === 'credential-expiring');
     expect(notices).toHaveLength(1);
     expect(notices[0]).toMatchObject({ reason: 'CREDENTIAL_EXPIRES_SOON', expires_ms: (NOW + 3 * DAY) * 1000 });
-    const t = agentStatusPort(a, s, a.publisher).trust();
+    const t = agentStatusPort(a, s, a.publisher, {}).trust();
     expect(t.expiring).toBe(true);
     expect(t.expiresAt).toBe((NOW + 3 * DAY) * 1000);
     await stop();

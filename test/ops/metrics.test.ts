@@ -5,6 +5,8 @@ import { startOpsServer, type OpsServer } from '../../agent/ops/http.ts';
 import { buildHealthReport } from '../../agent/ops/health.ts';
 import type { SourceHealth } from '../../core/reading.ts';
 import { sampleStatus, NOW } from './fixtures/status-sample.ts';
+import { ErrorCounter } from '../../core/coded-error.ts';
+import { readErrorCounts } from '../../agent/runtime/status-port.ts';
 
 /** Parses exposition text into "name{labels}" -> value, checking each sample line's shape. */
 function parse(text: string): Map<string, number> {
@@ -133,6 +135,40 @@ describe('ops endpoint', () => {
     const again = parse(await (await fetch(`${server.url}/metrics`)).text());
     expect(again.get('place_agent_readings_total{source="gnss"}')).toBe(150);
     expect(again.get('place_agent_outbox_depth')).toBe(0);
+  });
+
+  it("exports the agent's own error counters as place_agent_errors_total by component and code, scrape after scrape", async () => {
+    // The counters the running agent keeps, as the composition root hands them over: snapshots only.
+    const agent = new ErrorCounter<'GRANT_SIGNATURE_INVALID' | 'OUTBOX_PRESSURE'>();
+    const log = new ErrorCounter<'OBS_TOO_LARGE'>();
+    const publisher = new ErrorCounter<'MQTT_PUBLISH_REJECTED'>();
+    const signer = new ErrorCounter<'SIGN_SELF_CHECK_FAILED'>();
+    const m = new AgentMetrics({ version: '0.1.0', startedAtMs: NOW });
+    m.watchErrors(() => readErrorCounts({ agent: () => agent.snapshot(), log: () => log.snapshot(), publisher: () => publisher.snapshot(), signer: () => signer.snapshot() }));
+    const server = await startOpsServer({ port: 0, registry: m.registry, health: () => buildHealthReport([], [], NOW) });
+    servers.push(server);
+
+    agent.count('GRANT_SIGNATURE_INVALID', 2);
+    agent.count('OUTBOX_PRESSURE', 40);
+    log.count('OBS_TOO_LARGE');
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^# HELP place_agent_errors_total .*agent .*log .*publisher .*signer/m);
+    expect(text).toMatch(/^# TYPE place_agent_errors_total counter$/m);
+    const s = parse(text);
+    expect(s.get('place_agent_errors_total{component="agent",code="GRANT_SIGNATURE_INVALID"}')).toBe(2);
+    expect(s.get('place_agent_errors_total{component="agent",code="OUTBOX_PRESSURE"}')).toBe(40);
+    expect(s.get('place_agent_errors_total{component="log",code="OBS_TOO_LARGE"}')).toBe(1);
+    // A component that counted nothing has no series yet.
+    expect([...s.keys()].filter((k) => k.includes('component="publisher"') || k.includes('component="signer"'))).toEqual([]);
+
+    log.count('OBS_TOO_LARGE', 2);
+    publisher.count('MQTT_PUBLISH_REJECTED');
+    signer.count('SIGN_SELF_CHECK_FAILED');
+    const again = parse(await (await fetch(`${server.url}/metrics`)).text());
+    expect(again.get('place_agent_errors_total{component="log",code="OBS_TOO_LARGE"}')).toBe(3);
+    expect(again.get('place_agent_errors_total{component="publisher",code="MQTT_PUBLISH_REJECTED"}')).toBe(1);
+    expect(again.get('place_agent_errors_total{component="signer",code="SIGN_SELF_CHECK_FAILED"}')).toBe(1);
+    expect(again.get('place_agent_errors_total{component="agent",code="OUTBOX_PRESSURE"}')).toBe(40);
   });
 
   it('answers /healthz 200 with per-source status while healthy and 503 once a source is down', async () => {

@@ -10,6 +10,7 @@ import { AgentMetrics } from '../../agent/ops/agent-metrics.ts';
 import { startOpsServer, type OpsServer } from '../../agent/ops/http.ts';
 import { buildHealthReport } from '../../agent/ops/health.ts';
 import { SoftwareSigner } from '../../agent/signing/software-signer.ts';
+import { readErrorCounts } from '../../agent/runtime/status-port.ts';
 
 const closing: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -38,6 +39,7 @@ describe('signing self-check metrics', () => {
     signer.configurePool({ maxThreads: 2, inlineBelow: 32, check: 'all', faults: (i, attempt) => damage.at.has(i) && damage.attempts.includes(attempt) });
     const m = new AgentMetrics({ version: '0.1.0', startedAtMs: Date.now() });
     m.watchSignerSelfCheck(() => signer.selfCheckStats());
+    m.watchErrors(() => readErrorCounts({ signer: () => signer.errorCounts() }));
     const server: OpsServer = await startOpsServer({ port: 0, registry: m.registry, health: () => buildHealthReport([], [], Date.now()) });
     closing.push(() => server.close());
 
@@ -58,6 +60,8 @@ describe('signing self-check metrics', () => {
     expect(s.get('place_agent_signature_batches_refused_total')).toBe(1);
     // Every signature of the three batches was checked: 100 + 5 + 64.
     expect(s.get('place_agent_signature_self_checks_total')).toBe(169);
+    // Each failed self-check is an error of the signer's, under its code: the four repaired and the refused batch's one.
+    expect(s.get('place_agent_errors_total{component="signer",code="SIGN_SELF_CHECK_FAILED"}')).toBe(5);
 
     // The pool stops at close and a later batch starts another: the counters do not go back.
     await signer.close();
@@ -66,5 +70,6 @@ describe('signing self-check metrics', () => {
     s = await scrape(server.url);
     expect(s.get('place_agent_signature_repairs_total')).toBe(5);
     expect(s.get('place_agent_signature_batches_refused_total')).toBe(1);
+    expect(s.get('place_agent_errors_total{component="signer",code="SIGN_SELF_CHECK_FAILED"}')).toBe(6);
   });
 });

@@ -33,6 +33,18 @@ describe('status view', () => {
     expect(text).toContain('CREDENTIAL  valid until 2025-06-30 12:00:00Z (29d00h left)  urn:place:DEHAM:berth:42');
     expect(text).toContain('TIME        gnss synchronised  ±3 ms  offset +0.4 ms');
     expect(text).not.toContain('\x1b[');
+    expect(text).not.toContain('ERRORS');
+  });
+
+  it("shows the agent's own non-zero error counts on one line, by component", () => {
+    const s = sampleStatus();
+    s.errors = { agent: { GRANT_SIGNATURE_INVALID: 2, OUTBOX_PRESSURE: 40 }, log: { OBS_TOO_LARGE: 1 } };
+    const lines = renderStatusLines(s);
+    expect(lines.at(-1)).toBe('ERRORS      agent GRANT_SIGNATURE_INVALID 2, OUTBOX_PRESSURE 40  log OBS_TOO_LARGE 1');
+    // The lines before it are the view without errors, unchanged.
+    expect(lines.slice(0, -1)).toEqual(renderStatusLines(sampleStatus()));
+    s.errors = { agent: {} };
+    expect(renderStatusLines(s)).toEqual(renderStatusLines(sampleStatus()));
   });
 
   it('says so when the credential is invalid and the outbox is empty', () => {
