@@ -76,6 +76,6 @@ export class AisDecoder {
 
 function asAisError(e: unknown): AisError {
   if (e instanceof AisError) return e;
-  // Decoders only throw AisError; anything else is a bug, still reported as a coded rejection.
-  return new AisError(AisErrorCode.Malformed, `decoder failure: ${(e as Error)?.message ?? String(e)}`);
+  // Decoders only throw AisError; anything else is a bug here, still reported as a coded rejection.
+  return new AisError(AisErrorCode.Internal, `decoder failure: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
 }

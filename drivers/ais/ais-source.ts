@@ -139,7 +139,8 @@ export class AisSource implements ReadingSource {
         this.errors.count(r.error.code);
         // A line that is not a sentence at all is bytes thrown away while resynchronising.
         if (r.error.code === AisErrorCode.NotASentence) this.discarded += lineBytes;
-        this.rejects.reject(r.error.code, r.error.message);
+        if (r.error.code === AisErrorCode.Internal) this.log.error(r.error.message, { code: r.error.code, error: r.error.cause });
+        else this.rejects.reject(r.error.code, r.error.message);
         continue;
       }
       if (!UNIT_AIS_TYPES.has(r.message.type)) {

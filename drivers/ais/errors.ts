@@ -25,6 +25,8 @@ export const AisErrorCode = {
   LinkLost: 'AIS_LINK_LOST',
   /** Decoded, but not a unit's report (base station, aid to navigation, ...): counted by AisSource, no Reading (ais-source.ts UNIT_AIS_TYPES). */
   NotAUnit: 'AIS_NOT_A_UNIT',
+  /** The payload decoder threw something other than an AisError: a bug here, counted and logged at error, never taken for bad input. */
+  Internal: 'AIS_INTERNAL',
 } as const;
 export type AisErrorCode = (typeof AisErrorCode)[keyof typeof AisErrorCode];
 

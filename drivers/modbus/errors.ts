@@ -30,6 +30,11 @@ export const ModbusErrorCode = {
   LinkClosed: 'MODBUS_LINK_CLOSED',
   /** The source's port went away (its supervisor reopens it); counted by ModbusSource. */
   LinkLost: 'MODBUS_LINK_LOST',
+  /**
+   * Encoding a request or decoding an answer threw something other than a ModbusError: a bug
+   * here, counted and logged at error; the request fails instead of its answer being read as registers.
+   */
+  Internal: 'MODBUS_INTERNAL',
 } as const;
 
 /**

@@ -127,7 +127,10 @@ export class ModbusRtuMaster {
     try {
       adu = encodeRequest(req);
     } catch (e) {
-      return Promise.reject(e as ModbusError);
+      // A refused request (MODBUS_BAD_REQUEST) is the caller's to count; anything else is counted here.
+      const err = this.coded(e, req);
+      if (err.code === ModbusErrorCode.Internal) this.errors.count(err.code);
+      return Promise.reject(err);
     }
     const refused = this.refuseIfDown(req.slave);
     if (refused) return Promise.reject(refused);
@@ -224,8 +227,15 @@ export class ModbusRtuMaster {
     try {
       this.finish(job, decodeResponse(job.req, frame));
     } catch (e) {
-      this.finish(job, e as ModbusError);
+      this.finish(job, this.coded(e, job.req));
     }
+  }
+
+  /** What the codec threw, as a ModbusError: its own, or anything else (a bug here) as MODBUS_INTERNAL, logged. */
+  private coded(e: unknown, req: ModbusRequest): ModbusError {
+    if (e instanceof ModbusError) return e;
+    this.log.error('Modbus codec failed', { slave: req.slave, function: req.fn, code: ModbusErrorCode.Internal, error: e });
+    return new ModbusError(ModbusErrorCode.Internal, `slave ${req.slave} function ${req.fn}: codec failed (${e instanceof Error ? e.message : String(e)})`, { slave: req.slave, function: req.fn }, { cause: e });
   }
 
   private finish(job: Job, result: Uint16Array | ModbusError): void {
@@ -251,8 +261,9 @@ export class ModbusRtuMaster {
       s = { slave, state: 'up', consecutiveFailures: 0, backoff: new Backoff({ initialMs: this.backoffMinMs, maxMs: this.backoffMaxMs, jitter: 0 }) };
       this.slaves.set(slave, s);
     }
-    // An exception answer proves the slave is alive; only silence and garbled frames count against it.
-    const failed = result instanceof ModbusError && !isExceptionCode(result.code) && result.code !== ModbusErrorCode.LinkClosed;
+    // An exception answer proves the slave is alive; only silence and garbled frames count against it
+    // (not a closed port, nor a bug here decoding a CRC-valid answer).
+    const failed = result instanceof ModbusError && !isExceptionCode(result.code) && result.code !== ModbusErrorCode.LinkClosed && result.code !== ModbusErrorCode.Internal;
     if (!failed) {
       if (s.state === 'down') this.log.info(`slave ${slave} is back`, { slave });
       s.state = 'up';

@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
-import { ModbusErrorCode, type ModbusError } from './errors.ts';
+import { ModbusError, ModbusErrorCode } from './errors.ts';
 import { ModbusRtuMaster, type ModbusMasterOptions } from './master.ts';
 import { decodePoint, planReads, type DeviceProfile, type ReadBlock } from './profile.ts';
 
@@ -133,8 +133,14 @@ export class ModbusSource implements ReadingSource {
         try {
           regs = await this.master.request({ slave: cfg.unit, fn: block.fn, address: block.address, count: block.count });
         } catch (e) {
-          // Counted by the master; a down slave makes the rest of its blocks fail fast too.
-          this.log.debug(() => `slave ${cfg.unit}: ${(e as Error).message}`, { code: (e as ModbusError).code });
+          if (e instanceof ModbusError) {
+            // Counted by the master; a down slave makes the rest of its blocks fail fast too.
+            this.log.debug(() => `slave ${cfg.unit}: ${e.message}`, { code: e.code });
+          } else {
+            // The master rejects with ModbusErrors only: anything else is a bug here.
+            this.errors.count(ModbusErrorCode.Internal);
+            this.log.error(`slave ${cfg.unit}: request failed`, { code: ModbusErrorCode.Internal, error: e });
+          }
           continue;
         }
         this.emitBlock(cfg, block, regs);

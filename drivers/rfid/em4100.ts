@@ -1,4 +1,4 @@
-import { RfidError, RfidErrorCode } from './errors.ts';
+import { asRfidError, RfidError, RfidErrorCode } from './errors.ts';
 
 /**
  * EM4100 125 kHz readers send the 40-bit tag (8-bit version / customer id + 32-bit id) as
@@ -105,7 +105,7 @@ export class Em4100Framer {
         try {
           out.push({ ok: true, read: decodeEm4100Frame(frame), frame });
         } catch (e) {
-          out.push({ ok: false, error: e as RfidError, bytes: frame });
+          out.push({ ok: false, error: asRfidError(e), bytes: frame });
         }
         pos += verdict;
         continue;

@@ -130,7 +130,8 @@ export class RfidSource implements ReadingSource {
       if (!ev.ok) {
         this.errors.count(ev.error.code);
         if (ev.error.code === RfidErrorCode.Discarded) this.discarded += ev.bytes.length;
-        this.log.debug(() => ev.error.message, { code: ev.error.code });
+        if (ev.error.code === RfidErrorCode.Internal) this.log.error(ev.error.message, { code: ev.error.code, error: ev.error.cause });
+        else this.log.debug(() => ev.error.message, { code: ev.error.code });
         continue;
       }
       this.reads++;

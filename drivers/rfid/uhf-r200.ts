@@ -1,4 +1,4 @@
-import { RfidError, RfidErrorCode } from './errors.ts';
+import { asRfidError, RfidError, RfidErrorCode } from './errors.ts';
 
 /**
  * UHF EPC Gen2 readers built on the Magic RF M100 / QM100 chip (sold as R200, YRM100,
@@ -135,7 +135,7 @@ export class UhfR200Framer {
       try {
         out.push({ ok: true, read: decodeUhfFrame({ type: frame[1]!, command: frame[2]!, params: frame.subarray(5, total - 2) }), frame });
       } catch (e) {
-        out.push({ ok: false, error: e as RfidError, bytes: frame });
+        out.push({ ok: false, error: asRfidError(e), bytes: frame });
       }
     }
     this.buf = b.slice(pos);

@@ -53,6 +53,7 @@ describe('driver error codes', () => {
     expect(Object.values(GpsdErrorCode).sort()).toEqual(['GPSD_BAD_FIELD', 'GPSD_BAD_JSON', 'GPSD_LINE_TOO_LONG', 'GPSD_PARTIAL_LINE', 'GPSD_UNSUPPORTED', 'GPSD_WATCH_FAILED']);
     expect(Object.values(SerialErrorCode).sort()).toEqual(['SERIAL_NOT_OPEN', 'SERIAL_OPEN_FAILED', 'SERIAL_PATH_GONE', 'SERIAL_PATH_MOVED', 'SERIAL_STALE', 'SERIAL_STALE_REOPEN', 'SERIAL_VANISHED']);
     expect([ModbusErrorCode.LinkLost, RfidErrorCode.LinkLost]).toEqual(['MODBUS_LINK_LOST', 'RFID_LINK_LOST']);
+    expect([ModbusErrorCode.Internal, RfidErrorCode.Internal, AisErrorCode.Internal]).toEqual(['MODBUS_INTERNAL', 'RFID_INTERNAL', 'AIS_INTERNAL']);
   });
 
   it('a Modbus exception code names the byte the slave sent, and is told apart from a failure', () => {

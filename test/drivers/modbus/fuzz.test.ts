@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../../core/coded-error.ts';
 import type { DecodeEvent } from '../../../core/stream-decoder.ts';
 import { withCrc } from '../../../drivers/modbus/crc16.ts';
 import { decodeResponse, encodeRequest } from '../../../drivers/modbus/frames.ts';
@@ -40,7 +41,7 @@ describe('Modbus frame decoder fuzzing', () => {
       try {
         decodeResponse(req, input);
       } catch (e) {
-        if (!/^MODBUS_[A-Z0-9_]+$/.test((e as { code?: string }).code ?? '')) uncoded++;
+        if (!/^MODBUS_[A-Z0-9_]+$/.test(codeOf(e, ''))) uncoded++;
       }
     }
     const tail = d.flush();

@@ -1,0 +1,81 @@
+/**
+ * A bug in the response decoder (simulated: decodeResponse throws a TypeError for one slave's
+ * answers) must not reach a user as a reading, nor stop the source: the request fails as
+ * MODBUS_INTERNAL, counted in the source's health and logged at error, and polling goes on.
+ * Over a real pty, against the simulated slave.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../../core/log.ts';
+import type { Reading } from '../../../core/reading.ts';
+import { ModbusSource, type ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
+import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
+import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
+import { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
+import { openPtyPair, until, type PtyPair } from './pty-pair.ts';
+
+const BAUD = 19_200;
+const BROKEN = 7;
+
+vi.mock(import('../../../drivers/modbus/frames.ts'), async (importOriginal) => {
+  const real = await importOriginal();
+  return {
+    ...real,
+    decodeResponse: (req, frame) => {
+      if (req.slave === BROKEN) throw new TypeError("Cannot read properties of undefined (reading 'length')");
+      return real.decodeResponse(req, frame);
+    },
+  };
+});
+
+describe('ModbusSource when its codec throws a foreign error', () => {
+  let pty: PtyPair;
+  let slave: SimulatedModbusSlave;
+
+  beforeEach(async () => {
+    pty = await openPtyPair();
+    slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
+    await slave.open();
+  });
+
+  afterEach(async () => {
+    await slave.close();
+    await pty.close();
+  });
+
+  it('counts it as MODBUS_INTERNAL, logs it at error, emits no reading for it and keeps polling every slave', async () => {
+    slave.addUnit(BROKEN, { holding: { 256: 1000, 257: 0 } });
+    slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
+    const lines: { level: string; msg: string; code?: string; error?: { name: string } }[] = [];
+    const range = loadBuiltinProfile('ultrasonic-range');
+    const src = new ModbusSource({
+      id: 'mb0',
+      link: new SerialPortLink({ path: pty.a, baudRate: BAUD }),
+      baudRate: BAUD,
+      timeoutMs: 1000,
+      intervalMs: 20,
+      // One failure would mark a slave down: the broken decoder must not count against slave 7.
+      failuresBeforeDown: 1,
+      backoffMinMs: 60_000,
+      slaves: [
+        { unit: BROKEN, profile: range },
+        { unit: 1, profile: range },
+      ],
+      logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))),
+    });
+    const got: Reading<ModbusPointReading>[] = [];
+    await src.start((r) => got.push(r as Reading<ModbusPointReading>));
+    await until(() => src.completedRounds >= 3, 'three polling rounds');
+    await src.stop();
+    const h = src.health();
+    expect(h.state).toBe('up');
+    expect(h.errors.MODBUS_INTERNAL).toBeGreaterThanOrEqual(3);
+    expect(got.some((r) => r.value.unit === BROKEN)).toBe(false);
+    expect(got.filter((r) => r.value.unit === 1 && r.value.point === 'distance').at(-1)).toMatchObject({ value: { value: 4.25 }, quality: { ok: true } });
+    // Asked again every round: a bug here says nothing about the slave.
+    expect(slave.requests.filter((r) => r.slave === BROKEN).length).toBeGreaterThanOrEqual(3);
+    expect(src.master.slaveHealth(BROKEN)).toMatchObject({ state: 'up', consecutiveFailures: 0 });
+    const logged = lines.filter((l) => l.level === 'error');
+    expect(logged.length).toBeGreaterThanOrEqual(3);
+    expect(logged[0]).toMatchObject({ code: 'MODBUS_INTERNAL', error: { name: 'TypeError' } });
+  });
+});
