@@ -30,8 +30,9 @@ export function spawnAgent(args: string[], env: NodeJS.ProcessEnv = {}, o: { std
   return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
-export async function runAgent(args: string[], input?: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [...BIN_ARGS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Runs one command to its end; `bin` is what starts the CLI (the sources unless given, `[dist/agent/cli/bin.js]` for the compiled one). */
+export async function runAgent(args: string[], input?: Buffer, bin: string[] = BIN_ARGS): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [...bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));

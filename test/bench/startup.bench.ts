@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { SocatPtyPair } from '../../hil/pty.ts';
 import { startMosquitto } from '../../hil/mosquitto.ts';
+import { gatewayConfigHead, provisionGateway } from '../../hil/gateway-provision.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const BIN = join(repo, 'dist/agent/cli/bin.js');
@@ -98,10 +99,7 @@ export async function benchStartup(): Promise<Record<string, number>> {
     // Configured gateway: provisioned as an installer does, three serial sources on ptys.
     const state = join(dir, 'gw');
     const auth = join(dir, 'authority');
-    cli(['keys', 'init', '--state', state]);
-    cli(['authority', 'init', '--dir', auth, '--name', 'urn:place-authority:bench']);
-    const iss = JSON.parse(cli(['keys', 'show', '--state', state, '--json', '--public-out', join(state, 'device.pub')])).issuer as string;
-    cli(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', join(state, 'device.pub'), '--places', PLACE, '--out', join(state, 'device.cred')]);
+    await provisionGateway(state, auth, 'urn:place-authority:bench', PLACE, [BIN]);
     for (const name of ['gnss', 'ais', 'rfid']) {
       const p = new SocatPtyPair(join(dir, `${name}-agent`), join(dir, `${name}-device`));
       await p.start();
@@ -111,13 +109,7 @@ export async function benchStartup(): Promise<Record<string, number>> {
     writeFileSync(
       cfg,
       [
-        `place: ${PLACE}`,
-        `stateDir: ${state}`,
-        'credential:',
-        `  parents: [${join(auth, 'root.cred')}]`,
-        `trustAnchors: [${join(auth, 'anchor.cose')}]`,
-        'mqtt:',
-        `  url: ${broker.url}`,
+        ...gatewayConfigHead(PLACE, state, auth, broker.url),
         'envelope:',
         '  intervalSeconds: 1',
         '  placeType: berth',

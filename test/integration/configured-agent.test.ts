@@ -18,6 +18,7 @@ import { SocatPtyPair } from '../../hil/pty.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { freePort } from '../../hil/ports.ts';
 import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
+import { gatewayConfigHead, provisionGateway } from '../support/place-gateway.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
@@ -32,16 +33,6 @@ function nmea(body: string): string {
   let x = 0;
   for (const c of body) x ^= c.charCodeAt(0);
   return `$${body}*${x.toString(16).toUpperCase().padStart(2, '0')}\r\n`;
-}
-
-/** As an installer does it: `keys init`, an authority, and a device credential for that key. */
-async function provisionDevice(state: string, auth: string, authorityName: string): Promise<void> {
-  expect((await runAgent(['keys', 'init', '--state', state])).code).toBe(0);
-  expect((await runAgent(['authority', 'init', '--dir', auth, '--name', authorityName])).code).toBe(0);
-  const pub = join(state, 'device.pub.cose');
-  const iss = JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json', '--public-out', pub])).stdout).issuer as string;
-  const issue = await runAgent(['authority', 'issue', '--dir', auth, '--subject', iss, '--key', pub, '--places', PLACE, '--out', join(state, 'device.cred')]);
-  expect(issue.code, issue.stderr).toBe(0);
 }
 
 describe('configured agent with serial sources and mosquitto', () => {
@@ -71,19 +62,13 @@ describe('configured agent with serial sources and mosquitto', () => {
   it('signs envelopes from GNSS readings and attests an arrival against a broker-delivered grant', async () => {
     const state = join(dir, 'state');
     const auth = join(dir, 'authority');
-    await provisionDevice(state, auth, 'urn:place-authority:test');
+    await provisionGateway(state, auth, 'urn:place-authority:test', PLACE);
     const opsPort = await freePort();
     const cfg = join(dir, 'config.yaml');
     writeFileSync(
       cfg,
       [
-        `place: ${PLACE}`,
-        `stateDir: ${state}`,
-        'credential:',
-        `  parents: [${join(auth, 'root.cred')}]`,
-        `trustAnchors: [${join(auth, 'anchor.cose')}]`,
-        'mqtt:',
-        `  url: ${broker.url}`,
+        ...gatewayConfigHead(PLACE, state, auth, broker.url),
         'envelope:',
         '  intervalSeconds: 1',
         '  placeType: berth',
@@ -187,21 +172,15 @@ describe('configured agent with serial sources and mosquitto', () => {
   it('starts with its GNSS receiver unplugged, reports the source down, and reads it once it appears', async () => {
     const state = join(dir, 'state-late');
     const auth = join(dir, 'authority-late');
-    await provisionDevice(state, auth, 'urn:place-authority:late');
+    await provisionGateway(state, auth, 'urn:place-authority:late', PLACE);
     const late = new SocatPtyPair(join(dir, 'late-agent'), join(dir, 'late-device'));
     const opsPort = await freePort();
     const cfg = join(dir, 'late.yaml');
     writeFileSync(
       cfg,
       [
-        `place: ${PLACE}`,
-        `stateDir: ${state}`,
         // The agent checks at start that its credential chains to a configured anchor.
-        `trustAnchors: [${join(auth, 'anchor.cose')}]`,
-        'credential:',
-        `  parents: [${join(auth, 'root.cred')}]`,
-        'mqtt:',
-        `  url: ${broker.url}`,
+        ...gatewayConfigHead(PLACE, state, auth, broker.url),
         'metrics:',
         `  listen: 127.0.0.1:${opsPort}`,
         'sources:',
