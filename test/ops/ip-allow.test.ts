@@ -6,13 +6,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateConfig } from '../../agent/config/load.ts';
 import { ipAllowDropIn, nameservers } from '../../agent/config/network-peers.ts';
+import { installedRoot } from './installed-root.ts';
 
-const repo = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -61,22 +60,7 @@ describe('place-agent config ip-allow', () => {
   });
 
   it('writes a drop-in systemd-analyze verify accepts next to the installed unit', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'place-ipallow-'));
-    const app = mkdtempSync(join(tmpdir(), 'place-app-'));
-    dirs.push(root, app);
-    // What install.sh takes: a built application (dist/) with its production node_modules.
-    mkdirSync(join(app, 'dist/agent/cli'), { recursive: true });
-    mkdirSync(join(app, 'dist/agent/ops'), { recursive: true });
-    mkdirSync(join(app, 'node_modules'), { recursive: true });
-    writeFileSync(join(app, 'package.json'), '{}\n');
-    writeFileSync(join(app, 'dist/agent/cli/bin.js'), '\n');
-    copyFileSync(join(repo, 'agent/ops/notify-exec.pl'), join(app, 'dist/agent/ops/notify-exec.pl'));
-    const r = spawnSync('bash', [join(repo, 'systemd/install.sh'), '--root', root, '--app', app], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    const system = '/usr/lib/systemd/system';
-    for (const name of readdirSync(system)) {
-      if (name.endsWith('.target') && statSync(join(system, name)).isFile()) cpSync(join(system, name), join(root, 'usr/lib/systemd/system', name));
-    }
+    const root = installedRoot(dirs);
     const cfg = validateConfig({ place: PLACE, mqtt: { url: 'mqtts://broker.port.example:8883' } });
     const dropDir = join(root, 'etc/systemd/system/place-agent.service.d');
     mkdirSync(dropDir, { recursive: true });

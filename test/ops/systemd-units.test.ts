@@ -1,47 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installedRoot as installInto, repo, systemdTool as tool } from './installed-root.ts';
 
-// These checks need systemd's own tools (Debian package `systemd`, which hil/setup-system.sh
-// installs). Missing tools fail the test with that message: never a silent pass.
-const repo = join(import.meta.dirname, '..', '..');
 const unit = join(repo, 'systemd/place-agent.service');
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-function tool(name: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(name, args, { encoding: 'utf8' });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error(`${name} is not installed: install the Debian package "systemd" (apt-get install -y systemd); hil/setup-system.sh does this`);
-  }
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A scratch root holding the installed unit, its binary and the manager's standard targets. */
-function installedRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'place-verify-'));
-  dirs.push(root);
-  const app = mkdtempSync(join(tmpdir(), 'place-app-'));
-  dirs.push(app);
-  mkdirSync(join(app, 'dist/agent/cli'), { recursive: true });
-  mkdirSync(join(app, 'dist/agent/ops'), { recursive: true });
-  mkdirSync(join(app, 'node_modules'), { recursive: true });
-  writeFileSync(join(app, 'package.json'), '{}\n');
-  writeFileSync(join(app, 'dist/agent/cli/bin.js'), '\n');
-  copyFileSync(join(repo, 'agent/ops/notify-exec.pl'), join(app, 'dist/agent/ops/notify-exec.pl'));
-  const r = spawnSync('bash', [join(repo, 'systemd/install.sh'), '--root', root, '--app', app], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  // verify resolves the unit's dependencies (multi-user.target, network-online.target, ...).
-  const system = '/usr/lib/systemd/system';
-  for (const name of readdirSync(system)) {
-    if (name.endsWith('.target') && statSync(join(system, name)).isFile()) cpSync(join(system, name), join(root, 'usr/lib/systemd/system', name));
-  }
-  return root;
-}
+const installedRoot = () => installInto(dirs);
 
 describe('place-agent.service', () => {
   it('passes systemd-analyze verify without a warning', () => {
