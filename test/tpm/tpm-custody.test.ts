@@ -5,11 +5,9 @@
  * a forged response is caught by its HMAC, and the secret files are mode-checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
@@ -30,54 +28,23 @@ import { sign } from '../../drivers/tpm/commands/sign.ts';
 import { flushContext } from '../../drivers/tpm/commands/context.ts';
 import { readStorageRoot } from '../../drivers/tpm/provision.ts';
 import { SocketTransport } from '../../drivers/tpm/socket-transport.ts';
-import type { TpmTransport } from '../../drivers/tpm/transport.ts';
+import { BusRecorder } from './bus-recorder.ts';
+import { tpm2Tool } from '../../hil/tpm2-tools.ts';
 import { keyMaterial, provisionedDir } from './provisioned.ts';
 
-const run = promisify(execFile);
 let tpm: SwtpmInstance;
 let state: string;
 let work: string;
 
-/** Records every command and response; can flip one bit of the next response to a given command code. */
-class CapturingTransport implements TpmTransport {
-  readonly description = 'capture';
-  readonly commands: Buffer[] = [];
-  tamperNext: number | undefined;
-  tampered = 0;
-  constructor(private readonly inner: TpmTransport) {}
-  async transmit(command: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    this.commands.push(Buffer.from(command));
-    const resp = Buffer.from(await this.inner.transmit(command, timeoutMs));
-    const cc = Buffer.from(command).readUInt32BE(6);
-    if (this.tamperNext === cc && resp.readUInt32BE(6) === 0) {
-      this.tamperNext = undefined;
-      this.tampered++;
-      resp[resp.length - 60]! ^= 0x01; // inside the parameters (the signature), before the auth area
-    }
-    return resp;
-  }
-  get connections() {
-    return this.inner.connections;
-  }
-  reset() {
-    return this.inner.reset();
-  }
-  close() {
-    return this.inner.close();
-  }
-}
-
+/** A tpm2-tools program run as a process that holds none of the agent's secrets: its stdout, or its complaint when it must fail. */
 async function tool(args: string[], expectOk: boolean): Promise<string> {
-  const env = { ...process.env, TPM2TOOLS_TCTI: tpm.tcti };
   try {
-    const { stdout } = await run(args[0]!, args.slice(1), { env, cwd: work });
+    const stdout = await tpm2Tool(tpm.tcti, args, { cwd: work });
     if (!expectOk) throw new Error(`${args.join(' ')} succeeded but should have failed`);
-    return stdout;
+    return stdout.toString();
   } catch (e) {
     if (expectOk) throw e;
-    return String((e as { stderr?: string }).stderr ?? e);
-  } finally {
-    await run('tpm2_flushcontext', ['-t'], { env }).catch(() => {});
+    return String((e as { stderr?: Buffer | string }).stderr ?? e);
   }
 }
 
@@ -131,7 +98,7 @@ describe('TPM key custody', () => {
   });
 
   it('on the wire, a signing command carries neither the authValue nor the digest; a password session would carry both', async () => {
-    const cap = new CapturingTransport(new SocketTransport({ host: tpm.host, port: tpm.port }));
+    const cap = new BusRecorder(new SocketTransport({ host: tpm.host, port: tpm.port }));
     const msg = new TextEncoder().encode('observation whose digest must not be on the bus');
     const digest = Buffer.from(sha256(msg));
     const { auth } = keyMaterial(state);
@@ -156,7 +123,7 @@ describe('TPM key custody', () => {
     }
 
     // The control: the same command in a password session (what the agent did before) shows both.
-    const cap2 = new CapturingTransport(new SocketTransport({ host: tpm.host, port: tpm.port }));
+    const cap2 = new BusRecorder(new SocketTransport({ host: tpm.host, port: tpm.port }));
     const raw = new TpmClient(cap2);
     try {
       const { file } = keyMaterial(state);
@@ -176,7 +143,7 @@ describe('TPM key custody', () => {
   });
 
   it('a response altered on the bus fails its HMAC check and is never emitted; the signature is made again in a new session', async () => {
-    const cap = new CapturingTransport(new SocketTransport({ host: tpm.host, port: tpm.port }));
+    const cap = new BusRecorder(new SocketTransport({ host: tpm.host, port: tpm.port }));
     const s = await openTpmSigner({ transport: cap, stateDir: state });
     try {
       const msg = new TextEncoder().encode('signed while someone flips bits');

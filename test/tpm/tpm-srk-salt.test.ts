@@ -7,48 +7,25 @@
  * record. An EK that is not the key of its NV certificate is refused before any owner-auth command.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { X509Certificate } from 'node:crypto';
 import { startSwtpm, type SwtpmInstance } from '../../hil/swtpm.ts';
 import { manufactureSwtpm, type ManufacturedTpm } from '../../hil/swtpm-ek.ts';
 import { TpmClient } from '../../drivers/tpm/client.ts';
 import { TpmReader } from '../../drivers/tpm/marshal.ts';
 import { SocketTransport } from '../../drivers/tpm/socket-transport.ts';
-import type { TpmTransport } from '../../drivers/tpm/transport.ts';
+import { BusRecorder } from './bus-recorder.ts';
+import { tpm2Tool } from '../../hil/tpm2-tools.ts';
 import { ensureStorageRoot, prepareTpm } from '../../drivers/tpm/provision.ts';
 import { readTpm2bEccPublic } from '../../drivers/tpm/public-area.ts';
 
-const run = promisify(execFile);
 const CC_CREATE_PRIMARY = 0x131;
 const CC_START_AUTH_SESSION = 0x176;
 const RH_OWNER = 0x40000001;
 const RH_ENDORSEMENT = 0x4000000b;
 const RH_NULL = 0x40000007;
 const SRK = 0x81000001;
-
-/** Keeps every command and its response, as a bus interposer would see them. */
-class BusRecorder implements TpmTransport {
-  readonly description = 'bus recorder';
-  readonly exchanges: { cmd: Buffer; resp: Buffer }[] = [];
-  constructor(private readonly inner: TpmTransport) {}
-  async transmit(command: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    const resp = await this.inner.transmit(command, timeoutMs);
-    this.exchanges.push({ cmd: Buffer.from(command), resp: Buffer.from(resp) });
-    return resp;
-  }
-  get connections() {
-    return this.inner.connections;
-  }
-  reset() {
-    return this.inner.reset();
-  }
-  close() {
-    return this.inner.close();
-  }
-}
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -60,14 +37,7 @@ async function manufactured(): Promise<{ mfg: ManufacturedTpm; tpm: SwtpmInstanc
   const tpm = await startSwtpm({ stateDir: mfg.stateDir });
   cleanup.push(() => rmSync(mfg.stateDir, { recursive: true, force: true }));
   cleanup.push(() => tpm.stop());
-  const env = { ...process.env, TPM2TOOLS_TCTI: tpm.tcti };
-  const tools = async (args: string[]) => {
-    try {
-      return (await run(args[0]!, args.slice(1), { env })).stdout;
-    } finally {
-      await run('tpm2_flushcontext', ['-t'], { env }).catch(() => {});
-    }
-  };
+  const tools = async (args: string[]) => (await tpm2Tool(tpm.tcti, args)).toString();
   return { mfg, tpm, tools };
 }
 

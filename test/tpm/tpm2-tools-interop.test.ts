@@ -25,21 +25,14 @@ import { readEcdsaSignature } from '../../drivers/tpm/commands/sign.ts';
 import { rawLowS } from '../../drivers/tpm/ecdsa.ts';
 import { TpmReader } from '../../drivers/tpm/marshal.ts';
 import { SIGNING_KEY_ATTRIBUTES } from '../../drivers/tpm/public-area.ts';
+import { tpm2Tool } from '../../hil/tpm2-tools.ts';
 
 const run = promisify(execFile);
 let tpm: SwtpmInstance;
 let dir: string;
 let state: string;
 
-async function tool(cmd: string, args: string[]): Promise<Buffer> {
-  const env = { ...process.env, TPM2TOOLS_TCTI: tpm.tcti };
-  try {
-    const { stdout } = await run(cmd, args, { env, encoding: 'buffer', cwd: dir });
-    return stdout;
-  } finally {
-    await run('tpm2_flushcontext', ['-t'], { env }).catch(() => {});
-  }
-}
+const tool = (cmd: string, args: string[]): Promise<Buffer> => tpm2Tool(tpm.tcti, [cmd, ...args], { cwd: dir });
 
 function pemFromSec1(pub: Uint8Array): string {
   const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
