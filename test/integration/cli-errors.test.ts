@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { runAgent } from './agent-process.ts';
 import { freePort } from '../../hil/ports.ts';
 import { COMMANDS } from '../../agent/cli/commands.ts';
-import { main } from '../../agent/cli/main.ts';
+import { runInProcess } from '../support/cli-in-process.ts';
 
 const STACK = /\n\s+at [^\n]+:\d+:\d+/;
 
@@ -29,26 +29,6 @@ interface Case {
   withinMs?: number;
   /** Through the real binary (a child process) rather than main() in this process. */
   spawn?: boolean;
-}
-
-/**
- * main() in this process with its output captured: the same code path as the binary after the
- * loader, without paying a Node start per case. Start-ups, and a few others, still spawn.
- */
-async function inProcess(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string | Uint8Array) => ((stdout += c.toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => ((stderr += c.toString()), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
 }
 
 async function holdPort(): Promise<{ port: number; server: Server }> {
@@ -149,7 +129,7 @@ describe('place-agent CLI errors', () => {
     ];
     const failures: string[] = [];
     const spawned = cases.filter((c) => c.spawn);
-    for (const c of cases.filter((c) => !c.spawn)) await check(c, await inProcess(c.args), 0);
+    for (const c of cases.filter((c) => !c.spawn)) await check(c, await runInProcess(c.args), 0);
     await runAll(spawned, async (c) => {
       const t0 = Date.now();
       await check(c, await runAgent(c.args), Date.now() - t0);
@@ -177,12 +157,12 @@ describe('place-agent CLI errors', () => {
     for (const c of COMMANDS) expect(top.stdout).toContain(c.name);
     const failures: string[] = [];
     for (const c of COMMANDS) {
-      const r = await inProcess([...c.name.split(' '), '--help']);
+      const r = await runInProcess([...c.name.split(' '), '--help']);
       const missing = [`usage: place-agent ${c.name}`, ...Object.keys(c.flags).map((k) => `--${k}`), 'example', 'exit codes'].filter((s) => !r.stdout.includes(s));
       if (r.code !== 0 || missing.length) failures.push(`${c.name} --help: exit ${r.code}, missing ${missing.join(', ')}`);
     }
     expect(failures).toEqual([]);
-    const group = await inProcess(['authority', '--help']);
+    const group = await runInProcess(['authority', '--help']);
     expect(group.code).toBe(0);
     expect(group.stdout).toContain('authority issue');
   }, 120_000);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../agent/cli/main.ts';
+import { runInProcess } from '../support/cli-in-process.ts';
 import { verifyAcceptance } from '../../agent/authority/acceptance.ts';
 import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 
@@ -17,22 +17,8 @@ const PLACE = 'urn:place:DEHAM:berth:42';
 let dir: string;
 const p = (f: string) => join(dir, f);
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string | Uint8Array) => ((stdout += c.toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => ((stderr += c.toString()), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
 const ok = async (args: string[]) => {
-  const r = await cli(args);
+  const r = await runInProcess(args);
   if (r.code !== 0) throw new Error(`place-agent ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
   return r;
 };
@@ -54,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const accept = (over: string[] = []) =>
-  cli(['unit', 'accept', '--key', p('vessel/device.key'), '--credential', p('vessel.cred'), '--chain', p('auth/root.cred'), '--grant', p('R1.grant'), '--anchor', p('auth/anchor.cose'), '--out', p('R1.accept'), ...over]);
+  runInProcess(['unit', 'accept', '--key', p('vessel/device.key'), '--credential', p('vessel.cred'), '--chain', p('auth/root.cred'), '--grant', p('R1.grant'), '--anchor', p('auth/anchor.cose'), '--out', p('R1.accept'), ...over]);
 
 describe('place-agent unit accept', () => {
   it('signs an acceptance that verifies against its grant, with the unit position when given, and verify reads both', async () => {
@@ -66,20 +52,20 @@ describe('place-agent unit accept', () => {
     if (!v.ok) return expect.fail(`${v.code}: ${v.reason}`);
     expect(v.acceptance.location).toMatchObject({ lat: 53.54, lon: 9.98, accuracyM: 10 });
     writeFileSync(p('both.cbor'), Buffer.concat([readFileSync(p('R1.grant')), bytes]));
-    const ver = await cli(['verify', '--anchor', p('auth/anchor.cose'), '--file', p('both.cbor')]);
+    const ver = await runInProcess(['verify', '--anchor', p('auth/anchor.cose'), '--file', p('both.cbor')]);
     expect(ver.code, ver.stdout + ver.stderr).toBe(0);
     expect(ver.stdout).toMatch(/^item 1: acceptance R1 by urn:unit:mmsi:211331640 .* against grant h=[0-9a-f]{16} in this input: ACCEPT_OK$/m);
   });
 
   it('refuses to issue a unit credential that names no unit', async () => {
-    const r = await cli(['authority', 'issue', '--dir', p('auth'), '--subject', 'urn:unit:any', '--key', p('vessel.pub'), '--places', PLACE, '--level', 'unit', '--out', p('any.cred')]);
+    const r = await runInProcess(['authority', 'issue', '--dir', p('auth'), '--subject', 'urn:unit:any', '--key', p('vessel.pub'), '--places', PLACE, '--level', 'unit', '--out', p('any.cred')]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/ISSUE_REFUSED: .*a unit credential names the units it speaks for/);
     expect(existsSync(p('any.cred'))).toBe(false);
   });
 
   it('refuses a gateway credential, and a grant for a unit the credential does not name, writing nothing', async () => {
-    const gw = await cli(['unit', 'accept', '--key', p('gw/device.key'), '--credential', p('gw.cred'), '--chain', p('auth/root.cred'), '--grant', p('R1.grant'), '--anchor', p('auth/anchor.cose'), '--out', p('gw.accept')]);
+    const gw = await runInProcess(['unit', 'accept', '--key', p('gw/device.key'), '--credential', p('gw.cred'), '--chain', p('auth/root.cred'), '--grant', p('R1.grant'), '--anchor', p('auth/anchor.cose'), '--out', p('gw.accept')]);
     expect(gw.stderr).toMatch(/ACCEPT_REFUSED: .*a gateway credential; only a unit credential signs acceptances/);
     expect(existsSync(p('gw.accept'))).toBe(false);
     const other = await accept(['--grant', p('R2.grant'), '--out', p('R2.accept')]);
