@@ -15,6 +15,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
+import { isRunning, stopProcess } from './peer-process.ts';
 
 export interface MosquittoSecurity {
   /** mosquitto_passwd file (see writePasswordFile); anonymous clients are then refused. */
@@ -82,11 +83,8 @@ export async function startMosquitto(security: MosquittoSecurity = {}): Promise<
       const p = proc;
       proc = undefined;
       // Already gone (a terminal's Ctrl-C reaches the broker too): no 'exit' event is still to come.
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        p.once('exit', () => resolve());
-        p.kill('SIGTERM');
-      });
+      if (!isRunning(p)) return;
+      await stopProcess(p);
       const h = createServer((socket) => socket.destroy());
       // If another process took the port in the instant since mosquitto exited, start() will
       // notice (mosquitto cannot bind and exits) rather than run against the wrong server.

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { isRunning, stderrOf, stopProcess } from './peer-process.ts';
 
 /**
  * A virtual null-modem cable: socat joins two ptys and publishes them as symlinks
@@ -16,7 +17,7 @@ export class SocatPtyPair {
   ) {}
 
   get running(): boolean {
-    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+    return isRunning(this.proc);
   }
 
   /** Starts socat and resolves when both links exist (rejects if socat exits first or after `timeoutMs`). */
@@ -28,18 +29,15 @@ export class SocatPtyPair {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.proc = proc;
-    let stderr = '';
-    proc.stderr?.on('data', (d: Buffer) => {
-      if (stderr.length < 4096) stderr += d.toString();
-    });
+    const stderr = stderrOf(proc, 4096);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`socat exited early: ${stderr.trim()}`);
+      if (!isRunning(proc)) throw new Error(`socat exited early: ${stderr().trim()}`);
       // socat logs "starting data transfer loop" once both ptys are up and linked.
-      if (stderr.includes('starting data transfer loop') && existsSync(this.linkA) && existsSync(this.linkB)) return;
+      if (stderr().includes('starting data transfer loop') && existsSync(this.linkA) && existsSync(this.linkB)) return;
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
-        throw new Error(`socat did not create ${this.linkA} and ${this.linkB}: ${stderr.trim()}`);
+        throw new Error(`socat did not create ${this.linkA} and ${this.linkB}: ${stderr().trim()}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -50,12 +48,8 @@ export class SocatPtyPair {
    * socat remove its links too, as udev removes a by-id link on unplug; `signal: 'SIGKILL'` leaves them dangling.
    */
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const proc = this.proc;
-    if (!proc || !this.running) return;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill(signal);
-    });
+    if (!this.running) return;
+    await stopProcess(this.proc, signal);
     this.proc = undefined;
   }
 }

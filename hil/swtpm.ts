@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcess } from './peer-process.ts';
 
 export interface SwtpmInstance {
   host: string;
@@ -100,11 +101,7 @@ export async function startSwtpm(opts: { stateDir?: string } = {}): Promise<Swtp
   const terminate = async (signal: NodeJS.Signals): Promise<void> => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill(signal);
-    });
+    await stopProcess(c, signal);
   };
 
   await launch();

@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { SocatPtyPair } from '../pty.ts';
 import { SimulatedModbusSlave } from '../modbus-slave.ts';
-import { GpsdDaemon, freeLoopbackPort } from '../gpsd.ts';
+import { GpsdDaemon } from '../gpsd.ts';
+import { freePort } from '../ports.ts';
 import { encodeNmeaSentence } from '../../drivers/nmea/checksum.ts';
 import { positionA } from '../../test/drivers/ais/ais-encoder.ts';
 import { closePort, openDevicePort, writeTo } from '../device-port.ts';
@@ -66,7 +67,7 @@ export async function berthScene(dir: string, example: Record<string, unknown>):
     t.add(() => closePort(ais));
     const receiver = await openDevicePort(gnssPty.linkA, 9600);
     t.add(() => closePort(receiver));
-    const gpsd = new GpsdDaemon(gnssPty.linkB, await freeLoopbackPort(), dir);
+    const gpsd = new GpsdDaemon(gnssPty.linkB, await freePort(), dir);
     let alongside = false;
     let tick = 0;
     const ticker = setInterval(() => {

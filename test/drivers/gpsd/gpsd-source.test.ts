@@ -6,7 +6,8 @@ import type { Reading } from '../../../core/reading.ts';
 import { GpsdSource } from '../../../drivers/gpsd/gpsd-source.ts';
 import type { GnssValue } from '../../../drivers/nmea/gnss-reading.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
-import { freeLoopbackPort, GpsdDaemon } from '../../../hil/gpsd.ts';
+import { GpsdDaemon } from '../../../hil/gpsd.ts';
+import { freePort } from '../../../hil/ports.ts';
 import { SocatPtyPair } from '../../../hil/pty.ts';
 import { simulatedEpoch, waitFor } from '../serial/helpers.ts';
 
@@ -34,7 +35,7 @@ describe('GpsdSource against a real gpsd reading a pty', () => {
     pump = setInterval(() => {
       writer.write(new TextEncoder().encode(simulatedEpoch(n++, new Date()))).catch(() => {});
     }, 100);
-    gpsd = new GpsdDaemon(pair.linkB, await freeLoopbackPort(), dir);
+    gpsd = new GpsdDaemon(pair.linkB, await freePort(), dir);
     await gpsd.start();
     source = new GpsdSource({ id: 'gpsd', host: '127.0.0.1', port: gpsd.port, backoff: { initialMs: 50, maxMs: 500 } });
     await source.start((r) => readings.push(r as Reading<GnssValue>));
