@@ -1,7 +1,8 @@
 /**
  * The credential file vanishes while the running binary polls it for renewal (an installer that
- * deletes before it writes, a mistaken `rm`): the change is logged as CREDENTIAL_FILE_UNREADABLE,
- * the credential in use is kept (envelopes go on under it), nothing crashes; a renewed credential
+ * deletes before it writes, a mistaken `rm`): the change is logged as CREDENTIAL_FILE_UNREADABLE
+ * and counted once on /metrics (place_agent_errors_total{component="agent"}) and in
+ * /status.json, the credential in use is kept (envelopes go on under it), nothing crashes; a renewed credential
  * written to the same path afterwards is picked up without a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { gatewayConfigHead, provisionGateway, signedObservations, unverified } f
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
 import { objectHash } from '../../agent/encoding/cose-sign1.ts';
 import { CLAIM } from '../../agent/lineage/observation.ts';
+import { freePort } from '../../hil/ports.ts';
+import type { AgentStatus } from '../../agent/ops/status.ts';
 
 const PLACE = 'urn:place:DEHAM:berth:12';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -39,7 +42,9 @@ describe('the credential file vanishing under the renewal poll, in the running b
     await provisionGateway(state, auth, 'urn:place-authority:gone', PLACE);
     const credFile = join(state, 'device.cred');
     const cfg = join(dir, 'gateway.yaml');
-    writeFileSync(cfg, [...gatewayConfigHead(PLACE, state, auth, broker.url), 'envelope:', '  intervalSeconds: 1', 'metrics:', '  enabled: false'].join('\n') + '\n');
+    const ops = `http://127.0.0.1:${await freePort()}`;
+    writeFileSync(cfg, [...gatewayConfigHead(PLACE, state, auth, broker.url), 'envelope:', '  intervalSeconds: 1', 'metrics:', `  listen: ${ops.slice('http://'.length)}`].join('\n') + '\n');
+    const unreadableCounted = async () => Number(/^place_agent_errors_total\{component="agent",code="CREDENTIAL_FILE_UNREADABLE"\} (\d+)$/m.exec(await (await fetch(`${ops}/metrics`)).text())?.[1] ?? 0);
     agent = spawnAgent(['run', '--config', cfg]);
     const db = join(state, 'agent.db');
     const signed = () => signedObservations(db);
@@ -53,6 +58,8 @@ describe('the credential file vanishing under the renewal poll, in the running b
     // The poll (every 5 s) sees the change and cannot read the file.
     await waitFor(() => agent!.stderr().includes('CREDENTIAL_FILE_UNREADABLE'), 20_000, 'the vanished file noticed');
     expect(agent.stderr()).toMatch(/a credential file changed but cannot be read; the credential in use is kept.*CREDENTIAL_FILE_UNREADABLE/);
+    // Counted once, for the one change, where an operator looks.
+    expect(await unreadableCounted()).toBe(1);
     await waitFor(() => envelopesAfter(gone).length >= 3, 20_000, 'envelopes with the file gone');
     for (const o of signed().filter((x) => x.seq > gone)) expect(credOf(o)).toBe(original);
     expect(agent.proc.exitCode).toBeNull();
@@ -69,6 +76,10 @@ describe('the credential file vanishing under the renewal poll, in the running b
     expect(credOf(switched)).toBe(renewed);
     await waitFor(() => envelopesAfter(switched.seq).length >= 2, 20_000, 'envelopes under the renewed credential');
     for (const o of signed().filter((x) => x.seq > switched.seq)) expect(credOf(o)).toBe(renewed);
+    // The renewal is no error: the agent's counts still hold the one unreadable file, nothing refused.
+    expect(await unreadableCounted()).toBe(1);
+    const status = (await (await fetch(`${ops}/status.json`)).json()) as AgentStatus;
+    expect(status.errors?.agent).toEqual({ CREDENTIAL_FILE_UNREADABLE: 1 });
 
     expect(unverified(db, join(auth, 'anchor.cose'))).toEqual([]);
     agent.proc.kill('SIGTERM');

@@ -4,6 +4,9 @@
  * about 24 KB. It is never signed; its submitter is told OBS_TOO_LARGE (logged with the code),
  * a signed `gap` {reason: too-large, kind, bytes} takes its seq, and the agent goes on: later
  * observations (a checkpoint) commit, the chain has no hole, and everything on it verifies.
+ * An operator sees the refusals counted: place_agent_errors_total{component="log",
+ * code="OBS_TOO_LARGE"} on /metrics, one per gap, and the same count in /status.json and on
+ * `place-agent status`'s ERRORS line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +15,8 @@ import { join } from 'node:path';
 import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
 import { gatewayConfigHead, provisionGateway, signedObservations, unverified } from '../support/place-gateway.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { freePort } from '../../hil/ports.ts';
+import type { AgentStatus } from '../../agent/ops/status.ts';
 
 const PLACE = 'urn:place:DEHAM:berth:9';
 /** 32 characters each, the longest id the schema allows: about 98 bytes per dimension in the envelope body. */
@@ -38,6 +43,7 @@ describe('an observation too large to sign, in the running binary', () => {
     const auth = join(dir, 'authority');
     await provisionGateway(state, auth, 'urn:place-authority:big', PLACE);
     const cfg = join(dir, 'gateway.yaml');
+    const ops = `http://127.0.0.1:${await freePort()}`;
     writeFileSync(
       cfg,
       [
@@ -50,7 +56,7 @@ describe('an observation too large to sign, in the running binary', () => {
         '  dims:',
         ...DIMS.map((d, i) => `    ${d}: { value: ${i + 0.5}, unit: kW }`),
         'metrics:',
-        '  enabled: false',
+        `  listen: ${ops.slice('http://'.length)}`,
       ].join('\n') + '\n',
     );
     expect((await runAgent(['config', 'check', cfg])).code).toBe(0);
@@ -69,6 +75,18 @@ describe('an observation too large to sign, in the running binary', () => {
     expect(first.body.bytes as number).toBeLessThan(32 * 1024);
     // The submitter (the envelope emitter) was told, under the code.
     expect(agent.stderr()).toMatch(/OBS_TOO_LARGE/);
+
+    // Counted where an operator looks: each refusal is one count, and each count got its gap.
+    const committedGaps = gaps().length;
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    const counted = Number(/^place_agent_errors_total\{component="log",code="OBS_TOO_LARGE"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    expect(counted).toBeGreaterThanOrEqual(committedGaps);
+    await waitFor(() => gaps().length >= counted, 30_000, `a gap for each of the ${counted} counted refusals`);
+    const status = (await (await fetch(`${ops}/status.json`)).json()) as AgentStatus;
+    expect(status.errors?.log?.OBS_TOO_LARGE).toBeGreaterThanOrEqual(counted);
+    const view = await runAgent(['status', '--url', ops, '--once']);
+    expect(view.code, view.stderr).toBe(0);
+    expect(view.stdout).toMatch(/^ERRORS {6}.*log OBS_TOO_LARGE [1-9]\d*/m);
 
     // The gaps take the seqs the envelopes would have had: no hole, all signed and verifying.
     const seqs = signed().map((o) => o.seq);

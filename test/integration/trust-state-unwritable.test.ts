@@ -1,8 +1,9 @@
 /**
  * The trust state directory (`<stateDir>/trust`: kept revocation lists, notices already said)
  * cannot be written, in the running binary. The agent keeps signing: a notice it signs (its
- * credential expiring within 7 days) is on the chain, the failed record is counted and logged
- * as TRUST_STATE_UNWRITABLE, and the documented cost is that it is said again after a restart;
+ * credential expiring within 7 days) is on the chain, the failed record is logged as
+ * TRUST_STATE_UNWRITABLE and counted where an operator looks (place_agent_errors_total
+ * {component="agent", code="TRUST_STATE_UNWRITABLE"} on /metrics), and the documented cost is that it is said again after a restart;
  * once the directory is writable the notice is recorded and a further restart does not repeat it.
  *
  * This machine runs the tests as root, whom file modes do not stop, so a regular file stands
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { runAgent, spawnAgent, waitFor } from './agent-process.ts';
 import { gatewayConfigHead, provisionGateway, signedObservations, unverified } from '../support/place-gateway.ts';
 import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { freePort } from '../../hil/ports.ts';
 
 const PLACE = 'urn:place:DEHAM:berth:11';
 
@@ -44,7 +46,8 @@ describe('an unwritable trust state directory, in the running binary', () => {
     const issued = await runAgent(['authority', 'issue', '--dir', auth, '--subject', issuer, '--key', join(state, 'device.pub'), '--places', PLACE, '--days', '3', '--out', join(state, 'device.cred')]);
     expect(issued.code, issued.stderr).toBe(0);
     const cfg = join(dir, 'gateway.yaml');
-    writeFileSync(cfg, [...gatewayConfigHead(PLACE, state, auth, broker.url), 'envelope:', '  intervalSeconds: 1', 'metrics:', '  enabled: false'].join('\n') + '\n');
+    const ops = `127.0.0.1:${await freePort()}`;
+    writeFileSync(cfg, [...gatewayConfigHead(PLACE, state, auth, broker.url), 'envelope:', '  intervalSeconds: 1', 'metrics:', `  listen: ${ops}`].join('\n') + '\n');
     const trustDir = join(state, 'trust');
     writeFileSync(trustDir, 'not a directory\n');
 
@@ -52,32 +55,38 @@ describe('an unwritable trust state directory, in the running binary', () => {
     const signed = () => signedObservations(db);
     const expiring = () => signed().filter((o) => o.kind === 'status' && o.body.event === 'credential-expiring');
     const envelopes = () => signed().filter((o) => o.kind === 'envelope').length;
-    /** One run of the binary until it has said the notice and signed two envelopes after it; returns its stderr. */
-    const run = async (what: string): Promise<string> => {
+    const unwritableCount = /^place_agent_errors_total\{component="agent",code="TRUST_STATE_UNWRITABLE"\} (\d+)$/m;
+    /** One run of the binary until it has said the notice and signed two envelopes after it; its stderr, and the failed records /metrics counted then. */
+    const run = async (what: string): Promise<{ stderr: string; counted: number }> => {
       const agent = spawnAgent(['run', '--config', cfg]);
       running.push(agent);
       const before = envelopes();
       await waitFor(() => envelopes() >= before + 2, 60_000, `envelopes (${what})`);
+      const metrics = await (await fetch(`http://${ops}/metrics`)).text();
+      expect(metrics).toMatch(/^place_agent_observations_signed_total\{kind="envelope"\} [1-9]/m);
       agent.proc.kill('SIGTERM');
       expect(await agent.exited, agent.stderr()).toBe(0);
-      return agent.stderr();
+      return { stderr: agent.stderr(), counted: Number(unwritableCount.exec(metrics)?.[1] ?? 0) };
     };
 
     const first = await run('trust directory unwritable');
     expect(expiring()).toHaveLength(1);
-    expect(first).toMatch(/could not record that a notice was signed.*TRUST_STATE_UNWRITABLE/);
+    expect(first.stderr).toMatch(/could not record that a notice was signed.*TRUST_STATE_UNWRITABLE/);
+    expect(first.counted).toBe(1);
     expect(existsSync(join(trustDir, 'notices.json'))).toBe(false);
 
     // Still unwritable: nothing recorded that it was said, so it is said again.
     const second = await run('still unwritable');
     expect(expiring()).toHaveLength(2);
-    expect(second).toMatch(/TRUST_STATE_UNWRITABLE/);
+    expect(second.stderr).toMatch(/TRUST_STATE_UNWRITABLE/);
+    expect(second.counted).toBe(1);
 
     // Writable again: said once more (the record was lost), now recorded, then not repeated.
     rmSync(trustDir);
     const third = await run('writable');
     expect(expiring()).toHaveLength(3);
-    expect(third).not.toMatch(/TRUST_STATE_UNWRITABLE/);
+    expect(third.stderr).not.toMatch(/TRUST_STATE_UNWRITABLE/);
+    expect(third.counted).toBe(0);
     expect(existsSync(join(trustDir, 'notices.json'))).toBe(true);
     await run('after the record');
     expect(expiring()).toHaveLength(3);
