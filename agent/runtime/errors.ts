@@ -45,6 +45,8 @@ export const RuntimeErrorCode = {
   OPS_PORT_IN_USE: 'OPS_PORT_IN_USE',
   OUTBOX_PRESSURE: 'OUTBOX_PRESSURE',
   PRESENCE_EMIT_FAILED: 'PRESENCE_EMIT_FAILED',
+  /** Handling a reading threw (a bug on some input): counted and logged, the reading dropped, the source and agent go on. */
+  READING_FAILED: 'READING_FAILED',
   PRESIGN_FAILED: 'PRESIGN_FAILED',
   PRESSURE_CHECK_FAILED: 'PRESSURE_CHECK_FAILED',
   REVOCATION_ISSUERS_FULL: 'REVOCATION_ISSUERS_FULL',
@@ -105,6 +107,7 @@ export const RuntimeErrorExit: ExitClasses<RuntimeErrorCode> = {
   OPS_PORT_IN_USE: 'runtime',
   OUTBOX_PRESSURE: 'runtime',
   PRESENCE_EMIT_FAILED: 'runtime',
+  READING_FAILED: 'runtime',
   PRESIGN_FAILED: 'runtime',
   PRESSURE_CHECK_FAILED: 'runtime',
   REVOCATION_ISSUERS_FULL: 'runtime',

@@ -198,10 +198,17 @@ export class PlaceAgent {
     if (this.stopping) return;
     this.readingsSeen++;
     this.lastReadingAt = r.t;
-    if (r.modality === 'gnss') this.onGatewayFix(r);
-    const routed = this.router.route(r);
-    if (routed.envelopeFed) this.envelopeEmitter.changed();
-    this.submitPresence(routed.claims);
+    // Called from inside each driver's read path: whatever goes wrong here must not unwind into
+    // the driver (a Modbus poll loop would reject unhandled and stop the process).
+    try {
+      if (r.modality === 'gnss') this.onGatewayFix(r);
+      const routed = this.router.route(r);
+      if (routed.envelopeFed) this.envelopeEmitter.changed();
+      this.submitPresence(routed.claims);
+    } catch (e) {
+      this.errors.count(RuntimeErrorCode.READING_FAILED);
+      this.o.logger.error('a reading could not be handled; dropped', { code: RuntimeErrorCode.READING_FAILED, source: r.source, modality: r.modality, error: e as Error });
+    }
   }
 
   /**

@@ -51,6 +51,8 @@ export class ModbusSource implements ReadingSource {
   private readonly log: Logger;
   private readonly errors = new ErrorCounter<ModbusErrorCode>();
   private onReading: ((r: Reading) => void) | undefined;
+  /** The poll loop itself threw (a bug): the source is down until the agent restarts. */
+  private loopFailed = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readings = 0;
@@ -90,7 +92,14 @@ export class ModbusSource implements ReadingSource {
     await this.link.open();
     // A supervised port absent at start is opened when it appears (then `opened` fires).
     this.linkDown = !this.link.isOpen;
-    void this.loop();
+    void this.loop().catch((e: unknown) => {
+      // pollRound counts what a request can throw; this is a bug in the loop itself. The source
+      // stops polling and says so (health: down) rather than taking the process with it.
+      this.running = false;
+      this.loopFailed = true;
+      this.errors.count(ModbusErrorCode.Internal);
+      this.log.error('poll loop failed; the source stops', { code: ModbusErrorCode.Internal, error: e as Error });
+    });
   }
 
   async stop(): Promise<void> {
@@ -105,9 +114,9 @@ export class ModbusSource implements ReadingSource {
     const states = this.slaves.map((s) => this.master.slaveHealth(s.cfg.unit));
     const down = states.filter((s) => s.state === 'down');
     let state: SourceHealth['state'] = this.readings === 0 ? 'starting' : 'up';
-    if (this.linkDown || (down.length > 0 && down.length === states.length)) state = 'down';
+    if (this.loopFailed || this.linkDown || (down.length > 0 && down.length === states.length)) state = 'down';
     const errors = { ...this.master.errors.snapshot(), ...this.errors.snapshot() };
-    const detail = down.length > 0 ? `slaves down: ${down.map((d) => `${d.slave} (${d.lastError ?? '?'})`).join(', ')}` : undefined;
+    const detail = this.loopFailed ? 'poll loop failed (MODBUS_INTERNAL); restart the agent' : down.length > 0 ? `slaves down: ${down.map((d) => `${d.slave} (${d.lastError ?? '?'})`).join(', ')}` : undefined;
     return sourceHealth({ source: this.id, state, readings: this.readings, errors, discardedBytes: this.master.discardedBytes, lastReadingAt: this.lastReadingAt, detail });
   }
 

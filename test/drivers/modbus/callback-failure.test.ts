@@ -1,0 +1,65 @@
+/**
+ * A reading callback that throws (a bug downstream of the driver) must not stop the process
+ * through an unhandled rejection of the poll loop: the source counts MODBUS_INTERNAL, logs it
+ * at error and reports itself down with a detail that says so. Over a real pty, against the
+ * simulated slave. (The agent's own callback catches what it throws: place-agent-reading.test.ts.)
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../core/log.ts';
+import { ModbusSource } from '../../../drivers/modbus/modbus-source.ts';
+import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
+import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
+import { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
+import { openPtyPair, until, type PtyPair } from './pty-pair.ts';
+
+const BAUD = 19_200;
+
+describe('ModbusSource when its reading callback throws', () => {
+  let pty: PtyPair;
+  let slave: SimulatedModbusSlave;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => void unhandled.push(e);
+
+  beforeEach(async () => {
+    pty = await openPtyPair();
+    slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
+    await slave.open();
+    process.on('unhandledRejection', onUnhandled);
+  });
+
+  afterEach(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    await slave.close();
+    await pty.close();
+  });
+
+  it('counts MODBUS_INTERNAL, logs it, reports the source down and leaves no rejection unhandled', async () => {
+    slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
+    const lines: { level: string; msg: string; code?: string; error?: { name: string } }[] = [];
+    const src = new ModbusSource({
+      id: 'mb0',
+      link: new SerialPortLink({ path: pty.a, baudRate: BAUD }),
+      baudRate: BAUD,
+      timeoutMs: 1000,
+      intervalMs: 20,
+      slaves: [{ unit: 1, profile: loadBuiltinProfile('ultrasonic-range') }],
+      logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))),
+    });
+    let calls = 0;
+    await src.start(() => {
+      calls++;
+      throw new TypeError('downstream bug');
+    });
+    await until(() => lines.some((l) => l.level === 'error'), 'the loop failure logged');
+    // Give an unhandled rejection, if any, a turn to surface.
+    await new Promise((r) => setTimeout(r, 50));
+    const h = src.health();
+    await src.stop();
+    expect(calls).toBe(1);
+    expect(unhandled).toEqual([]);
+    expect(h.state).toBe('down');
+    expect(h.detail).toContain('MODBUS_INTERNAL');
+    expect(h.errors.MODBUS_INTERNAL).toBe(1);
+    expect(lines.find((l) => l.level === 'error')).toMatchObject({ code: 'MODBUS_INTERNAL', error: { name: 'TypeError' } });
+  });
+});
