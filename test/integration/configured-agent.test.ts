@@ -4,7 +4,8 @@
  * port (a real pty through socat, opened with node-serialport) and an AIS receiver on another,
  * the broker is a real mosquitto. Readings flow into signed envelopes; a grant published on the
  * broker and an AIS position inside its window give a signed `arrived` attestation echoing the
- * grant's nonce.
+ * grant's nonce; a forged copy of the grant is refused and counted on /metrics
+ * (place_agent_errors_total{component="agent", code="GRANT_BAD_SIGNATURE"}), nothing signed for it.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,7 +60,7 @@ describe('configured agent with serial sources and mosquitto', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('signs envelopes from GNSS readings and attests an arrival against a broker-delivered grant', async () => {
+  it('signs envelopes from GNSS readings, attests an arrival against a broker-delivered grant and counts a forged copy of it', async () => {
     const state = join(dir, 'state');
     const auth = join(dir, 'authority');
     await provisionGateway(state, auth, 'urn:place-authority:test', PLACE);
@@ -132,6 +133,17 @@ describe('configured agent with serial sources and mosquitto', () => {
         }
       }, 30_000, 'a presence observation');
       await new Promise<void>((r) => aisDevice.close(() => r()));
+
+      // A forgery of that grant (its signature's last byte flipped) on another topic: refused,
+      // counted where an operator looks, and nothing on the chain for it (the grant it copies was answered already).
+      const forged = new Uint8Array(readFileSync(grantFile));
+      forged[forged.length - 1]! ^= 0x01;
+      const forger = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+      await forger.publishAsync(`pm/v1/${PLACE}/grants/R1-copy`, Buffer.from(forged), { qos: 1 });
+      await forger.endAsync();
+      const badSignatures = async () => Number(/^place_agent_errors_total\{component="agent",code="GRANT_BAD_SIGNATURE"\} (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text())?.[1] ?? 0);
+      await waitFor(async () => (await badSignatures()) > 0, 30_000, 'the forged grant counted on /metrics');
+      expect(await badSignatures()).toBe(1);
     } finally {
       clearInterval(ticker);
       await new Promise<void>((r) => device.close(() => r()));
@@ -149,6 +161,7 @@ describe('configured agent with serial sources and mosquitto', () => {
     const grantHash = createHash('sha256').update(decodeSign1(new Uint8Array(readFileSync(join(dir, 'R1.grant')))).payload).digest('hex');
     const answer = rows.find((r) => r.kind === 'reservation' && bodyOf(r.bytes).get('event') === 'grant-accepted');
     expect(answer, 'a grant-accepted answer on the chain').toBeDefined();
+    expect(rows.filter((r) => r.kind === 'reservation' && bodyOf(r.bytes).has('event')).map((r) => bodyOf(r.bytes).get('event'))).toEqual(['grant-accepted']);
     expect(Buffer.from(bodyOf(answer!.bytes).get('grant') as Uint8Array).toString('hex')).toBe(grantHash);
     const settled = rows.filter((r) => r.kind === 'presence' || (r.kind === 'reservation' && !bodyOf(r.bytes).has('event')));
     expect(settled.map((r) => r.kind)[0]).toBe('presence');
