@@ -12,6 +12,7 @@ import { MemoryTrustState, type TrustState } from '../store/trust-state.ts';
 import { RevocationIntake, grantRevocation, type GrantRevocationCode } from './revocation-intake.ts';
 import { CredentialKeeper, type CredentialKeeperOptions } from './credential-keeper.ts';
 import { grantAnswerBody } from './claims-to-drafts.ts';
+import { inBackground } from './background.ts';
 
 /** The keeper's own context and signing callbacks, and what the grants side needs besides. */
 export interface AgentTrustOptions extends Pick<CredentialKeeperOptions, 'identity' | 'place' | 'anchors' | 'clock' | 'logger' | 'errors' | 'announce' | 'switchTo'> {
@@ -28,7 +29,7 @@ export class AgentTrust {
 
   constructor(private readonly o: AgentTrustOptions) {
     const state = o.state ?? new MemoryTrustState();
-    this.revocations = new RevocationIntake({ anchors: o.anchors, clock: o.clock, logger: o.logger.child('revocations'), errors: o.errors, state, subscribe: o.subscribe, onList: () => void this.apply() });
+    this.revocations = new RevocationIntake({ anchors: o.anchors, clock: o.clock, logger: o.logger.child('revocations'), errors: o.errors, state, subscribe: o.subscribe, onList: () => inBackground('revocation list', () => this.apply(), o) });
     this.credential = new CredentialKeeper({
       identity: o.identity,
       place: o.place,

@@ -15,6 +15,8 @@ export const RuntimeErrorCode = {
   CHAIN_MARKER_CORRUPT: 'CHAIN_MARKER_CORRUPT',
   CHAIN_MARKER_MISSING: 'CHAIN_MARKER_MISSING',
   CHAIN_MARKER_RECREATED: 'CHAIN_MARKER_RECREATED',
+  /** A task the agent does not wait for (a timer's tick, bookkeeping after a commit) threw: counted, logged, the agent goes on. */
+  BACKGROUND_TASK_FAILED: 'BACKGROUND_TASK_FAILED',
   CHECKPOINT_FAILED: 'CHECKPOINT_FAILED',
   CONFIG_CREDENTIAL_MISMATCH: 'CONFIG_CREDENTIAL_MISMATCH',
   CREDENTIAL_EXPIRES_SOON: 'CREDENTIAL_EXPIRES_SOON',
@@ -78,6 +80,7 @@ export const RuntimeErrorExit: ExitClasses<RuntimeErrorCode> = {
   CHAIN_MARKER_CORRUPT: 'runtime',
   CHAIN_MARKER_MISSING: 'runtime',
   CHAIN_MARKER_RECREATED: 'runtime',
+  BACKGROUND_TASK_FAILED: 'runtime',
   CHECKPOINT_FAILED: 'runtime',
   CONFIG_CREDENTIAL_MISMATCH: 'input',
   CREDENTIAL_EXPIRES_SOON: 'runtime',

@@ -10,6 +10,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { codeOf, type ErrorCounter } from '../../core/coded-error.ts';
 import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
+import { inBackground } from './background.ts';
 import type { TrustAnchor } from '../authority/chain.ts';
 import { CredentialChainCache } from '../authority/chain-cache.ts';
 import { verifyGrant, type ReservationGrant } from '../authority/grant.ts';
@@ -143,7 +144,8 @@ export class GrantIntake {
     }
     const tracked = this.o.track(g);
     this.answered.add(Buffer.from(g.hash).toString('hex'));
-    void this.o.answer(grantAnswerBody(true, g.hash, g.reservation)).then((obs) => obs && this.o.grants.named(g.hash, obs.seq));
+    // Naming the grant is a store write, which can fail (a full disk): counted, never unhandled.
+    inBackground('grant answer', () => this.o.answer(grantAnswerBody(true, g.hash, g.reservation)).then((obs) => obs && this.o.grants.named(g.hash, obs.seq)), this.o);
     this.o.logger.info('grant accepted', { reservation: g.reservation, unit: g.unit.join(':'), window: g.window, iss: g.iss });
     return tracked;
   }

@@ -25,6 +25,7 @@ import type { IdentityScheme } from '../domain/identity-evidence.ts';
 import { EnvelopeEmitter } from './envelope-emitter.ts';
 import { GatewayFix, type SurveyedPosition } from '../domain/gateway-fix.ts';
 import { CborFloat, type CborValue } from '../encoding/cbor-value.ts';
+import { inBackground, type BackgroundContext } from './background.ts';
 import { ReadingRouter } from './reading-router.ts';
 import { compressRanges, withTimeout } from './bounded-wait.ts';
 
@@ -83,6 +84,8 @@ export class PlaceAgent {
   readonly trust: AgentTrust;
   readonly acceptances: AcceptanceIntake;
   readonly errors = new ErrorCounter<AgentCountedCode>();
+  /** Where a task nobody waits for counts and logs its failure (background.ts). */
+  private get bg(): BackgroundContext { return { errors: this.errors, logger: this.o.logger }; }
   readonly envelope: EnvelopeBuilder;
   private readonly envelopeEmitter: EnvelopeEmitter;
   private readonly router: ReadingRouter;
@@ -173,10 +176,10 @@ export class PlaceAgent {
         this.o.logger.error('source failed to start; it will be reported down', { source: src.id, error: e as Error });
       });
     }
-    this.timers.push(setInterval(() => void this.envelopeTick(), this.o.envelope.intervalMs));
+    this.timers.push(setInterval(() => inBackground('envelope', () => this.envelopeTick(), this.bg), this.o.envelope.intervalMs));
     this.timers.push(setInterval(() => this.presenceTick(), 1000));
     this.timers.push(setInterval(() => void this.checkpoint(), this.o.checkpoint.intervalMs));
-    this.timers.push(setInterval(() => void this.trust.credential.checkExpiry(), 60_000));
+    this.timers.push(setInterval(() => inBackground('credential expiry', () => this.trust.credential.checkExpiry(), this.bg), 60_000));
   }
 
   private draft(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): ObservationDraft {
@@ -289,9 +292,9 @@ export class PlaceAgent {
 
   /** Signs the gap for dropped seqs; only once it is committed are they struck from the pending list. */
   private emitGap(seqs: number[]): void {
-    void this.emit({ kind: 'gap', body: { reason: 'superseded-envelope', kind: 'envelope', seqs: compressRanges(seqs), count: seqs.length, bound: this.o.maxUndelivered ?? 0 } }).then((o) => {
+    inBackground('gap', () => this.emit({ kind: 'gap', body: { reason: 'superseded-envelope', kind: 'envelope', seqs: compressRanges(seqs), count: seqs.length, bound: this.o.maxUndelivered ?? 0 } }).then((o) => {
       if (o) this.o.store.clearPendingGap(seqs);
-    });
+    }), this.bg);
   }
 
   /** A wall-clock step (NTP correction, RTC set) is recorded as a `time` observation; seq, not time, orders the chain. */

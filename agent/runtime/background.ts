@@ -1,0 +1,29 @@
+/**
+ * A task the agent starts and does not wait for (a timer's tick, a list's consequences, a
+ * bookkeeping write after a commit). Node stops the process on a rejection nobody handles, so
+ * each one goes through here: whatever it throws or rejects with is counted (its own code, e.g.
+ * SQLITE_FULL, or BACKGROUND_TASK_FAILED), logged at error with the task's name, and the agent
+ * goes on; the next tick runs as usual.
+ */
+import { codeOf, type ErrorCounter } from '../../core/coded-error.ts';
+import type { Logger } from '../../core/log.ts';
+import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
+
+export interface BackgroundContext {
+  errors: ErrorCounter<AgentCountedCode>;
+  logger: Logger;
+}
+
+export function inBackground(task: string, run: () => Promise<unknown>, o: BackgroundContext): void {
+  let p: Promise<unknown>;
+  try {
+    p = run();
+  } catch (e) {
+    p = Promise.reject(e);
+  }
+  p.catch((e: unknown) => {
+    const code = codeOf(e, RuntimeErrorCode.BACKGROUND_TASK_FAILED);
+    o.errors.count(code);
+    o.logger.error('a background task failed; the agent goes on', { code, task, error: e as Error });
+  });
+}
