@@ -4,6 +4,7 @@
  * issued for it, scoped to one place. Used by the place tests and the place demos.
  */
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { BIN_ARGS, runAgent } from './agent-cli.ts';
 
 /** The YAML lines every provisioned gateway's config starts with (see provisionGateway). */
@@ -17,6 +18,14 @@ export function gatewayConfigHead(place: string, state: string, auth: string, br
     'mqtt:',
     `  url: ${brokerUrl}`,
   ];
+}
+
+/**
+ * A provisioned gateway's whole configuration: the common head, metrics off unless `body` says
+ * otherwise, then `body` (envelope, presence, sources, ...) as YAML.
+ */
+export function gatewayConfig(place: string, state: string, auth: string, brokerUrl: string, body: Record<string, unknown>): string {
+  return `${gatewayConfigHead(place, state, auth, brokerUrl).join('\n')}\n${stringify({ metrics: { enabled: false }, ...body })}`;
 }
 
 async function step(args: string[], bin: string[]): Promise<string> {

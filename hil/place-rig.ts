@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SerialPort } from 'serialport';
 import mqtt from 'mqtt';
-import { stringify } from 'yaml';
 import { SocatPtyPair } from './pty.ts';
 import { startMosquitto, type Mosquitto } from './mosquitto.ts';
 import { SimulatedModbusSlave } from './modbus-slave.ts';
@@ -19,7 +18,7 @@ import { SimulatedRfidReader } from './rfid-reader.ts';
 import { closePort, openDevicePort } from './device-port.ts';
 import { Teardown } from './teardown.ts';
 import { runAgent, spawnAgent, type AgentProcess } from './agent-cli.ts';
-import { gatewayConfigHead, provisionGateway } from './gateway-provision.ts';
+import { gatewayConfig, provisionGateway } from './gateway-provision.ts';
 import { startPtyRig, type FirmwareOptions } from '../firmware-bridge/host-sim/pty-rig.ts';
 import type { Em4100Format } from '../drivers/rfid/em4100.ts';
 
@@ -129,8 +128,7 @@ export class PlaceRig {
    */
   async configure(file: string, body: Record<string, unknown>): Promise<string> {
     const cfg = join(this.dir, file);
-    const head = gatewayConfigHead(this.place, this.state, this.auth, this.broker.url).join('\n');
-    writeFileSync(cfg, `${head}\n${stringify({ metrics: { enabled: false }, ...body })}`);
+    writeFileSync(cfg, gatewayConfig(this.place, this.state, this.auth, this.broker.url, body));
     const check = await runAgent(['config', 'check', cfg]);
     if (check.code !== 0) throw new Error(`config check ${file} exited ${check.code}: ${check.stderr}${check.stdout}`);
     return cfg;

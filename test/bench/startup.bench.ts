@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { SocatPtyPair } from '../../hil/pty.ts';
 import { startMosquitto } from '../../hil/mosquitto.ts';
-import { gatewayConfigHead, provisionGateway } from '../../hil/gateway-provision.ts';
+import { gatewayConfig, provisionGateway } from '../../hil/gateway-provision.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const BIN = join(repo, 'dist/agent/cli/bin.js');
@@ -108,19 +108,14 @@ export async function benchStartup(): Promise<Record<string, number>> {
     const cfg = join(dir, 'config.yaml');
     writeFileSync(
       cfg,
-      [
-        ...gatewayConfigHead(PLACE, state, auth, broker.url),
-        'envelope:',
-        '  intervalSeconds: 1',
-        '  placeType: berth',
-        '  dims: { length_m: { value: 250 } }',
-        'metrics:',
-        '  enabled: false',
-        'sources:',
-        `  - { id: gnss0, type: nmea-serial, port: ${ptys[0]!.linkA}, baudRate: 9600 }`,
-        `  - { id: ais0, type: ais-serial, port: ${ptys[1]!.linkA}, baudRate: 38400 }`,
-        `  - { id: rfid0, type: rfid-em4100, port: ${ptys[2]!.linkA}, baudRate: 9600 }`,
-      ].join('\n') + '\n',
+      gatewayConfig(PLACE, state, auth, broker.url, {
+        envelope: { intervalSeconds: 1, placeType: 'berth', dims: { length_m: { value: 250 } } },
+        sources: [
+          { id: 'gnss0', type: 'nmea-serial', port: ptys[0]!.linkA, baudRate: 9600 },
+          { id: 'ais0', type: 'ais-serial', port: ptys[1]!.linkA, baudRate: 38400 },
+          { id: 'rfid0', type: 'rfid-em4100', port: ptys[2]!.linkA, baudRate: 9600 },
+        ],
+      }),
     );
     cli(['config', 'check', cfg]);
 
