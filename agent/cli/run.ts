@@ -3,7 +3,7 @@
  * (the configuration loader and its schema, the drivers) is imported on that path alone, so the
  * demo does not hold a gateway's modules in memory nor a gateway the demo's.
  */
-import { createLogger, type LogLevel } from '../../core/log.ts';
+import { createLogger, type LogLevel, type Logger } from '../../core/log.ts';
 import type { AgentConfig } from '../config/schema.ts';
 import { bootEmbedded, type Running } from '../runtime/boot.ts';
 import { onTerminationSignals, type ShutdownOutcome } from '../ops/shutdown.ts';
@@ -11,6 +11,7 @@ import { numberFlag, type Parsed } from './args.ts';
 import type { RUN_FLAGS } from './commands.ts';
 import { CliCode, CliError, EXIT } from './errors.ts';
 import { stderrSink } from './log-sink.ts';
+import { installSafetyNet } from './process-safety.ts';
 import { assertListenFree, assertTpmReachable, parseListen } from './preflight.ts';
 
 type RunValues = Parsed<typeof RUN_FLAGS>['values'];
@@ -63,11 +64,12 @@ export async function runCommand({ values }: Parsed<typeof RUN_FLAGS>): Promise<
   const say = (line: string): void => void process.stderr.write(`place-agent: ${line}\n`);
   if (values.embedded && values.config) throw new CliError(CliCode.USAGE, '--embedded and --config are two ways to run: give one');
   let running: Running;
+  let logger: Logger;
   if (values.embedded) {
     const port = numberFlag(values.port, 'port', 0, 65535);
     const envelopeMs = numberFlag(values['envelope-interval-ms'], 'envelope-interval-ms', 1, 3_600_000);
     const maxUndelivered = numberFlag(values['max-undelivered'], 'max-undelivered', 1, 1e9);
-    const logger = createLogger('place-agent', logLevel(values['log-level'], 'warn'), stderrSink());
+    logger = createLogger('place-agent', logLevel(values['log-level'], 'warn'), stderrSink());
     const listen = metricsListen(values.metrics, '127.0.0.1:9464');
     if (listen) await assertListenFree(listen, 'OPS_PORT_IN_USE', 'pick another with --metrics HOST:PORT, or --metrics off');
     if (values.tpm) await assertTpmReachable(values.tpm);
@@ -95,7 +97,7 @@ export async function runCommand({ values }: Parsed<typeof RUN_FLAGS>): Promise<
     const cfg = applyOverrides(loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH), values, say);
     // The same checks `config check` makes: a file run would trip over is refused before anything opens.
     preflightConfig(cfg);
-    const logger = createLogger('place-agent', cfg.log.level, stderrSink());
+    logger = createLogger('place-agent', cfg.log.level, stderrSink());
     const listen = cfg.metrics.enabled ? cfg.metrics.listen : undefined;
     if (listen) await assertListenFree(listen, 'OPS_PORT_IN_USE', 'set metrics.listen to another port, or --metrics off');
     if (cfg.signer.kind === 'tpm') await assertTpmReachable(cfg.signer.tcti ?? 'device:/dev/tpmrm0');
@@ -106,6 +108,8 @@ export async function runCommand({ values }: Parsed<typeof RUN_FLAGS>): Promise<
       newChain: values['new-chain'] ?? false,
     });
   }
+  // From here a stray rejection is counted and the agent goes on; an uncaught exception exits 3.
+  const offSafetyNet = installSafetyNet({ logger, errors: running.agent.errors });
   const url = running.operations?.url;
   if (url) process.stdout.write(`place-agent: metrics ${url}/metrics, health ${url}/healthz, status: place-agent status --url ${url}\n`);
   const outcome = await new Promise<ShutdownOutcome>((resolve) => {
@@ -120,6 +124,7 @@ export async function runCommand({ values }: Parsed<typeof RUN_FLAGS>): Promise<
       },
     );
   });
+  offSafetyNet();
   // A step that failed or the deadline passing is a runtime failure; the log said which.
   return outcome.clean ? EXIT.OK : EXIT.RUNTIME;
 }

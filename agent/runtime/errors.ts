@@ -62,6 +62,10 @@ export const RuntimeErrorCode = {
   STORE_CHAIN_MISSING: 'STORE_CHAIN_MISSING',
   STORE_REPLACED: 'STORE_REPLACED',
   TRUST_STATE_UNWRITABLE: 'TRUST_STATE_UNWRITABLE',
+  /** `run` only: an exception nobody caught reached the process (a bug): logged, then exit 3 for systemd to restart (agent/cli/process-safety.ts). */
+  UNCAUGHT_EXCEPTION: 'UNCAUGHT_EXCEPTION',
+  /** `run` only: a rejection nobody handled reached the process (a bug): logged and counted, the agent goes on. */
+  UNHANDLED_REJECTION: 'UNHANDLED_REJECTION',
 } as const;
 export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
 
@@ -124,6 +128,8 @@ export const RuntimeErrorExit: ExitClasses<RuntimeErrorCode> = {
   STORE_CHAIN_MISSING: 'runtime',
   STORE_REPLACED: 'runtime',
   TRUST_STATE_UNWRITABLE: 'runtime',
+  UNCAUGHT_EXCEPTION: 'runtime',
+  UNHANDLED_REJECTION: 'runtime',
 };
 
 export class RuntimeError extends CodedError<RuntimeErrorCode> {}
