@@ -12,6 +12,8 @@ export const SerialErrorCode = {
   PathMoved: 'SERIAL_PATH_MOVED',
   /** The configured path no longer resolves while the port was open (counted with SERIAL_VANISHED). */
   PathGone: 'SERIAL_PATH_GONE',
+  /** The supervisor's own step threw (a bug, or a listener of its state changes threw): counted and logged at error; it goes on reopening. */
+  Internal: 'SERIAL_INTERNAL',
   /** A write while no port is open (thrown, not counted). */
   NotOpen: 'SERIAL_NOT_OPEN',
 } as const;

@@ -24,7 +24,8 @@ export interface LinkHealth {
   failedAttempts: number;
   /**
    * Counts by code (SerialErrorCode): SERIAL_OPEN_FAILED, SERIAL_VANISHED, SERIAL_STALE,
-   * SERIAL_STALE_REOPEN, SERIAL_PATH_MOVED, SERIAL_PATH_GONE.
+   * SERIAL_STALE_REOPEN, SERIAL_PATH_MOVED, SERIAL_PATH_GONE, and SERIAL_INTERNAL (a step of the
+   * supervisor threw; it goes on).
    * SERIAL_VANISHED counts every loss of an open port, whichever noticed it first: a close with
    * an error, or the watchdog finding the path gone (then SERIAL_PATH_GONE is counted too).
    */
@@ -171,7 +172,21 @@ export class ReconnectingLink implements ByteLink {
   private setState(s: LinkState): void {
     if (this.state === s) return;
     this.state = s;
-    for (const l of this.stateListeners) l(s);
+    for (const l of this.stateListeners) {
+      // A listener (a framer's reset, a source's health) that throws must not stop the reopening.
+      try {
+        l(s);
+      } catch (e) {
+        this.internal('a state listener', e);
+      }
+    }
+  }
+
+  /** A step of the supervisor itself threw: counted, logged at error; the caller goes on. */
+  private internal(where: string, e: unknown): void {
+    this.errors.count(SerialErrorCode.Internal);
+    this.lastError = `${SerialErrorCode.Internal}: ${where}: ${(e as Error)?.message ?? String(e)}`;
+    this.log.error('port supervisor step failed; it goes on', { path: this.options.path, code: SerialErrorCode.Internal, where, error: e as Error });
   }
 
   private async attempt(): Promise<void> {
@@ -185,7 +200,14 @@ export class ReconnectingLink implements ByteLink {
       if (gen === this.gen) this.failed(SerialErrorCode.OpenFailed, e);
       return;
     }
-    const link = this.options.createLink(resolved);
+    let link: ByteLink;
+    try {
+      link = this.options.createLink(resolved);
+    } catch (e) {
+      // A constructor that refuses the path (a bad option) is a failed open: retried with backoff.
+      if (gen === this.gen) this.failed(SerialErrorCode.OpenFailed, e);
+      return;
+    }
     link.onData((chunk) => {
       if (gen !== this.gen) return;
       this.lastDataAt = this.clock.now();
@@ -236,7 +258,13 @@ export class ReconnectingLink implements ByteLink {
     const delay = backoffDelay(this.failedAttempts, this.options.backoff, this.options.random);
     this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
-      void this.attempt();
+      // attempt() counts what opening can throw; anything else is the supervisor's bug, and a
+      // rejection left unhandled would stop the process. Counted, and the next retry is armed.
+      void this.attempt().catch((e: unknown) => {
+        this.internal('reopen', e);
+        this.failedAttempts++;
+        this.scheduleRetry();
+      });
     }, delay);
   }
 
@@ -263,7 +291,9 @@ export class ReconnectingLink implements ByteLink {
     if (this.stopped) return;
     this.watchdogTimer = this.timers.setTimeout(() => {
       this.watchdogTimer = undefined;
-      void this.watch().finally(() => this.armWatchdog());
+      void this.watch()
+        .catch((e: unknown) => this.internal('watchdog', e))
+        .finally(() => this.armWatchdog());
     }, this.options.watchdogMs ?? 1000);
   }
 

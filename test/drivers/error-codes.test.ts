@@ -51,7 +51,7 @@ describe('driver error codes', () => {
     expect(NmeaFramingCode).toEqual({ 'too-long': 'NMEA_FRAMING_TOO_LONG', 'no-start': 'NMEA_FRAMING_NO_START', interrupted: 'NMEA_FRAMING_INTERRUPTED', incomplete: 'NMEA_FRAMING_INCOMPLETE' });
     expect(Object.values(GnssErrorCode).sort()).toEqual(['GNSS_IMPLAUSIBLE', 'GNSS_NO_FIX', 'GNSS_NO_POSITION', 'GNSS_TIME_IMPLAUSIBLE']);
     expect(Object.values(GpsdErrorCode).sort()).toEqual(['GPSD_BAD_FIELD', 'GPSD_BAD_JSON', 'GPSD_LINE_TOO_LONG', 'GPSD_PARTIAL_LINE', 'GPSD_UNSUPPORTED', 'GPSD_WATCH_FAILED']);
-    expect(Object.values(SerialErrorCode).sort()).toEqual(['SERIAL_NOT_OPEN', 'SERIAL_OPEN_FAILED', 'SERIAL_PATH_GONE', 'SERIAL_PATH_MOVED', 'SERIAL_STALE', 'SERIAL_STALE_REOPEN', 'SERIAL_VANISHED']);
+    expect(Object.values(SerialErrorCode).sort()).toEqual(['SERIAL_INTERNAL', 'SERIAL_NOT_OPEN', 'SERIAL_OPEN_FAILED', 'SERIAL_PATH_GONE', 'SERIAL_PATH_MOVED', 'SERIAL_STALE', 'SERIAL_STALE_REOPEN', 'SERIAL_VANISHED']);
     expect([ModbusErrorCode.LinkLost, RfidErrorCode.LinkLost]).toEqual(['MODBUS_LINK_LOST', 'RFID_LINK_LOST']);
     expect([ModbusErrorCode.Internal, RfidErrorCode.Internal, AisErrorCode.Internal]).toEqual(['MODBUS_INTERNAL', 'RFID_INTERNAL', 'AIS_INTERNAL']);
   });
