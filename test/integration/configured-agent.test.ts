@@ -9,17 +9,14 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import mqtt from 'mqtt';
 import { storedObservations } from '../support/stored-observations.ts';
-import { SocatPtyPair } from '../../hil/pty.ts';
-import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import type { SocatPtyPair } from '../../hil/pty.ts';
+import { PlaceRig } from '../../hil/place-rig.ts';
 import { freePort } from '../../hil/ports.ts';
-import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
-import { gatewayConfigHead, provisionGateway } from '../support/place-gateway.ts';
+import { waitFor } from './agent-process.ts';
 import { ObservationVerifier } from '../../agent/verify/observation-verifier.ts';
 import { loadTrustAnchor } from '../../agent/authority/authority-dir.ts';
 import { decodeSign1 } from '../../agent/encoding/cose-sign1.ts';
@@ -37,63 +34,37 @@ function nmea(body: string): string {
 }
 
 describe('configured agent with serial sources and mosquitto', () => {
-  let dir: string;
+  let rig: PlaceRig;
   let gnss: SocatPtyPair;
   let ais: SocatPtyPair;
-  let broker: Mosquitto;
-  let agent: AgentProcess | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pa-configured-'));
-    gnss = new SocatPtyPair(join(dir, 'gnss-agent'), join(dir, 'gnss-device'));
-    ais = new SocatPtyPair(join(dir, 'ais-agent'), join(dir, 'ais-device'));
-    await gnss.start();
-    await ais.start();
-    broker = await startMosquitto();
+    rig = await PlaceRig.start('configured', PLACE);
+    gnss = await rig.pty('gnss');
+    ais = await rig.pty('ais');
   });
 
-  afterAll(async () => {
-    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
-    await gnss?.kill();
-    await ais?.kill();
-    await broker?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rig?.close());
 
   it('signs envelopes from GNSS readings, attests an arrival against a broker-delivered grant and counts a forged copy of it', async () => {
-    const state = join(dir, 'state');
-    const auth = join(dir, 'authority');
-    await provisionGateway(state, auth, 'urn:place-authority:test', PLACE);
+    await rig.provision('urn:place-authority:test');
+    const { dir, state, auth } = rig;
     const opsPort = await freePort();
-    const cfg = join(dir, 'config.yaml');
-    writeFileSync(
-      cfg,
-      [
-        ...gatewayConfigHead(PLACE, state, auth, broker.url),
-        'envelope:',
-        '  intervalSeconds: 1',
-        '  placeType: berth',
-        '  dims: { length_m: { value: 250 } }',
-        'presence:',
-        '  holdSeconds: 5',
+    const cfg = await rig.configure('config.yaml', {
+      envelope: { intervalSeconds: 1, placeType: 'berth', dims: { length_m: { value: 250 } } },
+      presence: {
+        holdSeconds: 5,
         // No physical sensor and the default threshold (0.6): a track of high-accuracy AIS
         // reports arrives uncorroborated (docs/place-profiles.md, "AIS alone").
-        '  anchor: { lat: 48.3816, lon: -123.3954 }',
-        'metrics:',
-        `  listen: 127.0.0.1:${opsPort}`,
-        'sources:',
-        '  - id: gnss0',
-        '    type: nmea-serial',
-        `    port: ${gnss.linkA}`,
-        '    baudRate: 9600',
-        '  - id: ais0',
-        '    type: ais-serial',
-        `    port: ${ais.linkA}`,
-        '    baudRate: 38400',
-      ].join('\n') + '\n',
-    );
-    expect((await runAgent(['config', 'check', cfg])).code).toBe(0);
-    agent = spawnAgent(['run', '--config', cfg]);
+        anchor: { lat: 48.3816, lon: -123.3954 },
+      },
+      metrics: { listen: `127.0.0.1:${opsPort}` },
+      sources: [
+        { id: 'gnss0', type: 'nmea-serial', port: gnss.linkA, baudRate: 9600 },
+        { id: 'ais0', type: 'ais-serial', port: ais.linkA, baudRate: 38400 },
+      ],
+    });
+    const agent = rig.run(cfg);
 
     const device = new SerialPort({ path: gnss.linkB, baudRate: 9600 });
     await new Promise<void>((r) => device.once('open', () => r()));
@@ -109,13 +80,7 @@ describe('configured agent with serial sources and mosquitto', () => {
       }, 30_000, 'GNSS readings through the pty');
 
       // A grant for a vessel, delivered over the broker as a counterparty would publish it.
-      const now = Date.now();
-      const grantFile = join(dir, 'R1.grant');
-      const g = await runAgent(['authority', 'grant', '--dir', auth, '--place', PLACE, '--reservation', 'R1', '--unit', 'mmsi:371798000', '--start', String(now - 1000), '--end', String(now + 600_000), '--tolerance', '500', '--grace', '60000', '--out', grantFile]);
-      expect(g.code, g.stderr).toBe(0);
-      const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-      await pub.publishAsync(`pm/v1/${PLACE}/grants/R1`, readFileSync(grantFile), { qos: 1, retain: true });
-      await pub.endAsync();
+      const grantFile = await rig.grant({ reservation: 'R1', unit: 'mmsi:371798000', toleranceM: 500 });
       // A type 1 report from MMSI 371798000 moored 20 m north of the anchor, position accuracy
       // flag 1 (better than 10 m, ITU-R M.1371-5 Table 46; positions in 1/10000 minute).
       const aisDevice = new SerialPort({ path: ais.linkB, baudRate: 38400 });
@@ -138,9 +103,7 @@ describe('configured agent with serial sources and mosquitto', () => {
       // counted where an operator looks, and nothing on the chain for it (the grant it copies was answered already).
       const forged = new Uint8Array(readFileSync(grantFile));
       forged[forged.length - 1]! ^= 0x01;
-      const forger = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-      await forger.publishAsync(`pm/v1/${PLACE}/grants/R1-copy`, Buffer.from(forged), { qos: 1 });
-      await forger.endAsync();
+      await rig.publish(`pm/v1/${PLACE}/grants/R1-copy`, Buffer.from(forged));
       const badSignatures = async () => Number(/^place_agent_errors_total\{component="agent",code="GRANT_BAD_SIGNATURE"\} (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text())?.[1] ?? 0);
       await waitFor(async () => (await badSignatures()) > 0, 30_000, 'the forged grant counted on /metrics');
       expect(await badSignatures()).toBe(1);
@@ -183,26 +146,13 @@ describe('configured agent with serial sources and mosquitto', () => {
   }, 120_000);
 
   it('starts with its GNSS receiver unplugged, reports the source down, and reads it once it appears', async () => {
-    const state = join(dir, 'state-late');
-    const auth = join(dir, 'authority-late');
-    await provisionGateway(state, auth, 'urn:place-authority:late', PLACE);
-    const late = new SocatPtyPair(join(dir, 'late-agent'), join(dir, 'late-device'));
+    // A gateway of its own (state, authority, broker), beside the first test's.
+    const site = await PlaceRig.start('configured-late', PLACE);
+    await site.provision('urn:place-authority:late');
+    const late = await site.pty('late', { start: false });
     const opsPort = await freePort();
-    const cfg = join(dir, 'late.yaml');
-    writeFileSync(
-      cfg,
-      [
-        // The agent checks at start that its credential chains to a configured anchor.
-        ...gatewayConfigHead(PLACE, state, auth, broker.url),
-        'metrics:',
-        `  listen: 127.0.0.1:${opsPort}`,
-        'sources:',
-        '  - id: gnss-late',
-        '    type: nmea-serial',
-        `    port: ${late.linkA}`,
-      ].join('\n') + '\n',
-    );
-    const a = spawnAgent(['run', '--config', cfg]);
+    const cfg = await site.configure('late.yaml', { metrics: { listen: `127.0.0.1:${opsPort}` }, sources: [{ id: 'gnss-late', type: 'nmea-serial', port: late.linkA }] });
+    const a = site.run(cfg);
     try {
       const health = async () => (await fetch(`http://127.0.0.1:${opsPort}/healthz`).then((r) => r.json()).catch(() => undefined)) as { sources: Record<string, { state: string; readings: number }> } | undefined;
       await waitFor(async () => ['down', 'starting'].includes((await health())?.sources['gnss-late']?.state ?? ''), 20_000, 'the missing receiver reported');
@@ -221,7 +171,7 @@ describe('configured agent with serial sources and mosquitto', () => {
     } finally {
       a.proc.kill('SIGTERM');
       expect(await a.exited).toBe(0);
-      await late.kill();
+      await site.close();
     }
   }, 120_000);
 });

@@ -6,12 +6,11 @@
  * written to the same path afterwards is picked up without a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
-import { gatewayConfigHead, provisionGateway, signedObservations, unverified } from '../support/place-gateway.ts';
-import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { runAgent, waitFor } from './agent-process.ts';
+import { signedObservations, unverified } from '../support/place-gateway.ts';
+import { PlaceRig } from '../../hil/place-rig.ts';
 import { objectHash } from '../../agent/encoding/cose-sign1.ts';
 import { CLAIM } from '../../agent/lineage/observation.ts';
 import { freePort } from '../../hil/ports.ts';
@@ -21,32 +20,23 @@ const PLACE = 'urn:place:DEHAM:berth:12';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('the credential file vanishing under the renewal poll, in the running binary', () => {
-  let dir: string;
-  let broker: Mosquitto;
-  let agent: AgentProcess | undefined;
+  let rig: PlaceRig;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pa-cred-gone-'));
-    broker = await startMosquitto();
+    rig = await PlaceRig.start('cred-gone', PLACE);
   }, 60_000);
 
-  afterAll(async () => {
-    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
-    await broker?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rig?.close());
 
   it('logs CREDENTIAL_FILE_UNREADABLE, keeps signing under the old credential, and picks up a renewal written afterwards', async () => {
-    const state = join(dir, 'state');
-    const auth = join(dir, 'authority');
-    await provisionGateway(state, auth, 'urn:place-authority:gone', PLACE);
+    await rig.provision('urn:place-authority:gone');
+    const { state, auth } = rig;
     const credFile = join(state, 'device.cred');
-    const cfg = join(dir, 'gateway.yaml');
     const ops = `http://127.0.0.1:${await freePort()}`;
-    writeFileSync(cfg, [...gatewayConfigHead(PLACE, state, auth, broker.url), 'envelope:', '  intervalSeconds: 1', 'metrics:', `  listen: ${ops.slice('http://'.length)}`].join('\n') + '\n');
+    const cfg = await rig.configure('gateway.yaml', { envelope: { intervalSeconds: 1 }, metrics: { listen: ops.slice('http://'.length) } });
     const unreadableCounted = async () => Number(/^place_agent_errors_total\{component="agent",code="CREDENTIAL_FILE_UNREADABLE"\} (\d+)$/m.exec(await (await fetch(`${ops}/metrics`)).text())?.[1] ?? 0);
-    agent = spawnAgent(['run', '--config', cfg]);
-    const db = join(state, 'agent.db');
+    const agent = rig.run(cfg);
+    const db = rig.db;
     const signed = () => signedObservations(db);
     const credOf = (o: { claims: Map<number, unknown> }) => hex(o.claims.get(CLAIM.cred) as Uint8Array);
     const envelopesAfter = (seq: number) => signed().filter((o) => o.seq > seq && o.kind === 'envelope');
@@ -81,7 +71,7 @@ describe('the credential file vanishing under the renewal poll, in the running b
     const status = (await (await fetch(`${ops}/status.json`)).json()) as AgentStatus;
     expect(status.errors?.agent).toEqual({ CREDENTIAL_FILE_UNREADABLE: 1 });
 
-    expect(unverified(db, join(auth, 'anchor.cose'))).toEqual([]);
+    expect(unverified(db, rig.anchor)).toEqual([]);
     agent.proc.kill('SIGTERM');
     expect(await agent.exited, agent.stderr()).toBe(0);
   }, 180_000);

@@ -9,12 +9,9 @@
  * `place-agent status`'s ERRORS line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
-import { gatewayConfigHead, provisionGateway, signedObservations, unverified } from '../support/place-gateway.ts';
-import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { runAgent, waitFor } from './agent-process.ts';
+import { signedObservations, unverified } from '../support/place-gateway.ts';
+import { PlaceRig } from '../../hil/place-rig.ts';
 import { freePort } from '../../hil/ports.ts';
 import type { AgentStatus } from '../../agent/ops/status.ts';
 
@@ -23,45 +20,24 @@ const PLACE = 'urn:place:DEHAM:berth:9';
 const DIMS = Array.from({ length: 250 }, (_, i) => `capacity_point_${String(i).padStart(3, '0')}_abcdefghijklm`);
 
 describe('an observation too large to sign, in the running binary', () => {
-  let dir: string;
-  let broker: Mosquitto;
-  let agent: AgentProcess | undefined;
+  let rig: PlaceRig;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pa-too-large-'));
-    broker = await startMosquitto();
+    rig = await PlaceRig.start('too-large', PLACE);
   }, 60_000);
 
-  afterAll(async () => {
-    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
-    await broker?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rig?.close());
 
   it('refuses it with OBS_TOO_LARGE, signs a too-large gap in its seq, and goes on signing', async () => {
-    const state = join(dir, 'state');
-    const auth = join(dir, 'authority');
-    await provisionGateway(state, auth, 'urn:place-authority:big', PLACE);
-    const cfg = join(dir, 'gateway.yaml');
+    await rig.provision('urn:place-authority:big');
     const ops = `http://127.0.0.1:${await freePort()}`;
-    writeFileSync(
-      cfg,
-      [
-        ...gatewayConfigHead(PLACE, state, auth, broker.url),
-        'lineage:',
-        '  checkpointEvery: 10',
-        'envelope:',
-        '  intervalSeconds: 1',
-        '  placeType: custom',
-        '  dims:',
-        ...DIMS.map((d, i) => `    ${d}: { value: ${i + 0.5}, unit: kW }`),
-        'metrics:',
-        `  listen: ${ops.slice('http://'.length)}`,
-      ].join('\n') + '\n',
-    );
-    expect((await runAgent(['config', 'check', cfg])).code).toBe(0);
-    agent = spawnAgent(['run', '--config', cfg]);
-    const db = join(state, 'agent.db');
+    const cfg = await rig.configure('gateway.yaml', {
+      lineage: { checkpointEvery: 10 },
+      envelope: { intervalSeconds: 1, placeType: 'custom', dims: Object.fromEntries(DIMS.map((d, i) => [d, { value: i + 0.5, unit: 'kW' }])) },
+      metrics: { listen: ops.slice('http://'.length) },
+    });
+    const agent = rig.run(cfg);
+    const db = rig.db;
     const signed = () => signedObservations(db);
     const gaps = () => signed().filter((o) => o.kind === 'gap' && o.body.reason === 'too-large');
 
@@ -91,7 +67,7 @@ describe('an observation too large to sign, in the running binary', () => {
     // The gaps take the seqs the envelopes would have had: no hole, all signed and verifying.
     const seqs = signed().map((o) => o.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    expect(unverified(db, join(auth, 'anchor.cose'))).toEqual([]);
+    expect(unverified(db, rig.anchor)).toEqual([]);
 
     agent.proc.kill('SIGTERM');
     expect(await agent.exited, agent.stderr()).toBe(0);

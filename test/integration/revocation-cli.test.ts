@@ -8,12 +8,11 @@
  * `verify --revocations` with the root's list then reports the chain as the list judges it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAgent, spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
-import { gatewayConfigHead, provisionGateway, signedObservations } from '../support/place-gateway.ts';
-import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { runAgent, waitFor } from './agent-process.ts';
+import { signedObservations } from '../support/place-gateway.ts';
+import { PlaceRig } from '../../hil/place-rig.ts';
 import { freePort } from '../../hil/ports.ts';
 import { objectHash } from '../../agent/encoding/cose-sign1.ts';
 import { CLAIM } from '../../agent/lineage/observation.ts';
@@ -22,37 +21,27 @@ const PLACE = 'urn:place:DEHAM:berth:7';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('authority revoke and credential renewal against the running binary', () => {
-  let dir: string;
-  let broker: Mosquitto;
-  let agent: AgentProcess | undefined;
+  let rig: PlaceRig;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pa-revoke-cli-'));
-    broker = await startMosquitto();
+    rig = await PlaceRig.start('revoke-cli', PLACE);
   }, 60_000);
 
-  afterAll(async () => {
-    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
-    await broker?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rig?.close());
 
   it('stops attesting once its credential is revoked, says so once, and resumes under a renewed credential without a restart', async () => {
-    const state = join(dir, 'state');
-    const auth = join(dir, 'authority');
-    await provisionGateway(state, auth, 'urn:place-authority:rev', PLACE);
+    await rig.provision('urn:place-authority:rev');
+    const { dir, state, auth } = rig;
     const credFile = join(state, 'device.cred');
     const port = await freePort();
-    const cfg = join(dir, 'gateway.yaml');
-    writeFileSync(cfg, [...gatewayConfigHead(PLACE, state, auth, broker.url), 'envelope:', '  intervalSeconds: 1', 'metrics:', `  listen: 127.0.0.1:${port}`].join('\n') + '\n');
-    agent = spawnAgent(['run', '--config', cfg]);
-    const db = join(state, 'agent.db');
+    const agent = rig.run(await rig.configure('gateway.yaml', { envelope: { intervalSeconds: 1 }, metrics: { listen: `127.0.0.1:${port}` } }));
+    const db = rig.db;
     const signed = () => signedObservations(db);
     const events = (e: string) => signed().filter((o) => o.kind === 'status' && o.body.event === e);
     await waitFor(() => signed().filter((o) => o.kind === 'envelope').length >= 2, 60_000, 'envelopes');
     const original = new Uint8Array(readFileSync(credFile));
 
-    const revoke = await runAgent(['authority', 'revoke', '--dir', auth, '--credential', credFile, '--broker', broker.url]);
+    const revoke = await runAgent(['authority', 'revoke', '--dir', auth, '--credential', credFile, '--broker', rig.broker.url]);
     expect(revoke.code, revoke.stderr).toBe(0);
     expect(revoke.stdout).toMatch(/revocation list seq 1 by urn:place-authority:rev \(root\): 1 credential\(s\)/);
     await waitFor(() => events('credential-revoked').length === 1, 20_000, 'the revocation said on the chain');

@@ -11,55 +11,44 @@
  * mount.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAgent, spawnAgent, waitFor } from './agent-process.ts';
-import { gatewayConfigHead, provisionGateway, signedObservations, unverified } from '../support/place-gateway.ts';
-import { startMosquitto, type Mosquitto } from '../../hil/mosquitto.ts';
+import { runAgent, waitFor } from './agent-process.ts';
+import { signedObservations, unverified } from '../support/place-gateway.ts';
+import { PlaceRig } from '../../hil/place-rig.ts';
 import { freePort } from '../../hil/ports.ts';
 
 const PLACE = 'urn:place:DEHAM:berth:11';
 
 describe('an unwritable trust state directory, in the running binary', () => {
-  let dir: string;
-  let broker: Mosquitto;
-  const running: ReturnType<typeof spawnAgent>[] = [];
+  let rig: PlaceRig;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pa-trust-ro-'));
-    broker = await startMosquitto();
+    rig = await PlaceRig.start('trust-ro', PLACE);
   }, 60_000);
 
-  afterAll(async () => {
-    for (const a of running) if (a.proc.exitCode === null) a.proc.kill('SIGKILL');
-    await broker?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rig?.close());
 
   it('counts and logs the failed record, keeps signing, and says the notice again only until it can be recorded', async () => {
-    const state = join(dir, 'state');
-    const auth = join(dir, 'authority');
-    await provisionGateway(state, auth, 'urn:place-authority:ro', PLACE);
+    await rig.provision('urn:place-authority:ro');
+    const { state, auth } = rig;
     // A credential for three days: the agent says at start that it expires within 7.
     const issuer = (JSON.parse((await runAgent(['keys', 'show', '--state', state, '--json'])).stdout) as { issuer: string }).issuer;
     const issued = await runAgent(['authority', 'issue', '--dir', auth, '--subject', issuer, '--key', join(state, 'device.pub'), '--places', PLACE, '--days', '3', '--out', join(state, 'device.cred')]);
     expect(issued.code, issued.stderr).toBe(0);
-    const cfg = join(dir, 'gateway.yaml');
     const ops = `127.0.0.1:${await freePort()}`;
-    writeFileSync(cfg, [...gatewayConfigHead(PLACE, state, auth, broker.url), 'envelope:', '  intervalSeconds: 1', 'metrics:', `  listen: ${ops}`].join('\n') + '\n');
+    const cfg = await rig.configure('gateway.yaml', { envelope: { intervalSeconds: 1 }, metrics: { listen: ops } });
     const trustDir = join(state, 'trust');
     writeFileSync(trustDir, 'not a directory\n');
 
-    const db = join(state, 'agent.db');
+    const db = rig.db;
     const signed = () => signedObservations(db);
     const expiring = () => signed().filter((o) => o.kind === 'status' && o.body.event === 'credential-expiring');
     const envelopes = () => signed().filter((o) => o.kind === 'envelope').length;
     const unwritableCount = /^place_agent_errors_total\{component="agent",code="TRUST_STATE_UNWRITABLE"\} (\d+)$/m;
     /** One run of the binary until it has said the notice and signed two envelopes after it; its stderr, and the failed records /metrics counted then. */
     const run = async (what: string): Promise<{ stderr: string; counted: number }> => {
-      const agent = spawnAgent(['run', '--config', cfg]);
-      running.push(agent);
+      const agent = rig.run(cfg);
       const before = envelopes();
       await waitFor(() => envelopes() >= before + 2, 60_000, `envelopes (${what})`);
       const metrics = await (await fetch(`http://${ops}/metrics`)).text();
@@ -91,6 +80,6 @@ describe('an unwritable trust state directory, in the running binary', () => {
     await run('after the record');
     expect(expiring()).toHaveLength(3);
 
-    expect(unverified(db, join(auth, 'anchor.cose'))).toEqual([]);
+    expect(unverified(db, rig.anchor)).toEqual([]);
   }, 240_000);
 });
