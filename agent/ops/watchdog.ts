@@ -46,6 +46,8 @@ export interface WatchdogOptions {
   log?: Logger;
   /** Called after every round, e.g. to update metrics. */
   onRound?: (round: WatchdogRound) => void;
+  /** Where a round that failed in itself (a bug; not a probe's verdict) is counted, as WATCHDOG_ROUND_FAILED. */
+  errors?: { count(code: 'WATCHDOG_ROUND_FAILED'): void };
 }
 
 const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
@@ -73,9 +75,17 @@ export class Watchdog {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.check(), this.intervalMs);
+    // A round runs from a timer: a rejection left unhandled there would stop the process.
+    const round = (): void => void this.check().catch((e: unknown) => this.roundFailed(e));
+    this.timer = setInterval(round, this.intervalMs);
     this.timer.unref();
-    void this.check();
+    round();
+  }
+
+  /** The round itself threw: counted and logged at error; the next round runs as usual. */
+  private roundFailed(e: unknown): void {
+    this.options.errors?.count('WATCHDOG_ROUND_FAILED');
+    this.log.error('watchdog round failed; the next one runs as usual', { code: 'WATCHDOG_ROUND_FAILED', error: e as Error });
   }
 
   stop(): void {
@@ -111,7 +121,11 @@ export class Watchdog {
       await this.options.notifier.setStatus(`unhealthy, watchdog withheld: ${summary}`);
     }
     const round: WatchdogRound = { ok, results, pinged: ok };
-    this.options.onRound?.(round);
+    try {
+      this.options.onRound?.(round);
+    } catch (e) {
+      this.roundFailed(e);
+    }
     return round;
   }
 }

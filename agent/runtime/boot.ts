@@ -195,6 +195,7 @@ async function withOperations(running: Running, choice: OperationsChoice | undef
   try {
     operations = await startOperations({
       agent: running.status,
+      errors: running.agent.errors,
       clock,
       logger,
       brokerUrl: running.brokerUrl,

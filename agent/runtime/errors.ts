@@ -66,6 +66,8 @@ export const RuntimeErrorCode = {
   UNCAUGHT_EXCEPTION: 'UNCAUGHT_EXCEPTION',
   /** `run` only: a rejection nobody handled reached the process (a bug): logged and counted, the agent goes on. */
   UNHANDLED_REJECTION: 'UNHANDLED_REJECTION',
+  /** A watchdog round failed in itself (its metrics update threw, a bug): counted, logged at error, the next round runs. */
+  WATCHDOG_ROUND_FAILED: 'WATCHDOG_ROUND_FAILED',
 } as const;
 export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
 
@@ -130,6 +132,7 @@ export const RuntimeErrorExit: ExitClasses<RuntimeErrorCode> = {
   TRUST_STATE_UNWRITABLE: 'runtime',
   UNCAUGHT_EXCEPTION: 'runtime',
   UNHANDLED_REJECTION: 'runtime',
+  WATCHDOG_ROUND_FAILED: 'runtime',
 };
 
 export class RuntimeError extends CodedError<RuntimeErrorCode> {}

@@ -7,6 +7,8 @@
  */
 import type { Logger } from '../../core/log.ts';
 import type { Clock } from '../../core/clock.ts';
+import type { ErrorCounter } from '../../core/coded-error.ts';
+import type { AgentCountedCode } from './errors.ts';
 import { AgentMetrics } from '../ops/agent-metrics.ts';
 import type { OpsServer, OpsServerOptions } from '../ops/http.ts';
 import { buildHealthReport, type ComponentCheck } from '../ops/health.ts';
@@ -33,6 +35,8 @@ export interface OperationsOptions {
   version?: string;
   /** Silence past this (ms) with sources configured means a wedged pipeline. */
   maxSilenceMs?: number;
+  /** The agent's error counter: a watchdog round that fails in itself is counted there. */
+  errors?: ErrorCounter<AgentCountedCode>;
 }
 
 export type OpsRoutes = Pick<OpsServerOptions, 'registry' | 'health' | 'status'>;
@@ -151,6 +155,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       notifier,
       timeoutMs: wdTimeout,
       log: o.logger.child('watchdog'),
+      ...(o.errors ? { errors: o.errors } : {}),
       onRound: (round) => {
         lastProbes = round.results;
         metrics.watchdogRound(round);
