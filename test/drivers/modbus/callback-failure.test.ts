@@ -9,8 +9,8 @@ import { createLogger } from '../../../core/log.ts';
 import { ModbusSource } from '../../../drivers/modbus/modbus-source.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
-import { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
-import { openPtyPair, until, type PtyPair } from './pty-pair.ts';
+import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
+import { slaveOnPty, until, type PtyPair } from './pty-pair.ts';
 
 const BAUD = 19_200;
 
@@ -21,9 +21,7 @@ describe('ModbusSource when its reading callback throws', () => {
   const onUnhandled = (e: unknown): void => void unhandled.push(e);
 
   beforeEach(async () => {
-    pty = await openPtyPair();
-    slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
-    await slave.open();
+    ({ pty, slave } = await slaveOnPty(BAUD));
     process.on('unhandledRejection', onUnhandled);
   });
 

@@ -10,8 +10,8 @@ import type { Reading } from '../../../core/reading.ts';
 import { ModbusSource, type ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
-import { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
-import { openPtyPair, until, type PtyPair } from './pty-pair.ts';
+import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
+import { slaveOnPty, until, type PtyPair } from './pty-pair.ts';
 
 const BAUD = 19_200;
 const BROKEN = 7;
@@ -32,9 +32,7 @@ describe('ModbusSource when its codec throws a foreign error', () => {
   let slave: SimulatedModbusSlave;
 
   beforeEach(async () => {
-    pty = await openPtyPair();
-    slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
-    await slave.open();
+    ({ pty, slave } = await slaveOnPty(BAUD));
   });
 
   afterEach(async () => {

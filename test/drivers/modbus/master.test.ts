@@ -6,9 +6,9 @@ import { ModbusRtuMaster } from '../../../drivers/modbus/master.ts';
 import { ModbusSource, type ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
-import { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
+import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
 import { supervisedMock } from '../serial/helpers.ts';
-import { openPtyPair, supervisedPty, until, type PtyPair } from './pty-pair.ts';
+import { slaveOnPty, supervisedPty, until, type PtyPair } from './pty-pair.ts';
 
 const BAUD = 19_200;
 
@@ -18,9 +18,7 @@ describe('Modbus RTU master against a simulated slave over a real pty', () => {
   let link: SerialPortLink;
 
   beforeEach(async () => {
-    pty = await openPtyPair();
-    slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
-    await slave.open();
+    ({ pty, slave } = await slaveOnPty(BAUD));
     link = new SerialPortLink({ path: pty.a, baudRate: BAUD });
   });
 
@@ -167,9 +165,7 @@ describe('Modbus RTU master against a simulated slave over a real pty', () => {
 
 describe('ModbusSource when the port vanishes', () => {
   it('reports the link down, reopens it when the device comes back and resumes polling', async () => {
-    let pty = await openPtyPair();
-    let slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
-    await slave.open();
+    let { pty, slave } = await slaveOnPty(BAUD);
     slave.addUnit(1, { holding: { 256: 1500, 257: 0 } });
     const link = supervisedPty(pty.a, BAUD);
     const src = new ModbusSource({
@@ -186,9 +182,7 @@ describe('ModbusSource when the port vanishes', () => {
     await slave.close();
     await pty.close(true);
     await until(() => src.health().state === 'down', 'link down');
-    pty = await openPtyPair(pty.dir);
-    slave = new SimulatedModbusSlave({ path: pty.b, baudRate: BAUD });
-    await slave.open();
+    ({ pty, slave } = await slaveOnPty(BAUD, pty.dir));
     slave.addUnit(1, { holding: { 256: 2500, 257: 0 } });
     await until(() => got.some((r) => r.value.point === 'distance' && r.value.value === 2.5), 'a reading after the device came back');
     expect(src.health().errors.MODBUS_LINK_LOST).toBe(1);

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ReconnectingLink } from '../../../drivers/serial/reconnecting-link.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
+import { SocatPtyPair } from '../../../hil/pty.ts';
+import { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
 
 export interface PtyPair {
   a: string;
@@ -12,39 +13,31 @@ export interface PtyPair {
 }
 
 /**
- * Two connected ptys from socat (raw, no echo), links in a fresh temporary directory, or in
- * `reuseDir` to recreate a pair under the same names (a device coming back after unplug).
+ * Two connected ptys (hil/pty.ts: socat, raw, no echo), links in a fresh temporary directory,
+ * or in `reuseDir` to recreate a pair under the same names (a device coming back after unplug).
  */
 export async function openPtyPair(reuseDir?: string): Promise<PtyPair & { dir: string }> {
   const dir = reuseDir ?? mkdtempSync(path.join(tmpdir(), 'place-pty-'));
-  const a = path.join(dir, 'a');
-  const b = path.join(dir, 'b');
-  const proc: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  // socat prints "starting data transfer loop" once both ends exist.
-  await new Promise<void>((resolve, reject) => {
-    const check = (): void => {
-      if (stderr.includes('starting data transfer loop') && existsSync(a) && existsSync(b)) resolve();
-      else if (proc.exitCode !== null) reject(new Error(`socat exited: ${stderr}`));
-      else setTimeout(check, 10);
-    };
-    check();
-  });
+  const pair = new SocatPtyPair(path.join(dir, 'a'), path.join(dir, 'b'));
+  await pair.start();
   return {
-    a,
-    b,
+    a: pair.linkA,
+    b: pair.linkB,
     dir,
     /** Stops socat (both ptys vanish); `keepDir` leaves the directory for a recreated pair. */
     close: async (keepDir = false) => {
-      if (proc.exitCode === null) {
-        const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-        proc.kill('SIGTERM');
-        await exited;
-      }
+      await pair.kill();
       if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A simulated Modbus bus (no units yet) on the `b` end of a new pty pair; the master opens `a`. */
+export async function slaveOnPty(baudRate: number, reuseDir?: string): Promise<{ pty: PtyPair & { dir: string }; slave: SimulatedModbusSlave }> {
+  const pty = await openPtyPair(reuseDir);
+  const slave = new SimulatedModbusSlave({ path: pty.b, baudRate });
+  await slave.open();
+  return { pty, slave };
 }
 
 /** Resolves once `cond` holds, checking every few ms; the test's own timeout bounds it. */
