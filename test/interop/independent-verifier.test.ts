@@ -168,6 +168,16 @@ describe('the same integrator, on acceptances, settlements and revocation lists'
   let site: Site;
   let anchor: { x: Buffer; y: Buffer };
   const body = (d: Decoded) => d.claims.get(L.body) as Map<string, unknown>;
+  /** Decodes a signed object, checks its typ and kind, verifies it under the key its carried chain gives, and checks that chain's leaf level. */
+  const verifiedAs = (bytes: Uint8Array, typ: string, kind: string, level: string): { d: Decoded; leaf: Decoded } => {
+    const d = decode(bytes);
+    expect(d.protected.get(L.typ)).toBe(`application/${typ}+cwt`);
+    expect(d.claims.get(L.kind)).toBe(kind);
+    const { key, leaf } = carriedKey(bytes, anchor);
+    expect(verifyUnder(bytes, key).equals(d.payload)).toBe(true);
+    expect(leaf.claims.get(L.level)).toBe(level);
+    return { d, leaf };
+  };
   beforeAll(async () => {
     site = await makeSite();
     const a = site.chain.anchor.publicKey;
@@ -175,12 +185,7 @@ describe('the same integrator, on acceptances, settlements and revocation lists'
   });
 
   it('verifies an acceptance (typ place-accept+cwt) under a unit credential naming the unit, echoing the nonce and h(grant)', () => {
-    const d = decode(site.acceptance);
-    expect(d.protected.get(L.typ)).toBe('application/place-accept+cwt');
-    expect(d.claims.get(L.kind)).toBe('acceptance');
-    const { key, leaf } = carriedKey(site.acceptance, anchor);
-    expect(verifyUnder(site.acceptance, key).equals(d.payload)).toBe(true);
-    expect(leaf.claims.get(L.level)).toBe('unit');
+    const { d, leaf } = verifiedAs(site.acceptance, 'place-accept', 'acceptance', 'unit');
     expect((leaf.claims.get(L.scope) as Map<string, unknown>).get('units')).toEqual(['mmsi:211331640']);
     expect(d.claims.get(L.iss)).toBe(leaf.claims.get(L.sub));
     const g = decode(site.grant);
@@ -197,12 +202,7 @@ describe('the same integrator, on acceptances, settlements and revocation lists'
   });
 
   it('verifies a settlement (typ place-settle+cwt) under a settler credential, each reference the SHA-256 of the named payload', () => {
-    const d = decode(site.settlement);
-    expect(d.protected.get(L.typ)).toBe('application/place-settle+cwt');
-    expect(d.claims.get(L.kind)).toBe('settlement');
-    const { key, leaf } = carriedKey(site.settlement, anchor);
-    expect(verifyUnder(site.settlement, key).equals(d.payload)).toBe(true);
-    expect(leaf.claims.get(L.level)).toBe('settler');
+    const { d } = verifiedAs(site.settlement, 'place-settle', 'settlement', 'settler');
     const b = body(d);
     expect(b.get('outcome')).toBe('settled');
     expect(hex(b.get('grant') as Buffer)).toBe(hex(sha256(decode(site.grant).payload)));
@@ -216,14 +216,9 @@ describe('the same integrator, on acceptances, settlements and revocation lists'
   });
 
   it('verifies a revocation list (typ place-revoke+cwt) under the root credential, which the anchor signed', () => {
-    const d = decode(site.revocation);
-    expect(d.protected.get(L.typ)).toBe('application/place-revoke+cwt');
-    expect(d.claims.get(L.kind)).toBe('revocation');
+    const { d } = verifiedAs(site.revocation, 'place-revoke', 'revocation', 'root');
     expect(d.claims.get(L.seq)).toBe(1);
-    const { key, leaf } = carriedKey(site.revocation, anchor);
-    expect(leaf.claims.get(L.level)).toBe('root');
     expect(d.unprotected.has(L.parents)).toBe(false);
-    expect(verifyUnder(site.revocation, key).equals(d.payload)).toBe(true);
     const b = body(d);
     expect((b.get('revoked') as Buffer[]).every((x) => x.length === 32)).toBe(true);
     expect(b.get('grants')).toEqual([]);
