@@ -21,9 +21,12 @@ export function inBackground(task: string, run: () => Promise<unknown>, o: Backg
   } catch (e) {
     p = Promise.reject(e);
   }
-  p.catch((e: unknown) => {
-    const code = codeOf(e, RuntimeErrorCode.BACKGROUND_TASK_FAILED);
-    o.errors.count(code);
-    o.logger.error('a background task failed; the agent goes on', { code, task, error: e as Error });
-  });
+  p.catch((e: unknown) => backgroundFailed(task, e, o));
+}
+
+/** What inBackground does with a failure, for a caller that caught one itself (a timer's callback). */
+export function backgroundFailed(task: string, e: unknown, o: BackgroundContext): void {
+  const code = codeOf(e, RuntimeErrorCode.BACKGROUND_TASK_FAILED);
+  o.errors.count(code);
+  o.logger.error('a background task failed; the agent goes on', { code, task, error: e as Error });
 }

@@ -14,7 +14,7 @@ export class EnvelopeEmitter {
 
   constructor(
     private readonly builder: EnvelopeBuilder,
-    private readonly o: { minIntervalMs: number; clock: Clock; sign: (e: PlaceEnvelope) => Promise<unknown> },
+    private readonly o: { minIntervalMs: number; clock: Clock; sign: (e: PlaceEnvelope) => Promise<unknown>; failed: (e: unknown) => void },
   ) {}
 
   /** The periodic envelope. */
@@ -30,12 +30,17 @@ export class EnvelopeEmitter {
     if (!significantChange(this.last, e, this.builder.profile.dims)) return;
     const wait = this.lastAt + this.o.minIntervalMs - now;
     if (wait <= 0) {
-      void this.emit(e);
+      void this.emit(e).catch(this.o.failed);
       return;
     }
     this.deferred = setTimeout(() => {
       this.deferred = undefined;
-      if (!this.stopped) void this.emit(this.builder.compute(this.o.clock.now()));
+      // A timer's callback: what it throws or rejects with must not reach the process.
+      try {
+        if (!this.stopped) void this.emit(this.builder.compute(this.o.clock.now())).catch(this.o.failed);
+      } catch (err) {
+        this.o.failed(err);
+      }
     }, wait);
   }
 

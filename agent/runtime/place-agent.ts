@@ -25,7 +25,7 @@ import type { IdentityScheme } from '../domain/identity-evidence.ts';
 import { EnvelopeEmitter } from './envelope-emitter.ts';
 import { GatewayFix, type SurveyedPosition } from '../domain/gateway-fix.ts';
 import { CborFloat, type CborValue } from '../encoding/cbor-value.ts';
-import { inBackground, type BackgroundContext } from './background.ts';
+import { backgroundFailed, inBackground, type BackgroundContext } from './background.ts';
 import { ReadingRouter } from './reading-router.ts';
 import { compressRanges, withTimeout } from './bounded-wait.ts';
 
@@ -123,6 +123,7 @@ export class PlaceAgent {
       minIntervalMs: o.envelope.minIntervalMs ?? 1000,
       clock: o.clock,
       sign: (e) => this.emit({ kind: 'envelope', body: envelopeBody(e), t: e.valid[0] }),
+      failed: (e) => backgroundFailed('envelope', e, this.bg),
     });
     this.publisher = o.publisher;
     this.log = new ObservationLog(this.chain, o.store, {
@@ -177,7 +178,7 @@ export class PlaceAgent {
       });
     }
     this.timers.push(setInterval(() => inBackground('envelope', () => this.envelopeTick(), this.bg), this.o.envelope.intervalMs));
-    this.timers.push(setInterval(() => this.presenceTick(), 1000));
+    this.timers.push(setInterval(() => inBackground('presence', async () => this.presenceTick(), this.bg), 1000));
     this.timers.push(setInterval(() => void this.checkpoint(), this.o.checkpoint.intervalMs));
     this.timers.push(setInterval(() => inBackground('credential expiry', () => this.trust.credential.checkExpiry(), this.bg), 60_000));
   }

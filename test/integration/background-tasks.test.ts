@@ -1,6 +1,7 @@
 /**
- * Tasks the running agent starts and does not wait for (the envelope tick, the signed gap's
- * bookkeeping, a grant's answer being named in the store, a new revocation list's consequences)
+ * Tasks the running agent starts and does not wait for (the envelope and presence ticks, the
+ * signed gap's bookkeeping, a grant's answer being named in the store, a new revocation list's
+ * consequences)
  * never leave a rejection unhandled, which would stop the process: a failure is counted under
  * its code (BACKGROUND_TASK_FAILED, or the store's own, e.g. SQLITE_FULL), logged at error with
  * the task, and the agent goes on signing.
@@ -103,6 +104,25 @@ describe('background tasks of a running agent', () => {
     }
   });
 
+  it('a presence tick that throws is counted and logged, and the next ticks run', async () => {
+    const presence = (running.agent as unknown as { presence: { tick: (now: number) => unknown[] } }).presence;
+    const tick = presence.tick.bind(presence);
+    let calls = 0;
+    presence.tick = (now) => {
+      calls++;
+      if (calls === 1) throw new TypeError('presence bug');
+      return tick(now);
+    };
+    try {
+      await waitFor(() => errorLine('presence') !== undefined, 10_000, 'the presence failure logged');
+      await waitFor(() => calls >= 2, 10_000, 'the next presence tick');
+      expect(errorLine('presence')).toMatchObject({ code: 'BACKGROUND_TASK_FAILED', error: { name: 'TypeError' } });
+      expect(unhandled).toEqual([]);
+    } finally {
+      presence.tick = tick;
+    }
+  });
+
   it('a new revocation list whose consequences throw is counted and logged, and signing goes on', async () => {
     const credential = running.agent.trust.credential as unknown as { checkRevoked: () => Promise<void> };
     const check = credential.checkRevoked.bind(credential);
@@ -113,7 +133,7 @@ describe('background tasks of a running agent', () => {
       await waitFor(() => errorLine('revocation list') !== undefined, 10_000, 'the list failure logged');
       await settle();
       expect(errorLine('revocation list')).toMatchObject({ code: 'BACKGROUND_TASK_FAILED', error: { name: 'RangeError' } });
-      expect(running.agent.errors.get('BACKGROUND_TASK_FAILED')).toBe(2);
+      expect(running.agent.errors.get('BACKGROUND_TASK_FAILED')).toBe(3);
       const n = running.committed.length;
       await waitFor(() => running.committed.length > n, 10_000, 'signing goes on');
       expect(unhandled).toEqual([]);
