@@ -28,6 +28,7 @@ import { CborFloat, type CborValue } from '../encoding/cbor-value.ts';
 import { backgroundFailed, inBackground, type BackgroundContext } from './background.ts';
 import { ReadingRouter } from './reading-router.ts';
 import { compressRanges, withTimeout } from './bounded-wait.ts';
+import { emitGap, relievePressure, type OutboxPressureContext } from './outbox-pressure.ts';
 
 export { compressRanges };
 import { presenceDraft } from './claims-to-drafts.ts';
@@ -271,31 +272,17 @@ export class PlaceAgent {
   }
 
   private async envelopeTick(): Promise<void> {
-    this.relievePressure();
+    relievePressure(this.pressure);
     await this.envelopeEmitter.periodic();
   }
 
-  /** Under storage pressure superseded envelopes leave the outbox; a signed gap says exactly which and why. */
-  private relievePressure(): void {
-    const max = this.o.maxUndelivered;
-    if (max === undefined) return;
-    try {
-      if (this.o.store.outboxStats().depth <= max) return;
-      const seqs = this.o.store.dropSupersededEnvelopes();
-      if (seqs.length === 0) return;
-      this.errors.count('OUTBOX_PRESSURE', seqs.length);
-      this.o.logger.warn('outbox over its bound: superseded envelopes will not be published', { dropped: seqs.length, max });
-      this.emitGap(seqs);
-    } catch (e) {
-      this.errors.count(codeOf(e, RuntimeErrorCode.PRESSURE_CHECK_FAILED));
-    }
+  /** The outbox bound's side (outbox-pressure.ts): superseded envelopes dropped, and the signed gap for them. */
+  private get pressure(): OutboxPressureContext {
+    return { ...this.bg, store: this.o.store, maxUndelivered: this.o.maxUndelivered, emit: (d) => this.emit(d) };
   }
 
-  /** Signs the gap for dropped seqs; only once it is committed are they struck from the pending list. */
   private emitGap(seqs: number[]): void {
-    inBackground('gap', () => this.emit({ kind: 'gap', body: { reason: 'superseded-envelope', kind: 'envelope', seqs: compressRanges(seqs), count: seqs.length, bound: this.o.maxUndelivered ?? 0 } }).then((o) => {
-      if (o) this.o.store.clearPendingGap(seqs);
-    }), this.bg);
+    emitGap(seqs, this.pressure);
   }
 
   /** A wall-clock step (NTP correction, RTC set) is recorded as a `time` observation; seq, not time, orders the chain. */
