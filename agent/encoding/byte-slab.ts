@@ -28,8 +28,12 @@ export class ByteSlab {
     return out;
   }
 
-  /** Chunk size for `count` buffers of about `each` bytes: no more than they need, between 4 KiB and 64 KiB. */
+  /**
+   * Chunk size for `count` buffers of about `each` bytes: no more than they need, at most 64 KiB.
+   * A batch of one or two (a gateway's usual load) gets arrays of their own: a view kept for
+   * long (an observation some component holds on to) must not pin a chunk many times its size.
+   */
   static chunkFor(count: number, each: number): number {
-    return Math.min(64 * 1024, Math.max(4 * 1024, count * each));
+    return Math.min(64 * 1024, count * each);
   }
 }

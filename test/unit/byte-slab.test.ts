@@ -26,9 +26,10 @@ describe('ByteSlab', () => {
     expect(big.buffer.byteLength).toBe(1025);
   });
 
-  it('sizes chunks for a batch between 4 KiB and 64 KiB', () => {
-    expect(ByteSlab.chunkFor(1, 1300)).toBe(4096);
+  it('sizes chunks for a batch up to 64 KiB, and gives a batch of one an array of its own', () => {
     expect(ByteSlab.chunkFor(10, 1300)).toBe(13_000);
     expect(ByteSlab.chunkFor(512, 1300)).toBe(65_536);
+    const one = new ByteSlab(ByteSlab.chunkFor(1, 1300)).take(1200);
+    expect(one.buffer.byteLength).toBe(1200);
   });
 });
