@@ -6,11 +6,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/log.ts';
-import { ModbusSource } from '../../../drivers/modbus/modbus-source.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
-import { slaveOnPty, until, type PtyPair } from './pty-pair.ts';
+import { pollingSource, slaveOnPty, until, type PtyPair } from './pty-pair.ts';
 
 const BAUD = 19_200;
 
@@ -34,13 +33,7 @@ describe('ModbusSource when its reading callback throws', () => {
   it('counts MODBUS_INTERNAL, logs it, reports the source down and leaves no rejection unhandled', async () => {
     slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
     const lines: { level: string; msg: string; code?: string; error?: { name: string } }[] = [];
-    const src = new ModbusSource({
-      id: 'mb0',
-      link: new SerialPortLink({ path: pty.a, baudRate: BAUD }),
-      baudRate: BAUD,
-      timeoutMs: 1000,
-      intervalMs: 20,
-      slaves: [{ unit: 1, profile: loadBuiltinProfile('ultrasonic-range') }],
+    const src = pollingSource(new SerialPortLink({ path: pty.a, baudRate: BAUD }), BAUD, [{ unit: 1, profile: loadBuiltinProfile('ultrasonic-range') }], {
       logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))),
     });
     let calls = 0;

@@ -7,11 +7,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../core/log.ts';
 import type { Reading } from '../../../core/reading.ts';
-import { ModbusSource, type ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
+import type { ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
-import { slaveOnPty, until, type PtyPair } from './pty-pair.ts';
+import { pollingSource, slaveOnPty, until, type PtyPair } from './pty-pair.ts';
 
 const BAUD = 19_200;
 const BROKEN = 7;
@@ -45,19 +45,14 @@ describe('ModbusSource when its codec throws a foreign error', () => {
     slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
     const lines: { level: string; msg: string; code?: string; error?: { name: string } }[] = [];
     const range = loadBuiltinProfile('ultrasonic-range');
-    const src = new ModbusSource({
-      id: 'mb0',
-      link: new SerialPortLink({ path: pty.a, baudRate: BAUD }),
-      baudRate: BAUD,
-      timeoutMs: 1000,
-      intervalMs: 20,
+    const slaves = [
+      { unit: BROKEN, profile: range },
+      { unit: 1, profile: range },
+    ];
+    const src = pollingSource(new SerialPortLink({ path: pty.a, baudRate: BAUD }), BAUD, slaves, {
       // One failure would mark a slave down: the broken decoder must not count against slave 7.
       failuresBeforeDown: 1,
       backoffMinMs: 60_000,
-      slaves: [
-        { unit: BROKEN, profile: range },
-        { unit: 1, profile: range },
-      ],
       logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))),
     });
     const got: Reading<ModbusPointReading>[] = [];

@@ -8,7 +8,7 @@ import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
 import { supervisedMock } from '../serial/helpers.ts';
-import { slaveOnPty, supervisedPty, until, type PtyPair } from './pty-pair.ts';
+import { pollingSource, slaveOnPty, supervisedPty, until, type PtyPair } from './pty-pair.ts';
 
 const BAUD = 19_200;
 
@@ -126,22 +126,15 @@ describe('Modbus RTU master against a simulated slave over a real pty', () => {
     slave.setFloat32(2, 'input', 72, 1234.5);
     slave.addUnit(3, { holding: { 256: 1000, 257: 0 } });
     slave.setSilent(3, true);
-    const src = new ModbusSource({
-      id: 'mb0',
-      link,
-      baudRate: BAUD,
-      // Long enough that a loaded machine does not time out the slaves that answer (one
-      // failure marks a slave down for the rest of the test); the silent one costs it once.
-      timeoutMs: 1000,
-      intervalMs: 20,
-      failuresBeforeDown: 1,
-      backoffMinMs: 60_000,
-      slaves: [
-        { unit: 3, profile: range, name: 'dead' },
-        { unit: 1, profile: range, name: 'bay-1' },
-        { unit: 2, profile: meter, name: 'charger-meter' },
-      ],
-    });
+    const slaves = [
+      { unit: 3, profile: range, name: 'dead' },
+      { unit: 1, profile: range, name: 'bay-1' },
+      { unit: 2, profile: meter, name: 'charger-meter' },
+    ];
+    // pollingSource's 1 s timeout is long enough that a loaded machine does not time out the
+    // slaves that answer (one failure marks a slave down for the rest of the test); the silent
+    // one costs it once.
+    const src = pollingSource(link, BAUD, slaves, { failuresBeforeDown: 1, backoffMinMs: 60_000 });
     const got: Reading<ModbusPointReading>[] = [];
     await src.start((r) => got.push(r as Reading<ModbusPointReading>));
     await until(() => src.completedRounds >= 3, 'three polling rounds');

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ModbusSource, type ModbusSlaveConfig, type ModbusSourceOptions } from '../../../drivers/modbus/modbus-source.ts';
 import { ReconnectingLink } from '../../../drivers/serial/reconnecting-link.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 import { SocatPtyPair } from '../../../hil/pty.ts';
@@ -60,4 +61,18 @@ export function supervisedPty(ptyPath: string, baudRate: number): ReconnectingLi
     createLink: (p) => new SerialPortLink({ path: p, baudRate }),
     backoff: { initialMs: 50, maxMs: 200 },
   });
+}
+
+/**
+ * A ModbusSource polling `slaves` as these pty tests do: id mb0, a 1 s reply timeout (long
+ * enough that a loaded machine does not time out a slave that answers), 20 ms between rounds;
+ * `more` adds to or overrides these.
+ */
+export function pollingSource(
+  link: ModbusSourceOptions['link'],
+  baudRate: number,
+  slaves: ModbusSlaveConfig[],
+  more: Partial<ModbusSourceOptions> = {},
+): ModbusSource {
+  return new ModbusSource({ id: 'mb0', link, baudRate, timeoutMs: 1000, intervalMs: 20, slaves, ...more });
 }
