@@ -15,13 +15,18 @@ export interface BackgroundContext {
 }
 
 export function inBackground(task: string, run: () => Promise<unknown>, o: BackgroundContext): void {
+  guarded(run, (e) => backgroundFailed(task, e, o));
+}
+
+/** Runs `run` without waiting: whatever it throws, or its promise rejects with, goes to `failed` alone. */
+export function guarded(run: () => Promise<unknown>, failed: (e: unknown) => void): void {
   let p: Promise<unknown>;
   try {
     p = run();
   } catch (e) {
     p = Promise.reject(e);
   }
-  p.catch((e: unknown) => backgroundFailed(task, e, o));
+  p.catch(failed);
 }
 
 /** What inBackground does with a failure, for a caller that caught one itself (a timer's callback). */

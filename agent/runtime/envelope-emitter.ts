@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../../core/clock.ts';
 import { significantChange, type EnvelopeBuilder, type PlaceEnvelope } from '../domain/envelope.ts';
+import { guarded } from './background.ts';
 
 export class EnvelopeEmitter {
   private last: PlaceEnvelope | undefined;
@@ -36,11 +37,7 @@ export class EnvelopeEmitter {
     this.deferred = setTimeout(() => {
       this.deferred = undefined;
       // A timer's callback: what it throws or rejects with must not reach the process.
-      try {
-        if (!this.stopped) void this.emit(this.builder.compute(this.o.clock.now())).catch(this.o.failed);
-      } catch (err) {
-        this.o.failed(err);
-      }
+      if (!this.stopped) guarded(() => this.emit(this.builder.compute(this.o.clock.now())), this.o.failed);
     }, wait);
   }
 
