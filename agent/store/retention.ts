@@ -8,6 +8,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { GrantStore } from './grant-store.ts';
+import { withPrefix } from './cose-prefix.ts';
 
 /** What retention needs of the store: its statements, error mapping, a transaction, the head and the grants. */
 export interface RetentionAccess {
@@ -16,15 +17,6 @@ export interface RetentionAccess {
   transaction: (fn: () => void) => void;
   headSeq: number;
   grants: GrantStore;
-}
-
-/** An observation's full COSE bytes from its stored shared prefix (if any) and the rest. */
-export function withPrefix(prefix: Buffer | null, rest: Buffer): Uint8Array {
-  if (!prefix) return new Uint8Array(rest);
-  const out = new Uint8Array(prefix.length + rest.length);
-  out.set(prefix, 0);
-  out.set(rest, prefix.length);
-  return out;
 }
 
 /** Archives then deletes up to `limit` delivered observations signed before `cutoffMs`; says how many and where. */

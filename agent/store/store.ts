@@ -13,7 +13,8 @@ import { CONTRACT_REVISION_MIGRATION, MIGRATIONS } from './migrations.ts';
 import { StoreError, sqliteError } from './store-errors.ts';
 import { takeLock } from './store-lock.ts';
 import { GrantStore } from './grant-store.ts';
-import { archiveAndPrune, withPrefix } from './retention.ts';
+import { archiveAndPrune } from './retention.ts';
+import { withPrefix } from './cose-prefix.ts';
 
 export { StoreError } from './store-errors.ts';
 
