@@ -102,3 +102,8 @@ export class ErrorCounter<C extends string = never> {
 
 /** A counter as its readers see it (health, metrics, ports): counts by any code, no counting. */
 export type ErrorCounts = Pick<ErrorCounter, 'get' | 'total' | 'snapshot'>;
+
+/** What was thrown or rejected with may be anything (`Promise.reject(42)`); a log wants an Error's fields. */
+export function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(`rejected with a non-error: ${String(reason)}`);
+}

@@ -12,7 +12,7 @@
  * observation is on disk.
  */
 import type { EventEmitter } from 'node:events';
-import type { ErrorCounter } from '../../core/coded-error.ts';
+import { asError, type ErrorCounter } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import { RuntimeErrorCode, type AgentCountedCode } from '../runtime/errors.ts';
 import { EXIT } from './errors.ts';
@@ -63,9 +63,4 @@ export function installSafetyNet(o: SafetyNetOptions): () => void {
     proc.off('unhandledRejection', onRejection);
     proc.off('uncaughtException', onException);
   };
-}
-
-/** A rejection's reason may be anything (`Promise.reject(42)`); the log wants an Error's fields. */
-function asError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(`rejected with a non-error: ${String(reason)}`);
 }

@@ -7,6 +7,7 @@
  * Each check runs the probes concurrently with their own timeouts; a check still waiting
  * on a hung probe from a previous round is not started twice.
  */
+import { asError } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -85,7 +86,7 @@ export class Watchdog {
   /** The round itself threw: counted and logged at error; the next round runs as usual. */
   private roundFailed(e: unknown): void {
     this.options.errors?.count('WATCHDOG_ROUND_FAILED');
-    this.log.error('watchdog round failed; the next one runs as usual', { code: 'WATCHDOG_ROUND_FAILED', error: e as Error });
+    this.log.error('watchdog round failed; the next one runs as usual', { code: 'WATCHDOG_ROUND_FAILED', error: asError(e) });
   }
 
   stop(): void {

@@ -5,7 +5,7 @@
  * SQLITE_FULL, or BACKGROUND_TASK_FAILED), logged at error with the task's name, and the agent
  * goes on; the next tick runs as usual.
  */
-import { codeOf, type ErrorCounter } from '../../core/coded-error.ts';
+import { asError, codeOf, type ErrorCounter } from '../../core/coded-error.ts';
 import type { Logger } from '../../core/log.ts';
 import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
 
@@ -33,5 +33,5 @@ export function guarded(run: () => Promise<unknown>, failed: (e: unknown) => voi
 export function backgroundFailed(task: string, e: unknown, o: BackgroundContext): void {
   const code = codeOf(e, RuntimeErrorCode.BACKGROUND_TASK_FAILED);
   o.errors.count(code);
-  o.logger.error('a background task failed; the agent goes on', { code, task, error: e as Error });
+  o.logger.error('a background task failed; the agent goes on', { code, task, error: asError(e) });
 }
