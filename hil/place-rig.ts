@@ -17,6 +17,7 @@ import { SimulatedModbusSlave } from './modbus-slave.ts';
 import { SimulatedRfidReader } from './rfid-reader.ts';
 import { closePort, openDevicePort } from './device-port.ts';
 import { Teardown } from './teardown.ts';
+import { stopProcess } from './peer-process.ts';
 import { runAgent, spawnAgent, type AgentProcess } from './agent-cli.ts';
 import { gatewayConfig, provisionGateway } from './gateway-provision.ts';
 import { startPtyRig, type FirmwareOptions } from '../firmware-bridge/host-sim/pty-rig.ts';
@@ -173,11 +174,7 @@ export class PlaceRig {
   }
 
   async close(): Promise<void> {
-    const agent = this.agent;
-    if (agent && agent.proc.exitCode === null && agent.proc.signalCode === null) {
-      agent.proc.kill('SIGKILL');
-      await agent.exited;
-    }
+    await stopProcess(this.agent?.proc, 'SIGKILL');
     await this.teardown.run();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -22,6 +22,7 @@ import { runAgent, spawnAgent, type AgentProcess } from '../agent-cli.ts';
 import { provisionGateway } from '../gateway-provision.ts';
 import { demoConfig, exampleConfigPath, PLACES, readExample, type PlaceName } from './demo-config.ts';
 import { Teardown } from '../teardown.ts';
+import { isRunning } from '../peer-process.ts';
 import type { PlaceScene } from './scene.ts';
 import { berthScene } from './berth-scene.ts';
 import { chargerScene } from './charger-scene.ts';
@@ -190,7 +191,7 @@ async function main(): Promise<number> {
       stop.abort();
     });
     await new Promise<void>((r) => stop.signal.addEventListener('abort', () => r(), { once: true }));
-    if (started.proc.exitCode === null && started.proc.signalCode === null) started.proc.kill('SIGINT');
+    if (isRunning(started.proc)) started.proc.kill('SIGINT');
     const timer = setTimeout(() => started.proc.kill('SIGKILL'), STOP_MS);
     const code = await exitedEarly;
     clearTimeout(timer);
@@ -198,7 +199,7 @@ async function main(): Promise<number> {
     say(`place-demo: agent stopped (exit ${code}); closing the devices, the ptys and the broker`);
     return code === 0 ? 0 : 1;
   } finally {
-    if (agent && agent.proc.exitCode === null && agent.proc.signalCode === null) agent.proc.kill('SIGKILL');
+    if (agent && isRunning(agent.proc)) agent.proc.kill('SIGKILL');
     await teardown.run();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
