@@ -6,7 +6,7 @@
  * its code (BACKGROUND_TASK_FAILED, or the store's own, e.g. SQLITE_FULL), logged at error with
  * the task, and the agent goes on signing.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { createLogger } from '../../core/log.ts';
 import { issueGrant } from '../../agent/authority/grant.ts';
 import { waitFor } from '../../hil/agent-cli.ts';
 import { chainAgent, type ChainAgent } from '../support/chain-agent.ts';
+import { collectUnhandledRejections } from '../support/unhandled-rejections.ts';
 import { NOW, PLACE, makeChain, type Chain } from '../unit/authority-fixture.ts';
 
 type Line = { level: string; msg: string; code?: string; task?: string; error?: { name: string } };
@@ -24,8 +25,7 @@ describe('background tasks of a running agent', () => {
   let chain: Chain;
   let running: ChainAgent;
   const lines: Line[] = [];
-  const unhandled: unknown[] = [];
-  const onUnhandled = (e: unknown): void => void unhandled.push(e);
+  const unhandled = collectUnhandledRejections();
   const t0 = performance.now();
   const clock = { now: () => Math.floor(NOW * 1000 + (performance.now() - t0)) };
   const errorLine = (task: string) => lines.find((l) => l.level === 'error' && l.task === task);
@@ -42,9 +42,6 @@ describe('background tasks of a running agent', () => {
     await running.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  beforeEach(() => void process.on('unhandledRejection', onUnhandled));
-  afterEach(() => void process.off('unhandledRejection', onUnhandled));
 
   it('an envelope tick that throws is counted and logged, and the next ticks sign envelopes', async () => {
     const emitter = (running.agent as unknown as { envelopeEmitter: { periodic: () => Promise<unknown> } }).envelopeEmitter;

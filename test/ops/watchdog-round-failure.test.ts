@@ -3,19 +3,17 @@
  * agent. A round that fails in itself (its metrics update throws, a bug) is counted
  * WATCHDOG_ROUND_FAILED and logged at error; the pings go on while the probes pass.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { createLogger } from '../../core/log.ts';
 import type { AgentCountedCode } from '../../agent/runtime/errors.ts';
 import { MemoryTransport, SdNotifier } from '../../agent/ops/sd-notify.ts';
 import { componentProbe, Watchdog } from '../../agent/ops/watchdog.ts';
 import { waitFor } from '../../hil/agent-cli.ts';
+import { collectUnhandledRejections } from '../support/unhandled-rejections.ts';
 
 describe('Watchdog when a round fails in itself', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (e: unknown): void => void unhandled.push(e);
-  beforeEach(() => void process.on('unhandledRejection', onUnhandled));
-  afterEach(() => void process.off('unhandledRejection', onUnhandled));
+  const unhandled = collectUnhandledRejections();
 
   it('counts and logs it, leaves nothing unhandled and keeps pinging', async () => {
     const transport = new MemoryTransport();

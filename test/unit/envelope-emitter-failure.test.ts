@@ -6,20 +6,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EnvelopeBuilder, PlaceEnvelope } from '../../agent/domain/envelope.ts';
 import { EnvelopeEmitter } from '../../agent/runtime/envelope-emitter.ts';
+import { collectUnhandledRejections } from '../support/unhandled-rejections.ts';
 
 const envelope = (t: number, value: number): PlaceEnvelope => ({ dims: { occupied: { value } as PlaceEnvelope['dims'][string] }, valid: [t, t + 1000] });
 
 describe('EnvelopeEmitter when its deferred signing fails', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (e: unknown): void => void unhandled.push(e);
+  const unhandled = collectUnhandledRejections();
   const uncaught: unknown[] = [];
   const onUncaught = (e: unknown): void => void uncaught.push(e);
   beforeEach(() => {
-    process.on('unhandledRejection', onUnhandled);
     process.prependListener('uncaughtException', onUncaught);
   });
   afterEach(() => {
-    process.off('unhandledRejection', onUnhandled);
     process.off('uncaughtException', onUncaught);
   });
 

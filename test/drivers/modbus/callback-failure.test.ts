@@ -10,22 +10,20 @@ import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
 import { pollingSource, slaveOnPty, until, type PtyPair } from './pty-pair.ts';
+import { collectUnhandledRejections } from '../../support/unhandled-rejections.ts';
 
 const BAUD = 19_200;
 
 describe('ModbusSource when its reading callback throws', () => {
   let pty: PtyPair;
   let slave: SimulatedModbusSlave;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (e: unknown): void => void unhandled.push(e);
+  const unhandled = collectUnhandledRejections();
 
   beforeEach(async () => {
     ({ pty, slave } = await slaveOnPty(BAUD));
-    process.on('unhandledRejection', onUnhandled);
   });
 
   afterEach(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await slave.close();
     await pty.close();
   });

@@ -5,12 +5,13 @@
  * rejects, is counted SERIAL_INTERNAL and logged at error, and the supervisor goes on: the port
  * is reopened and its bytes flow. Nothing is left unhandled.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
 import { createLogger } from '../../../core/log.ts';
 import { ManualTimers } from '../../../core/timers.ts';
 import { MockLink } from '../../../drivers/serial/mock-link.ts';
 import { ReconnectingLink } from '../../../drivers/serial/reconnecting-link.ts';
+import { collectUnhandledRejections } from '../../support/unhandled-rejections.ts';
 
 const PATH = '/dev/serial/by-id/usb-u-blox_GNSS';
 const settle = async () => {
@@ -42,13 +43,7 @@ function rig(createLink: (resolved: string) => MockLink) {
 }
 
 describe('ReconnectingLink when one of its own steps fails', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (e: unknown): void => void unhandled.push(e);
-  beforeEach(() => {
-    unhandled.length = 0;
-    process.on('unhandledRejection', onUnhandled);
-  });
-  afterEach(() => void process.off('unhandledRejection', onUnhandled));
+  const unhandled = collectUnhandledRejections();
 
   it('counts a throwing link constructor as a failed open and retries it', async () => {
     const links: MockLink[] = [];
