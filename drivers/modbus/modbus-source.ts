@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
-import { ErrorCounter } from '../../core/coded-error.ts';
+import { asError, ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
@@ -98,7 +98,7 @@ export class ModbusSource implements ReadingSource {
       this.running = false;
       this.loopFailed = true;
       this.errors.count(ModbusErrorCode.Internal);
-      this.log.error('poll loop failed; the source stops', { code: ModbusErrorCode.Internal, error: e as Error });
+      this.log.error('poll loop failed; the source stops', { code: ModbusErrorCode.Internal, error: asError(e) });
     });
   }
 

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { systemClock, type Clock } from '../../core/clock.ts';
-import { ErrorCounter } from '../../core/coded-error.ts';
+import { asError, ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { backoffDelay, type BackoffOptions } from '../../core/backoff.ts';
 import type { ByteLink } from './binding.ts';
@@ -185,8 +185,9 @@ export class ReconnectingLink implements ByteLink {
   /** A step of the supervisor itself threw: counted, logged at error; the caller goes on. */
   private internal(where: string, e: unknown): void {
     this.errors.count(SerialErrorCode.Internal);
-    this.lastError = `${SerialErrorCode.Internal}: ${where}: ${(e as Error)?.message ?? String(e)}`;
-    this.log.error('port supervisor step failed; it goes on', { path: this.options.path, code: SerialErrorCode.Internal, where, error: e as Error });
+    const err = asError(e);
+    this.lastError = `${SerialErrorCode.Internal}: ${where}: ${err.message}`;
+    this.log.error('port supervisor step failed; it goes on', { path: this.options.path, code: SerialErrorCode.Internal, where, error: err });
   }
 
   private async attempt(): Promise<void> {
