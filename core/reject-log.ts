@@ -16,6 +16,9 @@ export interface RejectLogOptions {
   detailPerInterval?: number;
 }
 
+/** The rate a source's options may set (`rejectLog`): rejections logged in detail per interval, the rest summarised. */
+export type RejectLogRate = Pick<RejectLogOptions, 'intervalMs' | 'detailPerInterval'>;
+
 /**
  * Counts every rejection and writes at a bounded rate: the first `detailPerInterval`
  * rejections of an interval in detail, then one summary line per interval for the ones held

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { logRejects, RejectLog } from '../../core/reject-log.ts';
+import { logRejects, RejectLog, type RejectLogRate } from '../../core/reject-log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
@@ -20,7 +20,7 @@ export interface AisSourceOptions {
   /** No decoded message for this long makes the source 'stale' (default 60 s: Class A reports every 2 to 10 s, but a quiet berth may hear only Class B every 3 min). */
   staleAfterMs?: number;
   /** Rejections logged in detail per interval (the rest counted and summarised). Default 5 per 10 s. */
-  rejectLog?: { intervalMs?: number; detailPerInterval?: number };
+  rejectLog?: RejectLogRate;
 }
 
 /**

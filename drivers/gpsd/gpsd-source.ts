@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { logRejects, RejectLog } from '../../core/reject-log.ts';
+import { logRejects, RejectLog, type RejectLogRate } from '../../core/reject-log.ts';
 import type { Reading, ReadingQuality, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
 import { LineFramer } from '../framing/line-framer.ts';
@@ -43,7 +43,7 @@ export interface GpsdSourceOptions {
   time?: GnssTimeCheckOptions;
   logger?: Logger;
   /** Rejections logged in detail per interval (the rest counted and summarised). Default 5 per 10 s. */
-  rejectLog?: { intervalMs?: number; detailPerInterval?: number };
+  rejectLog?: RejectLogRate;
 }
 
 /** gpsd TPV `status` → NMEA-style fix quality (gpsd_json(5), TPV "status"). */

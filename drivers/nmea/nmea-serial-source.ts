@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
-import { logRejects, RejectLog } from '../../core/reject-log.ts';
+import { logRejects, RejectLog, type RejectLogRate } from '../../core/reject-log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
 import { createNmeaLineFramer, type FrameEvent } from '../framing/line-framer.ts';
@@ -30,7 +30,7 @@ export interface NmeaSerialSourceOptions {
   requireChecksum?: boolean;
   logger?: Logger;
   /** Rejections logged in detail per interval (the rest counted and summarised). Default 5 per 10 s. */
-  rejectLog?: { intervalMs?: number; detailPerInterval?: number };
+  rejectLog?: RejectLogRate;
 }
 
 /**
