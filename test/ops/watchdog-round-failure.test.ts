@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCounter } from '../../core/coded-error.ts';
-import { createLogger } from '../../core/log.ts';
 import type { AgentCountedCode } from '../../agent/runtime/errors.ts';
 import { MemoryTransport, SdNotifier } from '../../agent/ops/sd-notify.ts';
 import { componentProbe, Watchdog } from '../../agent/ops/watchdog.ts';
 import { waitFor } from '../../hil/agent-cli.ts';
+import { capturedLog } from '../support/captured-log.ts';
 import { collectUnhandledRejections } from '../support/unhandled-rejections.ts';
 
 describe('Watchdog when a round fails in itself', () => {
@@ -18,11 +18,11 @@ describe('Watchdog when a round fails in itself', () => {
   it('counts and logs it, leaves nothing unhandled and keeps pinging', async () => {
     const transport = new MemoryTransport();
     const errors = new ErrorCounter<AgentCountedCode>();
-    const lines: { level: string; code?: string; error?: { name: string } }[] = [];
+    const { lines, logger } = capturedLog();
     const watchdog = new Watchdog({
       notifier: new SdNotifier(transport),
       timeoutMs: 40,
-      log: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))),
+      log: logger,
       errors,
       onRound: () => {
         throw new TypeError('metrics bug');

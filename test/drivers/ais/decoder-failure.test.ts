@@ -5,11 +5,11 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
-import { createLogger } from '../../../core/log.ts';
 import type { Reading } from '../../../core/reading.ts';
 import { AisSource } from '../../../drivers/ais/ais-source.ts';
 import { positionA } from './ais-encoder.ts';
 import { MockLink } from './mock-link.ts';
+import { capturedLog } from '../../support/captured-log.ts';
 
 const broken = vi.hoisted(() => ({ payload: '' }));
 
@@ -29,9 +29,9 @@ describe('AisSource when a payload decoder throws a foreign error', () => {
     const bad = positionA({ mmsi: 211331649, lon: 600000 * 9.97, lat: 600000 * 53.54 });
     const good = positionA({ mmsi: 211331640, lon: 600000 * 9.98, lat: 600000 * 53.55 });
     broken.payload = bad.split(',')[5]!;
-    const lines: { level: string; code?: string; error?: { name: string } }[] = [];
+    const { lines, logger } = capturedLog();
     const link = new MockLink();
-    const src = new AisSource({ id: 'ais0', link, clock: new ManualClock(0), logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))) });
+    const src = new AisSource({ id: 'ais0', link, clock: new ManualClock(0), logger });
     const got: Reading[] = [];
     await src.start((r) => got.push(r));
     link.feed(`${bad}\r\n${good}\r\n`);

@@ -5,11 +5,11 @@
  * simulated slave. (The agent's own callback catches what it throws: place-agent-reading.test.ts.)
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../core/log.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
 import { pollingSource, slaveOnPty, until, type PtyPair } from './pty-pair.ts';
+import { capturedLog } from '../../support/captured-log.ts';
 import { collectUnhandledRejections } from '../../support/unhandled-rejections.ts';
 
 const BAUD = 19_200;
@@ -30,9 +30,9 @@ describe('ModbusSource when its reading callback throws', () => {
 
   it('counts MODBUS_INTERNAL, logs it, reports the source down and leaves no rejection unhandled', async () => {
     slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
-    const lines: { level: string; msg: string; code?: string; error?: { name: string } }[] = [];
+    const { lines, logger } = capturedLog();
     const src = pollingSource(new SerialPortLink({ path: pty.a, baudRate: BAUD }), BAUD, [{ unit: 1, profile: loadBuiltinProfile('ultrasonic-range') }], {
-      logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))),
+      logger: logger,
     });
     let calls = 0;
     await src.start(() => {

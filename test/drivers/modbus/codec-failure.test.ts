@@ -5,13 +5,13 @@
  * Over a real pty, against the simulated slave.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../../core/log.ts';
 import type { Reading } from '../../../core/reading.ts';
 import type { ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
 import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
 import { pollingSource, slaveOnPty, until, type PtyPair } from './pty-pair.ts';
+import { capturedLog } from '../../support/captured-log.ts';
 
 const BAUD = 19_200;
 const BROKEN = 7;
@@ -43,7 +43,7 @@ describe('ModbusSource when its codec throws a foreign error', () => {
   it('counts it as MODBUS_INTERNAL, logs it at error, emits no reading for it and keeps polling every slave', async () => {
     slave.addUnit(BROKEN, { holding: { 256: 1000, 257: 0 } });
     slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
-    const lines: { level: string; msg: string; code?: string; error?: { name: string } }[] = [];
+    const { lines, logger } = capturedLog();
     const range = loadBuiltinProfile('ultrasonic-range');
     const slaves = [
       { unit: BROKEN, profile: range },
@@ -53,7 +53,7 @@ describe('ModbusSource when its codec throws a foreign error', () => {
       // One failure would mark a slave down: the broken decoder must not count against slave 7.
       failuresBeforeDown: 1,
       backoffMinMs: 60_000,
-      logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))),
+      logger: logger,
     });
     const got: Reading<ModbusPointReading>[] = [];
     await src.start((r) => got.push(r as Reading<ModbusPointReading>));

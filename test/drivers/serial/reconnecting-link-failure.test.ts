@@ -7,22 +7,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
-import { createLogger } from '../../../core/log.ts';
 import { ManualTimers } from '../../../core/timers.ts';
 import { MockLink } from '../../../drivers/serial/mock-link.ts';
 import { ReconnectingLink } from '../../../drivers/serial/reconnecting-link.ts';
 import { collectUnhandledRejections } from '../../support/unhandled-rejections.ts';
+import { capturedLog } from '../../support/captured-log.ts';
 
 const PATH = '/dev/serial/by-id/usb-u-blox_GNSS';
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 };
-type Line = { level: string; code?: string; where?: string; error?: { name: string } };
 
 function rig(createLink: (resolved: string) => MockLink) {
   const clock = new ManualClock(1_000_000);
   const timers = new ManualTimers(clock);
-  const lines: Line[] = [];
+  const { lines, logger } = capturedLog();
   const link = new ReconnectingLink({
     path: PATH,
     resolvePath: async () => '/dev/ttyACM0',
@@ -30,7 +29,7 @@ function rig(createLink: (resolved: string) => MockLink) {
     backoff: { initialMs: 100, maxMs: 300, factor: 2, jitter: 0 },
     clock,
     timers,
-    logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))),
+    logger,
   });
   const got: string[] = [];
   link.onData((c) => got.push(new TextDecoder().decode(c)));
