@@ -45,7 +45,63 @@ import { decodeStaticVoyage, STATIC_VOYAGE_MIN_BITS } from './messages/static-vo
 import type { AisFields, AisMessage } from './messages/types.ts';
 import { scaleAisFields } from './scale.ts';
 
-export const SUPPORTED_AIS_TYPES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
+/** A message type's length bounds in bits and its decoder (ITU-R M.1371-5, the message's own module). */
+interface Layout {
+  min: number;
+  max?: number;
+  decode: (b: AisBits, mmsi: number) => AisFields;
+}
+
+const positionA: Layout = { min: POSITION_REPORT_A_MIN_BITS, decode: decodePositionReportA };
+const baseStation: Layout = { min: BASE_STATION_MIN_BITS, decode: decodeBaseStation };
+const acknowledge: Layout = { min: ACKNOWLEDGE_MIN_BITS, decode: decodeAcknowledge };
+
+const LAYOUTS: Readonly<Record<number, Layout>> = {
+  1: positionA,
+  2: positionA,
+  3: positionA,
+  4: baseStation,
+  5: { min: STATIC_VOYAGE_MIN_BITS, decode: decodeStaticVoyage },
+  6: { min: ADDRESSED_BINARY_MIN_BITS, max: BINARY_MESSAGE_MAX_BITS, decode: decodeAddressedBinary },
+  7: acknowledge,
+  8: { min: BROADCAST_BINARY_MIN_BITS, max: BINARY_MESSAGE_MAX_BITS, decode: decodeBroadcastBinary },
+  9: { min: SAR_AIRCRAFT_MIN_BITS, decode: decodeSarAircraft },
+  10: { min: UTC_INQUIRY_MIN_BITS, decode: decodeUtcInquiry },
+  11: baseStation,
+  12: { min: ADDRESSED_SAFETY_MIN_BITS, max: SAFETY_MESSAGE_MAX_BITS, decode: decodeAddressedSafety },
+  13: acknowledge,
+  14: { min: BROADCAST_SAFETY_MIN_BITS, max: SAFETY_MESSAGE_MAX_BITS, decode: decodeBroadcastSafety },
+  15: { min: INTERROGATION_MIN_BITS, max: INTERROGATION_MAX_BITS, decode: decodeInterrogation },
+  16: { min: ASSIGNED_MODE_MIN_BITS, max: ASSIGNED_MODE_MAX_BITS, decode: decodeAssignedMode },
+  17: { min: GNSS_BROADCAST_MIN_BITS, max: GNSS_BROADCAST_MAX_BITS, decode: decodeGnssBroadcast },
+  18: { min: POSITION_REPORT_B_MIN_BITS, decode: decodePositionReportB },
+  19: { min: EXTENDED_POSITION_REPORT_B_MIN_BITS, decode: decodeExtendedPositionReportB },
+  20: { min: DATA_LINK_MANAGEMENT_MIN_BITS, decode: decodeDataLinkManagement },
+  21: { min: AID_TO_NAVIGATION_MIN_BITS, decode: decodeAidToNavigation },
+  22: { min: CHANNEL_MANAGEMENT_MIN_BITS, decode: decodeChannelManagement },
+  23: { min: GROUP_ASSIGNMENT_MIN_BITS, decode: decodeGroupAssignment },
+  24: { min: 40, decode: decodeStaticData },
+  25: { min: 0, max: SINGLE_SLOT_BINARY_MAX_BITS, decode: (b) => decodeSlotBinary(b, 25) },
+  26: { min: 0, max: MULTIPLE_SLOT_BINARY_MAX_BITS, decode: (b) => decodeSlotBinary(b, 26) },
+  27: { min: LONG_RANGE_MIN_BITS, decode: decodeLongRange },
+};
+
+/** Type 24 is two messages: part A (the name) or part B (the rest), told apart by bits 38-39. */
+function decodeStaticData(b: AisBits, mmsi: number): AisFields {
+  const part = b.u(38, 2);
+  // Parts C and D (2, 3) are not defined by ITU-R M.1371-5 Table 72.
+  if (part === 0) {
+    need(b, 24, STATIC_PART_A_MIN_BITS);
+    return decodeStaticPartA(b);
+  }
+  if (part === 1) {
+    need(b, 24, STATIC_PART_B_MIN_BITS);
+    return decodeStaticPartB(b, mmsi);
+  }
+  throw new AisError(AisErrorCode.UnsupportedType, `type 24 part ${part} is not defined`, { type: 24, part });
+}
+
+export const SUPPORTED_AIS_TYPES: readonly number[] = Object.keys(LAYOUTS).map(Number);
 
 export interface AisPayloadOptions {
   /** gpsd `-j` (scaled, default) or `-u -j` (raw integers). */
@@ -62,118 +118,10 @@ export function decodeAisPayload(payload: string, fillBits: number, options: Ais
   const type = b.u(0, 6);
   const repeat = b.u(6, 2);
   const mmsi = b.u(8, 30);
-  let fields: AisFields;
-  switch (type) {
-    case 1:
-    case 2:
-    case 3:
-      need(b, type, POSITION_REPORT_A_MIN_BITS);
-      fields = decodePositionReportA(b);
-      break;
-    case 4:
-    case 11:
-      need(b, type, BASE_STATION_MIN_BITS);
-      fields = decodeBaseStation(b);
-      break;
-    case 6:
-      need(b, type, ADDRESSED_BINARY_MIN_BITS, BINARY_MESSAGE_MAX_BITS);
-      fields = decodeAddressedBinary(b);
-      break;
-    case 8:
-      need(b, type, BROADCAST_BINARY_MIN_BITS, BINARY_MESSAGE_MAX_BITS);
-      fields = decodeBroadcastBinary(b);
-      break;
-    case 9:
-      need(b, type, SAR_AIRCRAFT_MIN_BITS);
-      fields = decodeSarAircraft(b);
-      break;
-    case 10:
-      need(b, type, UTC_INQUIRY_MIN_BITS);
-      fields = decodeUtcInquiry(b);
-      break;
-    case 12:
-      need(b, type, ADDRESSED_SAFETY_MIN_BITS, SAFETY_MESSAGE_MAX_BITS);
-      fields = decodeAddressedSafety(b);
-      break;
-    case 14:
-      need(b, type, BROADCAST_SAFETY_MIN_BITS, SAFETY_MESSAGE_MAX_BITS);
-      fields = decodeBroadcastSafety(b);
-      break;
-    case 15:
-      need(b, type, INTERROGATION_MIN_BITS, INTERROGATION_MAX_BITS);
-      fields = decodeInterrogation(b);
-      break;
-    case 16:
-      need(b, type, ASSIGNED_MODE_MIN_BITS, ASSIGNED_MODE_MAX_BITS);
-      fields = decodeAssignedMode(b);
-      break;
-    case 22:
-      need(b, type, CHANNEL_MANAGEMENT_MIN_BITS);
-      fields = decodeChannelManagement(b);
-      break;
-    case 25:
-      need(b, type, 0, SINGLE_SLOT_BINARY_MAX_BITS);
-      fields = decodeSlotBinary(b, 25);
-      break;
-    case 26:
-      need(b, type, 0, MULTIPLE_SLOT_BINARY_MAX_BITS);
-      fields = decodeSlotBinary(b, 26);
-      break;
-    case 17:
-      need(b, type, GNSS_BROADCAST_MIN_BITS, GNSS_BROADCAST_MAX_BITS);
-      fields = decodeGnssBroadcast(b);
-      break;
-    case 23:
-      need(b, type, GROUP_ASSIGNMENT_MIN_BITS);
-      fields = decodeGroupAssignment(b);
-      break;
-    case 7:
-    case 13:
-      need(b, type, ACKNOWLEDGE_MIN_BITS);
-      fields = decodeAcknowledge(b);
-      break;
-    case 20:
-      need(b, type, DATA_LINK_MANAGEMENT_MIN_BITS);
-      fields = decodeDataLinkManagement(b);
-      break;
-    case 21:
-      need(b, type, AID_TO_NAVIGATION_MIN_BITS);
-      fields = decodeAidToNavigation(b);
-      break;
-    case 5:
-      need(b, type, STATIC_VOYAGE_MIN_BITS);
-      fields = decodeStaticVoyage(b);
-      break;
-    case 18:
-      need(b, type, POSITION_REPORT_B_MIN_BITS);
-      fields = decodePositionReportB(b);
-      break;
-    case 19:
-      need(b, type, EXTENDED_POSITION_REPORT_B_MIN_BITS);
-      fields = decodeExtendedPositionReportB(b);
-      break;
-    case 24: {
-      need(b, type, 40);
-      const part = b.u(38, 2);
-      // Parts C and D (2, 3) are not defined by ITU-R M.1371-5 Table 72.
-      if (part === 0) {
-        need(b, type, STATIC_PART_A_MIN_BITS);
-        fields = decodeStaticPartA(b);
-      } else if (part === 1) {
-        need(b, type, STATIC_PART_B_MIN_BITS);
-        fields = decodeStaticPartB(b, mmsi);
-      } else {
-        throw new AisError(AisErrorCode.UnsupportedType, `type 24 part ${part} is not defined`, { type, part });
-      }
-      break;
-    }
-    case 27:
-      need(b, type, LONG_RANGE_MIN_BITS);
-      fields = decodeLongRange(b);
-      break;
-    default:
-      throw new AisError(AisErrorCode.UnsupportedType, `AIS message type ${type} is not supported`, { type, mmsi });
-  }
+  const layout = LAYOUTS[type];
+  if (!layout) throw new AisError(AisErrorCode.UnsupportedType, `AIS message type ${type} is not supported`, { type, mmsi });
+  need(b, type, layout.min, layout.max);
+  const fields = layout.decode(b, mmsi);
   const scaled = options.scaled ?? true;
   // One literal, not Object.assign onto the header: copying 40-odd fields property by property
   // turned the message into a slow dictionary object (tens of µs for the meteorological ones).
