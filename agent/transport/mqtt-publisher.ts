@@ -272,8 +272,13 @@ export class MqttPublisher implements Publisher {
             this.ackBuffer.push(row.seq);
             this.scheduleAckFlush();
           }
-          if (this.inflight.size < this.window / 2 && !this.refillScheduled) {
-            // One refill per turn of the event loop, however many PUBACKs arrived in it.
+          if (!this.refillScheduled) {
+            // Every slot a PUBACK frees is refilled, once per turn of the event loop however many
+            // PUBACKs arrived in it. Waiting for half the window to drain first stalled on a
+            // broker that leaves Nagle's algorithm on (mosquitto's default, set_tcp_nodelay
+            // false): with nothing more to send, this side's delayed ACK held the broker's
+            // buffered PUBACKs for tens of ms. Measured draining a backlog with a 512 window:
+            // about 10k/s refilling at half, about 20k/s refilling at once, at the same CPU.
             this.refillScheduled = true;
             setImmediate(() => {
               this.refillScheduled = false;
