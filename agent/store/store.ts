@@ -96,7 +96,10 @@ export class ObservationStore implements ChainStore<Committable>, OutboxReader, 
       const check = opts.skipIntegrityCheck ? 'ok' : this.stmt('PRAGMA quick_check').pluck().get();
       if (check !== 'ok') throw new StoreError('STORE_CORRUPT', `database ${path} failed its integrity check: ${String(check)}`, { path });
     } catch (e) {
-      if (this.lockPath) rmSync(this.lockPath, { force: true });
+      // A refused store leaves nothing open: the connection (its file descriptors on the
+      // database, WAL and shared memory would otherwise stay until the garbage collector runs)
+      // and the lock, so the operator can move the file aside and the next start can take it.
+      this.close();
       if (e instanceof StoreError) throw e;
       sqliteError(e, path);
     }

@@ -4,7 +4,7 @@
  * the group-commit log retries a locked commit without losing or duplicating a seq.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ObservationStore, StoreError, type Committable } from '../../agent/store/store.ts';
@@ -54,6 +54,20 @@ function codeOf(fn: () => unknown): string {
   return expect.fail('expected a StoreError');
 }
 
+/** This process's open file descriptors on the database or its WAL and shared-memory files (Linux /proc). */
+function openHandles(path: string): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target === path || target.startsWith(`${path}-`)) out.push(target);
+    } catch {
+      // The descriptor readdir itself used, closed by now.
+    }
+  }
+  return out;
+}
+
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 describe('ObservationStore', () => {
@@ -78,6 +92,30 @@ describe('ObservationStore', () => {
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
     expect(codeOf(() => new ObservationStore(path))).toBe('STORE_TOO_NEW');
+  });
+
+  it('closes its connection and releases the lock when it refuses a store (STORE_TOO_NEW, STORE_CORRUPT)', () => {
+    const tooNew = freshPath();
+    new ObservationStore(tooNew).close();
+    const db = keptDatabase(tooNew);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(openHandles(tooNew)).toEqual([]);
+    expect(codeOf(() => new ObservationStore(tooNew, { exclusive: true }))).toBe('STORE_TOO_NEW');
+    expect(openHandles(tooNew)).toEqual([]);
+    expect(existsSync(`${tooNew}.lock`)).toBe(false);
+
+    const corrupt = freshPath();
+    mkdirSync(dirname(corrupt), { recursive: true });
+    writeFileSync(corrupt, Buffer.alloc(8192, 0x5a));
+    expect(codeOf(() => new ObservationStore(corrupt, { exclusive: true }))).toBe('STORE_CORRUPT');
+    expect(openHandles(corrupt)).toEqual([]);
+    expect(existsSync(`${corrupt}.lock`)).toBe(false);
+    // Moved aside, the path takes a new store at once.
+    rmSync(corrupt);
+    const fresh = new ObservationStore(corrupt, { exclusive: true });
+    expect(fresh.head().seq).toBe(0);
+    fresh.close();
   });
 
   it('refuses a database holding observations signed before the wire contract revision (STORE_OLD_CONTRACT), and upgrades an empty one', async () => {
