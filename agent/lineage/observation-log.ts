@@ -189,6 +189,7 @@ export class ObservationLog {
     clearTimeout(this.retryTimer);
     const q = this.queue;
     this.queue = [];
+    if (q.length) this.errors.count('LOG_ABANDONED', q.length);
     for (const p of q) p.reject(new LineageLogError('LOG_ABANDONED', reason));
   }
 }

@@ -11,6 +11,7 @@ import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
 import type { Clock } from '../../core/clock.ts';
 import { ObservationChain, type Identity, type ObservationDraft, type SignedObservation, type TimeQuality } from '../lineage/observation.ts';
 import { ObservationLog } from '../lineage/observation-log.ts';
+import { LineageLogError } from '../lineage/errors.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';
 import type { ObservationStore } from '../store/store.ts';
 import type { Signer, SignerSelfCheckStats } from '../../core/ports/signer.ts';
@@ -193,7 +194,7 @@ export class PlaceAgent {
   emit(d: Omit<ObservationDraft, 'place' | 't' | 'tq'> & { t?: number }): Promise<SignedObservation | undefined> {
     if (this.trust.silence) return Promise.resolve(void this.errors.count(this.trust.silence));
     return this.log.submit(this.draft(d)).catch((e) => {
-      this.errors.count(codeOf(e, RuntimeErrorCode.EMIT_FAILED));
+      this.countUnrecorded(e, RuntimeErrorCode.EMIT_FAILED);
       this.o.logger.error('observation not recorded', { kind: d.kind, error: e as Error });
       return undefined;
     });
@@ -238,10 +239,19 @@ export class PlaceAgent {
           }
         })
         .catch((e) => {
-          this.errors.count(codeOf(e, RuntimeErrorCode.PRESENCE_EMIT_FAILED));
+          this.countUnrecorded(e, RuntimeErrorCode.PRESENCE_EMIT_FAILED);
           this.o.logger.error('presence claim not recorded', { kind: c.kind, reservation, error: e as Error });
         });
     }
+  }
+
+  /**
+   * Counts an observation that was not recorded, unless the log refused it: the log counts its
+   * own refusals (OBS_TOO_LARGE, LOG_BACKLOG, LOG_ABANDONED) under component `log`, and counting
+   * them here too showed each one twice in place_agent_errors_total.
+   */
+  private countUnrecorded(e: unknown, fallback: RuntimeErrorCode): void {
+    if (!(e instanceof LineageLogError)) this.errors.count(codeOf(e, fallback));
   }
 
   private locate(d: ObservationDraft): ObservationDraft {
