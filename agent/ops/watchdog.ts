@@ -8,6 +8,7 @@
  * on a hung probe from a previous round is not started twice.
  */
 import { asError } from '../../core/coded-error.ts';
+import { guarded } from '../../core/guarded.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -77,7 +78,7 @@ export class Watchdog {
   start(): void {
     if (this.timer) return;
     // A round runs from a timer: a rejection left unhandled there would stop the process.
-    const round = (): void => void this.check().catch((e: unknown) => this.roundFailed(e));
+    const round = (): void => guarded(() => this.check(), (e) => this.roundFailed(e));
     this.timer = setInterval(round, this.intervalMs);
     this.timer.unref();
     round();

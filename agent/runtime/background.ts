@@ -6,6 +6,7 @@
  * goes on; the next tick runs as usual.
  */
 import { asError, codeOf, type ErrorCounter } from '../../core/coded-error.ts';
+import { guarded } from '../../core/guarded.ts';
 import type { Logger } from '../../core/log.ts';
 import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
 
@@ -16,17 +17,6 @@ export interface BackgroundContext {
 
 export function inBackground(task: string, run: () => Promise<unknown>, o: BackgroundContext): void {
   guarded(run, (e) => backgroundFailed(task, e, o));
-}
-
-/** Runs `run` without waiting: whatever it throws, or its promise rejects with, goes to `failed` alone. */
-export function guarded(run: () => Promise<unknown>, failed: (e: unknown) => void): void {
-  let p: Promise<unknown>;
-  try {
-    p = run();
-  } catch (e) {
-    p = Promise.reject(e);
-  }
-  p.catch(failed);
 }
 
 /** What inBackground does with a failure, for a caller that caught one itself (a timer's callback). */

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../../core/clock.ts';
 import { significantChange, type EnvelopeBuilder, type PlaceEnvelope } from '../domain/envelope.ts';
-import { guarded } from './background.ts';
+import { guarded } from '../../core/guarded.ts';
 
 export class EnvelopeEmitter {
   private last: PlaceEnvelope | undefined;
