@@ -205,7 +205,7 @@ export class PlaceAgent {
     this.readingsSeen++;
     this.lastReadingAt = r.t;
     // Called from inside each driver's read path: whatever goes wrong here must not unwind into
-    // the driver (a Modbus poll loop would reject unhandled and stop the process).
+    // the driver (a Modbus poll loop would lose the rest of its round and pause for a restart backoff).
     try {
       if (r.modality === 'gnss') this.onGatewayFix(r);
       const routed = this.router.route(r);

@@ -1,8 +1,10 @@
+import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { asError, ErrorCounter } from '../../core/coded-error.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
+import { systemTimers, type Timers } from '../../core/timers.ts';
 import { watchLink, type WatchedLink } from '../serial/link-events.ts';
 import { ModbusError, ModbusErrorCode } from './errors.ts';
 import { ModbusRtuMaster, type ModbusMasterOptions } from './master.ts';
@@ -21,9 +23,18 @@ export interface ModbusSourceOptions extends Omit<ModbusMasterOptions, 'link' | 
   slaves: ModbusSlaveConfig[];
   /** Time between the starts of two polling rounds (default 5 s). */
   intervalMs?: number;
+  /**
+   * Delay before the poll loop is started again after it threw (a bug here): capped, grows with
+   * each failure in a row, reset once a round completes (default 1 s to 60 s, jittered).
+   */
+  loopRestartBackoff?: BackoffOptions;
   clock?: Clock;
+  /** Timers for the round interval and the loop restart (tests step them by hand). */
+  timers?: Timers;
   logger?: Logger;
 }
+
+const DEFAULT_LOOP_RESTART: BackoffOptions = { initialMs: 1_000, maxMs: 60_000 };
 
 /** The value of a Modbus Reading: which slave and profile point it came from, in the profile's unit. */
 export interface ModbusPointReading {
@@ -40,6 +51,7 @@ export interface ModbusPointReading {
  * Polls every configured slave on an interval through one RTU master and emits one Reading
  * per profile point (modality from the profile: 'range', 'meter', ...). A silent slave is
  * marked down by the master and skipped until its backoff elapses; the others keep being read.
+ * Should the loop itself throw (a bug), it is counted, logged and started again after a backoff.
  */
 export class ModbusSource implements ReadingSource {
   readonly id: string;
@@ -48,12 +60,16 @@ export class ModbusSource implements ReadingSource {
   private readonly slaves: { cfg: ModbusSlaveConfig; blocks: ReadBlock[] }[];
   private readonly intervalMs: number;
   private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly log: Logger;
   private readonly errors = new ErrorCounter<ModbusErrorCode>();
   private onReading: ((r: Reading) => void) | undefined;
-  /** The poll loop itself threw (a bug): the source is down until the agent restarts. */
-  private loopFailed = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** The poll loop threw (a bug) and no round has completed since: the source is down, a restart is due. */
+  private loopFailure: { error: Error; inARow: number } | undefined;
+  private readonly loopRestart: Backoff;
+  private restartTimer: unknown;
+  private restartAt: number | undefined;
+  private timer: unknown;
   private running = false;
   private readings = 0;
   private lastReadingAt: number | undefined;
@@ -64,6 +80,8 @@ export class ModbusSource implements ReadingSource {
     this.id = o.id;
     this.link = o.link;
     this.clock = o.clock ?? systemClock;
+    this.timers = o.timers ?? systemTimers;
+    this.loopRestart = new Backoff({ ...DEFAULT_LOOP_RESTART, ...o.loopRestartBackoff });
     this.log = (o.logger ?? silentLogger).child(`modbus:${o.id}`);
     this.intervalMs = o.intervalMs ?? 5_000;
     this.master = new ModbusRtuMaster({ ...o, link: o.link, clock: this.clock, logger: this.log });
@@ -92,20 +110,14 @@ export class ModbusSource implements ReadingSource {
     await this.link.open();
     // A supervised port absent at start is opened when it appears (then `opened` fires).
     this.linkDown = !this.link.isOpen;
-    void this.loop().catch((e: unknown) => {
-      // pollRound counts what a request can throw; this is a bug in the loop itself. The source
-      // stops polling and says so (health: down) rather than taking the process with it.
-      this.running = false;
-      this.loopFailed = true;
-      this.errors.count(ModbusErrorCode.Internal);
-      this.log.error('poll loop failed; the source stops', { code: ModbusErrorCode.Internal, error: asError(e) });
-    });
+    this.runLoop();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    if (this.restartTimer !== undefined) this.timers.clearTimeout(this.restartTimer);
+    this.timer = this.restartTimer = this.restartAt = undefined;
     // Also when the port is away: a supervisor still retrying must stop.
     await this.link.close();
   }
@@ -114,10 +126,37 @@ export class ModbusSource implements ReadingSource {
     const states = this.slaves.map((s) => this.master.slaveHealth(s.cfg.unit));
     const down = states.filter((s) => s.state === 'down');
     let state: SourceHealth['state'] = this.readings === 0 ? 'starting' : 'up';
-    if (this.loopFailed || this.linkDown || (down.length > 0 && down.length === states.length)) state = 'down';
+    if (this.loopFailure || this.linkDown || (down.length > 0 && down.length === states.length)) state = 'down';
     const errors = { ...this.master.errors.snapshot(), ...this.errors.snapshot() };
-    const detail = this.loopFailed ? 'poll loop failed (MODBUS_INTERNAL); restart the agent' : down.length > 0 ? `slaves down: ${down.map((d) => `${d.slave} (${d.lastError ?? '?'})`).join(', ')}` : undefined;
+    const detail = this.loopFailure ? this.loopFailureDetail(this.loopFailure) : down.length > 0 ? `slaves down: ${down.map((d) => `${d.slave} (${d.lastError ?? '?'})`).join(', ')}` : undefined;
     return sourceHealth({ source: this.id, state, readings: this.readings, errors, discardedBytes: this.master.discardedBytes, lastReadingAt: this.lastReadingAt, detail });
+  }
+
+  private loopFailureDetail(f: { error: Error; inARow: number }): string {
+    const next = !this.running ? 'not retried (stopped)' : this.restartAt === undefined ? 'retrying now' : `retrying in ${Math.max(0, this.restartAt - this.clock.now())} ms`;
+    return `poll loop failed (MODBUS_INTERNAL: ${f.error.name}: ${f.error.message}), ${f.inARow} time(s) in a row; ${next}`;
+  }
+
+  private runLoop(): void {
+    void this.loop().catch((e: unknown) => {
+      // pollRound counts what a request can throw; this is a bug in the loop itself. Rather than
+      // take the process with it, or leave the sensor silent until someone restarts the agent,
+      // the source reports itself down and polls again after a growing delay.
+      const error = asError(e);
+      this.errors.count(ModbusErrorCode.Internal);
+      this.loopFailure = { error, inARow: (this.loopFailure?.inARow ?? 0) + 1 };
+      if (!this.running) {
+        this.log.error('poll loop failed while stopping', { code: ModbusErrorCode.Internal, error });
+        return;
+      }
+      const delay = this.loopRestart.next();
+      this.log.error('poll loop failed; restarting it', { code: ModbusErrorCode.Internal, error, retryInMs: delay });
+      this.restartAt = this.clock.now() + delay;
+      this.restartTimer = this.timers.setTimeout(() => {
+        this.restartTimer = this.restartAt = undefined;
+        if (this.running) this.runLoop();
+      }, delay);
+    });
   }
 
   private async loop(): Promise<void> {
@@ -125,10 +164,12 @@ export class ModbusSource implements ReadingSource {
       const started = this.clock.now();
       await this.pollRound();
       this.rounds++;
+      this.loopFailure = undefined;
+      this.loopRestart.reset();
       if (!this.running) return;
       const wait = Math.max(0, this.intervalMs - (this.clock.now() - started));
       await new Promise<void>((resolve) => {
-        this.timer = setTimeout(resolve, wait);
+        this.timer = this.timers.setTimeout(resolve, wait);
       });
     }
   }
