@@ -1,6 +1,7 @@
 import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { asError, ErrorCounter } from '../../core/coded-error.ts';
+import { guarded } from '../../core/guarded.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
 import { sourceHealth } from '../../core/reading.ts';
@@ -138,7 +139,7 @@ export class ModbusSource implements ReadingSource {
   }
 
   private runLoop(): void {
-    void this.loop().catch((e: unknown) => {
+    guarded(() => this.loop(), (e) => {
       // pollRound counts what a request can throw; this is a bug in the loop itself. Rather than
       // take the process with it, or leave the sensor silent until someone restarts the agent,
       // the source reports itself down and polls again after a growing delay.
