@@ -149,7 +149,8 @@ export async function assemble(parts: AgentParts): Promise<Running> {
     await agent.start();
   } catch (e) {
     // Refused before anything ran (a store behind the chain marker, the epoch counter): release the store and the demo's broker.
-    // Once the epoch has risen the store records it (a witness for the next start), so it stays.
+    // A store recording an epoch stays: the start writes it just before raising the counter
+    // (start-epoch.ts), so it may witness a rise, and the next start needs it.
     const head = store.head();
     const signedNothing = head.seq === 0 && head.epoch === 0n;
     store.close();

@@ -7,10 +7,11 @@
  * new chain whose first observation names the lost head and epoch.
  *
  * Without the marker the epoch counter (file or TPM NV, raised at every start and checkpoint and
- * recorded in the store's head as it rises) is the witness: a store whose head epoch is the
- * counter's value is the latest, and the marker is written again from it; a store behind the
- * counter may be an older copy and is refused; an empty store while the counter has risen means
- * a chain existed and was lost, as with a marker.
+ * recorded in the store's head as it rises; at a start, just before it rises: start-epoch.ts) is
+ * the witness: a store whose head epoch is at or above the counter's value is the latest (above
+ * it after a start that failed between the two), and the marker is written again from it; a
+ * store behind the counter may be an older copy and is refused; an empty store while the counter
+ * has risen means a chain existed and was lost, as with a marker.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { RuntimeError } from './errors.ts';

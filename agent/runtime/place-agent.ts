@@ -13,6 +13,7 @@ import { ObservationChain, type Identity, type ObservationDraft, type SignedObse
 import { ObservationLog } from '../lineage/observation-log.ts';
 import { LineageLogError } from '../lineage/errors.ts';
 import type { EpochCounter } from '../lineage/epoch.ts';
+import { raiseStartEpoch } from './start-epoch.ts';
 import type { ObservationStore } from '../store/store.ts';
 import type { Signer, SignerSelfCheckStats } from '../../core/ports/signer.ts';
 import type { Publisher } from '../../core/ports/publisher.ts';
@@ -148,13 +149,12 @@ export class PlaceAgent {
 
   async start(): Promise<void> {
     // Before anything is signed: a store behind the recorded head would fork the chain.
-    const counter = this.o.chainMarker ? { value: await this.o.epoch.read(), kind: this.o.epoch.kind } : undefined;
-    const lost = counter && this.o.chainMarker!.check(this.o.store.head(), this.o.store.path, this.o.newChain ?? false, counter, (msg, fields) => this.o.logger.warn(msg, fields));
-    // The epoch rises at every start (DESIGN.md, "Lineage"): a restored database shows up as a
-    // chain whose epoch went back.
-    this.epoch = await this.o.epoch.increment();
+    const before = await this.o.epoch.read();
+    const lost = this.o.chainMarker?.check(this.o.store.head(), this.o.store.path, this.o.newChain ?? false, { value: before, kind: this.o.epoch.kind }, (msg, fields) => this.o.logger.warn(msg, fields));
+    // The epoch rises at every start (DESIGN.md, "Lineage"), recorded in the store before it
+    // rises (start-epoch.ts): a restored database shows up as a chain whose epoch went back.
+    this.epoch = await raiseStartEpoch(this.o.epoch, this.o.store, before);
     this.chain.setEpoch(this.epoch);
-    this.o.store.setEpoch(this.epoch);
     await this.chain.prime();
     await this.trust.start(await this.o.signer.publicKey());
     for (const g of this.o.store.grants.active(this.o.clock.now())) {
