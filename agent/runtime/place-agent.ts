@@ -4,28 +4,21 @@
  * verified and drive presence settlement. Every I/O object (store, publisher, signer, sources)
  * is built by the composition root (boot.ts) and passed in.
  */
-import type { Reading, ReadingSource, SourceHealth } from '../../core/reading.ts';
-import type { Logger } from '../../core/log.ts';
+import type { Reading, SourceHealth } from '../../core/reading.ts';
 import { ErrorCounter, codeOf } from '../../core/coded-error.ts';
 import { RuntimeErrorCode, type AgentCountedCode } from './errors.ts';
-import type { Clock } from '../../core/clock.ts';
 import { ObservationChain, type Identity, type ObservationDraft, type SignedObservation, type TimeQuality } from '../lineage/observation.ts';
 import { ObservationLog } from '../lineage/observation-log.ts';
 import { LineageLogError } from '../lineage/errors.ts';
-import type { EpochCounter } from '../lineage/epoch.ts';
 import { raiseStartEpoch } from './start-epoch.ts';
-import type { ObservationStore } from '../store/store.ts';
-import type { Signer, SignerSelfCheckStats } from '../../core/ports/signer.ts';
+import type { SignerSelfCheckStats } from '../../core/ports/signer.ts';
 import type { Publisher } from '../../core/ports/publisher.ts';
 import { acceptFilter, grantFilter } from '../transport/topics.ts';
-import type { TrustAnchor } from '../authority/chain.ts';
 import { EnvelopeBuilder, envelopeBody } from '../domain/envelope.ts';
-import type { PlaceProfile } from '../domain/place-profile.ts';
-import { PresenceTracker, grantKey, type PresenceClaim, type PresencePolicy } from '../domain/presence.ts';
+import { PresenceTracker, grantKey, type PresenceClaim } from '../domain/presence.ts';
 import { GrantIntake } from './grant-intake.ts';
-import type { IdentityScheme } from '../domain/identity-evidence.ts';
 import { EnvelopeEmitter } from './envelope-emitter.ts';
-import { GatewayFix, type SurveyedPosition } from '../domain/gateway-fix.ts';
+import { GatewayFix } from '../domain/gateway-fix.ts';
 import { CborFloat, type CborValue } from '../encoding/cbor-value.ts';
 import { backgroundFailed, inBackground, type BackgroundContext } from './background.ts';
 import { ReadingRouter } from './reading-router.ts';
@@ -36,46 +29,11 @@ export { compressRanges };
 import { presenceDraft } from './claims-to-drafts.ts';
 import { restoreBudgets } from './budget-replay.ts';
 import { AcceptanceIntake } from './acceptance-intake.ts';
-import type { ChainMarker } from './chain-marker.ts';
 import { AgentTrust } from './agent-trust.ts';
 import { ClockStepWatch } from './clock-step.ts';
-import type { TrustState } from '../store/trust-state.ts';
+import type { PlaceAgentOptions } from './place-agent-options.ts';
 
-export interface PlaceAgentOptions {
-  place: string;
-  identity: Identity;
-  signer: Signer;
-  epoch: EpochCounter;
-  store: ObservationStore;
-  sources: ReadingSource[];
-  anchors: TrustAnchor[];
-  clock: Clock;
-  logger: Logger;
-  /** Publishes the outbox (built by the composition root; its birth message reads birth()). */
-  publisher: Publisher;
-  /** The envelope's period; a significant change is emitted at once, but not more often than `minIntervalMs` (default 1 s). */
-  envelope: { intervalMs: number; minIntervalMs?: number };
-  /** The declared dimensions (agent/config/place-profile.ts); none: envelopes carry no dimensions. */
-  profile?: PlaceProfile;
-  /** Presence policy (presence.ts); whether the place has a physical sensor comes from the profile. */
-  presence: { holdMs: number } & Partial<Omit<PresencePolicy, 'holdMs' | 'physical'>>;
-  /** The gateway's surveyed position (claim 264 without a GNSS fix; a fix far from it is flagged). */
-  position?: SurveyedPosition;
-  /** Sources whose readings name units, and by which scheme (agent/config/place-profile.ts identitySources). */
-  identitySources?: Map<string, IdentityScheme>;
-  checkpoint: { every: number; intervalMs: number };
-  timeQuality: () => TimeQuality;
-  /** Called with each committed observation (console printer, metrics). */
-  onObservation?: (o: SignedObservation) => void;
-  /** Outbox depth past which superseded envelopes are dropped from delivery (with a signed gap). */
-  maxUndelivered?: number;
-  /** Delivered observations older than `ms` are archived to `auditDir` and pruned at checkpoints. */
-  retention?: { ms: number; auditDir: string };
-  /** The last committed head kept beside the key (a lost or replaced store is refused), and whether to declare a new chain instead. */
-  chainMarker?: ChainMarker;
-  newChain?: boolean;
-  trustState?: TrustState; // kept revocation lists and notices said (store/trust-state.ts); default in memory
-}
+export type { PlaceAgentOptions };
 
 export class PlaceAgent {
   readonly chain: ObservationChain;
