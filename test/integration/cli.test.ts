@@ -22,7 +22,8 @@ describe('place-agent CLI', () => {
     state = join(dir, 'state');
     // A short embedded run provisions a key, an authority and a chain to work with.
     const a = spawnAgent(['run', '--embedded', '--state', state, '--port', String(await freePort()), '--metrics', 'off', '--quiet', '--envelope-interval-ms', '50']);
-    await waitFor(() => a.stdout().includes('broker mqtt://'), 20_000, 'the demo to start');
+    // Generous: the first start generates keys and compiles through tsx; under load it took over 20 s.
+    await waitFor(() => a.stdout().includes('broker mqtt://'), 50_000, 'the demo to start');
     await new Promise((r) => setTimeout(r, 1500));
     a.proc.kill('SIGTERM');
     expect(await a.exited).toBe(0);
@@ -191,7 +192,8 @@ describe('place-agent verify --broker', () => {
     const port = await freePort();
     const a = spawnAgent(['run', '--embedded', '--state', dir, '--port', String(port), '--metrics', 'off', '--quiet', '--envelope-interval-ms', '100']);
     try {
-      await waitFor(() => a.stdout().includes('broker mqtt://'), 20_000, 'the demo to start');
+      // Generous: the first start generates keys and compiles through tsx; under load it took over 20 s.
+    await waitFor(() => a.stdout().includes('broker mqtt://'), 50_000, 'the demo to start');
       const r = await runAgent(['verify', '--anchor', join(dir, 'authority', 'anchor.cose'), '--broker', `mqtt://127.0.0.1:${port}`, '--place', 'urn:place:DEMO:berth:1', '--count', '20', '--timeout', '10']);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stderr).toMatch(/^(2\d|\d{3,}) observation\(s\), \d+ duplicate\(s\), 0 failure\(s\)/m);
