@@ -98,14 +98,24 @@ port.on('message', (m: ToWorker) => {
       );
       return;
     case 'stop':
-      void pub.stop().finally(() => {
-        flushDelivered();
-        sendStats();
-        clearInterval(statsTimer);
-        clearInterval(checkpointTimer);
-        store.close();
-        send({ t: 'stopped' });
-      });
+      // A stop that fails (the goodbye publish or the disconnect throwing) is logged, and the
+      // worker still closes its database and says it stopped: left to reject, it would surface
+      // as a worker error and be counted as MQTT_WORKER_FAILED while the agent is stopping.
+      pub
+        .stop()
+        .catch((e: unknown) => send({ t: 'log', level: 'warn', ns: 'mqtt', msg: 'the publisher did not stop cleanly', fields: plain({ error: e }) }))
+        .finally(() => {
+          flushDelivered();
+          sendStats();
+          clearInterval(statsTimer);
+          clearInterval(checkpointTimer);
+          try {
+            store.close();
+          } catch (e) {
+            send({ t: 'log', level: 'warn', ns: 'mqtt', msg: 'could not close the database', fields: plain({ error: e }) });
+          }
+          send({ t: 'stopped' });
+        });
       return;
   }
 });
