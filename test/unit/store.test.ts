@@ -55,6 +55,16 @@ function codeOf(fn: () => unknown): string {
 }
 
 /** This process's open file descriptors on the database or its WAL and shared-memory files (Linux /proc). */
+/** A store whose schema version is one past what this agent knows: as a newer agent left it. */
+function newerAgentsStore(): string {
+  const path = freshPath();
+  new ObservationStore(path).close();
+  const db = keptDatabase(path);
+  db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+  db.close();
+  return path;
+}
+
 function openHandles(path: string): string[] {
   const out: string[] = [];
   for (const fd of readdirSync('/proc/self/fd')) {
@@ -86,20 +96,12 @@ describe('ObservationStore', () => {
   });
 
   it('refuses a database from a newer agent with STORE_TOO_NEW', () => {
-    const path = freshPath();
-    new ObservationStore(path).close();
-    const db = keptDatabase(path);
-    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
-    db.close();
+    const path = newerAgentsStore();
     expect(codeOf(() => new ObservationStore(path))).toBe('STORE_TOO_NEW');
   });
 
   it('closes its connection and releases the lock when it refuses a store (STORE_TOO_NEW, STORE_CORRUPT)', () => {
-    const tooNew = freshPath();
-    new ObservationStore(tooNew).close();
-    const db = keptDatabase(tooNew);
-    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
-    db.close();
+    const tooNew = newerAgentsStore();
     expect(openHandles(tooNew)).toEqual([]);
     expect(codeOf(() => new ObservationStore(tooNew, { exclusive: true }))).toBe('STORE_TOO_NEW');
     expect(openHandles(tooNew)).toEqual([]);

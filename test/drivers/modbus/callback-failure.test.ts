@@ -7,14 +7,13 @@
  * simulated slave; the source's timers (round interval, restart) are stepped by hand.
  * (The agent's own callback catches what it throws: place-agent-reading.test.ts.)
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../core/clock.ts';
 import { ManualTimers } from '../../../core/timers.ts';
 import type { ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
-import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
-import { pollingSource, slaveOnPty, until, type PtyPair } from './pty-pair.ts';
+import { pollingSource, slaveOnPtyPerTest, until } from './pty-pair.ts';
 import { capturedLog } from '../../support/captured-log.ts';
 import { collectUnhandledRejections } from '../../support/unhandled-rejections.ts';
 
@@ -23,20 +22,11 @@ const BAUD = 19_200;
 const INTERVAL_MS = 20;
 
 describe('ModbusSource when its reading callback throws', () => {
-  let pty: PtyPair;
-  let slave: SimulatedModbusSlave;
+  const bus = slaveOnPtyPerTest(BAUD);
   const unhandled = collectUnhandledRejections();
 
-  beforeEach(async () => {
-    ({ pty, slave } = await slaveOnPty(BAUD));
-  });
-
-  afterEach(async () => {
-    await slave.close();
-    await pty.close();
-  });
-
   it('counts and logs each failure, polls again after a growing backoff, and is up again once readings flow', async () => {
+    const { pty, slave } = bus;
     slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
     const { lines, logger } = capturedLog();
     const clock = new ManualClock(1_000_000);
@@ -100,6 +90,7 @@ describe('ModbusSource when its reading callback throws', () => {
   });
 
   it('cancels a pending restart on stop(): no timer left, no request after stop', async () => {
+    const { pty, slave } = bus;
     slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
     const clock = new ManualClock(1_000_000);
     const timers = new ManualTimers(clock);

@@ -6,14 +6,13 @@
  * same way, counted once by the master, with nothing sent. Over a real pty, against the
  * simulated slave.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Reading } from '../../../core/reading.ts';
 import { ModbusRtuMaster } from '../../../drivers/modbus/master.ts';
 import type { ModbusPointReading } from '../../../drivers/modbus/modbus-source.ts';
 import { loadBuiltinProfile } from '../../../drivers/modbus/profile.ts';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
-import type { SimulatedModbusSlave } from '../../../hil/modbus-slave.ts';
-import { pollingSource, slaveOnPty, until, type PtyPair } from './pty-pair.ts';
+import { pollingSource, slaveOnPtyPerTest, until } from './pty-pair.ts';
 import { capturedLog } from '../../support/captured-log.ts';
 
 const BAUD = 19_200;
@@ -37,19 +36,10 @@ vi.mock(import('../../../drivers/modbus/frames.ts'), async (importOriginal) => {
 });
 
 describe('ModbusSource when its codec throws a foreign error', () => {
-  let pty: PtyPair;
-  let slave: SimulatedModbusSlave;
-
-  beforeEach(async () => {
-    ({ pty, slave } = await slaveOnPty(BAUD));
-  });
-
-  afterEach(async () => {
-    await slave.close();
-    await pty.close();
-  });
+  const bus = slaveOnPtyPerTest(BAUD);
 
   it('counts it as MODBUS_INTERNAL, logs it at error, emits no reading for it and keeps polling every slave', async () => {
+    const { pty, slave } = bus;
     slave.addUnit(BROKEN, { holding: { 256: 1000, 257: 0 } });
     slave.addUnit(1, { holding: { 256: 4250, 257: 0 } });
     const { lines, logger } = capturedLog();
@@ -82,6 +72,7 @@ describe('ModbusSource when its codec throws a foreign error', () => {
   });
 
   it('fails a request its encoder throws on as MODBUS_INTERNAL, counted and logged once, sends nothing and does not charge the slave', async () => {
+    const { pty, slave } = bus;
     const { lines, logger } = capturedLog();
     const link = new SerialPortLink({ path: pty.a, baudRate: BAUD });
     await link.open();

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,6 +40,27 @@ export async function slaveOnPty(baudRate: number, reuseDir?: string): Promise<{
   const slave = new SimulatedModbusSlave({ path: pty.b, baudRate });
   await slave.open();
   return { pty, slave };
+}
+
+/** slaveOnPty for each test of the calling describe block, closed after it (read `pty` and `slave` inside a test). */
+export function slaveOnPtyPerTest(baudRate: number): { readonly pty: PtyPair; readonly slave: SimulatedModbusSlave } {
+  let bus: { pty: PtyPair; slave: SimulatedModbusSlave } | undefined;
+  beforeEach(async () => {
+    bus = await slaveOnPty(baudRate);
+  });
+  afterEach(async () => {
+    await bus?.slave.close();
+    await bus?.pty.close();
+    bus = undefined;
+  });
+  return {
+    get pty() {
+      return bus!.pty;
+    },
+    get slave() {
+      return bus!.slave;
+    },
+  };
 }
 
 /** Resolves once `cond` holds, checking every few ms; the test's own timeout bounds it. */
