@@ -24,7 +24,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 const pairs = Number(process.argv[2] ?? 5);
 
 function harness(tree: string, mode: string): string {
-  return `import { mkdtempSync } from 'node:fs';
+  return `import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMosquitto } from '${tree}/hil/mosquitto.ts';
@@ -32,12 +32,16 @@ import { SoftwareSigner } from '${tree}/agent/signing/software-signer.ts';
 import { identity, runPipeline } from '${tree}/test/bench/pipeline.bench.ts';
 const broker = await startMosquitto();
 const dir = mkdtempSync(join(tmpdir(), 'pa-vs-presign-'));
-const id = await identity(SoftwareSigner.generate());
-for (let i = 0; i < ${RUNS_PER_PROCESS}; i++) {
-  const r = await runPipeline(join(dir, 'p' + i + '.db'), broker.url, id, 20000, '${mode}');
-  if (i > 0) console.log('RUN ' + r.perSec);
+try {
+  const id = await identity(SoftwareSigner.generate());
+  for (let i = 0; i < ${RUNS_PER_PROCESS}; i++) {
+    const r = await runPipeline(join(dir, 'p' + i + '.db'), broker.url, id, 20000, '${mode}');
+    if (i > 0) console.log('RUN ' + r.perSec);
+  }
+} finally {
+  await broker.dispose();
+  rmSync(dir, { recursive: true, force: true });
 }
-await broker.dispose();
 `;
 }
 
@@ -65,15 +69,18 @@ try {
   writeFileSync(oldScript, harness(old, 'threaded'));
   writeFileSync(newScript, harness(root, 'pool'));
   const res = { presign: [] as number[], pool: [] as number[] };
+  // Which tree goes first alternates, so a drift of the machine's load within a pair favours neither.
   for (let i = 0; i < pairs; i++) {
-    res.presign.push(...runs(oldScript));
-    res.pool.push(...runs(newScript));
+    const order = i % 2 === 0 ? (['presign', 'pool'] as const) : (['pool', 'presign'] as const);
+    for (const side of order) res[side].push(...runs(side === 'pool' ? newScript : oldScript));
   }
+  const expected = pairs * (RUNS_PER_PROCESS - 1);
+  if (res.pool.length !== expected || res.presign.length !== expected) throw new Error(`expected ${expected} runs each, got ${res.pool.length} (pool) and ${res.presign.length} (presign)`);
   const out: Record<string, number> = {
     presign_obs_per_s: median(res.presign),
     pool_obs_per_s: median(res.pool),
     ratio_pool_vs_presign: Math.round((median(res.pool) / median(res.presign)) * 1000) / 1000,
-    runs_each: res.pool.length,
+    runs_each: expected,
   };
   for (const [k, v] of Object.entries(out)) process.stdout.write(`  ${k.padEnd(34)} ${v}\n`);
   process.stdout.write(`  presign runs: ${res.presign.join(' ')}\n  pool runs:    ${res.pool.join(' ')}\n`);
