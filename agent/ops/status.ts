@@ -14,8 +14,7 @@ export type BrokerState = 'connected' | 'connecting' | 'disconnected';
  * the observation log (LOG_*, OBS_TOO_LARGE), `publisher` the MQTT publisher (MQTT_*), `signer`
  * the software key's signing pool (SIGN_*). Exported as place_agent_errors_total{component, code}.
  */
-export const ERROR_COMPONENTS = ['agent', 'log', 'publisher', 'signer'] as const;
-export type ErrorComponent = (typeof ERROR_COMPONENTS)[number];
+export type ErrorComponent = 'agent' | 'log' | 'publisher' | 'signer';
 /** component -> code -> count; a component or code that never counted is absent. */
 export type ComponentErrors = Partial<Record<ErrorComponent, Record<string, number>>>;
 

@@ -53,6 +53,8 @@ export interface SigningPoolOptions {
    * load of a gateway: a few observations at a time) are always checked in full.
    */
   check?: 'all' | { every: number };
+  /** Where SIGN_* failures are counted; the owner's counter outlives the pool (default: the pool's own). */
+  errors?: ErrorCounter<SigningErrorCode>;
   /** Fault injection for tests: damage the signature of message `index` on attempt 0 (the pool's) or 1 (the re-sign). */
   faults?: (index: number, attempt: 0 | 1) => boolean;
 }
@@ -85,7 +87,7 @@ export class SigningPool {
   private closed = false;
   private readonly maxThreads: number;
   private readonly inlineBelow: number;
-  readonly errors = new ErrorCounter<SigningErrorCode>();
+  readonly errors: ErrorCounter<SigningErrorCode>;
   readonly stats: SigningPoolStats = { threads: 0, batches: 0, signatures: 0, pooled: 0, checked: 0, repaired: 0, refusedBatches: 0 };
 
   constructor(
@@ -93,6 +95,7 @@ export class SigningPool {
     private readonly opts: SigningPoolOptions = {},
   ) {
     this.pub = createPublicKey(key);
+    this.errors = opts.errors ?? new ErrorCounter<SigningErrorCode>();
     this.maxThreads = Math.max(1, opts.maxThreads ?? Math.min(4, availableParallelism() - 1));
     this.inlineBelow = Math.max(1, opts.inlineBelow ?? 64);
   }

@@ -7,7 +7,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, statSync, writeSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CodedError } from '../../core/coded-error.ts';
+import { CodedError, ErrorCounter } from '../../core/coded-error.ts';
 import { signOne } from './signing-core.ts';
 import { SigningPool, type SigningPoolOptions } from './signing-pool.ts';
 import type { Signer, SignerSelfCheckStats } from '../../core/ports/signer.ts';
@@ -60,7 +60,7 @@ export class SoftwareSigner implements Signer {
 
   /** Signs a batch in order; large batches are shared among worker threads (signing-pool.ts). */
   signMany(messages: Uint8Array[]): Promise<Uint8Array[]> {
-    this.pool ??= new SigningPool(this.key, this.poolOptions);
+    this.pool ??= new SigningPool(this.key, { ...this.poolOptions, errors: this.poolErrors });
     return this.pool.signMany(messages);
   }
 
@@ -83,11 +83,9 @@ export class SoftwareSigner implements Signer {
     };
   }
 
-  /** The pool's error counts (SIGN_*), kept across pools like the self-check counts. */
+  /** The pools' error counts (SIGN_*): every pool counts into this signer's counter, so they outlive it. */
   errorCounts(): Record<string, number> {
-    const out = { ...this.closedPoolErrors };
-    for (const [code, n] of Object.entries(this.pool?.errors.snapshot() ?? {})) out[code] = (out[code] ?? 0) + n;
-    return out;
+    return this.poolErrors.snapshot();
   }
 
   pem(): string {
@@ -97,11 +95,10 @@ export class SoftwareSigner implements Signer {
   private pool: SigningPool | undefined;
   private poolOptions: SigningPoolOptions = {};
   private closedPools: SignerSelfCheckStats = { checked: 0, repaired: 0, refusedBatches: 0 };
-  private closedPoolErrors: Record<string, number> = {};
+  private readonly poolErrors = new ErrorCounter<SigningErrorCode>();
 
   async close(): Promise<void> {
     this.closedPools = this.selfCheckStats();
-    this.closedPoolErrors = this.errorCounts();
     const p = this.pool;
     this.pool = undefined;
     await p?.close();
