@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inBackground } from '../../agent/runtime/background.ts';
 import { asError, ErrorCounter } from '../../core/coded-error.ts';
-import { createLogger } from '../../core/log.ts';
+import { capturedLog } from '../support/captured-log.ts';
 import type { AgentCountedCode } from '../../agent/runtime/errors.ts';
 
 describe('asError', () => {
@@ -13,9 +13,9 @@ describe('asError', () => {
   });
 
   it('is what a background task that rejects with a non-error is logged with', async () => {
-    const lines: { code?: string; task?: string; error?: { message?: string } }[] = [];
+    const { lines, logger } = capturedLog();
     const errors = new ErrorCounter<AgentCountedCode>();
-    inBackground('tick', () => Promise.reject(42), { errors, logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))) });
+    inBackground('tick', () => Promise.reject(42), { errors, logger });
     await new Promise((r) => setImmediate(r));
     expect(errors.get('BACKGROUND_TASK_FAILED')).toBe(1);
     expect(lines[0]).toMatchObject({ code: 'BACKGROUND_TASK_FAILED', task: 'tick', error: { message: 'rejected with a non-error: 42' } });

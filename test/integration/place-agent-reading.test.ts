@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../core/log.ts';
+import { capturedLog } from '../support/captured-log.ts';
 import type { Reading } from '../../core/reading.ts';
 import { chainAgent, type ChainAgent } from '../support/chain-agent.ts';
 import { NOW, makeChain } from '../unit/authority-fixture.ts';
@@ -15,13 +15,13 @@ import { NOW, makeChain } from '../unit/authority-fixture.ts';
 describe('PlaceAgent.onReading when handling a reading throws', () => {
   let dir: string;
   let running: ChainAgent;
-  const lines: { level: string; msg: string; code?: string; source?: string; error?: { name: string } }[] = [];
+  const { lines, logger } = capturedLog();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pa-reading-'));
     const chain = await makeChain([{}, { level: 'authority', depth: 1 }, {}]);
     const clock = { now: () => NOW * 1000 };
-    running = chainAgent({ chain, db: join(dir, 'agent.db'), clock, clientId: 'reading', logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))) });
+    running = chainAgent({ chain, db: join(dir, 'agent.db'), clock, clientId: 'reading', logger });
     await running.agent.start();
   });
 

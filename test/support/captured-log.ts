@@ -6,6 +6,9 @@ export interface LoggedLine {
   msg: string;
   code?: string;
   where?: string;
+  /** The background task or source a failure came from. */
+  task?: string;
+  source?: string;
   error?: { name: string; message?: string };
 }
 

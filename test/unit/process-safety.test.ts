@@ -8,18 +8,16 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ErrorCounter } from '../../core/coded-error.ts';
-import { createLogger } from '../../core/log.ts';
+import { capturedLog } from '../support/captured-log.ts';
 import type { AgentCountedCode } from '../../agent/runtime/errors.ts';
 import { installSafetyNet } from '../../agent/cli/process-safety.ts';
 
-type Line = { level: string; msg: string; code?: string; error?: { name: string; message: string } };
-
 function harness(flush: (done: () => void) => void = (done) => done(), flushMs = 1000) {
   const proc = new EventEmitter();
-  const lines: Line[] = [];
+  const { lines, logger } = capturedLog();
   const errors = new ErrorCounter<AgentCountedCode>();
   const exits: number[] = [];
-  const off = installSafetyNet({ proc, errors, logger: createLogger('t', 'info', (l) => lines.push(JSON.parse(l))), exit: (c) => exits.push(c), flush, flushMs });
+  const off = installSafetyNet({ proc, errors, logger, exit: (c) => exits.push(c), flush, flushMs });
   return { proc, lines, errors, exits, off };
 }
 
