@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnAgent, waitFor, type AgentProcess } from './agent-process.ts';
 import { freePort } from '../../hil/ports.ts';
+import { stopProcess } from '../../hil/peer-process.ts';
 
 const PRELOAD = pathToFileURL(resolve(import.meta.dirname, '../support/provoke-on-signal.mjs')).href;
 const counted = (metrics: string, code: string) => Number(new RegExp(`^place_agent_errors_total\\{component="agent",code="${code}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
@@ -24,8 +25,9 @@ describe('run: a failure nothing handled', () => {
     dir = mkdtempSync(join(tmpdir(), 'pa-safety-net-'));
   });
 
-  afterAll(() => {
-    if (agent && agent.proc.exitCode === null) agent.proc.kill('SIGKILL');
+  afterAll(async () => {
+    // Waits for the exit: a killed agent may still be writing into dir.
+    await stopProcess(agent?.proc, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
